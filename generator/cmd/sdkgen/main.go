@@ -1,0 +1,341 @@
+// Sdkgen generates a typed Go client SDK from an OpenAPI spec.
+//
+// Usage:
+//
+//	sdkgen generate --spec <path|url|-> --out <dir> --package <name> [--config sdkgen.yaml] [--strict]
+//	sdkgen check    --spec <path|url|-> [--format text|json] [--config sdkgen.yaml] [--strict]
+//	sdkgen version
+//
+// The spec may be Swagger 2.0, OpenAPI 3.0 or 3.1, YAML or JSON, one file or
+// several; "-" reads it from standard input, with relative $refs resolved
+// against the current directory.
+//
+// Every flag can also be set in sdkgen.yaml (see generator/schema/sdkgen.schema.json);
+// flags win. Without --config, ./sdkgen.yaml is used when it exists.
+//
+// Diagnostics go to standard error as file:line:col: severity[code] #pointer: message.
+// The exit status is 0 on success (warnings included), 1 when the spec or the
+// configuration has errors, and 2 when sdkgen is called wrongly.
+//
+// In a Go module, add the tool with
+//
+//	go get -tool github.com/sdkgen-go/sdkgen/generator/cmd/sdkgen
+//
+// and generate from a //go:generate line:
+//
+//	//go:generate go tool sdkgen generate --config sdkgen.yaml
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+
+	"github.com/sdkgen-go/sdkgen/generator"
+	"github.com/sdkgen-go/sdkgen/openapi"
+)
+
+const usage = `sdkgen generates a typed Go client SDK from an OpenAPI spec.
+
+Usage:
+
+	sdkgen generate --spec <path|url|-> --out <dir> --package <name> [--config sdkgen.yaml] [--strict]
+	sdkgen check    --spec <path|url|-> [--format text|json] [--config sdkgen.yaml] [--strict]
+	sdkgen version
+
+Run 'sdkgen <command> -h' for the flags of a command.
+Exit status: 0 success, 1 errors in the spec or configuration, 2 misuse.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// errUsage marks misuse; its message has already been printed.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "generate":
+		return runGenerate(ctx, args[1:], stdin, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdin, stdout, stderr)
+	case "version":
+		if len(args) > 1 {
+			fmt.Fprintln(stderr, "sdkgen: version takes no arguments")
+			return exitUsage
+		}
+		fmt.Fprintln(stdout, versionString())
+		return exitOK
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "sdkgen: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}
+
+// options are the flags shared by generate and check.
+type options struct {
+	fs      *flag.FlagSet
+	spec    string
+	out     string
+	pkg     string
+	config  string
+	strict  bool
+	format  string
+	command string
+}
+
+func parseFlags(command string, args []string, stderr io.Writer) (*options, error) {
+	o := &options{command: command, fs: flag.NewFlagSet("sdkgen "+command, flag.ContinueOnError)}
+	fs := o.fs
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.spec, "spec", "", "the spec: a file path, an http(s) URL, or - for standard input")
+	fs.StringVar(&o.config, "config", "", "sdkgen.yaml to read (default ./sdkgen.yaml when it exists)")
+	fs.BoolVar(&o.strict, "strict", false, "treat warnings as failures")
+	if command == "generate" {
+		fs.StringVar(&o.out, "out", "", "folder to write the generated files to")
+		fs.StringVar(&o.pkg, "package", "", "Go package name of the generated code")
+	} else {
+		fs.StringVar(&o.pkg, "package", "", "Go package name to check generation with (default from sdkgen.yaml, else api)")
+		fs.StringVar(&o.format, "format", "text", "output format: text or json")
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage of sdkgen %s:\n", command)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, flag.ErrHelp
+		}
+		return nil, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "sdkgen %s: unexpected argument %q (flags come as --name value)\n", command, fs.Arg(0))
+		return nil, errUsage
+	}
+	if o.format != "" && o.format != "text" && o.format != "json" {
+		fmt.Fprintf(stderr, "sdkgen %s: --format must be text or json, not %q\n", command, o.format)
+		return nil, errUsage
+	}
+	return o, nil
+}
+
+// configure merges sdkgen.yaml with the flags, flags winning.
+func (o *options) configure(stderr io.Writer) (generator.Config, openapi.Diagnostics) {
+	var cfg generator.Config
+	var diags openapi.Diagnostics
+	path := o.config
+	if path == "" {
+		if _, err := os.Stat("sdkgen.yaml"); err == nil {
+			path = "sdkgen.yaml"
+		}
+	}
+	if path != "" {
+		cfg, diags = generator.LoadConfig(path)
+		if diags.HasErrors() {
+			return cfg, diags
+		}
+	}
+	set := map[string]bool{}
+	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["spec"] {
+		cfg.Spec = o.spec
+	}
+	if set["out"] {
+		cfg.Output = o.out
+	}
+	if set["package"] {
+		cfg.Package = o.pkg
+	}
+	if set["strict"] {
+		cfg.Strict = o.strict
+	}
+	return cfg, diags
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+func runGenerate(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) int {
+	o, err := parseFlags("generate", args, stderr)
+	if err != nil {
+		return exitCode(err)
+	}
+	cfg, diags := o.configure(stderr)
+	printDiagnostics(stderr, diags)
+	if diags.HasErrors() {
+		return exitFailed
+	}
+	var missing []string
+	if cfg.Spec == "" {
+		missing = append(missing, "--spec")
+	}
+	if cfg.Output == "" {
+		missing = append(missing, "--out")
+	}
+	if cfg.Package == "" {
+		missing = append(missing, "--package")
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(stderr, "sdkgen generate: missing %s (set by flag or in sdkgen.yaml)\n", strings.Join(missing, ", "))
+		return exitUsage
+	}
+	doc, diags := openapi.Load(ctx, cfg.Spec, openapi.LoadOptions{Stdin: stdin})
+	if doc == nil {
+		printDiagnostics(stderr, diags)
+		return exitFailed
+	}
+	files, gdiags := generator.Generate(ctx, doc, cfg)
+	diags = append(diags, gdiags...)
+	diags.Sort()
+	printDiagnostics(stderr, diags)
+	if diags.HasErrors() {
+		return exitFailed
+	}
+	if err := files.Write(cfg.Output); err != nil {
+		fmt.Fprintf(stderr, "sdkgen: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// checkReport is the JSON output of check; its schema is
+// generator/schema/check.schema.json.
+type checkReport struct {
+	Spec        string              `json:"spec"`
+	OK          bool                `json:"ok"`
+	Version     string              `json:"version,omitempty"`
+	Files       []string            `json:"files,omitempty"`
+	Summary     checkSummary        `json:"summary"`
+	Diagnostics openapi.Diagnostics `json:"diagnostics"`
+}
+
+type checkSummary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags("check", args, stderr)
+	if err != nil {
+		return exitCode(err)
+	}
+	cfg, diags := o.configure(stderr)
+	report := checkReport{Spec: cfg.Spec}
+	if !diags.HasErrors() {
+		if cfg.Spec == "" {
+			fmt.Fprintln(stderr, "sdkgen check: missing --spec (set by flag or in sdkgen.yaml)")
+			return exitUsage
+		}
+		if cfg.Package == "" {
+			cfg.Package = "api"
+		}
+		doc, ldiags := openapi.Load(ctx, cfg.Spec, openapi.LoadOptions{Stdin: stdin})
+		diags = append(diags, ldiags...)
+		if doc != nil {
+			report.Version, report.Files = doc.Version, doc.Files
+			// Generate in memory: what check passes, generate passes.
+			_, gdiags := generator.Generate(ctx, doc, cfg)
+			diags = append(diags, gdiags...)
+		}
+	}
+	diags.Sort()
+	report.Diagnostics = diags
+	report.Summary = checkSummary{
+		Errors:   diags.Count(openapi.SeverityError),
+		Warnings: diags.Count(openapi.SeverityWarning),
+		Infos:    diags.Count(openapi.SeverityInfo),
+	}
+	report.OK = report.Summary.Errors == 0
+	if o.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			fmt.Fprintf(stderr, "sdkgen: %v\n", err)
+			return exitFailed
+		}
+	} else {
+		printDiagnostics(stderr, diags)
+		if report.OK {
+			fmt.Fprintf(stdout, "%s: ok (%s, %d %s, %d warnings)\n", cfg.Spec, describeVersion(report.Version),
+				len(report.Files), plural(len(report.Files), "file", "files"), report.Summary.Warnings)
+		}
+	}
+	if !report.OK {
+		return exitFailed
+	}
+	return exitOK
+}
+
+func describeVersion(v string) string {
+	if v == "2.0" {
+		return "Swagger 2.0"
+	}
+	return "OpenAPI " + v
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func printDiagnostics(w io.Writer, diags openapi.Diagnostics) {
+	for _, d := range diags {
+		fmt.Fprintln(w, d.String())
+		if d.Fix != "" {
+			fmt.Fprintf(w, "\tfix: %s\n", d.Fix)
+		}
+	}
+}
+
+func versionString() string {
+	v, deps := "(devel)", map[string]string{}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, d := range bi.Deps {
+			deps[d.Path] = d.Version
+		}
+		return fmt.Sprintf("sdkgen %s (oapi-codegen %s, kin-openapi %s, %s)", v,
+			orUnknown(deps["github.com/oapi-codegen/oapi-codegen/v2"]), orUnknown(deps["github.com/getkin/kin-openapi"]), bi.GoVersion)
+	}
+	return "sdkgen " + v
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

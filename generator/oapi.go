@@ -1,0 +1,164 @@
+package generator
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
+
+	"github.com/sdkgen-go/sdkgen/openapi"
+)
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// oapiMu serializes calls into oapi-codegen, which keeps package-level state
+// (see TRAPS.md): concurrent calls race, and settings leak between calls.
+var oapiMu sync.Mutex
+
+// oapiTemplates are our overrides of oapi-codegen's templates: our header, no
+// Client type or ClientWithResponses (the facade replaces them), request
+// builders kept.
+var oapiTemplates = func() map[string]string {
+	read := func(name string) string {
+		b, err := templateFS.ReadFile("templates/" + name)
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+		s := string(b)
+		// oapi-codegen treats a single-line template as a file path or URL
+		// to fetch; ours are never single-line.
+		if !strings.Contains(strings.TrimSpace(s), "\n") {
+			panic("template " + name + " must span several lines")
+		}
+		return s
+	}
+	return map[string]string{
+		"imports.tmpl":               read("imports.tmpl"),
+		"client.tmpl":                read("requests.tmpl"),
+		"client-with-responses.tmpl": read("client-with-responses.tmpl"),
+	}
+}()
+
+// generateModels runs oapi-codegen for the models and the request builders.
+func generateModels(ctx context.Context, t *openapi3.T, cfg Config) (out []byte, diags openapi.Diagnostics) {
+	version := "sdkgen"
+	conf := codegen.Configuration{
+		PackageName: cfg.Package,
+		Generate:    codegen.GenerateOptions{Models: true, Client: true},
+		Compatibility: codegen.CompatibilityOptions{
+			// PetStatusAvailable, not Available: enum constants never
+			// collide with each other or with type names.
+			AlwaysPrefixEnumValues: true,
+		},
+		OutputOptions: codegen.OutputOptions{
+			SkipFmt:                   true, // we format, without goimports' module-cache lookups
+			IncludeTags:               cfg.Include.Tags,
+			ExcludeTags:               cfg.Exclude.Tags,
+			IncludeOperationIDs:       cfg.Include.Operations,
+			ExcludeOperationIDs:       cfg.Exclude.Operations,
+			UserTemplates:             oapiTemplates,
+			ResolveTypeNameCollisions: true,
+		},
+		AllowRemoteRefsFrom:  []string{},
+		NoVCSVersionOverride: &version,
+	}
+	fail := func(code, msg string) {
+		diags = append(diags, openapi.Diagnostic{Code: code, Severity: openapi.SeverityError, Message: msg})
+	}
+	if err := ctx.Err(); err != nil {
+		fail(CodeCanceled, err.Error())
+		return nil, diags
+	}
+	src, err := runOapiCodegen(t, conf)
+	if err != nil {
+		code := CodeCodegenFailed
+		if _, ok := err.(*panicError); ok {
+			code = CodeCodegenPanic
+		}
+		fail(code, err.Error())
+		return nil, diags
+	}
+	formatted, err := formatGo("models.gen.go", []byte(src))
+	if err != nil {
+		fail(CodeFormat, err.Error())
+		return nil, diags
+	}
+	return formatted, diags
+}
+
+type panicError struct {
+	value any
+	stack string
+}
+
+func (e *panicError) Error() string {
+	return fmt.Sprintf("oapi-codegen panicked: %v (this is a bug; please report it with the spec)\n%s", e.value, e.stack)
+}
+
+func runOapiCodegen(t *openapi3.T, conf codegen.Configuration) (src string, err error) {
+	oapiMu.Lock()
+	defer oapiMu.Unlock()
+	defer func() {
+		if r := recover(); r != nil {
+			lines := strings.Split(string(debug.Stack()), "\n")
+			err = &panicError{value: r, stack: strings.Join(lines[:min(len(lines), 16)], "\n")}
+		}
+	}()
+	return codegen.Generate(t, conf)
+}
+
+// checkFilters warns about include/exclude entries that match nothing: most
+// likely a typo that would otherwise silently generate too much or too
+// little.
+func checkFilters(t *openapi3.T, cfg Config) openapi.Diagnostics {
+	if cfg.Include.empty() && cfg.Exclude.empty() {
+		return nil
+	}
+	tags, ops := map[string]bool{}, map[string]bool{}
+	if t.Paths != nil {
+		for _, item := range t.Paths.Map() {
+			for _, op := range item.Operations() {
+				ops[op.OperationID] = true
+				for _, tag := range op.Tags {
+					tags[tag] = true
+				}
+			}
+		}
+	}
+	var ds openapi.Diagnostics
+	check := func(kind, which string, list []string, known map[string]bool) {
+		for _, v := range list {
+			if !known[v] {
+				ds = append(ds, openapi.Diagnostic{Code: CodeConfigNoMatch, Severity: openapi.SeverityWarning,
+					Message: fmt.Sprintf("%s.%s entry %q matches no %s in the spec", which, kind, v, strings.TrimSuffix(kind, "s")),
+					Fix:     suggest(v, known)})
+			}
+		}
+	}
+	check("tags", "include", cfg.Include.Tags, tags)
+	check("operations", "include", cfg.Include.Operations, ops)
+	check("tags", "exclude", cfg.Exclude.Tags, tags)
+	check("operations", "exclude", cfg.Exclude.Operations, ops)
+	return ds
+}
+
+func suggest(v string, known map[string]bool) string {
+	names := make([]string, 0, len(known))
+	for k := range known {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if strings.EqualFold(n, v) {
+			return fmt.Sprintf("did you mean %q?", n)
+		}
+	}
+	return ""
+}

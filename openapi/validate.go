@@ -1,0 +1,141 @@
+package openapi
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// validate checks the document against the OpenAPI specification with
+// kin-openapi. Its findings never stop generation: a spec that breaks a rule
+// is still often perfectly generatable, and users cannot always fix a
+// vendor's spec. Each finding becomes a warning with a pointer built from
+// kin-openapi's structured errors.
+func validate(ctx context.Context, t *openapi3.T) Diagnostics {
+	var err error
+	guardErr := guard("kin-openapi validation", func() error {
+		err = t.Validate(ctx,
+			openapi3.EnableMultiError(),
+			openapi3.DisableSchemaPatternValidation(),
+		)
+		return nil
+	})
+	if guardErr != nil {
+		return Diagnostics{{Code: CodeSpecValidation, Severity: SeverityWarning, Message: "validation stopped: " + guardErr.Error()}}
+	}
+	if err == nil {
+		return nil
+	}
+	var leaves []error
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		leaves = flatten(me)
+	} else {
+		leaves = []error{err}
+	}
+	var out Diagnostics
+	seen := map[string]bool{}
+	for _, e := range leaves {
+		d := validationDiagnostic(e)
+		k := d.Pointer + "\x00" + d.Message
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, d)
+	}
+	return out
+}
+
+// flatten lists the leaves of a MultiError. kin-openapi distributes its
+// context wrappers over each leaf, so every leaf carries its full context.
+func flatten(me openapi3.MultiError) []error {
+	var out []error
+	for _, e := range me {
+		if m, ok := e.(openapi3.MultiError); ok {
+			out = append(out, flatten(m)...)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+var componentSections = map[string]string{
+	"schema": "schemas", "parameter": "parameters", "header": "headers",
+	"request body": "requestBodies", "response": "responses", "security scheme": "securitySchemes",
+	"example": "examples", "link": "links", "callback": "callbacks",
+}
+
+// validationDiagnostic turns one kin-openapi validation error into a
+// diagnostic, reading the pointer off its chain of context errors.
+func validationDiagnostic(err error) Diagnostic {
+	var segs []string
+	code := CodeSpecValidation
+	e := err
+	for e != nil {
+		switch v := e.(type) {
+		case *openapi3.SectionValidationError:
+			switch v.Section {
+			case "external docs":
+				segs = append(segs, "externalDocs")
+			default:
+				if !strings.Contains(v.Section, " ") {
+					segs = append(segs, v.Section)
+				}
+			}
+			e = v.Cause
+			continue
+		case *openapi3.ComponentValidationError:
+			if len(segs) == 0 || segs[len(segs)-1] != "components" {
+				segs = append(segs, "components")
+			}
+			if s, ok := componentSections[v.Section]; ok {
+				segs = append(segs, s, v.Name)
+			}
+			e = v.Cause
+			continue
+		case *openapi3.PathValidationError:
+			if len(segs) == 0 {
+				segs = append(segs, "paths")
+			}
+			segs = append(segs, v.Path)
+			e = v.Cause
+			continue
+		case *openapi3.OperationValidationError:
+			segs = append(segs, strings.ToLower(v.Method))
+			e = v.Cause
+			continue
+		case *openapi3.WebhookValidationError:
+			segs = append(segs, v.Name)
+			e = v.Cause
+			continue
+		case *openapi3.MediaTypeExampleValidationError:
+			segs = append(segs, "examples", v.ExampleName)
+			code = CodeExampleInvalid
+			e = v.Cause
+			continue
+		case *openapi3.ParameterExampleValidationError:
+			segs = append(segs, "examples", v.ExampleName)
+			code = CodeExampleInvalid
+			e = v.Cause
+			continue
+		case *openapi3.SchemaValueError:
+			if v.ValueKind == "example" || v.ValueKind == "examples" {
+				code = CodeExampleInvalid
+			}
+		}
+		break
+	}
+	var sve *openapi3.SchemaValueError
+	if errors.As(err, &sve) && (sve.ValueKind == "example" || sve.ValueKind == "examples") {
+		code = CodeExampleInvalid
+	}
+	msg := strings.ReplaceAll(e.Error(), "\n", " ")
+	if code == CodeExampleInvalid && !strings.Contains(msg, "example") {
+		msg = "invalid example: " + msg
+	}
+	return Diagnostic{Code: code, Severity: SeverityWarning, Pointer: pointerOf(segs), Message: msg}
+}
