@@ -189,13 +189,13 @@ const (
 	CodeSyntaxTooComplex = "syntax.too-complex" // nesting depth or alias expansion over the limit
 
 	// What the document is.
-	CodeNotASpec           = "spec.not-openapi"          // no "openapi" or "swagger" version field
-	CodeUnsupportedVersion = "spec.unsupported-version"  // e.g. Swagger 1.2 or OpenAPI 4
-	CodeSpecInvalid        = "spec.invalid"              // a value of the wrong type, or the document cannot be modelled
-	CodeSpecValidation     = "spec.validation"           // a rule of the OpenAPI specification is broken; generation goes on
-	CodeExampleInvalid     = "spec.example-invalid"      // an example does not match its schema
-	CodeConversion         = "spec.conversion"           // Swagger 2.0 to OpenAPI 3.0 conversion failed
-	CodeConversionNote     = "spec.converted"            // the spec was converted from Swagger 2.0
+	CodeNotASpec           = "spec.not-openapi"           // no "openapi" or "swagger" version field
+	CodeUnsupportedVersion = "spec.unsupported-version"   // e.g. Swagger 1.2 or OpenAPI 4
+	CodeSpecInvalid        = "spec.invalid"               // a value of the wrong type, or the document cannot be modelled
+	CodeSpecValidation     = "spec.validation"            // a rule of the OpenAPI specification is broken; generation goes on
+	CodeExampleInvalid     = "spec.example-invalid"       // an example does not match its schema
+	CodeConversion         = "spec.conversion"            // Swagger 2.0 to OpenAPI 3.0 conversion failed
+	CodeConversionNote     = "spec.converted"             // the spec was converted from Swagger 2.0
 	CodeExternalInSwagger2 = "spec.swagger2-external-ref" // multi-file Swagger 2.0 is not supported
 
 	// References.
