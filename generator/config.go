@@ -18,6 +18,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 	"golang.org/x/text/message"
 
+	"github.com/sdkgen-go/sdkgen/internal/suggest"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -148,7 +149,7 @@ func configDiagnostic(name string, doc *yaml.Node, e *jsonschema.ValidationError
 			out = append(out, openapi.Diagnostic{Code: CodeConfigUnknownKey, Severity: openapi.SeverityError,
 				Pointer: pointer(loc), Pos: at(loc, true),
 				Message: fmt.Sprintf("unknown key %q%s", p, where(e.InstanceLocation)),
-				Fix:     knownKeys(e.InstanceLocation)})
+				Fix:     knownKeys(e.InstanceLocation, p)})
 		}
 		return out
 	}
@@ -164,8 +165,9 @@ func where(loc []string) string {
 	return " in " + strings.Join(loc, ".")
 }
 
-// knownKeys lists the keys the schema allows at loc, as a fix suggestion.
-func knownKeys(loc []string) string {
+// knownKeys suggests the key meant, or lists the keys the schema allows at
+// loc.
+func knownKeys(loc []string, unknown string) string {
 	var schema map[string]any
 	_ = json.Unmarshal(ConfigSchema, &schema)
 	cur := schema
@@ -187,6 +189,9 @@ func knownKeys(loc []string) string {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
+	if s := suggest.Closest(unknown, keys); s != "" {
+		return fmt.Sprintf("did you mean %q?", s)
+	}
 	return "known keys here: " + strings.Join(keys, ", ")
 }
 

@@ -161,14 +161,23 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		return nil, diags
 	}
 	files := Files{{Name: "models.gen.go", Content: models}}
-	if cfg.Strict && diags.Count(openapi.SeverityWarning) > 0 {
+	// Strict mode counts the warnings of loading too; they are not repeated
+	// in the result (Load returned them already).
+	if warnings := diags.Count(openapi.SeverityWarning) + doc.Diagnostics().Count(openapi.SeverityWarning); cfg.Strict && warnings > 0 {
 		diags = append(diags, openapi.Diagnostic{Code: CodeStrict, Severity: openapi.SeverityError,
-			Message: fmt.Sprintf("strict mode: %d warning(s) count as failures", diags.Count(openapi.SeverityWarning))})
+			Message: fmt.Sprintf("strict mode: %d %s count as failure", warnings, plural(warnings, "warning", "warnings"))})
 		files = nil
 	}
 	diags.Sort()
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return files, diags
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // check validates the parts of the configuration Generate uses.

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
+	"github.com/sdkgen-go/sdkgen/internal/suggest"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -24,7 +25,7 @@ var oapiMu sync.Mutex
 
 // oapiTemplates are our overrides of oapi-codegen's templates: our header, no
 // Client type or ClientWithResponses (the facade replaces them), request
-// builders kept.
+// builders kept, webhook and callback senders dropped.
 var oapiTemplates = func() map[string]string {
 	read := func(name string) string {
 		b, err := templateFS.ReadFile("templates/" + name)
@@ -39,10 +40,13 @@ var oapiTemplates = func() map[string]string {
 		}
 		return s
 	}
+	omitted := read("omitted.tmpl")
 	return map[string]string{
 		"imports.tmpl":               read("imports.tmpl"),
 		"client.tmpl":                read("requests.tmpl"),
-		"client-with-responses.tmpl": read("client-with-responses.tmpl"),
+		"client-with-responses.tmpl": omitted,
+		"webhook-initiator.tmpl":     omitted,
+		"callback-initiator.tmpl":    omitted,
 	}
 }()
 
@@ -138,7 +142,7 @@ func checkFilters(t *openapi3.T, cfg Config) openapi.Diagnostics {
 			if !known[v] {
 				ds = append(ds, openapi.Diagnostic{Code: CodeConfigNoMatch, Severity: openapi.SeverityWarning,
 					Message: fmt.Sprintf("%s.%s entry %q matches no %s in the spec", which, kind, v, strings.TrimSuffix(kind, "s")),
-					Fix:     suggest(v, known)})
+					Fix:     didYouMean(v, known)})
 			}
 		}
 	}
@@ -149,16 +153,15 @@ func checkFilters(t *openapi3.T, cfg Config) openapi.Diagnostics {
 	return ds
 }
 
-func suggest(v string, known map[string]bool) string {
+// didYouMean suggests the known name a filter entry probably meant.
+func didYouMean(v string, known map[string]bool) string {
 	names := make([]string, 0, len(known))
 	for k := range known {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	for _, n := range names {
-		if strings.EqualFold(n, v) {
-			return fmt.Sprintf("did you mean %q?", n)
-		}
+	if s := suggest.Closest(v, names); s != "" {
+		return fmt.Sprintf("did you mean %q?", s)
 	}
 	return ""
 }

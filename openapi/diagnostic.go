@@ -181,12 +181,13 @@ func (e *DiagnosticError) Error() string { return e.Diagnostic.String() }
 // match on them, so they never change meaning.
 const (
 	// Reading the spec and the files it refers to.
-	CodeSourceNotFound   = "source.not-found"   // the spec file or URL does not exist
-	CodeSourceUnreadable = "source.unreadable"  // I/O error, timeout, HTTP error status
-	CodeSourceTooLarge   = "source.too-large"   // a file exceeds the size cap
-	CodeSourceInvalid    = "source.invalid"     // the source argument itself is unusable
-	CodeSyntax           = "syntax.invalid"     // not well-formed YAML or JSON
-	CodeSyntaxTooComplex = "syntax.too-complex" // nesting depth or alias expansion over the limit
+	CodeSourceNotFound   = "source.not-found"     // the spec file or URL does not exist
+	CodeSourceUnreadable = "source.unreadable"    // I/O error, timeout, HTTP error status
+	CodeSourceTooLarge   = "source.too-large"     // a file exceeds the size cap
+	CodeSourceInvalid    = "source.invalid"       // the source argument itself is unusable
+	CodeSyntax           = "syntax.invalid"       // not well-formed YAML or JSON
+	CodeSyntaxTooComplex = "syntax.too-complex"   // nesting depth or alias expansion over the limit
+	CodeDuplicateKey     = "syntax.duplicate-key" // a key repeated in one object: the last one is used
 
 	// What the document is.
 	CodeNotASpec           = "spec.not-openapi"           // no "openapi" or "swagger" version field

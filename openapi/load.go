@@ -33,7 +33,12 @@ type Document struct {
 
 	canonical []byte // the bundled document as JSON
 	loc       *locator
+	diags     Diagnostics
 }
+
+// Diagnostics returns the warnings and notes found while loading (a loaded
+// document has no errors). Generation counts them in strict mode.
+func (d *Document) Diagnostics() Diagnostics { return slices.Clone(d.diags) }
 
 // OpenAPI returns a fresh copy of the bundled OpenAPI 3 document. Callers may
 // modify it freely; it shares nothing with the Document or other copies.
@@ -114,6 +119,7 @@ func Load(ctx context.Context, source string, opts LoadOptions) (*Document, Diag
 	if l.diags.HasErrors() {
 		return nil, l.diags
 	}
+	doc.diags = slices.Clone(l.diags)
 	return doc, l.diags
 }
 
@@ -179,7 +185,7 @@ func (l *loadState) rootPos() Position { return Position{File: l.root.name} }
 
 // parse builds the position tree of a file, reporting syntax errors.
 func (l *loadState) parse(f *file) bool {
-	tree, isJSON, err := parseTree(f.data)
+	p, err := parseTree(f.data)
 	if err != nil {
 		var se *syntaxError
 		if !errors.As(err, &se) {
@@ -193,7 +199,12 @@ func (l *loadState) parse(f *file) bool {
 		l.fail(se.code, se.msg, "", Position{File: f.name, Line: se.line, Column: se.col})
 		return false
 	}
-	f.tree, f.isJSON = tree, isJSON
+	f.tree, f.isJSON = p.tree, p.isJSON
+	for _, d := range p.dups {
+		l.diags = append(l.diags, Diagnostic{Code: CodeDuplicateKey, Severity: SeverityWarning,
+			Pos:     Position{File: f.name, Line: d.line, Column: d.col},
+			Message: fmt.Sprintf("key %q appears twice in one object; the last one is used", d.key)})
+	}
 	return true
 }
 

@@ -18,7 +18,8 @@ type NormalizeOptions struct {
 // it silently: every change is reported as a diagnostic. It returns a new
 // Document; doc itself is not modified.
 func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
-	tree, err := parseJSON(doc.canonical)
+	p, err := parseJSON(doc.canonical)
+	tree := p.tree
 	if err != nil {
 		// The canonical JSON is written by us; failing to read it is a bug.
 		return doc, Diagnostics{{Code: CodeSpecInvalid, Severity: SeverityError, Message: fmt.Sprintf("internal error: bundled document unreadable: %v", err)}}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sdkgen-go/sdkgen/internal/suggest"
 )
 
 // refSite is one $ref (or discriminator mapping value) in a file.
@@ -198,59 +200,13 @@ func missingAt(root *node, segs []string) (ok bool, parent string, missing strin
 		if next == nil {
 			parent = pointerOf(segs[:i])
 			if cur.kind == kindObject {
-				suggestion = closest(s, cur.keys)
+				suggestion = suggest.Closest(s, cur.keys)
 			}
 			return false, parent, s, suggestion
 		}
 		cur = next
 	}
 	return true, "", "", ""
-}
-
-// closest returns the candidate nearest to s by edit distance, if near enough
-// to be a likely typo.
-func closest(s string, candidates []string) string {
-	if len(candidates) > 20000 || len(s) > 200 {
-		return ""
-	}
-	best, bestD := "", len(s)/3+2
-	for _, c := range candidates {
-		if abs(len(c)-len(s)) >= bestD || len(c) > 200 {
-			continue
-		}
-		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func abs(x int) int {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
-func editDistance(a, b string) int {
-	ar, br := []rune(a), []rune(b)
-	prev := make([]int, len(br)+1)
-	cur := make([]int, len(br)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ar); i++ {
-		cur[0] = i
-		for j := 1; j <= len(br); j++ {
-			cost := 1
-			if ar[i-1] == br[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(br)]
 }
 
 // refTarget is where a reference leads.
@@ -399,7 +355,7 @@ func (l *loadState) resolveMapping(s refSite) (refTarget, bool) {
 		if schemas.get(v) == nil && s.file == l.root {
 			fix := ""
 			if schemas != nil {
-				if c := closest(v, schemas.keys); c != "" {
+				if c := suggest.Closest(v, schemas.keys); c != "" {
 					fix = fmt.Sprintf("did you mean %q?", c)
 				}
 			}

@@ -60,9 +60,7 @@ func (n *node) get(key string) *node {
 		if n.index == nil {
 			n.index = make(map[string]int, len(n.keys))
 			for i, k := range n.keys {
-				if _, dup := n.index[k]; !dup {
-					n.index[k] = i
-				}
+				n.index[k] = i
 			}
 		}
 		if i, ok := n.index[key]; ok {
@@ -76,6 +74,35 @@ func (n *node) get(key string) *node {
 		}
 	}
 	return nil
+}
+
+// put adds a member to an object under construction. A repeated key
+// replaces the earlier value in place (as encoding/json does: the last one
+// wins) and reports true.
+func (n *node) put(key string, v *node) bool {
+	if len(n.keys) >= indexThreshold {
+		if n.index == nil {
+			n.index = make(map[string]int, len(n.keys)*2)
+			for i, k := range n.keys {
+				n.index[k] = i
+			}
+		}
+		if i, ok := n.index[key]; ok {
+			n.kids[i] = v
+			return true
+		}
+		n.index[key] = len(n.keys)
+	} else {
+		for i, k := range n.keys {
+			if k == key {
+				n.kids[i] = v
+				return true
+			}
+		}
+	}
+	n.keys = append(n.keys, key)
+	n.kids = append(n.kids, v)
+	return false
 }
 
 // child steps one JSON-pointer segment down from n.
@@ -124,26 +151,37 @@ type syntaxError struct {
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%d:%d: %s", e.line, e.col, e.msg) }
 
+// dupKey is a key that appeared twice in one object.
+type dupKey struct {
+	key       string
+	line, col int
+}
+
+// parsed is a parsed file.
+type parsed struct {
+	tree   *node
+	isJSON bool
+	dups   []dupKey
+}
+
 // parseTree parses a JSON or YAML file. JSON is recognised by its first
 // non-blank byte ('{' or '['); anything else goes to the YAML parser, which
 // also accepts JSON that starts otherwise.
-func parseTree(data []byte) (*node, bool, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	trimmed = bytes.TrimPrefix(trimmed, []byte("\ufeff"))
+func parseTree(data []byte) (parsed, error) {
+	trimmed := bytes.TrimPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("\ufeff"))
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		n, err := parseJSON(data)
+		p, err := parseJSON(data)
 		if err == nil {
-			return n, true, nil
+			return p, nil
 		}
 		// A flow-style YAML document may also start with '{'. Only fall back
 		// when YAML accepts it; otherwise the JSON error is the better one.
-		if yn, yerr := parseYAML(data); yerr == nil {
-			return yn, false, nil
+		if yp, yerr := parseYAML(data); yerr == nil {
+			return yp, nil
 		}
-		return nil, true, err
+		return parsed{isJSON: true}, err
 	}
-	n, err := parseYAML(data)
-	return n, false, err
+	return parseYAML(data)
 }
 
 // ---- JSON ----
@@ -152,9 +190,10 @@ type jsonScanner struct {
 	data       []byte
 	pos        int
 	lineStarts []int
+	dups       []dupKey
 }
 
-func parseJSON(data []byte) (*node, error) {
+func parseJSON(data []byte) (parsed, error) {
 	s := &jsonScanner{data: data, lineStarts: []int{0}}
 	for i, c := range data {
 		if c == '\n' {
@@ -167,13 +206,13 @@ func parseJSON(data []byte) (*node, error) {
 	s.skipSpace()
 	n, err := s.value(0)
 	if err != nil {
-		return nil, err
+		return parsed{}, err
 	}
 	s.skipSpace()
 	if s.pos < len(s.data) {
-		return nil, s.errorf("unexpected %s after the top-level value", s.describe())
+		return parsed{}, s.errorf("unexpected %s after the top-level value", s.describe())
 	}
-	return n, nil
+	return parsed{tree: n, isJSON: true, dups: s.dups}, nil
 }
 
 // lineCol converts a byte offset to a 1-based line and rune column.
@@ -261,8 +300,9 @@ func (s *jsonScanner) value(depth int) (*node, error) {
 			}
 			line, col := s.lineCol(keyOff)
 			v.line, v.col = int32(line), int32(col)
-			n.keys = append(n.keys, key)
-			n.kids = append(n.kids, v)
+			if n.put(key, v) {
+				s.dups = append(s.dups, dupKey{key: key, line: line, col: col})
+			}
 			s.skipSpace()
 			if s.pos >= len(s.data) {
 				return nil, s.errorf("unexpected end of file in object")
@@ -426,26 +466,30 @@ func isJSONNumber(s string) bool {
 
 // ---- YAML ----
 
-func parseYAML(data []byte) (*node, error) {
+func parseYAML(data []byte) (parsed, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &syntaxError{line: 1, col: 1, msg: "the file is empty", code: CodeNotASpec}
+			return parsed{}, &syntaxError{line: 1, col: 1, msg: "the file is empty", code: CodeNotASpec}
 		}
-		return nil, yamlError(err)
+		return parsed{}, yamlError(err)
 	}
 	// A second document in the stream is not part of the spec.
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, &syntaxError{line: extra.Line, col: extra.Column, msg: "the file holds more than one YAML document", code: CodeSyntax}
+		return parsed{}, &syntaxError{line: extra.Line, col: extra.Column, msg: "the file holds more than one YAML document", code: CodeSyntax}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		return nil, &syntaxError{line: 1, col: 1, msg: "the file is empty", code: CodeNotASpec}
+		return parsed{}, &syntaxError{line: 1, col: 1, msg: "the file is empty", code: CodeNotASpec}
 	}
 	written := countYAML(doc.Content[0], 0)
 	c := &yamlConverter{budget: max(minAliasBudget, written*maxAliasExpansion)}
-	return c.convert(doc.Content[0], 0)
+	n, err := c.convert(doc.Content[0], 0)
+	if err != nil {
+		return parsed{}, err
+	}
+	return parsed{tree: n, dups: c.dups}, nil
 }
 
 // splitYAMLLine takes "yaml: line 12: did not find expected key" apart.
@@ -491,6 +535,7 @@ func countYAML(n *yaml.Node, depth int) int {
 
 type yamlConverter struct {
 	budget int
+	dups   []dupKey
 }
 
 func (c *yamlConverter) tooComplex(n *yaml.Node, what string) error {
@@ -537,7 +582,7 @@ func (c *yamlConverter) convert(n *yaml.Node, depth int) (*node, error) {
 		return out, nil
 	case yaml.MappingNode:
 		out.kind = kindObject
-		if err := c.mapping(out, n, depth, map[string]bool{}); err != nil {
+		if err := c.mapping(out, n, depth); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -548,9 +593,10 @@ func (c *yamlConverter) convert(n *yaml.Node, depth int) (*node, error) {
 }
 
 // mapping converts the pairs of a YAML mapping, applying merge keys ("<<").
-// Keys written in the mapping win over merged ones; duplicates are an error,
-// as in JSON Schema's view of objects.
-func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int, seen map[string]bool) error {
+// Keys written in the mapping win over merged ones; of a key written twice,
+// the last wins (reported as a duplicate).
+func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int) error {
+	written := map[string]bool{}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -562,17 +608,15 @@ func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int, seen map[str
 		if err != nil {
 			return err
 		}
-		if seen[key] {
-			return &syntaxError{line: k.Line, col: k.Column, msg: fmt.Sprintf("invalid YAML: mapping key %q already defined", key), code: CodeSyntax}
-		}
-		seen[key] = true
 		val, err := c.convert(v, depth+1)
 		if err != nil {
 			return err
 		}
 		val.line, val.col = int32(k.Line), int32(k.Column)
-		out.keys = append(out.keys, key)
-		out.kids = append(out.kids, val)
+		if out.put(key, val) {
+			c.dups = append(c.dups, dupKey{key: key, line: k.Line, col: k.Column})
+		}
+		written[key] = true
 	}
 	for _, m := range merges {
 		src := m
@@ -600,14 +644,14 @@ func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int, seen map[str
 		}
 		for _, s := range sources {
 			tmp := &node{kind: kindObject}
-			if err := c.mapping(tmp, s, depth+1, map[string]bool{}); err != nil {
+			if err := c.mapping(tmp, s, depth+1); err != nil {
 				return err
 			}
 			for i, key := range tmp.keys {
-				if !seen[key] {
-					seen[key] = true
-					out.keys = append(out.keys, key)
-					out.kids = append(out.kids, tmp.kids[i])
+				// Written keys win, and of several merged mappings the
+				// first to give a key wins (YAML merge-key semantics).
+				if !written[key] && out.get(key) == nil {
+					out.put(key, tmp.kids[i])
 				}
 			}
 		}

@@ -19,14 +19,16 @@ func validate(ctx context.Context, t *openapi3.T) Diagnostics {
 		err = t.Validate(ctx,
 			openapi3.EnableMultiError(),
 			openapi3.DisableSchemaPatternValidation(),
+			openapi3.DisableExamplesValidation(), // checkExamples does it, better located
 		)
 		return nil
 	})
+	out := checkExamples(t)
 	if guardErr != nil {
-		return Diagnostics{{Code: CodeSpecValidation, Severity: SeverityWarning, Message: "validation stopped: " + guardErr.Error()}}
+		return append(out, Diagnostic{Code: CodeSpecValidation, Severity: SeverityWarning, Message: "validation stopped: " + firstLine(guardErr.Error())})
 	}
 	if err == nil {
-		return nil
+		return out
 	}
 	var leaves []error
 	var me openapi3.MultiError
@@ -35,7 +37,6 @@ func validate(ctx context.Context, t *openapi3.T) Diagnostics {
 	} else {
 		leaves = []error{err}
 	}
-	var out Diagnostics
 	seen := map[string]bool{}
 	for _, e := range leaves {
 		d := validationDiagnostic(e)

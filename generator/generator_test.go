@@ -1,0 +1,349 @@
+package generator
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/tools/txtar"
+
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
+	"github.com/sdkgen-go/sdkgen/openapi"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata")
+
+// specEntries lists the specs of a testdata folder by name: every file (but
+// .golden, .want and _-prefixed ones) under its file name, and every folder
+// under its name, standing for its openapi.yaml.
+func specEntries(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := map[string]string{}
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, "_"), strings.HasSuffix(name, ".golden"), strings.HasSuffix(name, ".want"):
+			continue
+		case e.IsDir():
+			specs[name] = filepath.Join(dir, name, "openapi.yaml")
+		default:
+			specs[name] = filepath.Join(dir, name)
+		}
+	}
+	return specs
+}
+
+// packageName turns a spec's name into a Go package name.
+func packageName(name string) string {
+	name = strings.TrimSuffix(name, filepath.Ext(name))
+	return strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]`).ReplaceAllString(name, ""))
+}
+
+func generate(t *testing.T, spec string, cfg Config) (Files, openapi.Diagnostics) {
+	t.Helper()
+	doc, diags := openapi.Load(context.Background(), spec, openapi.LoadOptions{})
+	if doc == nil {
+		return nil, diags
+	}
+	files, gdiags := Generate(context.Background(), doc, cfg)
+	diags = append(diags, gdiags...)
+	diags.Sort()
+	return files, diags
+}
+
+func diagText(diags openapi.Diagnostics) string {
+	var b strings.Builder
+	for _, d := range diags {
+		fmt.Fprintln(&b, d.String())
+		if d.Fix != "" {
+			fmt.Fprintf(&b, "\tfix: %s\n", d.Fix)
+		}
+	}
+	return b.String()
+}
+
+// checkGolden compares got with the golden file, or rewrites it with -update.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./generator -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the generated output (run go test ./generator -update and review the diff):\n%s", path, firstDiff(string(want), string(got)))
+	}
+}
+
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < max(len(wl), len(gl)); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return fmt.Sprintf("line %d:\n  want %q\n   got %q", i+1, w, g)
+		}
+	}
+	return "(no line differs; lengths differ)"
+}
+
+// Every spec under testdata/generate generates without errors, matches its
+// golden file, and compiles and vets.
+func TestMustGenerate(t *testing.T) {
+	specs := specEntries(t, "testdata/generate")
+	specs["petstore"] = "../examples/petstore/petstore.yaml"
+	mod := gentest.NewModule(t)
+	for _, name := range slices.Sorted(mapKeys(specs)) {
+		pkg := packageName(name)
+		files, diags := generate(t, specs[name], Config{Package: pkg})
+		if diags.HasErrors() {
+			t.Errorf("%s: generation failed:\n%s", name, diagText(diags))
+			continue
+		}
+		ar := &txtar.Archive{Comment: []byte(diagText(diags))}
+		pkgFiles := map[string][]byte{}
+		for _, f := range files {
+			ar.Files = append(ar.Files, txtar.File{Name: f.Name, Data: f.Content})
+			pkgFiles[f.Name] = f.Content
+			if !bytes.HasPrefix(f.Content, []byte(Header+"\n")) {
+				t.Errorf("%s/%s does not start with %q", name, f.Name, Header)
+			}
+		}
+		if name != "petstore" { // the example has its own drift test
+			checkGolden(t, filepath.Join("testdata/generate", name+".golden"), txtar.Format(ar))
+		}
+		mod.Add(pkg, pkgFiles)
+	}
+	mod.BuildAndVet()
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Every spec under testdata/fail fails with the diagnostics in its .want
+// file (which names the codes and positions), and produces no files.
+func TestMustFail(t *testing.T) {
+	specs := specEntries(t, "testdata/fail")
+	if len(specs) == 0 {
+		t.Fatal("no specs in testdata/fail")
+	}
+	for _, name := range slices.Sorted(mapKeys(specs)) {
+		t.Run(name, func(t *testing.T) {
+			files, diags := generate(t, specs[name], Config{Package: "api"})
+			if !diags.HasErrors() {
+				t.Fatalf("generation succeeded; want errors")
+			}
+			if files != nil {
+				t.Errorf("files returned despite errors")
+			}
+			checkGolden(t, filepath.Join("testdata/fail", name+".want"), []byte(diagText(diags)))
+		})
+	}
+}
+
+func TestOutputIsDeterministic(t *testing.T) {
+	doc, diags := openapi.Load(context.Background(), "testdata/generate/multifile/openapi.yaml", openapi.LoadOptions{})
+	if doc == nil {
+		t.Fatal(diagText(diags))
+	}
+	first, _ := Generate(context.Background(), doc, Config{Package: "api"})
+	// Concurrent calls are serialized and do not leak settings into each
+	// other: a call with filters between calls without them.
+	var wg sync.WaitGroup
+	results := make([]Files, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cfg := Config{Package: "api"}
+			if i%2 == 1 {
+				cfg.Include.Operations = []string{"getUser"}
+			}
+			results[i], _ = Generate(context.Background(), doc, cfg)
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if i%2 == 1 {
+			if bytes.Contains(r[0].Content, []byte("NewListUsersRequest")) {
+				t.Errorf("include filter not applied in call %d", i)
+			}
+			continue
+		}
+		if len(r) != len(first) || !bytes.Equal(r[0].Content, first[0].Content) {
+			t.Errorf("call %d produced different output", i)
+		}
+	}
+}
+
+func TestHeaderCarriesNoVersion(t *testing.T) {
+	files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{Package: "petstore"})
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	for _, f := range files {
+		lines := strings.SplitN(string(f.Content), "\n", 3)
+		if lines[0] != Header || lines[1] != "" {
+			t.Errorf("%s starts with %q", f.Name, lines[:2])
+		}
+		if regexp.MustCompile(`v\d+\.\d+|\+dirty|devel`).Match(f.Content[:200]) {
+			t.Errorf("%s header carries a version: %s", f.Name, f.Content[:200])
+		}
+	}
+}
+
+// A panic inside oapi-codegen becomes an error diagnostic, not a crash.
+func TestCodegenPanicIsRecovered(t *testing.T) {
+	// An empty but non-nil allOf (as kin-openapi's Swagger 2.0 converter
+	// leaves behind) makes oapi-codegen index past the end of the list.
+	broken := &openapi3.SchemaRef{Value: &openapi3.Schema{AllOf: openapi3.SchemaRefs{}}}
+	resp := openapi3.NewResponse().WithDescription("ok").WithJSONSchemaRef(&openapi3.SchemaRef{Ref: "#/components/schemas/Broken", Value: broken.Value})
+	bad := &openapi3.T{
+		OpenAPI:    "3.0.3",
+		Info:       &openapi3.Info{Title: "t", Version: "1"},
+		Paths:      openapi3.NewPaths(openapi3.WithPath("/x", &openapi3.PathItem{Get: &openapi3.Operation{OperationID: "getX", Responses: openapi3.NewResponses(openapi3.WithStatus(200, &openapi3.ResponseRef{Value: resp}))}})),
+		Components: &openapi3.Components{Schemas: openapi3.Schemas{"Broken": broken}},
+	}
+	_, diags := generateModels(context.Background(), bad, Config{Package: "api"})
+	if len(diags) != 1 || diags[0].Code != CodeCodegenPanic || diags[0].Severity != openapi.SeverityError {
+		t.Fatalf("diagnostics = %s", diagText(diags))
+	}
+	// And the generator still works afterwards.
+	files, d := generate(t, "../examples/petstore/petstore.yaml", Config{Package: "petstore"})
+	if d.HasErrors() || len(files) == 0 {
+		t.Fatalf("generator broken after a recovered panic:\n%s", diagText(d))
+	}
+}
+
+func TestStrictTurnsWarningsIntoFailure(t *testing.T) {
+	spec := writeSpec(t, `openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/A', description: ignored}
+components:
+  schemas:
+    A: {type: object}
+`)
+	files, diags := generate(t, spec, Config{Package: "api"})
+	if diags.HasErrors() || files == nil {
+		t.Fatalf("non-strict generation failed:\n%s", diagText(diags))
+	}
+	files, diags = generate(t, spec, Config{Package: "api", Strict: true})
+	if !diags.HasErrors() || files != nil {
+		t.Fatalf("strict generation succeeded despite a warning:\n%s", diagText(diags))
+	}
+}
+
+func writeSpec(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "api.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFiltersAndTheirTypos(t *testing.T) {
+	files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{
+		Package: "petstore",
+		Include: Filter{Tags: []string{"store", "Pets"}},
+	})
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	src := string(files[0].Content)
+	if !strings.Contains(src, "NewGetInventoryRequest") || strings.Contains(src, "NewGetPetRequest") {
+		t.Errorf("include tags not applied")
+	}
+	var typo []openapi.Diagnostic
+	for _, d := range diags {
+		if d.Code == CodeConfigNoMatch {
+			typo = append(typo, d)
+		}
+	}
+	if len(typo) != 1 || !strings.Contains(typo[0].Message, `"Pets"`) || typo[0].Fix != `did you mean "pets"?` {
+		t.Errorf("typo diagnostics:\n%s", diagText(diags))
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		name, pkg, code string
+	}{
+		{"empty", "", CodeConfigInvalid},
+		{"keyword", "func", CodeConfigInvalid},
+		{"main", "main", CodeConfigInvalid},
+		{"not an identifier", "pet-store", CodeConfigInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{Package: tc.pkg})
+			if files != nil || len(diags) == 0 || diags[0].Code != tc.code {
+				t.Errorf("got %s", diagText(diags))
+			}
+		})
+	}
+}
+
+func TestFilesWriteRemovesOnlyStaleGeneratedFiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("old.gen.go", Header+"\n\npackage x\n")
+	write("mine.gen.go", "// hand-written, oddly named\npackage x\n")
+	write("doc.go", "package x\n")
+	if err := (Files{{Name: "models.gen.go", Content: []byte(Header + "\n\npackage x\n")}}).Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"doc.go", "mine.gen.go", "models.gen.go"}; !slices.Equal(names, want) {
+		t.Errorf("files = %v, want %v", names, want)
+	}
+	if err := (Files{{Name: "../escape.gen.go"}}).Write(dir); err == nil {
+		t.Errorf("a file name with a path was written")
+	}
+}

@@ -1,0 +1,93 @@
+// Package hygiene holds repository-wide checks: the module's go line, the
+// header of generated files, and paths of this machine leaking into
+// committed files.
+package hygiene
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/modfile"
+
+	"github.com/sdkgen-go/sdkgen/generator"
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
+)
+
+// Users build generated SDKs with their own Go: the go line names the
+// oldest supported release, 1.25, not the toolchain we happen to run.
+func TestGoLineIsOldestSupportedRelease(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.Parse("go.mod", data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Go == nil || !regexp.MustCompile(`^1\.25(\.0)?$`).MatchString(f.Go.Version) {
+		t.Errorf("go line = %v, want 1.25 (a dependency upgrade raised it?)", f.Go)
+	}
+	if f.Toolchain != nil {
+		t.Errorf("toolchain line %q would make users download a toolchain", f.Toolchain.Name)
+	}
+}
+
+// trackedFiles lists the files git tracks, or skips when git is absent.
+func trackedFiles(t *testing.T, root string) []string {
+	t.Helper()
+	cmd := exec.Command("git", "ls-files", "-z")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("git ls-files: %v", err)
+	}
+	var files []string
+	for _, f := range bytes.Split(out, []byte{0}) {
+		if len(f) > 0 {
+			files = append(files, string(f))
+		}
+	}
+	return files
+}
+
+func TestGeneratedFilesHaveTheHeader(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	for _, f := range trackedFiles(t, root) {
+		if !strings.HasSuffix(f, ".gen.go") {
+			continue
+		}
+		fh, err := os.Open(filepath.Join(root, f))
+		if err != nil {
+			continue // deleted in the working tree
+		}
+		line, _ := bufio.NewReader(fh).ReadString('\n')
+		fh.Close()
+		if strings.TrimSuffix(line, "\n") != generator.Header {
+			t.Errorf("%s starts with %q, want %q", f, line, generator.Header)
+		}
+	}
+}
+
+// No absolute path of a development machine ends up in committed files
+// (generated code, golden files, docs).
+func TestNoMachinePaths(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	machine := regexp.MustCompile(`(/` + `root/|/home/[a-z]+/|/Users/[A-Za-z]+/|/tmp/` + `Test|/tmp/` + `go-build|/` + `work/main|C:\\\\Users)`)
+	for _, f := range trackedFiles(t, root) {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue
+		}
+		if loc := machine.FindIndex(data); loc != nil {
+			line := bytes.Count(data[:loc[0]], []byte("\n")) + 1
+			t.Errorf("%s:%d holds a machine path: %q", f, line, data[loc[0]:min(len(data), loc[1]+20)])
+		}
+	}
+}
