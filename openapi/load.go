@@ -155,6 +155,9 @@ func (l *loadState) load(source string) *Document {
 		return nil
 	}
 	names := l.bundle(t)
+	// Validate the model just built (a fresh copy would cost one more parse
+	// of the whole document for the same content).
+	vd := validate(l.ctx, t)
 	canonical, err := json.Marshal(t)
 	if err != nil {
 		l.fail(CodeSpecInvalid, fmt.Sprintf("the bundled document cannot be written as JSON: %v", err), "", l.rootPos())
@@ -169,13 +172,6 @@ func (l *loadState) load(source string) *Document {
 	for _, f := range l.reader.order {
 		doc.Files = append(doc.Files, f.name)
 	}
-	// Validate a fresh copy: what generation will see.
-	fresh, err := doc.OpenAPI()
-	if err != nil {
-		l.fail(CodeSpecInvalid, err.Error(), "", l.rootPos())
-		return nil
-	}
-	vd := validate(l.ctx, fresh)
 	doc.Annotate(vd)
 	l.diags = append(l.diags, vd...)
 	return doc

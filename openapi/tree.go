@@ -191,6 +191,10 @@ type jsonScanner struct {
 	pos        int
 	lineStarts []int
 	dups       []dupKey
+	// The last position computed: positions are asked for in increasing
+	// order, so columns are counted from there, not from the line's start
+	// (minified specs are one line of many megabytes).
+	lastOff, lastLine, lastCol int
 }
 
 func parseJSON(data []byte) (parsed, error) {
@@ -217,6 +221,11 @@ func parseJSON(data []byte) (parsed, error) {
 
 // lineCol converts a byte offset to a 1-based line and rune column.
 func (s *jsonScanner) lineCol(off int) (int, int) {
+	if s.lastLine > 0 && off >= s.lastOff && (s.lastLine == len(s.lineStarts) || off < s.lineStarts[s.lastLine]) {
+		col := s.lastCol + utf8.RuneCount(s.data[s.lastOff:off])
+		s.lastOff, s.lastCol = off, col
+		return s.lastLine, col
+	}
 	lo, hi := 0, len(s.lineStarts)-1
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -227,7 +236,9 @@ func (s *jsonScanner) lineCol(off int) (int, int) {
 		}
 	}
 	start := s.lineStarts[lo]
-	return lo + 1, utf8.RuneCount(s.data[start:off]) + 1
+	col := utf8.RuneCount(s.data[start:off]) + 1
+	s.lastOff, s.lastLine, s.lastCol = off, lo+1, col
+	return lo + 1, col
 }
 
 func (s *jsonScanner) errorf(format string, args ...any) error {
@@ -283,7 +294,7 @@ func (s *jsonScanner) value(depth int) (*node, error) {
 			if s.pos >= len(s.data) || s.data[s.pos] != '"' {
 				return nil, s.errorf("expected a string key, found %s", s.describe())
 			}
-			keyOff := s.pos
+			keyLine, keyCol := s.lineCol(s.pos)
 			key, err := s.string()
 			if err != nil {
 				return nil, err
@@ -298,10 +309,9 @@ func (s *jsonScanner) value(depth int) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			line, col := s.lineCol(keyOff)
-			v.line, v.col = int32(line), int32(col)
+			v.line, v.col = int32(keyLine), int32(keyCol)
 			if n.put(key, v) {
-				s.dups = append(s.dups, dupKey{key: key, line: line, col: col})
+				s.dups = append(s.dups, dupKey{key: key, line: keyLine, col: keyCol})
 			}
 			s.skipSpace()
 			if s.pos >= len(s.data) {

@@ -134,7 +134,7 @@ func validationDiagnostic(err error) Diagnostic {
 	if errors.As(err, &sve) && (sve.ValueKind == "example" || sve.ValueKind == "examples") {
 		code = CodeExampleInvalid
 	}
-	msg := strings.ReplaceAll(e.Error(), "\n", " ")
+	msg := firstLine(e.Error())
 	if code == CodeExampleInvalid && !strings.Contains(msg, "example") {
 		msg = "invalid example: " + msg
 	}
