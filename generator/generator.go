@@ -27,6 +27,7 @@ const (
 	CodeConfigUnknownKey = "config.unknown-key"  // sdkgen.yaml has a key the schema does not know
 	CodeConfigNoMatch    = "config.no-match"     // an include/exclude entry matches nothing in the spec
 	CodeCodegenFailed    = "generate.failed"     // oapi-codegen returned an error
+	CodeFacadeFailed     = "generate.facade"     // the client facade could not be built
 	CodeCodegenPanic     = "generate.panic"      // oapi-codegen panicked (a bug, reported instead of crashing)
 	CodeFormat           = "generate.format"     // generated code does not parse
 	CodeStrict           = "generate.strict"     // strict mode: warnings are failures
@@ -154,13 +155,19 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 	}
 	diags = append(diags, checkFilters(t, cfg)...)
 
-	models, md := generateModels(ctx, t, cfg)
+	models, api, md := generateCode(ctx, t, cfg)
 	diags = append(diags, md...)
 	if diags.HasErrors() {
 		diags.Sort()
 		return nil, diags
 	}
-	files := Files{{Name: "models.gen.go", Content: models}}
+	facade, err := renderFacade(api)
+	if err != nil {
+		diags = append(diags, openapi.Diagnostic{Code: CodeFormat, Severity: openapi.SeverityError, Message: err.Error()})
+		diags.Sort()
+		return nil, diags
+	}
+	files := append(Files{{Name: "models.gen.go", Content: models}}, facade...)
 	// Strict mode counts the warnings of loading too; they are not repeated
 	// in the result (Load returned them already).
 	if warnings := diags.Count(openapi.SeverityWarning) + doc.Diagnostics().Count(openapi.SeverityWarning); cfg.Strict && warnings > 0 {

@@ -50,8 +50,10 @@ var oapiTemplates = func() map[string]string {
 	}
 }()
 
-// generateModels runs oapi-codegen for the models and the request builders.
-func generateModels(ctx context.Context, t *openapi3.T, cfg Config) (out []byte, diags openapi.Diagnostics) {
+// generateCode runs oapi-codegen for the models and the request builders,
+// and builds the facade IR from its operation definitions in the same
+// critical section (they read the global state Generate set).
+func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte, api *apiIR, diags openapi.Diagnostics) {
 	version := "sdkgen"
 	conf := codegen.Configuration{
 		PackageName: cfg.Package,
@@ -69,6 +71,9 @@ func generateModels(ctx context.Context, t *openapi3.T, cfg Config) (out []byte,
 			ExcludeOperationIDs:       cfg.Exclude.Operations,
 			UserTemplates:             oapiTemplates,
 			ResolveTypeNameCollisions: true,
+			// Nullable fields become nullable.Nullable[T] (our sdk/nullable),
+			// so a PATCH body can say absent and null apart.
+			NullableType: true,
 		},
 		AllowRemoteRefsFrom:  []string{},
 		NoVCSVersionOverride: &version,
@@ -78,23 +83,55 @@ func generateModels(ctx context.Context, t *openapi3.T, cfg Config) (out []byte,
 	}
 	if err := ctx.Err(); err != nil {
 		fail(CodeCanceled, err.Error())
-		return nil, diags
+		return nil, nil, diags
 	}
-	src, err := runOapiCodegen(t, conf)
+	// codegen.Generate rewrites operationIds into Go names in place; keep the
+	// spec's own for the facade's docs and errors.
+	specIDs := operationIDs(t)
+	oapiMu.Lock()
+	defer oapiMu.Unlock()
+	src, err := guardCodegen(func() (string, error) { return codegen.Generate(t, conf) })
 	if err != nil {
 		code := CodeCodegenFailed
 		if _, ok := err.(*panicError); ok {
 			code = CodeCodegenPanic
 		}
 		fail(code, err.Error())
-		return nil, diags
+		return nil, nil, diags
 	}
 	formatted, err := formatGo("models.gen.go", []byte(src))
 	if err != nil {
 		fail(CodeFormat, err.Error())
-		return nil, diags
+		return nil, nil, diags
 	}
-	return formatted, diags
+	_, err = guardCodegen(func() (string, error) {
+		var err error
+		api, err = buildFacade(t, cfg, formatted, specIDs)
+		return "", err
+	})
+	if err != nil {
+		code := CodeFacadeFailed
+		if _, ok := err.(*panicError); ok {
+			code = CodeCodegenPanic
+		}
+		fail(code, err.Error())
+		return nil, nil, diags
+	}
+	return formatted, api, diags
+}
+
+// operationIDs maps "METHOD /path" to the operation's operationId.
+func operationIDs(t *openapi3.T) map[string]string {
+	ids := map[string]string{}
+	if t.Paths == nil {
+		return ids
+	}
+	for p, item := range t.Paths.Map() {
+		for m, op := range item.Operations() {
+			ids[m+" "+p] = op.OperationID
+		}
+	}
+	return ids
 }
 
 type panicError struct {
@@ -106,16 +143,16 @@ func (e *panicError) Error() string {
 	return fmt.Sprintf("oapi-codegen panicked: %v (this is a bug; please report it with the spec)\n%s", e.value, e.stack)
 }
 
-func runOapiCodegen(t *openapi3.T, conf codegen.Configuration) (src string, err error) {
-	oapiMu.Lock()
-	defer oapiMu.Unlock()
+// guardCodegen runs fn, turning a panic into a *panicError. The caller
+// holds oapiMu.
+func guardCodegen(fn func() (string, error)) (src string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			lines := strings.Split(string(debug.Stack()), "\n")
 			err = &panicError{value: r, stack: strings.Join(lines[:min(len(lines), 16)], "\n")}
 		}
 	}()
-	return codegen.Generate(t, conf)
+	return fn()
 }
 
 // checkFilters warns about include/exclude entries that match nothing: most

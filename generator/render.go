@@ -1,0 +1,163 @@
+package generator
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+)
+
+//go:embed templates/facade/*.tmpl
+var facadeFS embed.FS
+
+var facadeTemplates = template.Must(template.New("facade").Funcs(template.FuncMap{
+	"header":     func() string { return Header },
+	"comment":    comment,
+	"quote":      strconv.Quote,
+	"oneline":    oneLine,
+	"inName":     inName,
+	"opDoc":      opDoc,
+	"signature":  signature,
+	"fieldType":  fieldType,
+	"multiCases": multiCases,
+	"caseCond":   caseCond,
+}).ParseFS(facadeFS, "templates/facade/*.tmpl"))
+
+// comment renders lines as a // comment, each line prefixed; an empty line
+// becomes a bare "//".
+func comment(prefix string, lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(prefix)
+		if l == "" {
+			b.WriteString("//")
+		} else {
+			b.WriteString("// ")
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+func inName(in string) string {
+	switch in {
+	case "sdk.InQuery":
+		return "query parameter"
+	case "sdk.InCookie":
+		return "cookie"
+	}
+	return "header"
+}
+
+// opDoc is the doc comment of an operation's method: what it does, where it
+// goes, what it returns, its declared errors and deprecation.
+func opDoc(op *opIR) []string {
+	lines := slices.Clone(op.DocLines)
+	if op.Result.DocNote != "" {
+		lines = append(lines, "", op.Result.DocNote)
+	}
+	if len(op.Errors) > 0 {
+		lines = append(lines, "", "Declared errors (reach them with errors.As through the *sdk.APIError):")
+		for _, e := range op.Errors {
+			lines = append(lines, fmt.Sprintf("  - %s: *%s", e.Status, e.Type))
+		}
+	}
+	if op.Deprecated != "" {
+		lines = append(lines, "", op.Deprecated)
+	}
+	return lines
+}
+
+func signature(op *opIR) string {
+	var b strings.Builder
+	b.WriteString("(ctx context.Context")
+	for _, p := range op.Params {
+		fmt.Fprintf(&b, ", %s %s", p.Name, p.Type)
+	}
+	b.WriteString(", opts ...sdk.Option) ")
+	b.WriteString(op.Result.Returns)
+	return b.String()
+}
+
+func fieldType(c resultCaseIR) string {
+	switch c.Kind {
+	case resultJSON:
+		return "*" + c.Type
+	case resultValue:
+		return c.Type
+	case resultText:
+		return "string"
+	case resultStream:
+		return "io.ReadCloser"
+	}
+	return ""
+}
+
+// multiCases orders the cases of a result with several shapes: exact
+// statuses, then ranges, then default.
+func multiCases(r resultIR) []resultCaseIR {
+	cs := slices.Clone(r.Cases)
+	rank := func(s string) int {
+		switch {
+		case s == "default":
+			return 2
+		case strings.HasSuffix(strings.ToUpper(s), "XX"):
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(cs, func(a, b resultCaseIR) int {
+		if d := rank(a.Status) - rank(b.Status); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Status, b.Status)
+	})
+	return cs
+}
+
+func caseCond(status string) string {
+	switch {
+	case status == "default":
+		return "resp.StatusCode >= 200 && resp.StatusCode <= 299"
+	case strings.HasSuffix(strings.ToUpper(status), "XX"):
+		d := status[:1]
+		return fmt.Sprintf("resp.StatusCode >= %s00 && resp.StatusCode <= %s99", d, d)
+	}
+	return "resp.StatusCode == " + status
+}
+
+// renderFacade renders the client and service files, formatted.
+func renderFacade(api *apiIR) (Files, error) {
+	var files Files
+	render := func(name, tmpl string, data any) error {
+		var buf bytes.Buffer
+		if err := facadeTemplates.ExecuteTemplate(&buf, tmpl, data); err != nil {
+			return fmt.Errorf("rendering %s: %w", name, err)
+		}
+		src, err := formatGo(name, buf.Bytes())
+		if err != nil {
+			return err
+		}
+		files = append(files, File{Name: name, Content: src})
+		return nil
+	}
+	if err := render("client.gen.go", "client.tmpl", api); err != nil {
+		return nil, err
+	}
+	for _, svc := range api.Services {
+		data := struct {
+			API     *apiIR
+			Service *serviceIR
+		}{api, svc}
+		if err := render(svc.File, "service.tmpl", data); err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}

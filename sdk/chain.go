@@ -1,0 +1,238 @@
+package sdk
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// Middleware wraps the sending of requests. It has the shape of
+// otelhttp.NewTransport and most Go HTTP middleware, so such layers plug in
+// directly:
+//
+//	sdk.WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
+//		return otelhttp.NewTransport(next)
+//	})
+//
+// The returned RoundTripper must honour http.RoundTripper's contract: safe
+// for concurrent use, never modify the request it is given (clone it), and
+// close the request body even on error.
+type Middleware func(next http.RoundTripper) http.RoundTripper
+
+// RoundTripperFunc adapts a function to http.RoundTripper.
+type RoundTripperFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f(req).
+func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+var _ http.RoundTripper = RoundTripperFunc(nil)
+
+// WithMiddleware adds middleware that runs once per logical call, outside
+// the retry layer: it sees the request once and the final outcome (the last
+// attempt's response, or the error after retries ran out). Middleware given
+// to NewClient wraps middleware given to a call; among several, the first
+// is the outermost.
+func WithMiddleware(mw ...Middleware) Option {
+	return optionFunc(func(s *settings) {
+		for _, m := range mw {
+			if m != nil {
+				s.middleware = append(s.middleware, m)
+			}
+		}
+	})
+}
+
+// WithAttemptMiddleware adds middleware that runs once per attempt (and per
+// redirect hop), inside the retry layer and after auth: it sees every
+// request as sent, credentials included. Use it for metrics of each try;
+// use [WithMiddleware] to observe calls.
+func WithAttemptMiddleware(mw ...Middleware) Option {
+	return optionFunc(func(s *settings) {
+		for _, m := range mw {
+			if m != nil {
+				s.attemptMiddleware = append(s.attemptMiddleware, m)
+			}
+		}
+	})
+}
+
+// Interceptor hooks into requests the way Dio's interceptors do. Each hook
+// is optional.
+type Interceptor struct {
+	// OnRequest runs before the request is sent. It gets its own copy of the
+	// request and may change it (add headers, say); an error stops the call
+	// with that error.
+	OnRequest func(*http.Request) error
+	// OnResponse runs when a response arrives, whatever its status. An error
+	// fails the call with that error (the response body is closed).
+	OnResponse func(*http.Response) error
+	// OnError runs when no response arrived. It may return another error to
+	// report instead; returning nil keeps the original.
+	OnError func(*http.Request, error) error
+}
+
+// Middleware returns the interceptor as middleware.
+func (i Interceptor) Middleware() Middleware {
+	return func(next http.RoundTripper) http.RoundTripper {
+		return RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			if i.OnRequest != nil {
+				req = req.Clone(req.Context())
+				if err := i.OnRequest(req); err != nil {
+					if req.Body != nil {
+						req.Body.Close()
+					}
+					return nil, err
+				}
+			}
+			resp, err := next.RoundTrip(req)
+			if err != nil {
+				if i.OnError != nil {
+					if e := i.OnError(req, err); e != nil {
+						err = e
+					}
+				}
+				return nil, err
+			}
+			if i.OnResponse != nil {
+				if err := i.OnResponse(resp); err != nil {
+					drainClose(resp.Body)
+					return nil, err
+				}
+			}
+			return resp, nil
+		})
+	}
+}
+
+// WithInterceptor adds an interceptor that runs once per logical call, like
+// [WithMiddleware]: OnResponse and OnError see the final outcome.
+func WithInterceptor(i Interceptor) Option { return WithMiddleware(i.Middleware()) }
+
+// WithAttemptInterceptor adds an interceptor that runs once per attempt,
+// like [WithAttemptMiddleware].
+func WithAttemptInterceptor(i Interceptor) Option { return WithAttemptMiddleware(i.Middleware()) }
+
+// callState travels in the request context through the layers: what the
+// call is, its settings, and which attempt is running. go-retryablehttp's
+// hooks see only the context, so per-call policy must live here.
+type callState struct {
+	op       *Operation
+	s        *settings
+	client   *Client
+	method   string
+	origin   origin       // where the call was sent; credentials go only there
+	key      string       // the Idempotency-Key sent, if any
+	attempt  atomic.Int32 // 1-based; advanced by the retry layer
+	retry    retryState
+	bodyNote string // why the request body cannot be replayed, if it cannot
+}
+
+type callKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(callKey{}).(*callState)
+	return st
+}
+
+// The order of the layers, outermost first, lives here and only here.
+//
+//	call:    user middleware → retry → http.Client (redirects) → attemptTransport
+//	attempt: auth → attempt middleware → logging → attempt timeout → transport
+
+// callChain returns the call-level layers for settings s.
+func (c *Client) callChain(s *settings) http.RoundTripper {
+	var rt http.RoundTripper = c.retrier
+	for i := len(s.middleware) - 1; i >= 0; i-- {
+		rt = s.middleware[i](rt)
+	}
+	return rt
+}
+
+// attemptTransport is the Transport of the client's http.Client: it runs
+// once per attempt and per redirect hop.
+type attemptTransport struct {
+	c    *Client
+	base http.RoundTripper
+}
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	st := stateFrom(req.Context())
+	if st == nil {
+		// Not a call of this client (someone used the http.Client directly):
+		// no call settings, so send as is.
+		return t.base.RoundTrip(req)
+	}
+	req, err := t.c.authenticate(req, st)
+	if err != nil {
+		return nil, err
+	}
+	var rt http.RoundTripper = attemptCore{t: t, st: st}
+	for i := len(st.s.attemptMiddleware) - 1; i >= 0; i-- {
+		rt = st.s.attemptMiddleware[i](rt)
+	}
+	return rt.RoundTrip(req)
+}
+
+// attemptCore logs the attempt and applies the per-attempt timeout.
+type attemptCore struct {
+	t  *attemptTransport
+	st *callState
+}
+
+func (a attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
+	s := a.st.s
+	start := time.Now()
+	var resp *http.Response
+	var err error
+	if d := s.attemptTimeout; d > 0 {
+		resp, err = roundTripWithHeaderTimeout(a.t.base, req, d)
+	} else {
+		resp, err = a.t.base.RoundTrip(req)
+	}
+	if s.logger != nil {
+		a.t.c.logAttempt(req, resp, err, a.st, time.Since(start))
+	}
+	return resp, err
+}
+
+// AttemptTimeoutError reports an attempt that got no response headers
+// within the per-attempt timeout. It is retried like a connection failure.
+type AttemptTimeoutError struct {
+	After time.Duration
+}
+
+func (e *AttemptTimeoutError) Error() string {
+	return "no response headers within the attempt timeout of " + e.After.String()
+}
+
+// Timeout reports true, as net.Error timeouts do.
+func (e *AttemptTimeoutError) Timeout() bool { return true }
+
+// roundTripWithHeaderTimeout bounds the wait for response headers only: once
+// they arrive the timer stops, and the body is read under the caller's
+// context.
+func roundTripWithHeaderTimeout(rt http.RoundTripper, req *http.Request, d time.Duration) (*http.Response, error) {
+	ctx, cancel := context.WithCancel(req.Context())
+	var timedOut atomic.Bool
+	timer := time.AfterFunc(d, func() {
+		timedOut.Store(true)
+		cancel()
+	})
+	resp, err := rt.RoundTrip(req.WithContext(ctx))
+	if !timer.Stop() && timedOut.Load() {
+		if resp != nil {
+			drainClose(resp.Body)
+		}
+		cancel()
+		return nil, &AttemptTimeoutError{After: d}
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	// The attempt's context must live as long as the body is read; release
+	// it when the body is closed.
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}

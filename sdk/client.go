@@ -1,0 +1,490 @@
+package sdk
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Version is the version of this runtime, sent in the default User-Agent.
+const Version = "0.1.0"
+
+// EnforceVersion is used by generated code to assert at compile time that
+// the sdk it links against can run it, the way protobuf's generated code
+// uses protoimpl.EnforceVersion. Generated code declares
+//
+//	const _ = sdk.EnforceVersion(N - sdk.MinVersion)
+//	const _ = sdk.EnforceVersion(sdk.MaxVersion - N)
+//
+// where N is the version of the generator's output; with an sdk that is too
+// old or too new for it one constant is negative and the build fails.
+type EnforceVersion uint
+
+// The range of generated-code versions this sdk supports. GenVersion is
+// the version the matching generator emits.
+const (
+	MinVersion = 1
+	MaxVersion = 1
+	GenVersion = 1
+)
+
+// Operation describes an operation of the spec, for generated code. Its
+// values are shared by every call and must not be modified.
+type Operation struct {
+	// ID is the operationId; Method and Path are the spec's
+	// ("GET", "/pets/{petId}").
+	ID     string
+	Method string
+	Path   string
+	// Server is the operation's own server URL (from the operation's or the
+	// path's servers), used instead of the client's when the client was not
+	// given a base URL of its own. Empty means the client's.
+	Server string
+	// Idempotent marks an operation the spec declares safe to retry
+	// (x-sdkgen-idempotent): the SDK then sends an Idempotency-Key with
+	// POST and PATCH requests and retries them.
+	Idempotent bool
+	// Errors maps declared error responses ("404", "4XX", "default") to the
+	// decoders of their bodies.
+	Errors map[string]ErrorDecoder
+	// Security lists the alternatives of security requirements: any one
+	// inner list, all of whose schemes apply, satisfies the operation. Nil
+	// means the client's auth applies as configured; an empty non-nil list
+	// means the operation takes no credentials.
+	Security [][]string
+}
+
+// ErrorDecoder decodes a declared error body into the generated error type.
+type ErrorDecoder func(body []byte) (error, error)
+
+// JSONError returns the decoder of a generated error type E whose body
+// field is reached through body:
+//
+//	sdk.JSONError(func(e *NotFoundError) any { return &e.Body })
+func JSONError[E any, P interface {
+	*E
+	error
+}](body func(P) any) ErrorDecoder {
+	return func(data []byte) (error, error) {
+		e := P(new(E))
+		if err := json.Unmarshal(data, body(e)); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+}
+
+// Client sends the requests of a generated SDK through the SDK's layers.
+// It is safe for concurrent use. Generated clients embed one; users rarely
+// touch it except to call Close.
+type Client struct {
+	base        *url.URL
+	specDefault bool // base is the spec's server, not the user's
+	settings    settings
+	hc          *http.Client
+	ownsTrans   *http.Transport // closed by Close; nil for a caller's client
+	retrier     http.RoundTripper
+	userAgent   string
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	closers   []func()
+	mu        sync.Mutex
+}
+
+// NewClient returns a client sending requests to baseURL (the server the
+// spec names, when the generated NewClient passes it; [WithBaseURL]
+// overrides it).
+func NewClient(baseURL string, opts ...Option) (*Client, error) {
+	s := defaultSettings()
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&s)
+		}
+	}
+	if len(s.errs) > 0 {
+		return nil, errors.Join(s.errs...)
+	}
+	c := &Client{settings: s, closed: make(chan struct{}), specDefault: !s.baseURLSet}
+	raw := baseURL
+	if s.baseURLSet {
+		raw = s.baseURL
+	}
+	base, err := parseBaseURL(raw)
+	if err != nil {
+		return nil, &OptionError{Option: "base URL", Reason: err.Error()}
+	}
+	c.base = base
+	// The caller's *http.Client is copied, never modified; its Transport is
+	// wrapped in our per-attempt layers.
+	var hc http.Client
+	if s.httpClient != nil {
+		hc = *s.httpClient
+	} else {
+		c.ownsTrans = defaultTransport()
+		hc.Transport = c.ownsTrans
+	}
+	inner := hc.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	hc.Transport = &attemptTransport{c: c, base: inner}
+	c.hc = &hc
+	c.retrier = newRetrier(c)
+	c.userAgent = s.userAgent
+	if c.userAgent == "" {
+		c.userAgent = "sdkgen-go/" + Version
+	}
+	return c, nil
+}
+
+// defaultTransport is the SDK's transport when the caller brings no
+// client: timeouts on every phase that has no natural end of its own, TLS
+// 1.2 at least, HTTP/2 when the server offers it. There is no overall
+// timeout: streamed bodies are bounded by the caller's context instead.
+func defaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   10 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: 1 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		ForceAttemptHTTP2:     true,
+	}
+}
+
+func parseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, errors.New("no base URL: the spec names no server; pass sdk.WithBaseURL")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid base URL: %v", unwrapURLError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("base URL %q: scheme must be http or https", redactURL(u))
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("base URL %q has no host", redactURL(u))
+	}
+	if strings.ContainsAny(u.Host+u.Path, "{}") {
+		return nil, fmt.Errorf("base URL %q has unexpanded server variables", redactURL(u))
+	}
+	return u, nil
+}
+
+// BaseURL returns the URL requests are sent to.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// HTTPClient returns the *http.Client the SDK sends attempts with (a copy
+// of the one given to WithHTTPClient, with the SDK's per-attempt layers).
+func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Close stops the client's background work (pagination prefetch, token
+// refresh, WebSocket keepalives) and closes the idle connections of the
+// transport the SDK created. It never closes connections of a caller's
+// *http.Client. Calls made after Close fail with [ErrClientClosed].
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.closed)
+		c.mu.Lock()
+		closers := c.closers
+		c.closers = nil
+		c.mu.Unlock()
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+		if c.ownsTrans != nil {
+			c.ownsTrans.CloseIdleConnections()
+		}
+	})
+	return nil
+}
+
+// ErrClientClosed is returned by calls made after Close.
+var ErrClientClosed = errors.New("sdk: client closed")
+
+// Done returns a channel closed when the client is closed, for background
+// work to stop on.
+func (c *Client) Done() <-chan struct{} { return c.closed }
+
+// OnClose registers f to run when the client is closed (once, in reverse
+// order of registration). When the client is already closed, f runs now.
+func (c *Client) OnClose(f func()) {
+	c.mu.Lock()
+	select {
+	case <-c.closed:
+		c.mu.Unlock()
+		f()
+		return
+	default:
+	}
+	c.closers = append(c.closers, f)
+	c.mu.Unlock()
+}
+
+// RequestBuilder builds the request of a call against a base URL; the
+// generated request builders have this shape.
+type RequestBuilder func(server string) (*http.Request, error)
+
+// Do runs one logical call of op: it applies the call's options, builds the
+// request, sends it through the layers, and checks the status. On a 2xx
+// status it returns the response, whose body the caller must close
+// (generated code does, through the Decode helpers). On any other status
+// it returns an [*APIError] with the bounded body and the declared error
+// model; without a response it returns a [*TransportError] or a
+// [*RetryError].
+func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, opts ...Option) (*http.Response, error) {
+	if op == nil {
+		op = &Operation{}
+	}
+	select {
+	case <-c.closed:
+		return nil, ErrClientClosed
+	default:
+	}
+	s, err := c.settings.forCall(opts)
+	if err != nil {
+		return nil, err
+	}
+	server := c.serverFor(op, s)
+	req, err := build(server)
+	if err != nil {
+		return nil, &RequestError{Operation: op.ID, Err: unwrapURLError(err)}
+	}
+	if ct, ok := req.Header["Content-Type"]; ok && (len(ct) == 0 || ct[0] == "") {
+		req.Header.Del("Content-Type") // an optional body left out
+	}
+	st := &callState{op: op, s: s, client: c, method: req.Method, origin: originOf(req.URL)}
+	st.attempt.Store(1)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	cancel := context.CancelFunc(nil)
+	if s.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+	}
+	req = req.WithContext(context.WithValue(ctx, callKey{}, st))
+	c.prepare(req, st)
+
+	resp, err := c.callChain(s).RoundTrip(req)
+	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
+		if resp != nil {
+			drainClose(resp.Body)
+		}
+		return nil, c.wrapError(op, req, err)
+	}
+	if s.capture != nil {
+		*s.capture = resp
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		apiErr := c.apiError(op, req, resp, s)
+		if cancel != nil {
+			cancel()
+		}
+		return nil, apiErr
+	}
+	if cancel != nil {
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	}
+	return resp, nil
+}
+
+// serverFor picks the base URL of a call: the call's own, else the
+// operation's server when the client uses the spec's default, else the
+// client's.
+func (c *Client) serverFor(op *Operation, s *settings) string {
+	if s.perCall && s.baseURLSet && s.baseURL != c.settings.baseURL {
+		return s.baseURL
+	}
+	if op.Server != "" && c.specDefault {
+		return op.Server
+	}
+	return c.base.String()
+}
+
+// prepare sets the headers every request of the call carries.
+func (c *Client) prepare(req *http.Request, st *callState) {
+	s := st.s
+	for k, v := range s.header {
+		req.Header[k] = v
+	}
+	if req.Header.Get("User-Agent") == "" {
+		ua := c.userAgent
+		if s.userAgent != "" {
+			ua = s.userAgent
+		}
+		req.Header.Set("User-Agent", ua)
+	}
+	c.prepareIdempotency(req, st)
+}
+
+// wrapError turns a failure without a response into a typed error, unless a
+// layer already made one.
+func (c *Client) wrapError(op *Operation, req *http.Request, err error) error {
+	err = unwrapURLError(err)
+	var (
+		te *TransportError
+		re *RetryError
+		ae *APIError
+		oe *OptionError
+		ce *AuthError
+	)
+	if errors.As(err, &te) || errors.As(err, &re) || errors.As(err, &ae) || errors.As(err, &oe) || errors.As(err, &ce) {
+		return err
+	}
+	return &TransportError{Operation: op.ID, Method: req.Method, URL: redactURL(req.URL), Err: err}
+}
+
+// apiError reads the bounded body of a non-2xx response, closes it, and
+// builds the error, decoding the declared model and problem+json.
+func (c *Client) apiError(op *Operation, req *http.Request, resp *http.Response, s *settings) *APIError {
+	body, truncated, readErr := readBounded(resp.Body, s.maxErrorBody)
+	drainClose(resp.Body)
+	e := &APIError{
+		Operation:  op.ID,
+		Method:     req.Method,
+		URL:        redactURL(req.URL),
+		StatusCode: resp.StatusCode,
+		Status:     resp.Status,
+		RequestID:  requestID(resp.Header),
+		Header:     resp.Header,
+		Body:       body,
+		Truncated:  truncated,
+	}
+	ct := resp.Header.Get("Content-Type")
+	if isProblem(ct) && !truncated {
+		var p Problem
+		if json.Unmarshal(body, &p) == nil {
+			e.Problem = &p
+		}
+	}
+	if dec := op.errorDecoder(resp.StatusCode); dec != nil {
+		switch {
+		case readErr != nil:
+			e.DecodeErr = fmt.Errorf("reading the body: %w", readErr)
+		case truncated:
+			e.DecodeErr = fmt.Errorf("body larger than %d bytes", s.maxErrorBody)
+		case len(body) == 0:
+			e.DecodeErr = errors.New("empty body")
+		case !isJSONish(ct):
+			e.DecodeErr = fmt.Errorf("content type %q is not JSON", ct)
+		default:
+			m, err := dec(body)
+			if err != nil {
+				e.DecodeErr = err
+			} else {
+				e.Model = m
+			}
+		}
+	}
+	return e
+}
+
+// errorDecoder finds the declared error body for a status: exact, then
+// range (4XX), then default.
+func (op *Operation) errorDecoder(status int) ErrorDecoder {
+	if op.Errors == nil {
+		return nil
+	}
+	code := fmt.Sprint(status)
+	if d, ok := op.Errors[code]; ok {
+		return d
+	}
+	if d, ok := op.Errors[code[:1]+"XX"]; ok {
+		return d
+	}
+	return op.Errors["default"]
+}
+
+// isJSONish reports whether a content type carries JSON (application/json,
+// application/problem+json, application/vnd.api+json, ...), or is absent
+// (many servers omit it; the decoder will tell).
+func isJSONish(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "/json") || mt == "text/json"
+}
+
+// Server is a server of the API, as the spec declares it.
+type Server struct {
+	// URL may hold {variables}.
+	URL         string
+	Description string
+	Variables   map[string]ServerVariable
+}
+
+// ServerVariable is a variable of a server URL.
+type ServerVariable struct {
+	Default string
+	// Enum lists the allowed values, when the spec restricts them.
+	Enum []string
+}
+
+// URLWith returns the server's URL with vars substituted, and the defaults
+// for the variables vars does not set. A value outside a variable's enum, or
+// a variable the server does not have, is an error.
+func (s Server) URLWith(vars map[string]string) (string, error) {
+	for name := range vars {
+		if _, ok := s.Variables[name]; !ok {
+			return "", fmt.Errorf("server %s has no variable %q", s.URL, name)
+		}
+	}
+	u := s.URL
+	for name, v := range s.Variables {
+		val, ok := vars[name]
+		if !ok {
+			val = v.Default
+		}
+		if len(v.Enum) > 0 && !slices.Contains(v.Enum, val) {
+			return "", fmt.Errorf("server variable %s: %q is not one of %q", name, val, v.Enum)
+		}
+		u = strings.ReplaceAll(u, "{"+name+"}", val)
+	}
+	return u, nil
+}
+
+// DescribeBody renders a declared error body on one line for its Error
+// method: the name, then the body's message-like field ("message",
+// "detail", "error_description", "error", "title") or else its JSON, cut
+// short.
+func DescribeBody(name string, body any) string {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return name
+	}
+	var fields map[string]any
+	if json.Unmarshal(data, &fields) == nil {
+		for _, k := range []string{"message", "detail", "error_description", "error", "title", "msg", "description"} {
+			if s, ok := fields[k].(string); ok && s != "" {
+				return name + ": " + sanitize(s, 200)
+			}
+		}
+	}
+	return name + ": " + sanitize(string(data), 200)
+}

@@ -1,0 +1,271 @@
+package sdk
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// APIError is the error of every response whose status is not 2xx.
+//
+// When the spec declares a body for the status, Model holds it decoded (as
+// the generated error type, e.g. *petstore.NotFoundError) and Unwrap
+// returns it, so both of these work:
+//
+//	var apiErr *sdk.APIError
+//	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests { ... }
+//
+//	var nf *petstore.NotFoundError
+//	if errors.As(err, &nf) { fmt.Println(nf.Body.Message) }
+type APIError struct {
+	// Operation is the operationId of the call.
+	Operation string
+	// Method and URL of the request. The URL has no query and no user
+	// information, so it never carries credentials.
+	Method string
+	URL    string
+	// StatusCode and Status ("404 Not Found") of the response.
+	StatusCode int
+	Status     string
+	// RequestID is the server's id for the request, from the first of the
+	// usual headers (X-Request-Id, Request-Id, X-Amzn-RequestId, ...).
+	RequestID string
+	// Header holds the response headers.
+	Header http.Header
+	// Body is the raw response body, at most the size set by
+	// WithMaxErrorBody; Truncated says whether there was more.
+	Body      []byte
+	Truncated bool
+	// Problem is the decoded body when the server sent
+	// application/problem+json (RFC 9457).
+	Problem *Problem
+	// Model is the decoded error body the spec declares for this status,
+	// or nil. DecodeErr says why it is nil when a body was declared.
+	Model     error
+	DecodeErr error
+}
+
+// Error describes the failure on one line: operation, method, path, status,
+// and what the server said (the problem's title and detail, the declared
+// body, or the start of the raw body).
+func (e *APIError) Error() string {
+	var b strings.Builder
+	if e.Operation != "" {
+		b.WriteString(e.Operation)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "%s %s: %s", e.Method, e.URL, e.statusText())
+	if msg := e.message(); msg != "" {
+		b.WriteString(": ")
+		b.WriteString(msg)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (request id %s)", sanitize(e.RequestID, 100))
+	}
+	return b.String()
+}
+
+func (e *APIError) statusText() string {
+	if e.Status != "" {
+		return sanitize(e.Status, 100)
+	}
+	return strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
+}
+
+func (e *APIError) message() string {
+	if p := e.Problem; p != nil {
+		switch {
+		case p.Title != "" && p.Detail != "":
+			return sanitize(p.Title+": "+p.Detail, 300)
+		case p.Detail != "":
+			return sanitize(p.Detail, 300)
+		case p.Title != "":
+			return sanitize(p.Title, 300)
+		}
+	}
+	if e.Model != nil {
+		return sanitize(e.Model.Error(), 300)
+	}
+	if len(e.Body) > 0 {
+		return sanitize(string(e.Body), 200)
+	}
+	return ""
+}
+
+// Unwrap returns the declared error body, if any.
+func (e *APIError) Unwrap() error { return e.Model }
+
+// Temporary reports whether the status suggests trying again later
+// (408, 425, 429, 500, 502, 503, 504).
+func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
+
+// sanitize makes server-controlled text safe for one log line: control
+// characters are escaped and the text is cut at max runes.
+func sanitize(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Problem is an RFC 9457 problem details document
+// (application/problem+json).
+type Problem struct {
+	Type     string `json:"type,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Status   int    `json:"status,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Extensions holds the other members of the document.
+	Extensions map[string]json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes a problem, keeping unknown members in Extensions.
+func (p *Problem) UnmarshalJSON(data []byte) error {
+	type plain Problem
+	var pp plain
+	if err := json.Unmarshal(data, &pp); err != nil {
+		return err
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(data, &all); err != nil {
+		return err
+	}
+	for _, k := range []string{"type", "title", "status", "detail", "instance"} {
+		delete(all, k)
+	}
+	*p = Problem(pp)
+	if len(all) > 0 {
+		p.Extensions = all
+	}
+	return nil
+}
+
+// isProblem reports whether a content type is RFC 9457 problem JSON.
+func isProblem(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/problem+json"
+}
+
+// requestIDHeaders are the headers servers put their request id in, most
+// common first.
+var requestIDHeaders = []string{
+	"X-Request-Id", "Request-Id", "X-Amzn-Requestid", "X-Amz-Request-Id", "X-Correlation-Id",
+	"X-Github-Request-Id", "X-Ms-Request-Id", "Cf-Ray", "X-Trace-Id",
+}
+
+func requestID(h http.Header) string {
+	for _, k := range requestIDHeaders {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// DecodeError reports a 2xx response whose body could not be decoded as
+// the spec says: malformed JSON, an unexpected shape, or a body over the
+// size limit. It keeps the status and the start of the body.
+type DecodeError struct {
+	Operation   string
+	StatusCode  int
+	ContentType string
+	// Prefix holds the first bytes of the body (at most 1 KiB).
+	Prefix []byte
+	Err    error
+}
+
+func (e *DecodeError) Error() string {
+	op := ""
+	if e.Operation != "" {
+		op = e.Operation + ": "
+	}
+	return fmt.Sprintf("%sdecoding %d response (%s): %v; body starts %q", op, e.StatusCode, e.ContentType, e.Err, sanitize(string(e.Prefix), 120))
+}
+
+// Unwrap returns the decoder's error ([ErrResponseTooLarge], a
+// *json.SyntaxError, ...).
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// TransportError reports a call that got no response: the connection
+// failed, the context ended, or a layer gave up. It wraps the cause.
+type TransportError struct {
+	Operation string
+	Method    string
+	// URL has no query and no user information.
+	URL string
+	Err error
+}
+
+func (e *TransportError) Error() string {
+	op := ""
+	if e.Operation != "" {
+		op = e.Operation + ": "
+	}
+	return fmt.Sprintf("%s%s %s: %v", op, e.Method, e.URL, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// Timeout reports whether the cause was a timeout.
+func (e *TransportError) Timeout() bool {
+	var t interface{ Timeout() bool }
+	return errors.As(e.Err, &t) && t.Timeout()
+}
+
+// RequestError reports a request that could not be built from the
+// arguments (a parameter that cannot be serialized, a bad base URL).
+type RequestError struct {
+	Operation string
+	Err       error
+}
+
+func (e *RequestError) Error() string {
+	return fmt.Sprintf("%s: building the request: %v", e.Operation, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// redactURL returns u without query, fragment and user information: what
+// error strings and logs may show.
+func redactURL(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return c.String()
+}
+
+// unwrapURLError strips net/http's *url.Error, whose message holds the full
+// URL (query included, where API keys may travel).
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,86 @@
+package sdk
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// defaultLogHeaders may appear in logs: they describe requests and
+// responses without carrying credentials.
+var defaultLogHeaders = canonicalHeaders(
+	"Accept", "Content-Type", "Content-Length", "Content-Encoding", "User-Agent",
+	"Idempotency-Key", "Retry-After", "Retry-After-Ms", "Ratelimit-Limit", "Ratelimit-Remaining",
+	"Ratelimit-Reset", "X-Request-Id", "Request-Id", "Traceparent", "Location", "Etag", "Cache-Control",
+)
+
+// logAttempt logs one attempt at debug level.
+func (c *Client) logAttempt(req *http.Request, resp *http.Response, err error, st *callState, elapsed time.Duration) {
+	l := st.s.logger
+	ctx := req.Context()
+	if !l.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := make([]slog.Attr, 0, 10)
+	attrs = append(attrs,
+		slog.String("operation", st.op.ID),
+		slog.String("method", req.Method),
+		slog.String("url", redactURL(req.URL)),
+		slog.Int("attempt", int(st.attempt.Load())),
+		slog.Duration("elapsed", elapsed),
+	)
+	if h := c.loggableHeaders(req.Header, st.s); len(h) > 0 {
+		attrs = append(attrs, slog.Group("request_headers", h...))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", sanitize(unwrapURLError(err).Error(), 300)))
+	}
+	if resp != nil {
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		if h := c.loggableHeaders(resp.Header, st.s); len(h) > 0 {
+			attrs = append(attrs, slog.Group("response_headers", h...))
+		}
+	}
+	l.LogAttrs(ctx, slog.LevelDebug, "sdk: attempt", attrs...)
+}
+
+// logRetry logs a retry about to happen, at info level.
+func (c *Client) logRetry(st *callState, ev RetryEvent) {
+	attrs := []slog.Attr{
+		slog.String("operation", ev.Operation),
+		slog.Int("attempt", ev.Attempt),
+		slog.Duration("delay", ev.Delay),
+	}
+	if ev.StatusCode != 0 {
+		attrs = append(attrs, slog.Int("status", ev.StatusCode))
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, slog.String("error", sanitize(unwrapURLError(ev.Err).Error(), 300)))
+	}
+	st.s.logger.LogAttrs(context.Background(), slog.LevelInfo, "sdk: retrying", attrs...)
+}
+
+// loggableHeaders returns the headers on the allowlist, minus those that
+// carry credentials whatever the allowlist says.
+func (c *Client) loggableHeaders(h http.Header, s *settings) []any {
+	secret := s.secretHeaders()
+	var keys []string
+	for k := range h {
+		if (defaultLogHeaders[k] || s.logHeaders[k]) && !secret[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	out := make([]any, 0, len(keys))
+	for _, k := range keys {
+		v := h[k]
+		if len(v) == 1 {
+			out = append(out, slog.String(k, sanitize(v[0], 200)))
+		} else {
+			out = append(out, slog.Any(k, v))
+		}
+	}
+	return out
+}
