@@ -139,15 +139,6 @@ type errorTypeIR struct {
 	UsedBy   []string
 }
 
-type schemeIR struct {
-	Name      string // in the spec
-	Option    string // generated option constructor
-	Kind      string // apiKey, bearer, basic, token
-	In        string // sdk.InHeader...
-	ParamName string
-	DocLines  []string
-}
-
 // symbols allocates Go names in the generated package, keeping clear of
 // every name the models declare and every name allocated before.
 type symbols struct {
@@ -876,52 +867,6 @@ func (e *errorTypes) finish(ops []*opIR) []*errorTypeIR {
 	slices.SortFunc(out, func(a, b *errorTypeIR) int { return cmp.Compare(a.Name, b.Name) })
 	for _, et := range out {
 		slices.Sort(et.UsedBy)
-	}
-	return out
-}
-
-// buildSchemes makes an option constructor for each security scheme.
-func buildSchemes(t *openapi3.T, syms *symbols) []*schemeIR {
-	if t.Components == nil {
-		return nil
-	}
-	names := make([]string, 0, len(t.Components.SecuritySchemes))
-	for n := range t.Components.SecuritySchemes {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var out []*schemeIR
-	for _, n := range names {
-		ref := t.Components.SecuritySchemes[n]
-		if ref == nil || ref.Value == nil {
-			continue
-		}
-		ss := ref.Value
-		sc := &schemeIR{Name: n}
-		desc := commentLines(ss.Description)
-		switch {
-		case ss.Type == "apiKey":
-			sc.Kind, sc.ParamName = "apiKey", ss.Name
-			switch ss.In {
-			case "query":
-				sc.In = "sdk.InQuery"
-			case "cookie":
-				sc.In = "sdk.InCookie"
-			default:
-				sc.In = "sdk.InHeader"
-			}
-		case ss.Type == "http" && strings.EqualFold(ss.Scheme, "basic"):
-			sc.Kind = "basic"
-		case ss.Type == "http":
-			sc.Kind = "bearer"
-		case ss.Type == "oauth2" || ss.Type == "openIdConnect":
-			sc.Kind = "token"
-		default:
-			continue
-		}
-		sc.Option = syms.claim("With"+goName(n), "With"+goName(n)+"Auth")
-		sc.DocLines = desc
-		out = append(out, sc)
 	}
 	return out
 }
