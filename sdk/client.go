@@ -89,6 +89,7 @@ func JSONError[E any, P interface {
 // touch it except to call Close.
 type Client struct {
 	base        *url.URL
+	baseString  string
 	specDefault bool // base is the spec's server, not the user's
 	settings    settings
 	hc          *http.Client
@@ -125,6 +126,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, &OptionError{Option: "base URL", Reason: err.Error()}
 	}
 	c.base = base
+	c.baseString = base.String()
 	// The caller's *http.Client is copied, never modified; its Transport is
 	// wrapped in our per-attempt layers.
 	var hc http.Client
@@ -313,14 +315,22 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 // serverFor picks the base URL of a call: the call's own, else the
 // operation's server when the client uses the spec's default, else the
 // client's.
+//
+// The result always ends in a slash: request builders resolve the
+// operation's path ("./pets") against it, and without the slash a base path
+// ("/v2") would be replaced instead of extended.
 func (c *Client) serverFor(op *Operation, s *settings) string {
-	if s.perCall && s.baseURLSet && s.baseURL != c.settings.baseURL {
-		return s.baseURL
+	server := c.baseString
+	switch {
+	case s.perCall && s.baseURLSet && s.baseURL != c.settings.baseURL:
+		server = s.baseURL
+	case op.Server != "" && c.specDefault:
+		server = op.Server
 	}
-	if op.Server != "" && c.specDefault {
-		return op.Server
+	if !strings.HasSuffix(server, "/") {
+		server += "/"
 	}
-	return c.base.String()
+	return server
 }
 
 // prepare sets the headers every request of the call carries.
