@@ -91,3 +91,32 @@ func TestNoMachinePaths(t *testing.T) {
 		}
 	}
 }
+
+// Programs link sdk (and generated SDKs) into production binaries, which must
+// not carry a spec loader or a code generator.
+func TestRuntimeDoesNotLinkTheGenerator(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	forbidden := []string{
+		"github.com/getkin/kin-openapi",
+		"github.com/oapi-codegen/oapi-codegen/v2",
+		"github.com/sdkgen-go/sdkgen/openapi",
+		"github.com/sdkgen-go/sdkgen/generator",
+		"go.yaml.in/yaml",
+		"gopkg.in/yaml",
+	}
+	for _, pkgs := range []string{"./sdk/...", "./examples/petstore", "./internal/testsdk/..."} {
+		cmd := exec.Command("go", "list", "-deps", pkgs)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkgs, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s depends on %s", pkgs, dep)
+				}
+			}
+		}
+	}
+}
