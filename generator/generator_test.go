@@ -127,8 +127,10 @@ func TestMustGenerate(t *testing.T) {
 		pkgFiles := map[string][]byte{}
 		for _, f := range files {
 			ar.Files = append(ar.Files, txtar.File{Name: f.Name, Data: f.Content})
-			pkgFiles[f.Name] = f.Content
-			if !bytes.HasPrefix(f.Content, []byte(Header+"\n")) {
+			if strings.HasSuffix(f.Name, ".go") {
+				pkgFiles[f.Name] = f.Content
+			}
+			if strings.HasSuffix(f.Name, ".go") && !bytes.HasPrefix(f.Content, []byte(Header+"\n")) {
 				t.Errorf("%s/%s does not start with %q", name, f.Name, Header)
 			}
 		}
@@ -228,6 +230,9 @@ func TestHeaderCarriesNoVersion(t *testing.T) {
 		t.Fatal(diagText(diags))
 	}
 	for _, f := range files {
+		if !strings.HasSuffix(f.Name, ".go") {
+			continue
+		}
 		lines := strings.SplitN(string(f.Content), "\n", 3)
 		if lines[0] != Header || lines[1] != "" {
 			t.Errorf("%s starts with %q", f.Name, lines[:2])
@@ -361,5 +366,36 @@ func TestFilesWriteRemovesOnlyStaleGeneratedFiles(t *testing.T) {
 	}
 	if err := (Files{{Name: "../escape.gen.go"}}).Write(dir); err == nil {
 		t.Errorf("a file name with a path was written")
+	}
+}
+
+// Generated code does not compile against an sdk that cannot run it: the
+// same package, as a newer generator (version 2) would have written it,
+// fails to build against this sdk, naming the assertion.
+func TestVersionAssertionBreaksTheBuild(t *testing.T) {
+	files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{Package: "petstore"})
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	pkg := map[string][]byte{}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name, ".go") {
+			continue
+		}
+		src := f.Content
+		if f.Name == "client.gen.go" {
+			if !bytes.Contains(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 1)")) {
+				t.Fatal("client.gen.go has no version assertion")
+			}
+			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(1 - sdk.MinVersion)"), []byte("sdk.EnforceVersion(2 - sdk.MinVersion)"))
+			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 1)"), []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)"))
+		}
+		pkg[f.Name] = src
+	}
+	mod := gentest.NewModule(t)
+	mod.Add("petstore", pkg)
+	out, err := mod.Go("build", "./...")
+	if err == nil || !strings.Contains(out, "client.gen.go") || !strings.Contains(out, "overflows") {
+		t.Fatalf("code of a newer generator built against this sdk: %v\n%s", err, out)
 	}
 }

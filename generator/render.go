@@ -14,17 +14,71 @@ import (
 var facadeFS embed.FS
 
 var facadeTemplates = template.Must(template.New("facade").Funcs(template.FuncMap{
-	"header":     func() string { return Header },
-	"comment":    comment,
-	"quote":      strconv.Quote,
-	"oneline":    oneLine,
-	"inName":     inName,
-	"opDoc":      opDoc,
-	"signature":  signature,
-	"fieldType":  fieldType,
-	"multiCases": multiCases,
-	"caseCond":   caseCond,
+	"header":      func() string { return Header },
+	"comment":     comment,
+	"quote":       strconv.Quote,
+	"oneline":     oneLine,
+	"inName":      inName,
+	"opDoc":       opDoc,
+	"signature":   signature,
+	"fieldType":   fieldType,
+	"multiCases":  multiCases,
+	"caseCond":    caseCond,
+	"md":          mdText,
+	"mdCode":      mdCode,
+	"anchor":      anchor,
+	"summary":     summary,
+	"schemeSends": schemeSends,
 }).ParseFS(facadeFS, "templates/facade/*.tmpl"))
+
+// mdText makes spec text safe inside one line of Markdown: one line, no
+// HTML, no table breaks.
+func mdText(s string) string {
+	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
+	return r.Replace(oneLine(s))
+}
+
+// mdCode makes text safe inside a code span of a table.
+func mdCode(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'").Replace(oneLine(s))
+}
+
+// anchor is the GitHub anchor of an operation's heading.
+func anchor(op *opIR) string {
+	return strings.ToLower(op.Service.Field + op.GoName)
+}
+
+// summary is the first paragraph of an operation's documentation, for
+// API.md.
+func summary(op *opIR) string {
+	var lines []string
+	for _, l := range op.DocLines[1:] {
+		if l == "" && len(lines) > 0 {
+			break
+		}
+		if l != "" && !strings.HasPrefix(l, "Operation ") {
+			lines = append(lines, l)
+		}
+	}
+	first := op.DocLines[0]
+	if i := strings.Index(first, ": "); i > 0 && strings.HasPrefix(first, op.GoName) {
+		first = first[i+2:]
+	} else {
+		first = ""
+	}
+	text := strings.TrimSpace(first + " " + strings.Join(lines, " "))
+	return mdText(text)
+}
+
+func schemeSends(sc *schemeIR) string {
+	switch sc.Kind {
+	case "apiKey":
+		return fmt.Sprintf("%s `%s`", inName(sc.In), mdCode(sc.ParamName))
+	case "basic":
+		return "HTTP basic credentials"
+	}
+	return "`Authorization: Bearer` tokens from an `sdk.TokenSource`"
+}
 
 // comment renders lines as a // comment, each line prefixed; an empty line
 // becomes a bare "//".
@@ -150,6 +204,11 @@ func renderFacade(api *apiIR) (Files, error) {
 	if err := render("client.gen.go", "client.tmpl", api); err != nil {
 		return nil, err
 	}
+	var md bytes.Buffer
+	if err := facadeTemplates.ExecuteTemplate(&md, "api.md.tmpl", api); err != nil {
+		return nil, fmt.Errorf("rendering API.md: %w", err)
+	}
+	files = append(files, File{Name: "API.md", Content: md.Bytes()})
 	for _, svc := range api.Services {
 		data := struct {
 			API     *apiIR
