@@ -1,0 +1,127 @@
+package corpus
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sdkgen-go/sdkgen/generator"
+	"github.com/sdkgen-go/sdkgen/openapi"
+)
+
+// Outcomes of a spec, best first.
+const (
+	OutcomeOK             = "ok"              // generated, built and vetted
+	OutcomeVetFailed      = "vet-failed"      // built, but go vet complains
+	OutcomeBuildFailed    = "build-failed"    // the generated code does not compile
+	OutcomeGenerateFailed = "generate-failed" // the spec loaded but generation failed
+	OutcomeBrokenSpec     = "broken-spec"     // the spec itself is broken (located load errors)
+	OutcomeTimeout        = "timeout"         // over the per-spec time cap
+	OutcomeOOM            = "out-of-memory"   // over the per-spec memory cap
+	OutcomeCrashed        = "crashed"         // the generator process died otherwise
+)
+
+// Result is the outcome of one spec.
+type Result struct {
+	Spec     string `json:"spec"`
+	Provider string `json:"provider"`
+	Package  string `json:"package"`
+	Outcome  string `json:"outcome"`
+	// Class names the kind of failure (a diagnostic code, or a compiler
+	// error class such as redeclared-identifier); Detail is its first line.
+	Class  string `json:"class,omitempty"`
+	Detail string `json:"detail,omitempty"`
+	// Codes counts the diagnostics of loading and generation by code.
+	Codes map[string]int `json:"codes,omitempty"`
+	// Operations in the spec, and methods generated for them.
+	Operations int `json:"operations"`
+	Methods    int `json:"methods"`
+	// Lines of generated Go code.
+	Lines int `json:"lines,omitempty"`
+	// GenSeconds and GenMaxRSSMiB measure the generator process.
+	GenSeconds   float64 `json:"gen_seconds"`
+	GenMaxRSSMiB int64   `json:"gen_max_rss_mib,omitempty"`
+}
+
+// GenerateOne loads and generates one spec into out (the child side of a
+// run). It caps its own address space at memLimit bytes first, so that a
+// runaway spec fails alone.
+func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r Result) {
+	if memLimit > 0 {
+		lim := &syscall.Rlimit{Cur: uint64(memLimit), Max: uint64(memLimit)}
+		_ = syscall.Setrlimit(syscall.RLIMIT_AS, lim)
+	}
+	start := time.Now()
+	r = Result{Package: pkg, Codes: map[string]int{}}
+	defer func() { r.GenSeconds = time.Since(start).Seconds() }()
+	doc, diags := openapi.Load(ctx, spec, openapi.LoadOptions{})
+	count(r.Codes, diags)
+	if doc == nil {
+		r.Outcome = OutcomeBrokenSpec
+		r.Class, r.Detail = firstError(diags)
+		return r
+	}
+	if t, err := doc.OpenAPI(); err == nil && t.Paths != nil {
+		for _, item := range t.Paths.Map() {
+			r.Operations += len(item.Operations())
+		}
+	}
+	files, gdiags := generator.Generate(ctx, doc, generator.Config{Package: pkg})
+	count(r.Codes, gdiags)
+	if gdiags.HasErrors() {
+		r.Outcome = OutcomeGenerateFailed
+		r.Class, r.Detail = firstError(gdiags)
+		return r
+	}
+	if err := files.Write(out); err != nil {
+		r.Outcome = OutcomeCrashed
+		r.Class, r.Detail = "write", err.Error()
+		return r
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name, ".go") {
+			continue
+		}
+		r.Lines += strings.Count(string(f.Content), "\n")
+		if strings.HasPrefix(f.Name, "service_") {
+			r.Methods += len(methodDecl.FindAll(f.Content, -1))
+		}
+	}
+	r.Outcome = OutcomeOK // until the build says otherwise
+	return r
+}
+
+// methodDecl matches the methods of generated services.
+var methodDecl = regexp.MustCompile(`(?m)^func \(s \*\w+\) \w+\(`)
+
+func count(m map[string]int, ds openapi.Diagnostics) {
+	for _, d := range ds {
+		m[d.Code]++
+	}
+}
+
+func firstError(ds openapi.Diagnostics) (string, string) {
+	for _, d := range ds {
+		if d.Severity == openapi.SeverityError {
+			return d.Code, oneLine(d.String(), 300)
+		}
+	}
+	return "unknown", ""
+}
+
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}
+
+// packageDir is where a spec's package goes in the module.
+func packageDir(mod, pkg string) string { return filepath.Join(mod, "specs", pkg) }
+
+func mustMkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
