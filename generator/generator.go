@@ -23,16 +23,17 @@ import (
 // Diagnostic codes of the generator. Like the openapi package's codes, they
 // are stable.
 const (
-	CodeConfigInvalid    = "config.invalid"      // a value of sdkgen.yaml or Config is unusable
-	CodeConfigUnknownKey = "config.unknown-key"  // sdkgen.yaml has a key the schema does not know
-	CodeConfigNoMatch    = "config.no-match"     // an include/exclude entry matches nothing in the spec
-	CodeCodegenFailed    = "generate.failed"     // oapi-codegen returned an error
-	CodeFacadeFailed     = "generate.facade"     // the client facade could not be built
-	CodeCodegenPanic     = "generate.panic"      // oapi-codegen panicked (a bug, reported instead of crashing)
-	CodeFormat           = "generate.format"     // generated code does not parse
-	CodeStrict           = "generate.strict"     // strict mode: warnings are failures
-	CodeCanceled         = "generate.canceled"   // the context ended first
-	CodeNothingGenerated = "generate.no-content" // filters left no operations and no schemas
+	CodeConfigInvalid    = "config.invalid"        // a value of sdkgen.yaml or Config is unusable
+	CodeConfigUnknownKey = "config.unknown-key"    // sdkgen.yaml has a key the schema does not know
+	CodeConfigNoMatch    = "config.no-match"       // an include/exclude entry matches nothing in the spec
+	CodeCodegenFailed    = "generate.failed"       // oapi-codegen returned an error
+	CodeFacadeFailed     = "generate.facade"       // the client facade could not be built
+	CodeTypeRenamed      = "generate.type-renamed" // a schema's Go type was named apart from another with the same name
+	CodeCodegenPanic     = "generate.panic"        // oapi-codegen panicked (a bug, reported instead of crashing)
+	CodeFormat           = "generate.format"       // generated code does not parse
+	CodeStrict           = "generate.strict"       // strict mode: warnings are failures
+	CodeCanceled         = "generate.canceled"     // the context ended first
+	CodeNothingGenerated = "generate.no-content"   // filters left no operations and no schemas
 )
 
 // Config says what to generate. It is what sdkgen.yaml holds; flags of the
@@ -155,7 +156,44 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 	}
 	diags = append(diags, checkFilters(t, cfg)...)
 
-	models, api, md := generateCode(ctx, t, cfg)
+	// Generate; when oapi-codegen reports two types with one name, name
+	// them apart and generate again.
+	var fixes []nameFix
+	var models []byte
+	var api *apiIR
+	var md openapi.Diagnostics
+	for round := 0; ; round++ {
+		if round > 0 {
+			if t, err = ndoc.OpenAPI(); err != nil {
+				return nil, append(diags, openapi.Diagnostic{Code: CodeCodegenFailed, Severity: openapi.SeverityError, Message: err.Error()})
+			}
+		}
+		applyNameFixes(t, fixes)
+		models, api, md = generateCode(ctx, t, cfg)
+		dup := duplicateType(md)
+		if dup == "" || round >= maxNameRounds {
+			break
+		}
+		fresh, err := ndoc.OpenAPI()
+		if err != nil {
+			break
+		}
+		applyNameFixes(fresh, fixes)
+		oapiMu.Lock()
+		more := collisionFixes(fresh, dup)
+		oapiMu.Unlock()
+		if len(more) == 0 {
+			break
+		}
+		fixes = append(fixes, more...)
+	}
+	var renamed openapi.Diagnostics
+	for _, f := range fixes {
+		renamed = append(renamed, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: f.pointer,
+			Message: fmt.Sprintf("Go type named %s: %s", f.name, f.reason)})
+	}
+	ndoc.Annotate(renamed)
+	diags = append(diags, renamed...)
 	diags = append(diags, md...)
 	if diags.HasErrors() {
 		diags.Sort()

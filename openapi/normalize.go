@@ -2,7 +2,11 @@ package openapi
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // NormalizeOptions tune [Normalize].
@@ -14,48 +18,916 @@ type NormalizeOptions struct {
 	TrustGoExtensions bool
 }
 
+// Diagnostic codes of normalization. Each change Normalize makes is
+// reported under one of them.
+const (
+	CodeAllOfFolded     = "normalize.allof-annotations" // allOf members holding only annotations were folded away
+	CodeAllOfConflict   = "normalize.allof-conflict"    // allOf members disagree on type or format; resolved
+	CodeRefHoisted      = "normalize.ref-hoisted"       // a $ref into the middle of a schema got a component of its own
+	CodeBodyUntyped     = "normalize.body-untyped"      // a body of a media type the SDK passes as bytes had its schema set aside
+	CodePathParam       = "normalize.path-param"        // path template and path parameters disagreed
+	CodeUnrepresentable = "normalize.unrepresentable"   // a name or value Go source cannot hold was dropped or cleaned
+	CodeResponseKey     = "normalize.response-key"      // a response key that is not a status, a range or default
+	CodeDuplicateOpID   = "normalize.duplicate-operation-id"
+	CodeDegraded        = "normalize.degraded" // a part that cannot be typed became untyped JSON
+)
+
 // Normalize makes a document ready for code generation without ever changing
 // it silently: every change is reported as a diagnostic. It returns a new
 // Document; doc itself is not modified.
 func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
 	p, err := parseJSON(doc.canonical)
-	tree := p.tree
 	if err != nil {
 		// The canonical JSON is written by us; failing to read it is a bug.
 		return doc, Diagnostics{{Code: CodeSpecInvalid, Severity: SeverityError, Message: fmt.Sprintf("internal error: bundled document unreadable: %v", err)}}
 	}
-	var diags Diagnostics
-	changed := false
+	n := &normalizer{root: p.tree, swagger2: false}
 	if !opts.TrustGoExtensions {
-		visitSpecObjects(tree, false, func(segs []string, obj *node) {
-			keep := obj.keys[:0]
-			kids := obj.kids[:0]
-			for i, k := range obj.keys {
-				if isGoExtension(k) {
-					changed = true
-					diags = append(diags, Diagnostic{
-						Code: CodeExtensionIgnored, Severity: SeverityWarning,
-						Pointer: pointerOf(append(segs, k)),
-						Message: fmt.Sprintf("extension %q ignored: x-go-* and x-oapi-codegen-* extensions are not trusted in specs", k),
-						Fix:     "set trust-go-extensions: true in sdkgen.yaml if the spec is trusted",
-					})
-					continue
-				}
-				keep = append(keep, k)
-				kids = append(kids, obj.kids[i])
-			}
-			obj.keys, obj.kids, obj.index = keep, kids, nil
-		})
+		n.stripGoExtensions()
 	}
-	if !changed {
-		return doc, diags
+	n.responseKeys()
+	n.unrepresentable()
+	n.pathParams()
+	n.duplicateOperationIDs()
+	n.untypedBodies()
+	n.hoistDeepRefs()
+	n.foldAllOf()
+	n.allOfConflicts()
+	if !n.changed {
+		return doc, n.diags
 	}
-	doc.Annotate(diags)
+	doc.Annotate(n.diags)
 	nd := *doc
-	nd.canonical = tree.appendJSON(nil)
-	return &nd, diags
+	nd.canonical = n.root.appendJSON(nil)
+	return &nd, n.diags
+}
+
+type normalizer struct {
+	root     *node
+	swagger2 bool
+	diags    Diagnostics
+	changed  bool
+}
+
+func (n *normalizer) report(code string, sev Severity, segs []string, format string, args ...any) {
+	n.diags = append(n.diags, Diagnostic{Code: code, Severity: sev, Pointer: pointerOf(segs), Message: fmt.Sprintf(format, args...)})
+}
+
+// remove deletes member key of obj.
+func (obj *node) remove(key string) {
+	i := slices.Index(obj.keys, key)
+	if i < 0 {
+		return
+	}
+	obj.keys = slices.Delete(obj.keys, i, i+1)
+	obj.kids = slices.Delete(obj.kids, i, i+1)
+	obj.index = nil
+}
+
+// set puts a member, replacing one of the same key.
+func (obj *node) set(key string, v *node) {
+	if i := slices.Index(obj.keys, key); i >= 0 {
+		obj.kids[i] = v
+		return
+	}
+	obj.keys = append(obj.keys, key)
+	obj.kids = append(obj.kids, v)
+	obj.index = nil
+}
+
+func strNode(s string) *node { return &node{kind: kindString, str: s} }
+
+// clone deep-copies a tree.
+func (obj *node) clone() *node {
+	c := *obj
+	c.index = nil
+	c.keys = slices.Clone(obj.keys)
+	c.kids = make([]*node, len(obj.kids))
+	for i, k := range obj.kids {
+		c.kids[i] = k.clone()
+	}
+	return &c
 }
 
 func isGoExtension(k string) bool {
 	return strings.HasPrefix(k, "x-go-") || strings.HasPrefix(k, "x-oapi-codegen-")
+}
+
+func (n *normalizer) stripGoExtensions() {
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		for _, k := range slices.Clone(obj.keys) {
+			if isGoExtension(k) {
+				obj.remove(k)
+				n.changed = true
+				n.diags = append(n.diags, Diagnostic{
+					Code: CodeExtensionIgnored, Severity: SeverityWarning,
+					Pointer: pointerOf(append(segs, k)),
+					Message: fmt.Sprintf("extension %q ignored: x-go-* and x-oapi-codegen-* extensions are not trusted in specs", k),
+					Fix:     "set trust-go-extensions: true in sdkgen.yaml if the spec is trusted",
+				})
+			}
+		}
+	})
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// operations calls fn for every operation of every path.
+func (n *normalizer) operations(fn func(path string, item, op *node, method string, segs []string)) {
+	paths := n.root.get("paths")
+	if paths == nil || paths.kind != kindObject {
+		return
+	}
+	for i, p := range paths.keys {
+		item := paths.kids[i]
+		if item.kind != kindObject {
+			continue
+		}
+		for _, m := range httpMethods {
+			if op := item.get(m); op != nil && op.kind == kindObject {
+				fn(p, item, op, m, []string{"paths", p, m})
+			}
+		}
+	}
+}
+
+var responseKeyRE = regexp.MustCompile(`^(default|[1-5]XX|[1-9][0-9][0-9])$`)
+
+// responseKeys repairs response keys Go code cannot use: "2xx" becomes
+// "2XX", "200 OK" becomes "200"; others are dropped.
+func (n *normalizer) responseKeys() {
+	n.operations(func(_ string, _, op *node, _ string, segs []string) {
+		rs := op.get("responses")
+		if rs == nil || rs.kind != kindObject {
+			return
+		}
+		for _, k := range slices.Clone(rs.keys) {
+			if responseKeyRE.MatchString(k) {
+				continue
+			}
+			fixed := strings.ToUpper(strings.TrimSpace(k))
+			if f := strings.Fields(fixed); len(f) > 0 {
+				fixed = f[0]
+			}
+			v := rs.get(k)
+			rs.remove(k)
+			n.changed = true
+			if responseKeyRE.MatchString(fixed) && rs.get(fixed) == nil {
+				rs.set(fixed, v)
+				n.report(CodeResponseKey, SeverityWarning, append(segs, "responses", k), "response key %q read as %q", k, fixed)
+			} else {
+				n.report(CodeResponseKey, SeverityWarning, append(segs, "responses", k), "response %q dropped: its key is not a status code, a range such as 2XX, or default", k)
+			}
+		}
+	})
+}
+
+// representable reports whether a name can be copied into Go source as
+// oapi-codegen does (string literals, struct tags, comments).
+func representable(s string) bool {
+	for _, r := range s {
+		if r == '"' || r == '`' || r == '\\' || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// unrepresentable drops what Go source cannot hold: properties, parameters,
+// enum values and scopes whose names contain quotes, backticks, backslashes
+// or control characters, and control characters in operationIds.
+func (n *normalizer) unrepresentable() {
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		if props := obj.get("properties"); props != nil && props.kind == kindObject {
+			for _, k := range slices.Clone(props.keys) {
+				if !representable(k) {
+					props.remove(k)
+					if req := obj.get("required"); req != nil && req.kind == kindArray {
+						req.kids = slices.DeleteFunc(req.kids, func(r *node) bool { return r.str == k })
+					}
+					n.changed = true
+					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "properties", k),
+						"property %q dropped: its name cannot appear in a Go struct tag", k)
+				}
+			}
+		}
+		if enum := obj.get("enum"); enum != nil && enum.kind == kindArray {
+			kept := enum.kids[:0]
+			for i, v := range enum.kids {
+				if v.kind == kindString && !representable(v.str) {
+					n.changed = true
+					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "enum", strconv.Itoa(i)),
+						"enum value %q dropped from the constants (it still decodes)", v.str)
+					continue
+				}
+				kept = append(kept, v)
+			}
+			enum.kids = kept
+			if len(kept) == 0 {
+				obj.remove("enum")
+			}
+		}
+		if params := obj.get("parameters"); params != nil && params.kind == kindArray {
+			kept := params.kids[:0]
+			for i, p := range params.kids {
+				if name, ok := p.stringAt("name"); ok && !representable(name) {
+					n.changed = true
+					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "parameters", strconv.Itoa(i)),
+						"parameter %q dropped: its name cannot appear in Go source; set it with sdk.WithHeader or a middleware if needed", name)
+					continue
+				}
+				kept = append(kept, p)
+			}
+			params.kids = kept
+		}
+		if id, ok := obj.stringAt("operationId"); ok && strings.IndexFunc(id, unicode.IsControl) >= 0 {
+			clean := strings.Map(func(r rune) rune {
+				if unicode.IsControl(r) {
+					return -1
+				}
+				return r
+			}, id)
+			obj.set("operationId", strNode(clean))
+			n.changed = true
+			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "operationId"), "control characters removed from operationId %q", id)
+		}
+	})
+	// Scopes of security requirements are copied into string literals.
+	var cleanScopes func(reqs *node, segs []string)
+	cleanScopes = func(reqs *node, segs []string) {
+		if reqs == nil || reqs.kind != kindArray {
+			return
+		}
+		for i, req := range reqs.kids {
+			if req.kind != kindObject {
+				continue
+			}
+			for j, scopes := range req.kids {
+				if scopes.kind != kindArray {
+					continue
+				}
+				kept := scopes.kids[:0]
+				for _, s := range scopes.kids {
+					if s.kind == kindString && !representable(s.str) {
+						n.changed = true
+						n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), strconv.Itoa(i), req.keys[j]), "scope %q dropped", s.str)
+						continue
+					}
+					kept = append(kept, s)
+				}
+				scopes.kids = kept
+			}
+		}
+	}
+	cleanScopes(n.root.get("security"), []string{"security"})
+	n.operations(func(_ string, _, op *node, _ string, segs []string) {
+		cleanScopes(op.get("security"), append(segs, "security"))
+	})
+}
+
+var templateVar = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// pathParams reconciles each operation's path template with its path
+// parameters: a template variable without a parameter gets a string one; a
+// path parameter the template does not name is dropped. A path that Go
+// source cannot hold drops its operations, loudly.
+func (n *normalizer) pathParams() {
+	paths := n.root.get("paths")
+	if paths == nil || paths.kind != kindObject {
+		return
+	}
+	for _, p := range slices.Clone(paths.keys) {
+		if !representable(p) {
+			paths.remove(p)
+			n.changed = true
+			n.report(CodeUnrepresentable, SeverityWarning, []string{"paths", p}, "path %q dropped with its operations: it cannot appear in Go source", p)
+		}
+	}
+	n.operations(func(path string, item, op *node, method string, segs []string) {
+		var vars []string
+		for _, m := range templateVar.FindAllStringSubmatch(path, -1) {
+			if !slices.Contains(vars, m[1]) {
+				vars = append(vars, m[1])
+			}
+		}
+		declared := map[string]bool{}
+		collect := func(list *node) {
+			if list == nil || list.kind != kindArray {
+				return
+			}
+			for _, prm := range list.kids {
+				prm = n.deref(prm)
+				if in, _ := prm.stringAt("in"); in == "path" {
+					name, _ := prm.stringAt("name")
+					declared[name] = true
+				}
+			}
+		}
+		collect(item.get("parameters"))
+		collect(op.get("parameters"))
+		// Drop path parameters the template does not name (from the
+		// operation's own list; a path-level one is shared).
+		if list := op.get("parameters"); list != nil && list.kind == kindArray {
+			kept := list.kids[:0]
+			for i, prm := range list.kids {
+				r := n.deref(prm)
+				in, _ := r.stringAt("in")
+				name, _ := r.stringAt("name")
+				if in == "path" && !slices.Contains(vars, name) {
+					n.changed = true
+					n.report(CodePathParam, SeverityWarning, append(slices.Clone(segs), "parameters", strconv.Itoa(i)),
+						"path parameter %q dropped: %s has no {%s}", name, path, name)
+					continue
+				}
+				kept = append(kept, prm)
+			}
+			list.kids = kept
+		}
+		for _, v := range vars {
+			if declared[v] || v == "" {
+				continue
+			}
+			list := op.get("parameters")
+			if list == nil || list.kind != kindArray {
+				list = &node{kind: kindArray}
+				op.set("parameters", list)
+			}
+			prm := &node{kind: kindObject}
+			prm.set("name", strNode(v))
+			prm.set("in", strNode("path"))
+			prm.set("required", &node{kind: kindBool, str: "true"})
+			schema := &node{kind: kindObject}
+			schema.set("type", strNode("string"))
+			prm.set("schema", schema)
+			list.kids = append(list.kids, prm)
+			n.changed = true
+			n.report(CodePathParam, SeverityWarning, segs, "path parameter %q added as a string: %s names it but no parameter declares it", v, path)
+		}
+	})
+}
+
+// deref follows a local $ref of a parameter (one step).
+func (n *normalizer) deref(obj *node) *node {
+	ref, ok := obj.stringAt("$ref")
+	if !ok {
+		return obj
+	}
+	segs, ok := refSegments(ref)
+	if !ok {
+		return obj
+	}
+	if t := n.lookup(segs); t != nil {
+		return t
+	}
+	return obj
+}
+
+// duplicateOperationIDs renames repeated operationIds: the first in
+// document order keeps its id, later ones get method and path appended.
+func (n *normalizer) duplicateOperationIDs() {
+	seen := map[string]bool{}
+	n.operations(func(path string, _, op *node, method string, segs []string) {
+		id, ok := op.stringAt("operationId")
+		if !ok || id == "" {
+			return
+		}
+		if !seen[id] {
+			seen[id] = true
+			return
+		}
+		alt := id + "_" + method + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
+		for i := 2; seen[alt]; i++ {
+			alt = fmt.Sprintf("%s_%s%d", id, method, i)
+		}
+		seen[alt] = true
+		op.set("operationId", strNode(alt))
+		n.changed = true
+		n.report(CodeDuplicateOpID, SeverityWarning, append(segs, "operationId"), "operationId %q is used twice; this one is %q", id, alt)
+	})
+}
+
+// typedMedia reports whether the SDK decodes or encodes a media type itself
+// (JSON, forms, multipart, text); other bodies travel as bytes.
+func typedMedia(mt string) bool {
+	mt = strings.ToLower(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]))
+	switch {
+	case mt == "application/json", strings.HasSuffix(mt, "+json"), strings.HasSuffix(mt, "/json"),
+		mt == "application/x-www-form-urlencoded", strings.HasPrefix(mt, "multipart/"),
+		mt == "text/plain", mt == "*/*", mt == "application/*", mt == "":
+		return true
+	}
+	return false
+}
+
+// untypedBodies sets aside the schemas of bodies the SDK passes as bytes
+// (XML, binary, images...), so that their models, which would go unused,
+// cannot break generation.
+func (n *normalizer) untypedBodies() {
+	strip := func(content *node, segs []string) {
+		if content == nil || content.kind != kindObject {
+			return
+		}
+		// Only when the body has a typed alternative or is itself untyped:
+		// the SDK then reads it as a stream.
+		for i, mt := range content.keys {
+			media := content.kids[i]
+			if typedMedia(mt) || media.kind != kindObject || media.get("schema") == nil {
+				continue
+			}
+			if s := media.get("schema"); s.get("$ref") == nil && isBinarySchema(s) {
+				continue // format: binary: nothing to generate anyway
+			}
+			media.remove("schema")
+			n.changed = true
+			n.report(CodeBodyUntyped, SeverityInfo, append(slices.Clone(segs), mt, "schema"),
+				"%s bodies travel as bytes (io.Reader / io.ReadCloser); their schema is not used", mt)
+		}
+	}
+	n.operations(func(_ string, _, op *node, _ string, segs []string) {
+		if rb := op.get("requestBody"); rb != nil {
+			strip(rb.get("content"), append(slices.Clone(segs), "requestBody", "content"))
+		}
+		if rs := op.get("responses"); rs != nil && rs.kind == kindObject {
+			for i, code := range rs.keys {
+				strip(rs.kids[i].get("content"), append(slices.Clone(segs), "responses", code, "content"))
+			}
+		}
+	})
+	if comps := n.root.get("components"); comps != nil {
+		for _, coll := range []string{"responses", "requestBodies"} {
+			if c := comps.get(coll); c != nil && c.kind == kindObject {
+				for i, name := range c.keys {
+					strip(c.kids[i].get("content"), []string{"components", coll, name, "content"})
+				}
+			}
+		}
+	}
+}
+
+func isBinarySchema(s *node) bool {
+	f, _ := s.stringAt("format")
+	t, _ := s.stringAt("type")
+	return t == "string" && (f == "binary" || f == "byte")
+}
+
+// hoistDeepRefs gives every $ref that points into the middle of something
+// (#/components/schemas/A/properties/b, #/paths/...) a component of its own,
+// which generators can name: a copy of the target under a name derived from
+// its path. Copies may hold deep references of their own, so it repeats
+// until none is left.
+func (n *normalizer) hoistDeepRefs() {
+	for range 8 {
+		if !n.hoistRound() {
+			return
+		}
+	}
+}
+
+func (n *normalizer) hoistRound() bool {
+	type site struct {
+		obj  *node
+		segs []string
+	}
+	byTarget := map[string][]site{}
+	var order []string
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		ref, ok := obj.stringAt("$ref")
+		if !ok {
+			return
+		}
+		tsegs, ok := refSegments(ref)
+		if !ok || len(tsegs) == 0 || (len(tsegs) == 3 && tsegs[0] == "components") {
+			return
+		}
+		key := pointerOf(tsegs)
+		if _, ok := byTarget[key]; !ok {
+			order = append(order, key)
+		}
+		byTarget[key] = append(byTarget[key], site{obj, slices.Clone(segs)})
+	})
+	if len(order) == 0 {
+		return false
+	}
+	comps := n.root.get("components")
+	if comps == nil {
+		comps = &node{kind: kindObject}
+		n.root.set("components", comps)
+	}
+	slices.Sort(order)
+	for _, key := range order {
+		tsegs, _ := splitPointer(key)
+		target := n.lookup(tsegs)
+		if target == nil {
+			continue
+		}
+		coll := collectionOf(tsegs)
+		c := comps.get(coll)
+		if c == nil {
+			c = &node{kind: kindObject}
+			comps.set(coll, c)
+		}
+		name := hoistedName(tsegs)
+		for i := 2; c.get(name) != nil; i++ {
+			name = fmt.Sprintf("%s_%d", hoistedName(tsegs), i)
+		}
+		c.set(name, target.clone())
+		newRef := "#/components/" + coll + "/" + escapeToken(name)
+		for _, st := range byTarget[key] {
+			st.obj.set("$ref", strNode(newRef))
+			n.report(CodeRefHoisted, SeverityInfo, st.segs, "$ref \"#%s\" points into the middle of a definition; it now refers to a copy, %s", key, newRef)
+		}
+		n.changed = true
+	}
+	return true
+}
+
+// collectionOf guesses which components collection a deep target belongs
+// to: schemas unless the pointer ends at a parameter, response or body.
+func collectionOf(segs []string) string {
+	if len(segs) >= 2 {
+		switch segs[len(segs)-2] {
+		case "parameters":
+			return "parameters"
+		case "responses":
+			return "responses"
+		}
+	}
+	if segs[len(segs)-1] == "requestBody" {
+		return "requestBodies"
+	}
+	return "schemas"
+}
+
+// hoistedName derives a component name from a pointer's path:
+// components/schemas/EntityTransfer/properties/entities →
+// EntityTransfer_entities.
+func hoistedName(segs []string) string {
+	var parts []string
+	for _, s := range segs {
+		switch s {
+		case "components", "schemas", "properties", "items", "paths", "content", "schema", "responses",
+			"requestBody", "application/json", "parameters", "allOf", "oneOf", "anyOf":
+			continue
+		}
+		parts = append(parts, s)
+	}
+	return sanitizeComponentName(strings.Join(parts, "_"))
+}
+
+// annotationKeys are the keywords that describe a schema without
+// constraining it.
+var annotationKeys = map[string]bool{
+	"description": true, "title": true, "example": true, "examples": true, "default": true,
+	"deprecated": true, "readOnly": true, "writeOnly": true, "externalDocs": true, "xml": true,
+	"$comment": true,
+}
+
+func annotationOnly(obj *node) bool {
+	if obj.kind != kindObject || len(obj.keys) == 0 {
+		return obj.kind == kindObject // {} constrains nothing either
+	}
+	for _, k := range obj.keys {
+		if !annotationKeys[k] && !strings.HasPrefix(k, "x-") {
+			return false
+		}
+	}
+	return true
+}
+
+// foldAllOf removes allOf members that only annotate (a description next to
+// a $ref, the common "decorator" idiom), moving their description up; an
+// allOf left with one member and nothing beside it becomes that member.
+func (n *normalizer) foldAllOf() {
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		all := obj.get("allOf")
+		if all == nil || all.kind != kindArray || len(all.kids) < 2 {
+			return
+		}
+		var kept []*node
+		folded := false
+		for _, m := range all.kids {
+			if annotationOnly(m) {
+				if d := m.get("description"); d != nil && obj.get("description") == nil {
+					obj.set("description", d)
+				}
+				folded = true
+				continue
+			}
+			kept = append(kept, m)
+		}
+		if !folded || len(kept) == 0 {
+			return
+		}
+		all.kids = kept
+		n.changed = true
+		if len(kept) == 1 && onlyAnnotationsBeside(obj, "allOf") {
+			obj.remove("allOf")
+			member := kept[0]
+			for i, k := range member.keys {
+				if obj.get(k) == nil || k == "$ref" {
+					obj.set(k, member.kids[i])
+				}
+			}
+		}
+		n.report(CodeAllOfFolded, SeverityInfo, segs, "allOf members that only annotate were folded into the schema")
+	})
+}
+
+func onlyAnnotationsBeside(obj *node, except string) bool {
+	for _, k := range obj.keys {
+		if k != except && !annotationKeys[k] && !strings.HasPrefix(k, "x-") && k != "nullable" {
+			return false
+		}
+	}
+	return true
+}
+
+// allOfConflicts reconciles allOf members that oapi-codegen cannot merge
+// because they disagree (pairwise, an absent keyword counting as its zero
+// value) on a keyword: the referenced members are inlined (the merged type
+// is a new one anyway) and the keyword is reconciled: formats to the widest
+// (int32 and int64 make int64) or none, types integer and number to number,
+// readOnly/writeOnly/defaults/uniqueItems/exclusive bounds dropped from the
+// members; members of different types degrade the schema to untyped JSON.
+// It runs until nothing changes, since an inlined member may hold an allOf
+// of its own.
+func (n *normalizer) allOfConflicts() {
+	for range 8 {
+		again := false
+		visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+			if n.reconcileAllOf(segs, obj) {
+				again = true
+			}
+		})
+		if !again {
+			return
+		}
+	}
+}
+
+// mergedKeywords are the keywords oapi-codegen's allOf merge requires to
+// be equal across members.
+var mergedKeywords = []string{"type", "format", "default", "uniqueItems", "exclusiveMinimum", "exclusiveMaximum", "readOnly", "writeOnly"}
+
+func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
+	all := obj.get("allOf")
+	if all == nil || all.kind != kindArray || len(all.kids) == 0 {
+		return false
+	}
+	// Keywords beside allOf are merged by oapi-codegen as one more member.
+	var siblings *node
+	if !onlyAnnotationsBeside(obj, "allOf") {
+		siblings = obj.clone()
+		siblings.remove("allOf")
+	}
+	if len(all.kids) < 2 && siblings == nil && !hasNestedAllOf(n, all.kids) {
+		return false
+	}
+	// allOf is associative: a member that is itself an allOf stands for its
+	// members (and whatever else it says). oapi-codegen merges a nested
+	// allOf starting from an empty schema, so any format or flag in it is a
+	// conflict; flat, the members are only compared with each other.
+	members, resolved, flattened, ok := n.flattenAllOf(all.kids, 0)
+	if !ok {
+		return false
+	}
+	compared := resolved
+	if siblings != nil {
+		compared = append(slices.Clone(resolved), siblings)
+	}
+	var conflicts []string
+	values := map[string][]string{}
+	for _, kw := range mergedKeywords {
+		var vs []string
+		present := false
+		for _, r := range compared {
+			v := ""
+			if x := r.get(kw); x != nil {
+				v = string(x.appendJSON(nil))
+				present = true
+			}
+			vs = append(vs, v)
+		}
+		values[kw] = vs
+		switch {
+		case kw == "default" && present:
+			conflicts = append(conflicts, kw) // oapi-codegen refuses any default in an allOf
+		case kw != "default" && len(uniq(slices.Clone(vs))) > 1:
+			if kw == "type" && len(uniq(nonEmpty(vs))) == 1 {
+				continue // typed and untyped members agree
+			}
+			conflicts = append(conflicts, kw)
+		}
+	}
+	for _, kw := range []string{"additionalProperties", "discriminator"} {
+		count := 0
+		for _, r := range compared {
+			if x := r.get(kw); x != nil && x.kind == kindObject {
+				count++
+			}
+		}
+		if count > 1 {
+			conflicts = append(conflicts, kw)
+		}
+	}
+	if len(conflicts) == 0 && !flattened {
+		return false
+	}
+	n.changed = true
+	if slices.Contains(conflicts, "type") {
+		types := uniq(nonEmpty(values["type"]))
+		for i := range types {
+			types[i] = strings.Trim(types[i], `"`)
+		}
+		if len(types) == 2 && types[0] == "integer" && types[1] == "number" {
+			obj.set("type", strNode("number"))
+		} else {
+			for _, k := range slices.Clone(obj.keys) {
+				if !annotationKeys[k] && !strings.HasPrefix(k, "x-") {
+					obj.remove(k)
+				}
+			}
+			n.report(CodeDegraded, SeverityWarning, segs, "allOf members have different types (%s); the value is kept as untyped JSON", strings.Join(types, ", "))
+			return true
+		}
+	}
+	all.kids = members
+	// Inline the members that need a change, and take the conflicting
+	// keywords out of them (a later member keeps additionalProperties or a
+	// discriminator only if no earlier one has one).
+	seenSingle := map[string]bool{}
+	for i := range all.kids {
+		needs := false
+		for _, kw := range conflicts {
+			if resolved[i].get(kw) != nil {
+				needs = true
+			}
+		}
+		if !needs {
+			continue
+		}
+		if all.kids[i].get("$ref") != nil {
+			all.kids[i] = resolved[i].clone()
+		}
+		for _, kw := range conflicts {
+			switch kw {
+			case "additionalProperties", "discriminator":
+				if all.kids[i].get(kw) != nil {
+					if seenSingle[kw] {
+						all.kids[i].remove(kw)
+					}
+					seenSingle[kw] = true
+				}
+			default:
+				all.kids[i].remove(kw)
+			}
+		}
+	}
+	// The keywords beside allOf lose their conflicting ones too (a type
+	// shared by all stays).
+	for _, kw := range conflicts {
+		if kw != "type" && kw != "additionalProperties" && kw != "discriminator" {
+			obj.remove(kw)
+		}
+	}
+	sev := SeverityInfo
+	if slices.Contains(conflicts, "format") {
+		formats := uniq(nonEmpty(values["format"]))
+		for i := range formats {
+			formats[i] = strings.Trim(formats[i], `"`)
+		}
+		if wide := widestFormat(formats); wide != "" {
+			obj.set("format", strNode(wide))
+		} else {
+			sev = SeverityWarning
+		}
+	}
+	if slices.Contains(conflicts, "additionalProperties") || slices.Contains(conflicts, "discriminator") {
+		sev = SeverityWarning
+	}
+	switch {
+	case len(conflicts) > 0:
+		n.report(CodeAllOfConflict, sev, segs, "allOf members disagree on %s; the members were flattened, inlined and reconciled", strings.Join(conflicts, ", "))
+	default:
+		n.report(CodeAllOfConflict, SeverityInfo, segs, "nested allOf flattened")
+	}
+	return true
+}
+
+func hasNestedAllOf(n *normalizer, list []*node) bool {
+	for _, m := range list {
+		if r := n.resolveSchema(m, 0); r != nil && r.get("allOf") != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func nonEmpty(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// flattenAllOf expands members that are allOfs themselves (through
+// references), returning the flat members (cloned where expanded), their
+// resolved forms, and whether anything was expanded.
+func (n *normalizer) flattenAllOf(list []*node, depth int) ([]*node, []*node, bool, bool) {
+	if depth > 8 {
+		return nil, nil, false, false
+	}
+	var members, resolved []*node
+	flattened := false
+	for _, m := range list {
+		r := n.resolveSchema(m, 0)
+		if r == nil || r.kind != kindObject {
+			return nil, nil, false, false
+		}
+		inner := r.get("allOf")
+		if inner == nil || inner.kind != kindArray {
+			members = append(members, m)
+			resolved = append(resolved, r)
+			continue
+		}
+		flattened = true
+		sub, subResolved, _, ok := n.flattenAllOf(inner.kids, depth+1)
+		if !ok {
+			return nil, nil, false, false
+		}
+		members = append(members, sub...)
+		resolved = append(resolved, subResolved...)
+		rest := r.clone()
+		rest.remove("allOf")
+		if !annotationOnly(rest) {
+			members = append(members, rest)
+			resolved = append(resolved, rest)
+		}
+	}
+	return members, resolved, flattened, true
+}
+
+func widestFormat(formats []string) string {
+	if len(formats) == 0 {
+		return ""
+	}
+	rank := map[string]int{"int32": 1, "int64": 2, "float": 1, "double": 2}
+	best := formats[0]
+	for _, f := range formats[1:] {
+		rb, okb := rank[best]
+		rf, okf := rank[f]
+		if !okb || !okf {
+			return "" // incomparable: drop the format
+		}
+		if rf > rb {
+			best = f
+		}
+	}
+	return best
+}
+
+func uniq(s []string) []string {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// refSegments parses a local reference ("#/a/b~1c", percent-encoding
+// allowed) into pointer segments.
+func refSegments(ref string) ([]string, bool) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, false
+	}
+	_, frag := splitRef(ref)
+	segs, err := splitPointer(frag)
+	return segs, err == nil
+}
+
+// lookup returns the node at pointer segments, or nil.
+func (n *normalizer) lookup(segs []string) *node {
+	cur := n.root
+	for _, s := range segs {
+		if cur = cur.child(s); cur == nil {
+			return nil
+		}
+	}
+	return cur
+}
+
+// resolveSchema follows local $refs (bounded).
+func (n *normalizer) resolveSchema(obj *node, depth int) *node {
+	if obj == nil || depth > 16 {
+		return nil
+	}
+	ref, ok := obj.stringAt("$ref")
+	if !ok {
+		return obj
+	}
+	segs, ok := refSegments(ref)
+	if !ok {
+		return nil
+	}
+	return n.resolveSchema(n.lookup(segs), depth+1)
 }

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -238,8 +237,7 @@ func NewListPetsRequest(server string, params *ListPetsParams) (*http.Request, e
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/pets")
+	operationPath := "/pets"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -330,8 +328,7 @@ func NewCreatePetRequestWithBody(server string, contentType string, body io.Read
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/pets")
+	operationPath := "/pets"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -366,8 +363,7 @@ func NewDeletePetRequest(server string, petId int64) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/pets/%s", pathParam0)
+	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -400,8 +396,7 @@ func NewGetPetRequest(server string, petId int64) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/pets/%s", pathParam0)
+	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -445,8 +440,7 @@ func NewUpdatePetRequestWithBody(server string, petId int64, contentType string,
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/pets/%s", pathParam0)
+	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -474,8 +468,7 @@ func NewGetInventoryRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/store/inventory")
+	operationPath := "/store/inventory"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

@@ -241,8 +241,7 @@ func NewDownloadRequest(server string, name string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/files/%s", pathParam0)
+	operationPath := strings.NewReplacer("{name}", pathParam0).Replace("/files/{name}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -275,8 +274,7 @@ func NewUploadRequestWithBody(server string, name string, contentType string, bo
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/files/%s", pathParam0)
+	operationPath := strings.NewReplacer("{name}", pathParam0).Replace("/files/{name}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -304,8 +302,7 @@ func NewHealthRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/health")
+	operationPath := "/health"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -342,8 +339,7 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/login")
+	operationPath := "/login"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -371,8 +367,7 @@ func NewListThingsRequest(server string, params *ListThingsParams) (*http.Reques
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things")
+	operationPath := "/things"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -468,8 +463,7 @@ func NewCreateThingRequestWithBody(server string, contentType string, body io.Re
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things")
+	operationPath := "/things"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -504,8 +498,7 @@ func NewDeleteThingRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -538,8 +531,7 @@ func NewGetThingRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -583,8 +575,7 @@ func NewPatchThingRequestWithBody(server string, id string, contentType string, 
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -619,8 +610,7 @@ func NewGetNoteRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s/note", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/note")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -664,8 +654,7 @@ func NewPutNoteRequestWithBody(server string, id string, contentType string, bod
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s/note", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/note")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -700,8 +689,7 @@ func NewGetThingSummaryRequest(server string, id string) (*http.Request, error) 
 	if err != nil {
 		return nil, err
 	}
-
-	operationPath := fmt.Sprintf("/things/%s/summary", pathParam0)
+	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/summary")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
