@@ -192,9 +192,9 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		renamed = append(renamed, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: f.pointer,
 			Message: fmt.Sprintf("Go type named %s: %s", f.name, f.reason)})
 	}
+	renamed = append(renamed, md...)
 	ndoc.Annotate(renamed)
 	diags = append(diags, renamed...)
-	diags = append(diags, md...)
 	if diags.HasErrors() {
 		diags.Sort()
 		return nil, diags

@@ -211,3 +211,111 @@ func applyNameFixes(t *openapi3.T, fixes []nameFix) {
 		walk(ref, "/components/schemas/"+escapePtr(key), 0)
 	}
 }
+
+// builderLocals are the names oapi-codegen's request builders use for their
+// own variables; a path parameter must not be called like one of them.
+var builderLocals = map[string]bool{
+	"server": true, "err": true, "serverURL": true, "operationPath": true, "queryURL": true,
+	"req": true, "params": true, "body": true, "contentType": true, "bodyReader": true, "buf": true,
+	"queryValues": true, "rawQueryFragments": true, "queryFrag": true, "qp": true,
+}
+
+// nameParameters gives parameters Go names that cannot collide: two
+// parameters of one operation that would be the same field of its Params
+// struct (max-results and MaxResults), and path parameters named like a
+// variable of the request builder (server, req). It sets x-go-name on the
+// document and reports each rename. The caller holds oapiMu.
+func nameParameters(t *openapi3.T) openapi.Diagnostics {
+	if t.Paths == nil {
+		return nil
+	}
+	var diags openapi.Diagnostics
+	renamed := map[*openapi3.Parameter]bool{}
+	rename := func(p *openapi3.Parameter, name, ptr, reason string) {
+		if renamed[p] {
+			return
+		}
+		renamed[p] = true
+		if p.Extensions == nil {
+			p.Extensions = map[string]any{}
+		}
+		p.Extensions["x-go-name"] = name
+		diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: ptr,
+			Message: fmt.Sprintf("parameter %q is %s in Go: %s", p.Name, name, reason)})
+	}
+	for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+		item := t.Paths.Value(path)
+		for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+			op := item.Operations()[method]
+			type entry struct {
+				p   *openapi3.Parameter
+				ptr string
+			}
+			var all []entry
+			seen := map[string]bool{}
+			add := func(list openapi3.Parameters, base string) {
+				for i, ref := range list {
+					if ref == nil || ref.Value == nil {
+						continue
+					}
+					k := ref.Value.In + "\x00" + ref.Value.Name
+					if seen[k] {
+						continue // an operation's parameter overrides the path's
+					}
+					seen[k] = true
+					all = append(all, entry{ref.Value, fmt.Sprintf("%s/parameters/%d", base, i)})
+				}
+			}
+			opPtr := "/paths/" + escapePtr(path) + "/" + strings.ToLower(method)
+			add(op.Parameters, opPtr)
+			add(item.Parameters, "/paths/"+escapePtr(path))
+			goName := func(p *openapi3.Parameter) string {
+				if n, ok := p.Extensions["x-go-name"].(string); ok {
+					return codegen.SchemaNameToTypeName(n)
+				}
+				return codegen.SchemaNameToTypeName(p.Name)
+			}
+			// Path parameters become variables of the builder.
+			for _, e := range all {
+				if e.p.In != openapi3.ParameterInPath {
+					continue
+				}
+				v := codegen.LowercaseFirstCharacters(goName(e.p))
+				if builderLocals[v] {
+					rename(e.p, goName(e.p)+"Param", e.ptr, "the request builder uses "+v+" itself")
+				}
+			}
+			// The others become fields of one struct.
+			fields := map[string][]entry{}
+			for _, e := range all {
+				if e.p.In != openapi3.ParameterInPath {
+					fields[goName(e.p)] = append(fields[goName(e.p)], e)
+				}
+			}
+			taken := map[string]bool{}
+			for n := range fields {
+				taken[n] = true
+			}
+			for _, name := range slices.Sorted(mapKeysOf(fields)) {
+				group := fields[name]
+				if len(group) < 2 {
+					continue
+				}
+				// The parameter spelled like the field keeps it; the others
+				// take their location, or a number.
+				slices.SortFunc(group, func(a, b entry) int {
+					return cmp.Or(boolRank(goName(b.p) == b.p.Name)-boolRank(goName(a.p) == a.p.Name), cmp.Compare(a.p.In, b.p.In), cmp.Compare(a.p.Name, b.p.Name))
+				})
+				for _, e := range group[1:] {
+					alt := name + codegen.SchemaNameToTypeName(e.p.In)
+					for i := 2; taken[alt]; i++ {
+						alt = fmt.Sprintf("%s%d", name, i)
+					}
+					taken[alt] = true
+					rename(e.p, alt, e.ptr, fmt.Sprintf("%q would be the same field, %s", group[0].p.Name, name))
+				}
+			}
+		}
+	}
+	return diags
+}

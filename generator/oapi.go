@@ -90,6 +90,7 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 	specIDs := operationIDs(t)
 	oapiMu.Lock()
 	defer oapiMu.Unlock()
+	diags = append(diags, nameParameters(t)...)
 	src, err := guardCodegen(func() (string, error) { return codegen.Generate(t, conf) })
 	if err != nil {
 		code := CodeCodegenFailed
