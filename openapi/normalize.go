@@ -382,8 +382,9 @@ func (n *normalizer) deref(obj *node) *node {
 	return obj
 }
 
-// duplicateOperationIDs renames repeated operationIds: the first in
-// document order keeps its id, later ones get method and path appended.
+// duplicateOperationIDs renames repeated operationIds: the first in path
+// order (paths sorted, then methods in HTTP order) keeps its id, later ones
+// get method and path appended.
 func (n *normalizer) duplicateOperationIDs() {
 	seen := map[string]bool{}
 	n.operations(func(path string, _, op *node, method string, segs []string) {
@@ -734,13 +735,16 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 		return false
 	}
 	n.changed = true
+	// A value every member must agree on goes on every member (beside allOf
+	// it would be one more member to disagree with).
+	agreed := map[string]*node{}
 	if slices.Contains(conflicts, "type") {
 		types := uniq(nonEmpty(values["type"]))
 		for i := range types {
 			types[i] = strings.Trim(types[i], `"`)
 		}
 		if len(types) == 2 && types[0] == "integer" && types[1] == "number" {
-			obj.set("type", strNode("number"))
+			agreed["type"] = strNode("number")
 		} else {
 			for _, k := range slices.Clone(obj.keys) {
 				if !annotationKeys[k] && !strings.HasPrefix(k, "x-") {
@@ -783,10 +787,9 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 			}
 		}
 	}
-	// The keywords beside allOf lose their conflicting ones too (a type
-	// shared by all stays).
+	// The keywords beside allOf lose their conflicting ones too.
 	for _, kw := range conflicts {
-		if kw != "type" && kw != "additionalProperties" && kw != "discriminator" {
+		if kw != "additionalProperties" && kw != "discriminator" {
 			obj.remove(kw)
 		}
 	}
@@ -797,9 +800,19 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 			formats[i] = strings.Trim(formats[i], `"`)
 		}
 		if wide := widestFormat(formats); wide != "" {
-			obj.set("format", strNode(wide))
+			agreed["format"] = strNode(wide)
 		} else {
 			sev = SeverityWarning
+		}
+	}
+	if len(agreed) > 0 {
+		for i := range all.kids {
+			if all.kids[i].get("$ref") != nil {
+				all.kids[i] = resolved[i].clone()
+			}
+			for kw, v := range agreed {
+				all.kids[i].set(kw, v)
+			}
 		}
 	}
 	if slices.Contains(conflicts, "additionalProperties") || slices.Contains(conflicts, "discriminator") {

@@ -1,0 +1,279 @@
+package openapi
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// normalized loads a spec, normalizes it, and returns the document as
+// generic JSON with the diagnostics.
+func normalized(t *testing.T, spec string) (map[string]any, Diagnostics) {
+	t.Helper()
+	dir := writeFiles(t, map[string]string{"api.yaml": spec})
+	doc, _ := mustLoad(t, filepath.Join(dir, "api.yaml"), LoadOptions{})
+	nd, diags := Normalize(doc, NormalizeOptions{})
+	var out map[string]any
+	if err := json.Unmarshal(nd.JSON(), &out); err != nil {
+		t.Fatal(err)
+	}
+	// The normalized document must load again as a document.
+	if _, err := nd.OpenAPI(); err != nil {
+		t.Fatalf("normalized document does not load: %v", err)
+	}
+	return out, diags
+}
+
+// at walks a generic JSON value by pointer segments.
+func at(v any, path ...string) any {
+	for _, p := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[p]
+		case []any:
+			i := 0
+			for _, c := range p {
+				i = i*10 + int(c-'0')
+			}
+			if i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func js(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+const specHead = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
+
+func TestNormalizeFoldsAnnotationOnlyAllOf(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Date: {type: string, format: date-time}
+    Thing:
+      type: object
+      properties:
+        created:
+          allOf:
+            - $ref: '#/components/schemas/Date'
+            - description: When it was made.
+`)
+	created := at(doc, "components", "schemas", "Thing", "properties", "created")
+	if js(created) != `{"$ref":"#/components/schemas/Date","description":"When it was made."}` {
+		t.Errorf("created = %s", js(created))
+	}
+	if got := withCode(diags, CodeAllOfFolded); len(got) != 1 || got[0].Pos.Line != 10 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+func TestNormalizeReconcilesAllOfMembers(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Owner:
+      type: object
+      readOnly: true
+      properties:
+        id: {type: integer}
+    Thing:
+      type: object
+      properties:
+        size:
+          allOf:
+            - {type: integer, format: int32}
+            - {type: integer, format: int64}
+        owner:
+          type: object
+          required: [id]
+          allOf:
+            - $ref: '#/components/schemas/Owner'
+        mixed:
+          allOf:
+            - {type: string}
+            - {type: object}
+        withDefault:
+          allOf:
+            - {type: string, default: a}
+            - {type: string, minLength: 1}
+`)
+	size := at(doc, "components", "schemas", "Thing", "properties", "size", "allOf")
+	if js(size) != `[{"format":"int64","type":"integer"},{"format":"int64","type":"integer"}]` {
+		t.Errorf("size members = %s", js(size))
+	}
+	owner := at(doc, "components", "schemas", "Thing", "properties", "owner")
+	if strings.Contains(js(owner), "readOnly") || strings.Contains(js(owner), "$ref") {
+		t.Errorf("owner = %s: the readOnly member should be inlined without readOnly", js(owner))
+	}
+	if at(doc, "components", "schemas", "Owner", "readOnly") != true {
+		t.Errorf("the referenced schema itself was changed")
+	}
+	mixed := at(doc, "components", "schemas", "Thing", "properties", "mixed")
+	if js(mixed) != `{}` {
+		t.Errorf("members of different types should degrade to untyped JSON: %s", js(mixed))
+	}
+	if strings.Contains(js(at(doc, "components", "schemas", "Thing", "properties", "withDefault")), "default") {
+		t.Errorf("a default in an allOf member should be dropped")
+	}
+	if n := len(withCode(diags, CodeAllOfConflict)); n != 3 {
+		t.Errorf("want 3 conflicts reported once each, got:\n%s", format(diags))
+	}
+	if d := withCode(diags, CodeDegraded); len(d) != 1 || d[0].Severity != SeverityWarning {
+		t.Errorf("degradation: %s", format(diags))
+	}
+	// Normalizing twice changes nothing more: the passes converge.
+	again, diags2 := normalized(t, strings.TrimSpace(js(doc)))
+	if js(again) != js(doc) || len(withCode(diags2, CodeAllOfConflict)) != 0 {
+		t.Errorf("a second normalization changed the document:\n%s", format(diags2))
+	}
+}
+
+func TestNormalizeHoistsDeepRefs(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  inner: {$ref: '#/components/schemas/Outer/properties/inner'}
+                  other: {$ref: '#/paths/~1b/get/responses/200/content/application~1json/schema'}
+  /b:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {b: {type: string}}}
+components:
+  schemas:
+    Outer:
+      type: object
+      properties:
+        inner: {type: object, properties: {x: {type: integer}}}
+`)
+	props := at(doc, "paths", "/a", "get", "responses", "200", "content", "application/json", "schema", "properties")
+	if js(at(props, "inner")) != `{"$ref":"#/components/schemas/Outer_inner"}` {
+		t.Errorf("inner = %s", js(at(props, "inner")))
+	}
+	if !strings.HasPrefix(js(at(props, "other")), `{"$ref":"#/components/schemas/`) {
+		t.Errorf("other = %s", js(at(props, "other")))
+	}
+	if js(at(doc, "components", "schemas", "Outer_inner")) != `{"properties":{"x":{"type":"integer"}},"type":"object"}` {
+		t.Errorf("hoisted copy = %s", js(at(doc, "components", "schemas", "Outer_inner")))
+	}
+	if n := len(withCode(diags, CodeRefHoisted)); n != 2 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+func TestNormalizePathParameters(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a/{missing}:
+    get:
+      operationId: getA
+      parameters:
+        - {name: extra, in: path, required: true, schema: {type: string}}
+        - {name: q, in: query, schema: {type: string}}
+      responses:
+        '204': {description: ok}
+`)
+	params := at(doc, "paths", "/a/{missing}", "get", "parameters")
+	if js(params) != `[{"in":"query","name":"q","schema":{"type":"string"}},{"in":"path","name":"missing","required":true,"schema":{"type":"string"}}]` {
+		t.Errorf("parameters = %s", js(params))
+	}
+	if n := len(withCode(diags, CodePathParam)); n != 2 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+func TestNormalizeRepairsWhatGoCannotHold(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - {name: 'bad"name', in: query, schema: {type: string}}
+      responses:
+        '2xx': {description: range}
+        '200 OK': {description: reason phrase}
+        'weird': {description: not a status}
+  /b:
+    get:
+      operationId: getA
+      responses:
+        '204': {description: ok}
+components:
+  schemas:
+    Thing:
+      type: object
+      required: ['a"b']
+      properties:
+        'a"b': {type: string}
+        ok: {type: string, enum: [fine, "back\\slash", "quo\"te"]}
+`)
+	if js(at(doc, "components", "schemas", "Thing")) != `{"properties":{"ok":{"enum":["fine"],"type":"string"}},"required":[],"type":"object"}` {
+		t.Errorf("Thing = %s", js(at(doc, "components", "schemas", "Thing")))
+	}
+	if at(doc, "paths", "/a", "get", "parameters") != nil && js(at(doc, "paths", "/a", "get", "parameters")) != `[]` {
+		t.Errorf("parameter with a quote kept: %s", js(at(doc, "paths", "/a", "get", "parameters")))
+	}
+	responses := at(doc, "paths", "/a", "get", "responses")
+	if js(responses) != `{"200":{"description":"reason phrase"},"2XX":{"description":"range"}}` {
+		t.Errorf("responses = %s", js(responses))
+	}
+	ids := []any{at(doc, "paths", "/a", "get", "operationId"), at(doc, "paths", "/b", "get", "operationId")}
+	if ids[0] != "getA" || ids[1] != "getA_get_b" {
+		t.Errorf("operationIds = %v", ids)
+	}
+	for _, code := range []string{CodeUnrepresentable, CodeResponseKey, CodeDuplicateOpID} {
+		if len(withCode(diags, code)) == 0 {
+			t.Errorf("no %s diagnostic:\n%s", code, format(diags))
+		}
+	}
+}
+
+func TestNormalizeUntypedBodies(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json: {schema: {type: object, properties: {a: {type: string}}}}
+            application/xml: {schema: {type: object, properties: {a: {type: string}}}}
+            application/octet-stream: {schema: {type: string, format: binary}}
+`)
+	content := at(doc, "paths", "/a", "get", "responses", "200", "content")
+	if at(content, "application/json", "schema") == nil || at(content, "application/xml", "schema") != nil || at(content, "application/octet-stream", "schema") == nil {
+		t.Errorf("content = %s", js(content))
+	}
+	if n := len(withCode(diags, CodeBodyUntyped)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+// A document that needs nothing is returned as is, without diagnostics.
+func TestNormalizeLeavesCleanDocumentsAlone(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"api.yaml": petsYAML})
+	doc, _ := mustLoad(t, filepath.Join(dir, "api.yaml"), LoadOptions{})
+	nd, diags := Normalize(doc, NormalizeOptions{})
+	if nd != doc || len(diags) != 0 {
+		t.Errorf("clean document changed:\n%s", format(diags))
+	}
+}
