@@ -106,6 +106,7 @@ type PaginationError struct {
 	fill bool // Operation and Pages are to be filled in by the pager
 }
 
+// Error says which operation stopped, after how many pages, and why.
 func (e *PaginationError) Error() string {
 	op := ""
 	if e.Operation != "" {
