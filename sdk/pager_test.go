@@ -328,7 +328,7 @@ func listItems(ctx context.Context, c *Client, style string, params *listParams,
 
 var allStyles = []string{"cursor", "lastid", "offset", "page", "link", "nexturl"}
 
-func newTestClient(t *testing.T, url string) *Client {
+func newPagerClient(t *testing.T, url string) *Client {
 	t.Helper()
 	c, err := NewClient(url, WithoutRetries())
 	if err != nil {
@@ -374,7 +374,7 @@ func TestPagerStyles(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					ls := newListServer(t, style, tc.n, 10)
-					c := newTestClient(t, ls.srv.URL)
+					c := newPagerClient(t, ls.srv.URL)
 					p := listItems(t.Context(), c, style, nil)
 					ids, errs := collect(p)
 					if len(errs) > 0 {
@@ -402,7 +402,7 @@ func TestPagerStopsAtEmptyPage(t *testing.T) {
 		t.Run(style, func(t *testing.T) {
 			for _, tc := range []struct{ n, requests int }{{25, 4}, {20, 3}, {0, 1}} {
 				ls := newListServer(t, style, tc.n, 10, func(ls *listServer) { ls.noTotal = true })
-				c := newTestClient(t, ls.srv.URL)
+				c := newPagerClient(t, ls.srv.URL)
 				ids, errs := collect(listItems(t.Context(), c, style, nil))
 				if len(errs) > 0 || !slices.Equal(ids, seq(1, tc.n)) {
 					t.Errorf("n=%d: ids %v, errors %v", tc.n, ids, errs)
@@ -420,7 +420,7 @@ func TestPagerEmptyPageInTheMiddle(t *testing.T) {
 	for _, style := range []string{"cursor", "link", "nexturl"} {
 		t.Run(style, func(t *testing.T) {
 			ls := newListServer(t, style, 25, 10, func(ls *listServer) { ls.emptyAt = 1 })
-			c := newTestClient(t, ls.srv.URL)
+			c := newPagerClient(t, ls.srv.URL)
 			var sizes []int
 			for page, err := range listItems(t.Context(), c, style, nil).Pages() {
 				if err != nil {
@@ -452,7 +452,7 @@ func TestPagerRepeatedPosition(t *testing.T) {
 	} {
 		t.Run(tc.style, func(t *testing.T) {
 			ls := newListServer(t, tc.style, 100, 10, func(ls *listServer) { ls.repeat = true })
-			c := newTestClient(t, ls.srv.URL)
+			c := newPagerClient(t, ls.srv.URL)
 			p := listItems(t.Context(), c, tc.style, nil)
 			ids, errs := collect(p)
 			if !slices.Equal(ids, tc.ids) {
@@ -486,7 +486,7 @@ func TestPagerErrorOnPage3(t *testing.T) {
 		for _, prefetch := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/prefetch=%v", style, prefetch), func(t *testing.T) {
 				ls := newListServer(t, style, 100, 10, func(ls *listServer) { ls.failAt = 3 })
-				c := newTestClient(t, ls.srv.URL)
+				c := newPagerClient(t, ls.srv.URL)
 				var opts []Option
 				if prefetch {
 					opts = append(opts, WithPrefetch())
@@ -528,7 +528,7 @@ func TestPagerBreak(t *testing.T) {
 		for _, prefetch := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/prefetch=%v", style, prefetch), func(t *testing.T) {
 				ls := newListServer(t, style, 100, 10)
-				c := newTestClient(t, ls.srv.URL)
+				c := newPagerClient(t, ls.srv.URL)
 				var opts []Option
 				if prefetch {
 					opts = append(opts, WithPrefetch())
@@ -576,7 +576,7 @@ func TestPagerMaxItems(t *testing.T) {
 		for _, prefetch := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/prefetch=%v", style, prefetch), func(t *testing.T) {
 				ls := newListServer(t, style, 100, 10)
-				c := newTestClient(t, ls.srv.URL)
+				c := newPagerClient(t, ls.srv.URL)
 				opts := []Option{WithMaxItems(15)}
 				if prefetch {
 					opts = append(opts, WithPrefetch())
@@ -596,7 +596,7 @@ func TestPagerMaxItems(t *testing.T) {
 				}
 				// A cap on a page boundary resumes at the next page.
 				ls2 := newListServer(t, style, 100, 10)
-				c2 := newTestClient(t, ls2.srv.URL)
+				c2 := newPagerClient(t, ls2.srv.URL)
 				p2 := listItems(t.Context(), c2, style, nil, append(opts[1:], WithMaxItems(20))...)
 				if ids, _ := collect(p2); len(ids) != 20 || ls2.requests.Load() != 2 {
 					t.Errorf("cap 20: %d items, %d requests", len(ids), ls2.requests.Load())
@@ -614,7 +614,7 @@ func TestPagerMaxItems(t *testing.T) {
 // and call options apply to every page's call.
 func TestPagerKeepsParamsAndCallOptions(t *testing.T) {
 	ls := newListServer(t, "cursor", 25, 10)
-	c := newTestClient(t, ls.srv.URL)
+	c := newPagerClient(t, ls.srv.URL)
 	limit := 10
 	params := &listParams{Limit: &limit}
 	ids, errs := collect(listItems(t.Context(), c, "cursor", params, WithHeader("X-Trace", "t1"), WithPrefetch()))
@@ -637,13 +637,13 @@ func TestPagerKeepsParamsAndCallOptions(t *testing.T) {
 func TestPagerStartsAtCallerParams(t *testing.T) {
 	off := int32(90)
 	ls := newListServer(t, "offset", 100, 10)
-	ids, _ := collect(listItems(t.Context(), newTestClient(t, ls.srv.URL), "offset", &listParams{Offset: &off}))
+	ids, _ := collect(listItems(t.Context(), newPagerClient(t, ls.srv.URL), "offset", &listParams{Offset: &off}))
 	if !slices.Equal(ids, seq(91, 100)) {
 		t.Errorf("offset 90: %v", ids)
 	}
 	pg := 10
 	ls = newListServer(t, "page", 100, 10)
-	ids, _ = collect(listItems(t.Context(), newTestClient(t, ls.srv.URL), "page", &listParams{Page: &pg}))
+	ids, _ = collect(listItems(t.Context(), newPagerClient(t, ls.srv.URL), "page", &listParams{Page: &pg}))
 	if !slices.Equal(ids, seq(91, 100)) {
 		t.Errorf("page 10: %v", ids)
 	}
@@ -659,7 +659,7 @@ func TestPagerInvalidPositions(t *testing.T) {
 	} {
 		t.Run(tc.style+" "+tc.pos, func(t *testing.T) {
 			ls := newListServer(t, tc.style, 100, 10)
-			c := newTestClient(t, ls.srv.URL)
+			c := newPagerClient(t, ls.srv.URL)
 			p := listItems(t.Context(), c, tc.style, nil, WithStartAt(tc.pos))
 			ids, errs := collect(p)
 			var pe *PaginationError
@@ -688,7 +688,7 @@ func TestPagerRefusesForeignLink(t *testing.T) {
 		fmt.Fprint(w, `[{"id":1}]`)
 	}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL)
+	c := newPagerClient(t, srv.URL)
 	ids, errs := collect(listItems(t.Context(), c, "link", nil))
 	if !slices.Equal(ids, []int{1}) || len(errs) != 1 || !errors.Is(errs[0], ErrInvalidPosition) || requests.Load() != 1 {
 		t.Fatalf("ids %v, errors %v, %d requests", ids, errs, requests.Load())
@@ -745,7 +745,7 @@ func TestPagerPrefetchStopsOnContext(t *testing.T) {
 			}
 		}
 	})
-	c := newTestClient(t, ls.srv.URL)
+	c := newPagerClient(t, ls.srv.URL)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var ids []int
@@ -776,7 +776,7 @@ func TestPagerPrefetchStopsOnContext(t *testing.T) {
 // page k+1 is requested and page k+2 is not.
 func TestPagerPrefetchOnePageAhead(t *testing.T) {
 	ls := newListServer(t, "page", 50, 10)
-	c := newTestClient(t, ls.srv.URL)
+	c := newPagerClient(t, ls.srv.URL)
 	requested := make(chan int, 10)
 	ls.hook = func(n int, _ *http.Request) { requested <- n }
 	k := 0
@@ -811,7 +811,7 @@ func TestPagerPrefetchOnePageAhead(t *testing.T) {
 func TestPagerOptionsElsewhere(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer srv.Close()
-	c := newTestClient(t, srv.URL)
+	c := newPagerClient(t, srv.URL)
 	_, err := c.Do(t.Context(), opListItems, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server, nil)
 	}, WithPrefetch())
