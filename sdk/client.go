@@ -243,7 +243,8 @@ func (c *Client) OnClose(f func()) {
 }
 
 // RequestBuilder builds the request of a call against a base URL; the
-// generated request builders have this shape.
+// generated request builders have this shape. server always ends with a
+// slash, so a path is joined as server+"pets".
 type RequestBuilder func(server string) (*http.Request, error)
 
 // Do runs one logical call of op: it applies the call's options, builds the

@@ -129,7 +129,7 @@ func ExampleCursorPager() {
 	}
 	type ListPetsParams struct{ Cursor *string }
 	newListPetsRequest := func(server string, p *ListPetsParams) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodGet, server+"/pets", nil)
+		req, err := http.NewRequest(http.MethodGet, server+"pets", nil)
 		if err == nil && p.Cursor != nil {
 			req.URL.RawQuery = "cursor=" + *p.Cursor
 		}

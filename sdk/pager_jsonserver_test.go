@@ -64,7 +64,7 @@ func newListProductsRequest(server string, p *listProductsParams) (*http.Request
 		setInt("_limit", p.Limit)
 		setInt("_start", p.Start)
 	}
-	req, err := http.NewRequest(http.MethodGet, server+"/products", nil)
+	req, err := http.NewRequest(http.MethodGet, server+"products", nil)
 	if err != nil {
 		return nil, err
 	}
