@@ -134,7 +134,7 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-var printer = message.NewPrinter(message.MatchLanguage("en"))
+var msgPrinter = message.NewPrinter(message.MatchLanguage("en"))
 
 func configDiagnostic(name string, doc *yaml.Node, e *jsonschema.ValidationError) openapi.Diagnostics {
 	at := func(loc []string, keyOf bool) openapi.Position {
@@ -155,7 +155,7 @@ func configDiagnostic(name string, doc *yaml.Node, e *jsonschema.ValidationError
 	}
 	return openapi.Diagnostics{{Code: CodeConfigInvalid, Severity: openapi.SeverityError, Pointer: ptr,
 		Pos:     at(e.InstanceLocation, false),
-		Message: strings.TrimSpace(e.ErrorKind.LocalizedString(printer)) + where(e.InstanceLocation)}}
+		Message: strings.TrimSpace(e.ErrorKind.LocalizedString(msgPrinter)) + where(e.InstanceLocation)}}
 }
 
 func where(loc []string) string {

@@ -17,6 +17,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
+
+	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
 // The facade IR: plain data describing the client sdkgen generates on top of
@@ -37,7 +39,8 @@ type apiIR struct {
 	ResultTypes    []*resultTypeIR
 	Schemes        []*schemeIR
 	GenVersion     int
-	ClientName     string // "Client", unless the models took it
+	Diags          openapi.Diagnostics // what building the facade found (pagination...)
+	ClientName     string              // "Client", unless the models took it
 	NewClientName  string
 	SpecName       string
 }
@@ -84,6 +87,8 @@ type opIR struct {
 	Idempotent bool
 	Security   string // Go literal of [][]string, or "" for nil
 	Example    string // a call, for API.md
+	Paging     *pagingIR
+	PagedCall  string // the builder call with the parameters copy p
 }
 
 type argIR struct {
@@ -243,6 +248,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 	}
 	errTypes := newErrorTypes(syms, maps.Clone(syms.taken))
 	var opsIR []*opIR
+	defs := map[*opIR]*codegen.OperationDefinition{}
 	for i := range ops {
 		od := &ops[i]
 		if od.IsWebhook || od.Spec == nil {
@@ -266,6 +272,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 		op.Service = svc
 		svc.Ops = append(svc.Ops, op)
 		opsIR = append(opsIR, op)
+		defs[op] = od
 		if err := buildOperation(op, od, t, errTypes); err != nil {
 			return nil, err
 		}
@@ -317,7 +324,29 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 		}
 	}
 	api.ErrorTypes = errTypes.finish(opsIR)
+	si, err := readStructs(modelsSrc)
+	if err != nil {
+		return nil, fmt.Errorf("reading the models: %w", err)
+	}
+	// The facade's own result types (anonymous bodies given a name) are
+	// structs pagination may read too.
+	var decls strings.Builder
+	decls.WriteString("package p\n")
+	for _, rt := range api.ResultTypes {
+		if rt.Decl != "" {
+			fmt.Fprintf(&decls, "type %s %s\n", rt.Name, rt.Decl)
+		}
+	}
+	if extra, err := readStructs([]byte(decls.String())); err == nil {
+		maps.Copy(si.fields, extra.fields)
+	}
 	for _, op := range opsIR {
+		if oc, ok := cfg.Operations[op.ID]; ok && oc.Idempotent != nil {
+			op.Idempotent = *oc.Idempotent
+		}
+		var d openapi.Diagnostics
+		op.Paging, d = pagination(op, defs[op], cfg, si)
+		api.Diags = append(api.Diags, d...)
 		op.Example = exampleCall(op, cfg.Package)
 	}
 	return api, nil
@@ -513,6 +542,11 @@ func buildOperation(op *opIR, od *codegen.OperationDefinition, t *openapi3.T, er
 		}
 	} else {
 		op.Call = fmt.Sprintf("%s(%s)", builder, strings.Join(callArgs, ", "))
+	}
+	if od.RequiresParamObject() && !od.HasBody() {
+		paged := slices.Clone(callArgs)
+		paged[slices.Index(paged, "params")] = "p"
+		op.PagedCall = fmt.Sprintf("%s(%s)", builder, strings.Join(paged, ", "))
 	}
 	return buildResponses(op, od, errTypes)
 }
@@ -878,6 +912,9 @@ func exampleCall(op *opIR, pkg string) string {
 		args = append(args, exampleValue(p.Type, pkg))
 	}
 	call := fmt.Sprintf("c.%s.%s(%s)", op.Service.Field, op.GoName, strings.Join(args, ", "))
+	if op.Paging != nil {
+		return fmt.Sprintf("for item, err := range %s.All() {\n\tif err != nil {\n\t\treturn err\n\t}\n\t_ = item // a %s\n}", call, op.Paging.ItemType)
+	}
 	switch op.Result.Kind {
 	case resultNone:
 		return "err := " + call

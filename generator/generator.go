@@ -58,6 +58,59 @@ type Config struct {
 	// extensions, which can add imports and change types; only for trusted
 	// specs.
 	TrustGoExtensions bool `yaml:"trust-go-extensions" json:"trust-go-extensions,omitempty"`
+	// Operations says, per operationId, what the spec does not: how results
+	// are paged, whether a POST may be retried.
+	Operations map[string]OperationConfig `yaml:"operations" json:"operations,omitempty"`
+}
+
+// OperationConfig holds the settings of one operation.
+type OperationConfig struct {
+	// Pagination overrides what the spec declares or sdkgen detects.
+	Pagination *Pagination `yaml:"pagination" json:"pagination,omitempty"`
+	// Idempotent marks the operation safe to retry (POST and PATCH calls
+	// then carry an Idempotency-Key).
+	Idempotent *bool `yaml:"idempotent" json:"idempotent,omitempty"`
+}
+
+// Pagination describes how an operation's results are paged; it is the
+// block of the x-sdkgen-pagination extension.
+type Pagination struct {
+	// Style is cursor, offset, page, link, next-url, or none.
+	Style string `yaml:"style" json:"style"`
+	// Items is the field of the page body holding the items (dotted path),
+	// empty when the body is the array itself.
+	Items  string        `yaml:"items" json:"items,omitempty"`
+	Cursor *CursorConfig `yaml:"cursor" json:"cursor,omitempty"`
+	Offset *ParamConfig  `yaml:"offset" json:"offset,omitempty"`
+	Page   *PageConfig   `yaml:"page" json:"page,omitempty"`
+	// HasMore, Total, TotalPages and Next name fields of the body: a
+	// has-more flag, the total item count, the page count, the next page's
+	// URL.
+	HasMore    string `yaml:"has-more" json:"has-more,omitempty"`
+	Total      string `yaml:"total" json:"total,omitempty"`
+	TotalPages string `yaml:"total-pages" json:"total-pages,omitempty"`
+	Next       string `yaml:"next" json:"next,omitempty"`
+}
+
+// CursorConfig says where a cursor goes and comes from.
+type CursorConfig struct {
+	// Param is the query parameter that takes it.
+	Param string `yaml:"param" json:"param"`
+	// Next is the body field holding the next one; From
+	// ("last-item.<field>") takes it from the page's last item instead.
+	Next string `yaml:"next" json:"next,omitempty"`
+	From string `yaml:"from" json:"from,omitempty"`
+}
+
+// ParamConfig names a query parameter.
+type ParamConfig struct {
+	Param string `yaml:"param" json:"param"`
+}
+
+// PageConfig names the page-number parameter and the first page's number.
+type PageConfig struct {
+	Param string `yaml:"param" json:"param"`
+	Start *int   `yaml:"start" json:"start,omitempty"`
 }
 
 // Filter selects operations by tag or by operationId.

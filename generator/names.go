@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
@@ -170,6 +171,11 @@ func collisionFixes(t *openapi3.T, dup string) []nameFix {
 	return fixes
 }
 
+func unicodeUpper(s string) bool {
+	r := []rune(s)
+	return len(r) > 0 && unicode.IsUpper(r[0])
+}
+
 func boolRank(b bool) int {
 	if b {
 		return 1
@@ -295,6 +301,23 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 			taken := map[string]bool{}
 			for n := range fields {
 				taken[n] = true
+			}
+			// "_page" would be UnderscorePage: plain Page reads better,
+			// when no other parameter takes it.
+			for _, name := range slices.Sorted(mapKeysOf(fields)) {
+				group := fields[name]
+				if len(group) != 1 || !strings.HasPrefix(group[0].p.Name, "_") {
+					continue
+				}
+				if _, own := group[0].p.Extensions["x-go-name"]; own {
+					continue
+				}
+				plain := codegen.SchemaNameToTypeName(strings.TrimLeft(group[0].p.Name, "_"))
+				if plain == "" || taken[plain] || !unicodeUpper(plain) {
+					continue
+				}
+				taken[plain] = true
+				rename(group[0].p, plain, group[0].ptr, "a leading underscore is left out of Go names")
 			}
 			for _, name := range slices.Sorted(mapKeysOf(fields)) {
 				group := fields[name]

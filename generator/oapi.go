@@ -118,6 +118,7 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 		fail(code, err.Error())
 		return nil, nil, diags
 	}
+	diags = append(diags, api.Diags...)
 	return formatted, api, diags
 }
 

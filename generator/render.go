@@ -113,7 +113,10 @@ func inName(in string) string {
 // goes, what it returns, its declared errors and deprecation.
 func opDoc(op *opIR) []string {
 	lines := slices.Clone(op.DocLines)
-	if op.Result.DocNote != "" {
+	switch {
+	case op.Paging != nil:
+		lines = append(lines, "", fmt.Sprintf("It returns a pager over the items of every page (paged by %s, from %s): range over its All method; see sdk.Pager.", op.Paging.Style, op.Paging.Source))
+	case op.Result.DocNote != "":
 		lines = append(lines, "", op.Result.DocNote)
 	}
 	if len(op.Errors) > 0 {
@@ -135,6 +138,10 @@ func signature(op *opIR) string {
 		fmt.Fprintf(&b, ", %s %s", p.Name, p.Type)
 	}
 	b.WriteString(", opts ...sdk.Option) ")
+	if op.Paging != nil {
+		b.WriteString("*sdk.Pager[" + op.Paging.ItemType + "]")
+		return b.String()
+	}
 	b.WriteString(op.Result.Returns)
 	return b.String()
 }

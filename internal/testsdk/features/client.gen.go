@@ -45,6 +45,8 @@ type Client struct {
 	Default DefaultAPI
 	// Files holds the operations tagged "files".
 	Files FilesAPI
+	// Paging holds the operations tagged "paging".
+	Paging PagingAPI
 	// Things holds the operations tagged "things".
 	Things ThingsAPI
 
@@ -65,6 +67,7 @@ func NewClient(baseURL string, opts ...sdk.Option) (*Client, error) {
 	return &Client{
 		Default: &DefaultService{client: rt},
 		Files:   &FilesService{client: rt},
+		Paging:  &PagingService{client: rt},
 		Things:  &ThingsService{client: rt},
 		sdk:     rt,
 	}, nil
@@ -126,6 +129,36 @@ type CreateThingResponse struct {
 type GetThingSummaryResponse struct {
 	Id    string `json:"id"`
 	Words int    `json:"words"`
+}
+
+// ListEventsResponse is the body ListEvents returns.
+type ListEventsResponse struct {
+	NextLink *string   `json:"nextLink,omitempty"`
+	Value    *[]Widget `json:"value,omitempty"`
+}
+
+// ListGadgetsResponse is the body ListGadgets returns.
+type ListGadgetsResponse struct {
+	Items *[]Widget `json:"items,omitempty"`
+	Total *int      `json:"total,omitempty"`
+}
+
+// ListNotesResponse is the body ListNotes returns.
+type ListNotesResponse struct {
+	Continuation *string   `json:"continuation,omitempty"`
+	Notes        *[]Widget `json:"notes,omitempty"`
+}
+
+// ListOrdersResponse is the body ListOrders returns.
+type ListOrdersResponse struct {
+	Orders     []Widget `json:"orders"`
+	TotalPages int      `json:"total_pages"`
+}
+
+// ListWidgetsResponse is the body ListWidgets returns.
+type ListWidgetsResponse struct {
+	Data    []Widget `json:"data"`
+	HasMore bool     `json:"has_more"`
 }
 
 // LoginResponse is the body Login returns.
