@@ -36,6 +36,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/generator"
@@ -104,6 +105,7 @@ type options struct {
 	pkg     string
 	config  string
 	strict  bool
+	verbose bool
 	format  string
 	command string
 }
@@ -115,6 +117,7 @@ func parseFlags(command string, args []string, stderr io.Writer) (*options, erro
 	fs.StringVar(&o.spec, "spec", "", "the spec: a file path, an http(s) URL, or - for standard input")
 	fs.StringVar(&o.config, "config", "", "sdkgen.yaml to read (default ./sdkgen.yaml when it exists)")
 	fs.BoolVar(&o.strict, "strict", false, "treat warnings as failures")
+	fs.BoolVar(&o.verbose, "v", false, "print every diagnostic (by default: infos are counted, and at most 10 of each warning code are printed)")
 	if command == "generate" {
 		fs.StringVar(&o.out, "out", "", "folder to write the generated files to")
 		fs.StringVar(&o.pkg, "package", "", "Go package name of the generated code")
@@ -189,7 +192,7 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 		return exitCode(err)
 	}
 	cfg, diags := o.configure(stderr)
-	printDiagnostics(stderr, diags)
+	printDiagnostics(stderr, diags, o.verbose)
 	if diags.HasErrors() {
 		return exitFailed
 	}
@@ -209,13 +212,13 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	}
 	doc, diags := openapi.Load(ctx, cfg.Spec, openapi.LoadOptions{Stdin: stdin})
 	if doc == nil {
-		printDiagnostics(stderr, diags)
+		printDiagnostics(stderr, diags, o.verbose)
 		return exitFailed
 	}
 	files, gdiags := generator.Generate(ctx, doc, cfg)
 	diags = append(diags, gdiags...)
 	diags.Sort()
-	printDiagnostics(stderr, diags)
+	printDiagnostics(stderr, diags, o.verbose)
 	if diags.HasErrors() {
 		return exitFailed
 	}
@@ -283,7 +286,7 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return exitFailed
 		}
 	} else {
-		printDiagnostics(stderr, diags)
+		printDiagnostics(stderr, diags, o.verbose)
 		if report.OK {
 			fmt.Fprintf(stdout, "%s: ok (%s, %d %s, %d warnings)\n", cfg.Spec, describeVersion(report.Version),
 				len(report.Files), plural(len(report.Files), "file", "files"), report.Summary.Warnings)
@@ -309,12 +312,53 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func printDiagnostics(w io.Writer, diags openapi.Diagnostics) {
+// maxPerCode bounds how many warnings of one code are printed without -v.
+const maxPerCode = 10
+
+// printDiagnostics prints errors, and warnings up to maxPerCode per code,
+// then counts what it left out; infos are counted by code. With verbose,
+// everything is printed.
+func printDiagnostics(w io.Writer, diags openapi.Diagnostics, verbose bool) {
+	shown := map[string]int{}
+	hidden := map[string]int{}
+	var infos []string
 	for _, d := range diags {
+		if !verbose {
+			switch {
+			case d.Severity == openapi.SeverityInfo:
+				if hidden[d.Code] == 0 {
+					infos = append(infos, d.Code)
+				}
+				hidden[d.Code]++
+				continue
+			case d.Severity == openapi.SeverityWarning && shown[d.Code] >= maxPerCode:
+				hidden[d.Code]++
+				continue
+			}
+		}
+		shown[d.Code]++
 		fmt.Fprintln(w, d.String())
 		if d.Fix != "" {
 			fmt.Fprintf(w, "\tfix: %s\n", d.Fix)
 		}
+	}
+	var more []string
+	for code, n := range hidden {
+		if shown[code] > 0 {
+			more = append(more, fmt.Sprintf("%d more %s", n, code))
+		}
+	}
+	slices.Sort(more)
+	if len(more) > 0 {
+		fmt.Fprintf(w, "sdkgen: and %s (-v shows all)\n", strings.Join(more, ", "))
+	}
+	if len(infos) > 0 {
+		slices.Sort(infos)
+		var parts []string
+		for _, code := range infos {
+			parts = append(parts, fmt.Sprintf("%d %s", hidden[code], code))
+		}
+		fmt.Fprintf(w, "sdkgen: notes: %s (-v shows them)\n", strings.Join(parts, ", "))
 	}
 }
 

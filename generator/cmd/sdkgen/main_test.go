@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -323,5 +324,24 @@ func TestGoTool(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "sdkgen ") {
 		t.Fatalf("go tool sdkgen version: %v\n%s", err, out)
+	}
+}
+
+// Without -v, warnings of one code are printed up to ten and then counted,
+// and notes are counted; -v prints everything.
+func TestDiagnosticVolume(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {type: object}\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "    B%d: {$ref: '#/components/schemas/A', description: ignored}\n", i)
+	}
+	spec := writeFile(t, t.TempDir(), "api.yaml", b.String())
+	r := sdkgen(t, "", "check", "--spec", spec)
+	if n := strings.Count(r.stderr, "warning[ref.sibling-ignored]"); n != 10 || !strings.Contains(r.stderr, "and 2 more ref.sibling-ignored (-v shows all)") {
+		t.Errorf("default output:\n%s", r.stderr)
+	}
+	r = sdkgen(t, "", "check", "-v", "--spec", spec)
+	if n := strings.Count(r.stderr, "warning[ref.sibling-ignored]"); n != 12 || strings.Contains(r.stderr, "more") {
+		t.Errorf("-v output:\n%s", r.stderr)
 	}
 }
