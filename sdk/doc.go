@@ -46,6 +46,15 @@
 // Error strings never contain credentials: URLs in them lose their query
 // and user information, and headers are not printed.
 //
+// # Pagination
+//
+// Methods of paginated operations return a [*Pager] over the items of every
+// page: range over [Pager.All] (items) or [Pager.Pages], or call
+// [Pager.NextPage]. A pager is single-use and stops at the first error.
+// [WithPrefetch], [WithMaxItems] and [WithStartAt] configure it; its
+// [Pager.Position] can be saved to resume later. [NewPager] builds one over
+// any fetch function, for fakes in tests.
+//
 // # Logging
 //
 // The SDK is silent unless given a [*slog.Logger] with [WithLogger]. It logs
