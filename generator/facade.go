@@ -68,27 +68,28 @@ type serviceIR struct {
 }
 
 type opIR struct {
-	ID         string // operationId as in the spec
-	GoName     string
-	Var        string // unexported *sdk.Operation variable
-	Method     string
-	MethodExpr string // http.MethodGet, or a quoted custom method
-	Path       string
-	Service    *serviceIR
-	DocLines   []string
-	Deprecated string // the Deprecated: paragraph, or ""
-	Server     string
-	Params     []argIR // method parameters after ctx, before opts
-	Call       string  // the request builder call, with server as first argument
-	OptBody    *argIR  // an optional body: nil means "send none"
-	RawCall    string  // builder call used when OptBody is nil
-	Result     resultIR
-	Errors     []errorRefIR
-	Idempotent bool
-	Security   string // Go literal of [][]string, or "" for nil
-	Example    string // a call, for API.md
-	Paging     *pagingIR
-	PagedCall  string // the builder call with the parameters copy p
+	ID           string // operationId as in the spec
+	GoName       string
+	Var          string // unexported *sdk.Operation variable
+	Method       string
+	MethodExpr   string // http.MethodGet, or a quoted custom method
+	Path         string
+	Service      *serviceIR
+	DocLines     []string
+	Deprecated   string // the Deprecated: paragraph, or ""
+	Server       string
+	Params       []argIR // method parameters after ctx, before opts
+	Call         string  // the request builder call, with server as first argument
+	OptBody      *argIR  // an optional body: nil means "send none"
+	RawCall      string  // builder call used when OptBody is nil
+	Result       resultIR
+	Errors       []errorRefIR
+	Idempotent   bool
+	Security     string // Go literal of [][]string, or "" for nil
+	Example      string // a call, for API.md
+	Paging       *pagingIR
+	PagedCall    string // the builder calls with the parameters copy p
+	PagedRawCall string
 }
 
 type argIR struct {
@@ -284,6 +285,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 	}
 	slices.Sort(tags)
 	clientFields := map[string]bool{"Close": true, "SDK": true}
+	files := map[string]bool{"client.gen.go": true, "models.gen.go": true}
 	for _, tag := range tags {
 		svc := services[tag]
 		base := "Default"
@@ -298,7 +300,12 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 		svc.Field = field
 		svc.TypeName = syms.claim(field+"Service", field+"Operations")
 		svc.Interface = syms.claim(field+"API", field+"ServiceAPI")
-		svc.File = "service_" + fileStem(field) + ".gen.go"
+		stem := "service_" + fileStem(field)
+		svc.File = stem + ".gen.go"
+		for i := 2; files[svc.File]; i++ {
+			svc.File = fmt.Sprintf("%s_%d.gen.go", stem, i)
+		}
+		files[svc.File] = true
 		if tag == "" {
 			svc.DocLines = []string{fmt.Sprintf("%s holds the operations that have no tag.", svc.TypeName)}
 		} else {
@@ -543,10 +550,12 @@ func buildOperation(op *opIR, od *codegen.OperationDefinition, t *openapi3.T, er
 	} else {
 		op.Call = fmt.Sprintf("%s(%s)", builder, strings.Join(callArgs, ", "))
 	}
-	if od.RequiresParamObject() && !od.HasBody() {
-		paged := slices.Clone(callArgs)
-		paged[slices.Index(paged, "params")] = "p"
-		op.PagedCall = fmt.Sprintf("%s(%s)", builder, strings.Join(paged, ", "))
+	if od.RequiresParamObject() {
+		// The pager's builder passes its copy p of the parameters.
+		paged := func(call string) string {
+			return strings.Replace(call, ", params", ", p", 1)
+		}
+		op.PagedCall, op.PagedRawCall = paged(op.Call), paged(op.RawCall)
 	}
 	return buildResponses(op, od, errTypes)
 }

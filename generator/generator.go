@@ -224,7 +224,11 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		applyNameFixes(t, fixes)
 		models, api, md = generateCode(ctx, t, cfg)
 		dup := duplicateType(md)
-		if dup == "" || round >= maxNameRounds {
+		var decls []string
+		if dup == "" && !md.HasErrors() {
+			decls = duplicateDecls(models)
+		}
+		if (dup == "" && len(decls) == 0) || round >= maxNameRounds {
 			break
 		}
 		fresh, err := ndoc.OpenAPI()
@@ -233,7 +237,15 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		}
 		applyNameFixes(fresh, fixes)
 		oapiMu.Lock()
-		more := collisionFixes(fresh, dup)
+		var more []nameFix
+		if dup != "" {
+			more = collisionFixes(fresh, dup)
+		} else {
+			more = enumConstFixes(fresh, decls)
+			for _, d := range decls {
+				more = append(more, collisionFixes(fresh, d)...)
+			}
+		}
 		oapiMu.Unlock()
 		if len(more) == 0 {
 			break
@@ -242,8 +254,12 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 	}
 	var renamed openapi.Diagnostics
 	for _, f := range fixes {
+		what := "Go type named " + f.name
+		if f.names != nil {
+			what = "enum constants named " + strings.Join(f.names, ", ")
+		}
 		renamed = append(renamed, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: f.pointer,
-			Message: fmt.Sprintf("Go type named %s: %s", f.name, f.reason)})
+			Message: fmt.Sprintf("%s: %s", what, f.reason)})
 	}
 	renamed = append(renamed, md...)
 	ndoc.Annotate(renamed)

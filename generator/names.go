@@ -3,8 +3,12 @@ package generator
 import (
 	"cmp"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -24,8 +28,9 @@ import (
 // nameFix gives the schema at a pointer of the bundled document a Go name.
 type nameFix struct {
 	pointer string
-	ext     string // x-go-name (components) or x-go-type-name (inline)
-	name    string
+	ext     string   // x-go-name (components), x-go-type-name (inline), x-enum-varnames
+	name    string   // for the name extensions
+	names   []string // for x-enum-varnames
 	reason  string
 }
 
@@ -62,9 +67,6 @@ type schemaSite struct {
 // SchemaNameToTypeName, which read oapi-codegen's global state: the caller
 // holds oapiMu, after a Generate call.
 func schemaSites(t *openapi3.T) []schemaSite {
-	if t.Components == nil {
-		return nil
-	}
 	var sites []schemaSite
 	var walk func(ref *openapi3.SchemaRef, ptr string, path []string, depth int)
 	walk = func(ref *openapi3.SchemaRef, ptr string, path []string, depth int) {
@@ -91,17 +93,49 @@ func schemaSites(t *openapi3.T) []schemaSite {
 		for _, p := range slices.Sorted(mapKeysOf(s.Properties)) {
 			walk(s.Properties[p], ptr+"/properties/"+escapePtr(p), append(slices.Clone(path), p), depth+1)
 		}
+		// Array items are named after the array's own path (an enum) or
+		// with "Item" appended (a union or map): both are candidates.
+		walk(s.Items, ptr+"/items", path, depth+1)
 		walk(s.Items, ptr+"/items", append(slices.Clone(path), "Item"), depth+1)
 		walk(s.AdditionalProperties.Schema, ptr+"/additionalProperties", append(slices.Clone(path), "AdditionalProperties"), depth+1)
+		for kw, list := range map[string]openapi3.SchemaRefs{"oneOf": s.OneOf, "anyOf": s.AnyOf} {
+			for i, sub := range list {
+				walk(sub, fmt.Sprintf("%s/%s/%d", ptr, kw, i), append(slices.Clone(path), strconv.Itoa(i)), depth+1)
+			}
+		}
 	}
-	for _, key := range slices.Sorted(mapKeysOf(t.Components.Schemas)) {
-		ref := t.Components.Schemas[key]
+	var components openapi3.Schemas
+	if t.Components != nil {
+		components = t.Components.Schemas
+	}
+	for _, key := range slices.Sorted(mapKeysOf(components)) {
+		ref := components[key]
 		ptr := "/components/schemas/" + escapePtr(key)
 		if ref != nil && ref.Value != nil {
 			sites = append(sites, schemaSite{pointer: ptr, schema: ref.Value, component: true, key: key,
 				names: []string{codegen.SchemaNameToTypeName(key)}})
 		}
 		walk(ref, ptr, []string{key}, 0)
+	}
+	// Request bodies written in place: their types are named after the
+	// operation (<Op>JSONBody, <Op>FormdataBody).
+	if t.Paths != nil {
+		for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+			item := t.Paths.Value(path)
+			for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+				op := item.Operations()[method]
+				if op.RequestBody == nil || op.RequestBody.Value == nil || op.RequestBody.Ref != "" || op.OperationID == "" {
+					continue
+				}
+				opName := codegen.UppercaseFirstCharacter(codegen.ToCamelCase(op.OperationID))
+				for mt, tag := range map[string]string{"application/json": "JSON", "application/x-www-form-urlencoded": "Formdata"} {
+					if m := op.RequestBody.Value.Content[mt]; m != nil && m.Schema != nil && m.Schema.Ref == "" {
+						ptr := "/paths/" + escapePtr(path) + "/" + strings.ToLower(method) + "/requestBody/content/" + escapePtr(mt) + "/schema"
+						walk(m.Schema, ptr, []string{opName + tag + "Body"}, 0)
+					}
+				}
+			}
+		}
 	}
 	return sites
 }
@@ -185,7 +219,7 @@ func boolRank(b bool) int {
 
 // applyNameFixes sets the fixes' extensions on a fresh document.
 func applyNameFixes(t *openapi3.T, fixes []nameFix) {
-	if len(fixes) == 0 || t.Components == nil {
+	if len(fixes) == 0 {
 		return
 	}
 	byPtr := map[string]nameFix{}
@@ -201,7 +235,15 @@ func applyNameFixes(t *openapi3.T, fixes []nameFix) {
 			if ref.Value.Extensions == nil {
 				ref.Value.Extensions = map[string]any{}
 			}
-			ref.Value.Extensions[f.ext] = f.name
+			if f.names != nil {
+				vs := make([]any, len(f.names))
+				for i, n := range f.names {
+					vs[i] = n
+				}
+				ref.Value.Extensions[f.ext] = vs
+			} else {
+				ref.Value.Extensions[f.ext] = f.name
+			}
 		}
 		if ref.Ref != "" {
 			return
@@ -212,9 +254,30 @@ func applyNameFixes(t *openapi3.T, fixes []nameFix) {
 		}
 		walk(s.Items, ptr+"/items", depth+1)
 		walk(s.AdditionalProperties.Schema, ptr+"/additionalProperties", depth+1)
+		for kw, list := range map[string]openapi3.SchemaRefs{"oneOf": s.OneOf, "anyOf": s.AnyOf} {
+			for i, sub := range list {
+				walk(sub, fmt.Sprintf("%s/%s/%d", ptr, kw, i), depth+1)
+			}
+		}
 	}
-	for key, ref := range t.Components.Schemas {
-		walk(ref, "/components/schemas/"+escapePtr(key), 0)
+	if t.Components != nil {
+		for key, ref := range t.Components.Schemas {
+			walk(ref, "/components/schemas/"+escapePtr(key), 0)
+		}
+	}
+	if t.Paths != nil {
+		for path, item := range t.Paths.Map() {
+			for method, op := range item.Operations() {
+				if op.RequestBody == nil || op.RequestBody.Value == nil || op.RequestBody.Ref != "" {
+					continue
+				}
+				for mt, m := range op.RequestBody.Value.Content {
+					if m.Schema != nil && m.Schema.Ref == "" {
+						walk(m.Schema, "/paths/"+escapePtr(path)+"/"+strings.ToLower(method)+"/requestBody/content/"+escapePtr(mt)+"/schema", 0)
+					}
+				}
+			}
+		}
 	}
 }
 
@@ -341,4 +404,197 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// nameProperties gives the properties of one object that would be the same
+// Go field (x-axis and xAxis are both XAxis) names of their own, set on the
+// property's reference so a shared schema is not renamed elsewhere. The
+// caller holds oapiMu.
+func nameProperties(t *openapi3.T) openapi.Diagnostics {
+	var diags openapi.Diagnostics
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(ref *openapi3.SchemaRef, ptr string, depth int)
+	walk = func(ref *openapi3.SchemaRef, ptr string, depth int) {
+		if ref == nil || ref.Value == nil || depth > 32 {
+			return
+		}
+		s := ref.Value
+		if seen[s] {
+			return
+		}
+		seen[s] = true
+		if len(s.Properties) > 1 {
+			groups := map[string][]string{}
+			for name, p := range s.Properties {
+				gn := codegen.SchemaNameToTypeName(name)
+				if n, ok := p.Extensions["x-go-name"].(string); ok {
+					gn = codegen.SchemaNameToTypeName(n)
+				}
+				groups[gn] = append(groups[gn], name)
+			}
+			taken := map[string]bool{"AdditionalProperties": true}
+			for gn := range groups {
+				taken[gn] = true
+			}
+			for _, gn := range slices.Sorted(mapKeysOf(groups)) {
+				names := groups[gn]
+				if len(names) < 2 {
+					continue
+				}
+				// The property spelled like the field keeps it; the others
+				// take a number, in name order.
+				slices.SortFunc(names, func(a, b string) int {
+					return cmp.Or(boolRank(b == gn)-boolRank(a == gn), cmp.Compare(a, b))
+				})
+				for _, name := range names[1:] {
+					alt := gn
+					for i := 2; taken[alt]; i++ {
+						alt = fmt.Sprintf("%s%d", gn, i)
+					}
+					taken[alt] = true
+					p := s.Properties[name]
+					if p.Extensions == nil {
+						p.Extensions = map[string]any{}
+					}
+					p.Extensions["x-go-name"] = alt
+					diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo,
+						Pointer: ptr + "/properties/" + escapePtr(name),
+						Message: fmt.Sprintf("property %q is the field %s in Go: %q would be the same field, %s", name, alt, names[0], gn)})
+				}
+			}
+		}
+		for _, p := range slices.Sorted(mapKeysOf(s.Properties)) {
+			if sub := s.Properties[p]; sub != nil && sub.Ref == "" {
+				walk(sub, ptr+"/properties/"+escapePtr(p), depth+1)
+			}
+		}
+		for kw, list := range map[string]openapi3.SchemaRefs{"allOf": s.AllOf, "oneOf": s.OneOf, "anyOf": s.AnyOf} {
+			for i, sub := range list {
+				if sub != nil && sub.Ref == "" {
+					walk(sub, fmt.Sprintf("%s/%s/%d", ptr, kw, i), depth+1)
+				}
+			}
+		}
+		if s.Items != nil && s.Items.Ref == "" {
+			walk(s.Items, ptr+"/items", depth+1)
+		}
+		if ap := s.AdditionalProperties.Schema; ap != nil && ap.Ref == "" {
+			walk(ap, ptr+"/additionalProperties", depth+1)
+		}
+	}
+	if t.Components != nil {
+		for _, key := range slices.Sorted(mapKeysOf(t.Components.Schemas)) {
+			walk(t.Components.Schemas[key], "/components/schemas/"+escapePtr(key), 0)
+		}
+	}
+	if t.Paths != nil {
+		for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+			item := t.Paths.Value(path)
+			for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+				op := item.Operations()[method]
+				base := "/paths/" + escapePtr(path) + "/" + strings.ToLower(method)
+				if op.RequestBody != nil && op.RequestBody.Value != nil {
+					for _, mt := range slices.Sorted(mapKeysOf(op.RequestBody.Value.Content)) {
+						if s := op.RequestBody.Value.Content[mt].Schema; s != nil && s.Ref == "" {
+							walk(s, base+"/requestBody/content/"+escapePtr(mt)+"/schema", 0)
+						}
+					}
+				}
+				if op.Responses != nil {
+					for code, r := range op.Responses.Map() {
+						if r == nil || r.Value == nil || r.Ref != "" {
+							continue
+						}
+						for mt, m := range r.Value.Content {
+							if m.Schema != nil && m.Schema.Ref == "" {
+								walk(m.Schema, base+"/responses/"+code+"/content/"+escapePtr(mt)+"/schema", 0)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// duplicateDecls returns the top-level names declared twice in generated
+// source (an enum constant and a type, most often).
+func duplicateDecls(src []byte) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "models.gen.go", src, parser.SkipObjectResolution)
+	if err != nil {
+		return nil
+	}
+	count := map[string]int{}
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil {
+				count[d.Name.Name]++
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch sp := spec.(type) {
+				case *ast.TypeSpec:
+					count[sp.Name.Name]++
+				case *ast.ValueSpec:
+					for _, n := range sp.Names {
+						if n.Name != "_" {
+							count[n.Name]++
+						}
+					}
+				}
+			}
+		}
+	}
+	var dups []string
+	for n, c := range count {
+		if c > 1 {
+			dups = append(dups, n)
+		}
+	}
+	slices.Sort(dups)
+	return dups
+}
+
+// enumConstFixes renames the enum constants among dups: the enum whose
+// type name and value make the constant gets x-enum-varnames with that
+// value's name suffixed "Value". The caller holds oapiMu.
+func enumConstFixes(t *openapi3.T, dups []string) []nameFix {
+	var fixes []nameFix
+	for _, s := range schemaSites(t) {
+		if len(s.schema.Enum) == 0 {
+			continue
+		}
+		typeName := s.names[len(s.names)-1]
+		if s.component {
+			typeName = codegen.SchemaNameToTypeName(s.key)
+			if n, ok := s.schema.Extensions["x-go-name"].(string); ok {
+				typeName = n
+			}
+		} else if n, ok := s.schema.Extensions["x-go-type-name"].(string); ok {
+			typeName = n
+		}
+		names := make([]string, len(s.schema.Enum))
+		for i, v := range s.schema.Enum {
+			names[i] = fmt.Sprint(v)
+		}
+		if existing, ok := s.schema.Extensions["x-enum-varnames"].([]any); ok && len(existing) == len(names) {
+			for i, v := range existing {
+				names[i] = fmt.Sprint(v)
+			}
+		}
+		changed := false
+		for i, n := range names {
+			if slices.Contains(dups, typeName+codegen.SchemaNameToTypeName(n)) {
+				names[i] = n + "Value"
+				changed = true
+			}
+		}
+		if changed {
+			fixes = append(fixes, nameFix{pointer: s.pointer, ext: "x-enum-varnames", names: names,
+				reason: "an enum constant would have the name of a type"})
+		}
+	}
+	return fixes
 }

@@ -91,6 +91,7 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 	oapiMu.Lock()
 	defer oapiMu.Unlock()
 	diags = append(diags, nameParameters(t)...)
+	diags = append(diags, nameProperties(t)...)
 	src, err := guardCodegen(func() (string, error) { return codegen.Generate(t, conf) })
 	if err != nil {
 		code := CodeCodegenFailed

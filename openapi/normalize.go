@@ -29,7 +29,8 @@ const (
 	CodeUnrepresentable = "normalize.unrepresentable"   // a name or value Go source cannot hold was dropped or cleaned
 	CodeResponseKey     = "normalize.response-key"      // a response key that is not a status, a range or default
 	CodeDuplicateOpID   = "normalize.duplicate-operation-id"
-	CodeDegraded        = "normalize.degraded" // a part that cannot be typed became untyped JSON
+	CodeDegraded        = "normalize.degraded"    // a part that cannot be typed became untyped JSON
+	CodeParamUnion      = "normalize.param-union" // a parameter that is one of several scalars is sent as a string
 )
 
 // Normalize makes a document ready for code generation without ever changing
@@ -50,6 +51,7 @@ func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
 	n.pathParams()
 	n.duplicateOperationIDs()
 	n.untypedBodies()
+	n.paramUnions()
 	n.hoistDeepRefs()
 	n.foldAllOf()
 	n.allOfConflicts()
@@ -404,6 +406,122 @@ func (n *normalizer) duplicateOperationIDs() {
 		op.set("operationId", strNode(alt))
 		n.changed = true
 		n.report(CodeDuplicateOpID, SeverityWarning, append(segs, "operationId"), "operationId %q is used twice; this one is %q", id, alt)
+	})
+}
+
+// paramUnions turns the schema of a parameter that is one of several
+// scalar types (oneOf: [integer, string]) into a string: it travels as text
+// in a path, query or header anyway, and generators fail on such unions.
+func (n *normalizer) paramUnions() {
+	var fix func(prm *node, segs []string)
+	fixScalar := func(prm *node, segs []string) {
+		s := prm.get("schema")
+		if s == nil || s.kind != kindObject {
+			return
+		}
+		for _, kw := range []string{"oneOf", "anyOf"} {
+			list := s.get(kw)
+			if list == nil || list.kind != kindArray || len(list.kids) == 0 {
+				continue
+			}
+			var types []string
+			for _, m := range list.kids {
+				r := n.resolveSchema(m, 0)
+				t, _ := r.stringAt("type")
+				if r == nil || (t != "string" && t != "integer" && t != "number" && t != "boolean") {
+					return
+				}
+				types = append(types, t)
+			}
+			str := &node{kind: kindObject}
+			str.set("type", strNode("string"))
+			if d := s.get("description"); d != nil {
+				str.set("description", d)
+			}
+			prm.set("schema", str)
+			n.changed = true
+			n.report(CodeParamUnion, SeverityInfo, append(segs, "schema"), "parameter of type %s %s is sent as a string", kw, strings.Join(uniq(types), " or "))
+			return
+		}
+	}
+	// A parameter union of other shapes gets a schema component of its own:
+	// generators name a union's members after the path to it, which an
+	// inline parameter schema does not give.
+	hoisted := map[string]string{} // canonical JSON of a schema → its component
+	hoist := func(prm *node, segs []string) {
+		s := prm.get("schema")
+		if s == nil || s.kind != kindObject || (s.get("oneOf") == nil && s.get("anyOf") == nil) {
+			return
+		}
+		name, _ := prm.stringAt("name")
+		ref := &node{kind: kindObject}
+		// Identical unions (Stripe's created filter on every list) share
+		// one component.
+		canon := string(s.appendJSON(nil))
+		if key, ok := hoisted[canon]; ok {
+			ref.set("$ref", strNode("#/components/schemas/"+escapeToken(key)))
+			prm.set("schema", ref)
+			n.changed = true
+			n.report(CodeParamUnion, SeverityInfo, append(segs, "schema"), "the union schema of parameter %q is the component %s", name, key)
+			return
+		}
+		comps := n.root.get("components")
+		if comps == nil {
+			comps = &node{kind: kindObject}
+			n.root.set("components", comps)
+		}
+		schemas := comps.get("schemas")
+		if schemas == nil {
+			schemas = &node{kind: kindObject}
+			comps.set("schemas", schemas)
+		}
+		// Named after where it is (the operation, or the component
+		// parameter), never numbered: a number would run into the member
+		// names generators derive from it (X2 + member 0 = X20).
+		base := sanitizeComponentName(name) + "Param"
+		if len(segs) >= 3 && segs[0] == "paths" {
+			opName := segs[2]
+			if op := n.lookup(segs[:3]); op != nil {
+				if id, ok := op.stringAt("operationId"); ok {
+					opName = id
+				}
+			}
+			base = sanitizeComponentName(opName + "_" + name + "_param")
+		}
+		key := base
+		for schemas.get(key) != nil {
+			key += "_"
+		}
+		schemas.set(key, s)
+		hoisted[canon] = key
+		ref.set("$ref", strNode("#/components/schemas/"+escapeToken(key)))
+		prm.set("schema", ref)
+		n.changed = true
+		n.report(CodeParamUnion, SeverityInfo, append(segs, "schema"), "the union schema of parameter %q became the component %s", name, key)
+	}
+	fix = func(prm *node, segs []string) {
+		fixScalar(prm, segs)
+		hoist(prm, segs)
+	}
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		list := obj.get("parameters")
+		if list == nil {
+			return
+		}
+		switch list.kind {
+		case kindArray:
+			for i, prm := range list.kids {
+				if prm.kind == kindObject && prm.get("$ref") == nil {
+					fix(prm, append(slices.Clone(segs), "parameters", strconv.Itoa(i)))
+				}
+			}
+		case kindObject: // components/parameters
+			for i, name := range list.keys {
+				if prm := list.kids[i]; prm.kind == kindObject && prm.get("$ref") == nil {
+					fix(prm, append(slices.Clone(segs), "parameters", name))
+				}
+			}
+		}
 	})
 }
 
