@@ -786,17 +786,22 @@ func retryableStatus(code int) bool {
 }
 
 // retryableError reports the transport failures worth another attempt:
-// the connection was refused, reset or closed before a response, a TLS
-// handshake or an attempt timed out, DNS timed out. The caller's own
-// cancellation, certificate errors, unknown hosts and malformed requests
-// are final.
+// the connection was refused, reset or closed before a response, a dial, a
+// TLS handshake or an attempt timed out (ours, the Transport's
+// ResponseHeaderTimeout, the http.Client's Timeout), DNS timed out.
+// Cancellation, certificate errors, unknown hosts and malformed requests
+// are final. It is only asked while the caller's context is alive, so a
+// deadline seen here is one of a lower layer, never the caller's.
 func retryableError(err error) bool {
 	var ate *AttemptTimeoutError
 	if errors.As(err, &ate) {
 		return !ate.Overall // our own per-attempt timeout
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false // the caller's
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true // net/http's header and client timeouts, dial timeouts
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) {

@@ -240,7 +240,7 @@ func TestRetryableErrors(t *testing.T) {
 		{"DNS timeout", urlErr(op("dial", &net.DNSError{Err: "timeout", IsTimeout: true})), true},
 		{"unknown host", urlErr(op("dial", &net.DNSError{Err: "no such host", IsNotFound: true})), false},
 		{"canceled", urlErr(context.Canceled), false},
-		{"deadline", urlErr(fmt.Errorf("dial: %w", context.DeadlineExceeded)), false},
+		{"a lower layer's deadline", urlErr(fmt.Errorf("dial: %w", context.DeadlineExceeded)), true},
 		{"certificate", urlErr(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
 		{"not TLS", urlErr(tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}), false},
 		{"bad request", urlErr(errors.New("net/http: invalid header field name")), false},
@@ -845,5 +845,41 @@ func TestNonTransientOutcomes(t *testing.T) {
 	_, err = c.Do(context.Background(), op, build)
 	if !errors.As(err, &re) || !errors.As(err, &ae) || re.Attempts != 2 || re.Reason != "status 404 is not retried" || re.LastStatus != 404 {
 		t.Fatalf("503 then 404: %v", err)
+	}
+}
+
+// Timeouts of lower layers — the Transport's ResponseHeaderTimeout, the
+// caller's http.Client.Timeout — end one attempt, not the call: they are
+// retried like the SDK's own attempt timeout. (Their errors match
+// context.DeadlineExceeded; only the caller's context is final.)
+func TestLowerLayerTimeoutsAreRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hc   func() *http.Client
+	}{
+		{"ResponseHeaderTimeout", func() *http.Client {
+			return &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: 150 * time.Millisecond}}
+		}},
+		{"Client.Timeout", func() *http.Client {
+			return &http.Client{Transport: &http.Transport{}, Timeout: 150 * time.Millisecond}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newFaultServer(t, faultserver.Config{Default: okStep})
+			srv.Script(faultserver.Step{Fault: faultserver.SlowHeaders})
+			hc := tc.hc()
+			t.Cleanup(hc.CloseIdleConnections)
+			clock := newFakeClock()
+			c := retryClient(t, srv.URL, WithSleeper(clock), WithHTTPClient(hc))
+			op, build := thing(http.MethodGet, nil, false)
+			resp, err := c.Do(context.Background(), op, build)
+			if err != nil {
+				t.Fatal(err)
+			}
+			NoContent(resp)
+			if srv.Count() != 2 || len(clock.Delays()) != 1 {
+				t.Errorf("%d requests, waits %v; want 2 and one wait", srv.Count(), clock.Delays())
+			}
+		})
 	}
 }
