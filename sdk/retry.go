@@ -52,7 +52,9 @@ type RetryPolicy struct {
 	// MaxDelay. The wait itself is drawn uniformly below the bound ("full
 	// jitter"), which spreads out clients that failed together.
 	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	// MaxDelay caps the bound: past it, waits stay uniform in
+	// [0, MaxDelay).
+	MaxDelay time.Duration
 	// MaxRetryAfter is the longest wait a server may ask for (Retry-After,
 	// Retry-After-Ms, RateLimit-Reset) and be obeyed; a server's wait
 	// replaces the backoff when it is longer. When a server asks for longer

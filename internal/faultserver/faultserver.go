@@ -157,6 +157,9 @@ type Config struct {
 	KeepAlives bool
 	// Default is the step for requests once the script is used up.
 	Default Step
+	// MaxRecords bounds the records kept (the latest are), for long soak
+	// runs; zero keeps them all. Count counts every request regardless.
+	MaxRecords int
 	// Handler, when set, serves requests whose step is the zero Step
 	// (Respond with nothing set), so a fault server can stand in front of
 	// a real API. It reads the request body through the server's hashing
@@ -241,13 +244,14 @@ func (s *Server) Count() int {
 	return s.count
 }
 
-// Requests returns the records of the requests received, in order of
-// arrival.
+// Requests returns the records of the requests received (the latest
+// Config.MaxRecords of them, when set), in order of arrival.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	copy(out, s.requests)
+	recs := s.trimmed()
+	out := make([]Request, len(recs))
+	copy(out, recs)
 	sort.Slice(out, func(i, j int) bool { return out[i].N < out[j].N })
 	return out
 }
@@ -309,7 +313,19 @@ func (s *Server) next() (Step, int) {
 func (s *Server) record(r Request) {
 	s.mu.Lock()
 	s.requests = append(s.requests, r)
+	if m := s.cfg.MaxRecords; m > 0 && len(s.requests) >= 2*m {
+		// Trim to the latest m now and then, so appends stay cheap.
+		s.requests = append(s.requests[:0], s.requests[len(s.requests)-m:]...)
+	}
 	s.mu.Unlock()
+}
+
+// trimmed returns the latest records within MaxRecords. s.mu is held.
+func (s *Server) trimmed() []Request {
+	if m := s.cfg.MaxRecords; m > 0 && len(s.requests) > m {
+		return s.requests[len(s.requests)-m:]
+	}
+	return s.requests
 }
 
 // hashingBody hashes a request body as it is read.

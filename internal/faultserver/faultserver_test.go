@@ -286,3 +286,19 @@ func TestFaultString(t *testing.T) {
 		t.Error(faultserver.TruncateBody.String(), faultserver.Fault(42).String())
 	}
 }
+
+func TestMaxRecords(t *testing.T) {
+	srv := newServer(t, faultserver.Config{MaxRecords: 3})
+	c := client(t, srv, nil)
+	for range 10 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	reqs := srv.Requests()
+	if srv.Count() != 10 || len(reqs) != 3 || reqs[0].N != 8 || reqs[2].N != 10 {
+		t.Errorf("count %d, records %+v", srv.Count(), reqs)
+	}
+}
