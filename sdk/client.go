@@ -52,7 +52,8 @@ type Operation struct {
 	Server string
 	// Idempotent marks an operation the spec declares safe to retry
 	// (x-sdkgen-idempotent): the SDK then sends an Idempotency-Key with
-	// POST and PATCH requests and retries them.
+	// POST and PATCH requests (and other methods that are not idempotent
+	// by themselves), the same on every attempt, and retries them.
 	Idempotent bool
 	// Errors maps declared error responses ("404", "4XX", "default") to the
 	// decoders of their bodies.
