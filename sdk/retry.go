@@ -336,7 +336,8 @@ type RetryError struct {
 	// without an Idempotency-Key is never retried", ...).
 	Reason string
 	// Err is the last attempt's error: an [*APIError] when it got a
-	// response, a [*TransportError] when it did not.
+	// response, a [*TransportError] when it did not (or the typed error a
+	// layer failed it with, such as an [*AuthError]).
 	Err error
 	// StoppedBy is what stopped retrying when it was not the last attempt's
 	// outcome: a [*RetryAfterTooLongError], the context's error when it
@@ -647,7 +648,7 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 		rs.lastResp = r.c.apiError(st.op, resp.Request, resp, st.s)
 		rs.last = rs.lastResp
 	} else {
-		rs.last = st.transportError(err)
+		rs.last = st.client.wrapError(st.op, rs.req, err)
 	}
 	rs.nextDelay = delay
 	rs.pending = true
@@ -752,20 +753,6 @@ func (st *callState) retryError(last error) *RetryError {
 		re.Reason = "the error is not retried"
 	}
 	return re
-}
-
-// transportError types the error of an attempt that got no response.
-func (st *callState) transportError(err error) error {
-	err = unwrapURLError(err)
-	var te *TransportError
-	if errors.As(err, &te) {
-		return err
-	}
-	u := ""
-	if rs := &st.retry; rs.req != nil {
-		u = redactURL(rs.req.URL)
-	}
-	return &TransportError{Operation: st.op.ID, Method: st.method, URL: u, Err: err}
 }
 
 // idempotentMethod reports the methods RFC 9110 defines as idempotent.

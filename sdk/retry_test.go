@@ -883,3 +883,28 @@ func TestLowerLayerTimeoutsAreRetried(t *testing.T) {
 		})
 	}
 }
+
+// When the wait after a failed connection is cut short, the error keeps
+// that attempt's transport error and the context's.
+func TestWaitCutAfterATransportError(t *testing.T) {
+	srv := newFaultServer(t, faultserver.Config{Default: faultserver.Step{Fault: faultserver.Reset}})
+	clock := newFakeClock()
+	clock.block = true
+	c := retryClient(t, srv.URL, WithSleeper(clock))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	clock.onSleep = func(int, time.Duration) { cancel() }
+	op, build := thing(http.MethodGet, nil, false)
+	_, err := c.Do(ctx, op, build)
+	var re *RetryError
+	var te *TransportError
+	if !errors.As(err, &re) || !errors.As(err, &te) || !errors.Is(err, syscall.ECONNRESET) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if re.Attempts != 1 || re.LastStatus != 0 || te.Operation != "getThing" || te.Method != "GET" || !strings.HasSuffix(te.URL, "/thing") {
+		t.Errorf("retry error %+v, transport error %+v", re, te)
+	}
+	if !strings.Contains(re.Reason, "context ended") {
+		t.Errorf("reason %q", re.Reason)
+	}
+}
