@@ -197,12 +197,19 @@ func (a attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // AttemptTimeoutError reports an attempt that got no response headers
-// within the per-attempt timeout. It is retried like a connection failure.
+// within the per-attempt timeout ([WithAttemptTimeout]), which is retried
+// like a connection failure, or within what was left of the retry policy's
+// MaxElapsed (Overall), which ends the call.
 type AttemptTimeoutError struct {
 	After time.Duration
+	// Overall is set when the limit was RetryPolicy.MaxElapsed.
+	Overall bool
 }
 
 func (e *AttemptTimeoutError) Error() string {
+	if e.Overall {
+		return "no response headers within the retry policy's MaxElapsed of " + e.After.String()
+	}
 	return "no response headers within the attempt timeout of " + e.After.String()
 }
 
@@ -213,6 +220,17 @@ func (e *AttemptTimeoutError) Timeout() bool { return true }
 // they arrive the timer stops, and the body is read under the caller's
 // context.
 func roundTripWithHeaderTimeout(rt http.RoundTripper, req *http.Request, d time.Duration) (*http.Response, error) {
+	resp, timedOut, err := untilHeaders(rt, req, d)
+	if timedOut {
+		return nil, &AttemptTimeoutError{After: d}
+	}
+	return resp, err
+}
+
+// untilHeaders runs rt under a context cancelled after d unless response
+// headers arrived by then, and reports whether it was. The context lives on
+// until the response body is closed.
+func untilHeaders(rt http.RoundTripper, req *http.Request, d time.Duration) (*http.Response, bool, error) {
 	ctx, cancel := context.WithCancel(req.Context())
 	var timedOut atomic.Bool
 	timer := time.AfterFunc(d, func() {
@@ -225,14 +243,14 @@ func roundTripWithHeaderTimeout(rt http.RoundTripper, req *http.Request, d time.
 			drainClose(resp.Body)
 		}
 		cancel()
-		return nil, &AttemptTimeoutError{After: d}
+		return nil, true, nil
 	}
 	if err != nil {
 		cancel()
-		return nil, err
+		return nil, false, err
 	}
 	// The attempt's context must live as long as the body is read; release
 	// it when the body is closed.
 	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
+	return resp, false, nil
 }

@@ -52,7 +52,8 @@ type Operation struct {
 	Server string
 	// Idempotent marks an operation the spec declares safe to retry
 	// (x-sdkgen-idempotent): the SDK then sends an Idempotency-Key with
-	// POST and PATCH requests and retries them.
+	// POST and PATCH requests (and other methods that are not idempotent
+	// by themselves), the same on every attempt, and retries them.
 	Idempotent bool
 	// Errors maps declared error responses ("404", "4XX", "default") to the
 	// decoders of their bodies.
@@ -252,8 +253,9 @@ type RequestBuilder func(server string) (*http.Request, error)
 // status it returns the response, whose body the caller must close
 // (generated code does, through the Decode helpers). On any other status
 // it returns an [*APIError] with the bounded body and the declared error
-// model; without a response it returns a [*TransportError] or a
-// [*RetryError].
+// model; without a response, a [*TransportError]. When the call was
+// retried, or a transient failure was not retried (see [RetryPolicy]), that
+// error comes wrapped in a [*RetryError] that says why retrying stopped.
 func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, opts ...Option) (*http.Response, error) {
 	if op == nil {
 		op = &Operation{}
@@ -295,7 +297,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 		if resp != nil {
 			drainClose(resp.Body)
 		}
-		return nil, c.wrapError(op, req, err)
+		return nil, st.retryOutcome(c.wrapError(op, req, err))
 	}
 	if s.capture != nil {
 		*s.capture = resp
@@ -305,7 +307,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 		if cancel != nil {
 			cancel()
 		}
-		return nil, apiErr
+		return nil, st.retryOutcome(apiErr)
 	}
 	if cancel != nil {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}

@@ -23,60 +23,106 @@ import (
 
 // RetryPolicy says whether, how often and how long calls are retried.
 //
-// What is retried: connection failures (refused, reset, EOF before a
+// What is retried: connection failures (refused, reset, closed before a
 // response, TLS handshake timeouts, per-attempt timeouts) and the statuses
-// 408, 429, 500, 502, 503 and 504; never another 4xx, and never 501.
-// Which requests: GET, HEAD, OPTIONS, PUT and DELETE always; POST and PATCH
-// only when they carry an Idempotency-Key (see [WithIdempotencyKey] and
-// [WithIdempotent]), the same key on every attempt, so a retry can never
-// duplicate a write.
+// 408, 429, 500, 502, 503 and 504; never another 4xx, never 501, never a
+// redirect. A 2xx response is handed to the caller as soon as its headers
+// arrive, so a body that is cut short later (a [*DecodeError] wrapping
+// io.ErrUnexpectedEOF) is not retried: that would mean buffering every body
+// before returning it, which the SDK never does.
+//
+// Which requests: GET, HEAD, OPTIONS, TRACE, PUT and DELETE (idempotent by
+// RFC 9110), unless the call says otherwise with WithIdempotent(false);
+// POST, PATCH and any other method only when the request carries an
+// Idempotency-Key (see [WithIdempotencyKey] and [WithIdempotent]), and the
+// same key on every attempt, so a retry cannot duplicate a write. A request
+// whose body cannot be replayed (it has no GetBody) is never retried;
+// bodies are replayed from GetBody, streamed, never held in memory.
+//
+// When a transient failure is not retried, or no longer, the call's error
+// is a [*RetryError] that says why.
+//
+// A zero duration field takes the value of [DefaultRetryPolicy]; MaxElapsed
+// zero means no limit.
 type RetryPolicy struct {
 	// MaxRetries is how many times a call is retried after its first
 	// attempt; zero disables retries.
 	MaxRetries int
 	// BaseDelay bounds the first wait; each retry doubles the bound, up to
 	// MaxDelay. The wait itself is drawn uniformly below the bound ("full
-	// jitter"), which spreads clients that failed together.
+	// jitter"), which spreads out clients that failed together.
 	BaseDelay time.Duration
-	MaxDelay  time.Duration
+	// MaxDelay caps the bound: past it, waits stay uniform in
+	// [0, MaxDelay).
+	MaxDelay time.Duration
 	// MaxRetryAfter is the longest wait a server may ask for (Retry-After,
-	// Retry-After-Ms, RateLimit-Reset) and be obeyed. When it asks for
-	// longer, the call fails at once with a [*RetryAfterTooLongError] that
-	// says how long it asked for.
+	// Retry-After-Ms, RateLimit-Reset) and be obeyed; a server's wait
+	// replaces the backoff when it is longer. When a server asks for longer
+	// than MaxRetryAfter, the call fails at once with a [*RetryError]
+	// wrapping a [*RetryAfterTooLongError] that says how long it asked for.
 	MaxRetryAfter time.Duration
-	// Budget bounds the whole call, attempts and waits included: a retry
-	// whose wait would end past it is not made. Zero means no bound beyond
-	// the context's deadline (which always wins).
-	Budget time.Duration
+	// MaxElapsed bounds the retrying of a call: from the start of its first
+	// attempt to the response headers of its last, waits included. A retry
+	// whose wait would end past it is not made, and an attempt still waiting
+	// for headers when it passes is cancelled (an [*AttemptTimeoutError]
+	// with Overall set). The body of the final response is not bounded by
+	// it (use [WithTimeout] for that). Zero means no limit beyond the
+	// context's deadline, which always wins.
+	MaxElapsed time.Duration
 }
 
 // DefaultRetryPolicy returns the policy clients start with:
 //
 //   - 3 retries (4 attempts): the peers use 2 to 4; three rides out a
-//     rolling restart without piling load on a service that is down.
-//   - 500 ms base, 8 s cap: with full jitter the waits average 0.25 s,
-//     0.5 s and 1 s, so a transient failure costs about 2 s at worst, while
-//     the cap keeps long outages from being probed too often.
+//     rolling restart or a failover without piling load on a service that
+//     is down (and [RetryBudget] can bound retries across calls).
+//   - 500 ms base, 8 s cap: with full jitter the three waits average
+//     0.25 s, 0.5 s and 1 s, so transient failures cost under 2 s on
+//     average and 3.5 s at worst, while the cap (reached from the 5th
+//     retry) keeps long retry chains from probing a dead service too often.
 //   - Retry-After honoured up to 30 s: a rate limit of a few seconds is
-//     worth waiting out; a request to come back in minutes is better
-//     surfaced to the caller, who can reschedule.
+//     worth waiting out inside a call; a request to come back in minutes is
+//     better surfaced to the caller, who can reschedule the work.
+//   - No MaxElapsed: the caller's context deadline (or [WithTimeout])
+//     bounds a call; an SDK-chosen limit would cut legitimately slow
+//     operations short.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxRetries: 3, BaseDelay: 500 * time.Millisecond, MaxDelay: 8 * time.Second, MaxRetryAfter: 30 * time.Second}
 }
 
+// normalized fills zero durations with the defaults and keeps MaxDelay at
+// least BaseDelay.
+func (p RetryPolicy) normalized() RetryPolicy {
+	d := DefaultRetryPolicy()
+	if p.BaseDelay == 0 {
+		p.BaseDelay = d.BaseDelay
+	}
+	if p.MaxDelay == 0 {
+		p.MaxDelay = max(d.MaxDelay, p.BaseDelay)
+	}
+	if p.MaxDelay < p.BaseDelay {
+		p.MaxDelay = p.BaseDelay
+	}
+	if p.MaxRetryAfter == 0 {
+		p.MaxRetryAfter = d.MaxRetryAfter
+	}
+	return p
+}
+
 // WithRetry replaces the retry policy, for the client or for one call.
+// Zero durations take the defaults (see [RetryPolicy]).
 func WithRetry(p RetryPolicy) Option {
 	return optionFunc(func(s *settings) {
-		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.Budget < 0 {
+		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxElapsed < 0 {
 			s.fail(&OptionError{Option: "WithRetry", Reason: "negative value in policy"})
 			return
 		}
-		s.retry = p
+		s.retry = p.normalized()
 	})
 }
 
-// WithMaxRetries sets how many times a call is retried; zero disables
-// retries.
+// WithMaxRetries sets how many times a call is retried, keeping the rest of
+// the policy; zero disables retries.
 func WithMaxRetries(n int) Option {
 	return optionFunc(func(s *settings) {
 		if n < 0 {
@@ -87,7 +133,9 @@ func WithMaxRetries(n int) Option {
 	})
 }
 
-// WithoutRetries disables retries (for the client or one call).
+// WithoutRetries disables retries (for the client or one call). A
+// transient failure then fails the call with a [*RetryError] whose Reason
+// says that retries are disabled.
 func WithoutRetries() Option { return WithMaxRetries(0) }
 
 // WithIdempotencyKey sends key as the Idempotency-Key header of the call,
@@ -105,7 +153,8 @@ func WithIdempotencyKey(key string) Option {
 // WithIdempotent says whether the call's operation is idempotent, whatever
 // the spec says. When true, a POST or PATCH call gets a fresh
 // Idempotency-Key (the same on every attempt) and is retried; when false,
-// it is not retried even if the spec marks it idempotent. Call only.
+// the call is never retried, whatever its method, even if the spec marks it
+// idempotent or it carries a key. Call only.
 func WithIdempotent(idempotent bool) Option {
 	return callOption{"WithIdempotent", func(s *settings) { s.idempotent = &idempotent }}
 }
@@ -115,7 +164,8 @@ type RetryEvent struct {
 	Operation string
 	// Attempt is the number of the attempt that failed (1 for the first).
 	Attempt int
-	// Delay is the wait before the next attempt.
+	// Delay is the wait before the next attempt: the backoff, or the
+	// server's Retry-After when that is longer.
 	Delay time.Duration
 	// StatusCode of the failed attempt, or 0 when it got no response.
 	StatusCode int
@@ -124,7 +174,9 @@ type RetryEvent struct {
 }
 
 // WithOnRetry calls f before each retry (after the wait is chosen, before
-// it starts), for metrics. f must not block.
+// it starts), for metrics; for the client or one call (a call's hooks run
+// after the client's). f must be quick and must not block: it runs on the
+// caller's goroutine.
 func WithOnRetry(f func(RetryEvent)) Option {
 	return optionFunc(func(s *settings) {
 		if f != nil {
@@ -133,13 +185,17 @@ func WithOnRetry(f func(RetryEvent)) Option {
 	})
 }
 
-// Sleeper waits; tests inject one that records the delays asked for and
-// returns at once.
+// Sleeper is the retry layer's clock: it waits between attempts and tells
+// the time. Tests inject one that records the waits asked for and returns
+// at once, so they never sleep. Implementations must be safe for concurrent
+// use.
 type Sleeper interface {
-	// Sleep waits for d or until ctx ends, returning ctx.Err() then.
+	// Sleep waits for d, or until ctx ends and then returns ctx.Err(). It
+	// must return at once when d <= 0.
 	Sleep(ctx context.Context, d time.Duration) error
-	// Now is the current time (for HTTP-date Retry-After values and the
-	// retry budget).
+	// Now is the current time, for HTTP-date Retry-After values and
+	// RetryPolicy.MaxElapsed. Context deadlines are real instants and are
+	// always compared with the real clock.
 	Now() time.Time
 }
 
@@ -161,24 +217,29 @@ func (realSleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func (realSleeper) Now() time.Time { return time.Now() }
 
-// WithSleeper replaces the clock the retry layer sleeps on. Client only.
+// WithSleeper replaces the clock the retry layer waits on, for the client
+// or one call.
 func WithSleeper(sl Sleeper) Option {
-	return clientOption{"WithSleeper", func(s *settings) {
+	return optionFunc(func(s *settings) {
 		if sl == nil {
 			s.fail(&OptionError{Option: "WithSleeper", Reason: "nil sleeper"})
 			return
 		}
 		s.sleeper = sl
-	}}
+	})
 }
 
 // RetryBudget throttles retries across the calls of a client (or of
 // several clients sharing it), so that an outage does not multiply the load
 // on a failing service by the number of attempts. It follows gRPC's retry
-// throttling: every failed attempt (a transient status or a connection
-// failure) takes one token, every other response gives back ratio tokens,
-// and retries are allowed only while more than half of the tokens are left.
-// Non-transient errors neither take nor give. It is safe for concurrent use.
+// throttling: the tokens measure the health of the service, so every
+// attempt that fails transiently (a retryable status or connection failure,
+// whether or not its call may be retried) takes one token, every other
+// response (2xx, and statuses that are not retried) gives back ratio
+// tokens, and errors that say nothing about the service (the caller's
+// cancellation, a certificate error) neither take nor give. A retry is
+// allowed only while more than half of the tokens are left; a call denied
+// fails with a [*RetryError] saying so. It is safe for concurrent use.
 type RetryBudget struct {
 	mu      sync.Mutex
 	tokens  float64
@@ -189,35 +250,43 @@ type RetryBudget struct {
 }
 
 // NewRetryBudget returns a full budget of max tokens, refilled by ratio per
-// successful response. With max 10 and ratio 0.1, retries stop after about
-// five failures in a row and resume once about ten responses have come
-// back well.
+// healthy response. max <= 0 means 10 and ratio <= 0 means 0.1 (gRPC's
+// usual values): retries stop after about five transient failures in a row
+// and resume once about ten responses have come back well.
 func NewRetryBudget(max, ratio float64) *RetryBudget {
 	if max <= 0 {
 		max = 10
 	}
+	if ratio <= 0 {
+		ratio = 0.1
+	}
 	return &RetryBudget{tokens: max, max: max, ratio: ratio}
 }
 
-// failed records a transient failure and reports whether a retry is
-// allowed.
-func (b *RetryBudget) failed() bool {
+// failed records a transient failure.
+func (b *RetryBudget) failed() {
+	b.mu.Lock()
+	b.tokens = math.Max(0, b.tokens-1)
+	b.mu.Unlock()
+}
+
+// succeeded records a healthy response.
+func (b *RetryBudget) succeeded() {
+	b.mu.Lock()
+	b.tokens = math.Min(b.max, b.tokens+b.ratio)
+	b.mu.Unlock()
+}
+
+// allow reports whether a retry may be made now, and counts the decision.
+func (b *RetryBudget) allow() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.tokens = math.Max(0, b.tokens-1)
 	if b.tokens > b.max/2 {
 		b.allowed++
 		return true
 	}
 	b.denied++
 	return false
-}
-
-// succeeded records a response that is not a transient failure.
-func (b *RetryBudget) succeeded() {
-	b.mu.Lock()
-	b.tokens = math.Min(b.max, b.tokens+b.ratio)
-	b.mu.Unlock()
 }
 
 // Tokens returns the tokens left.
@@ -234,76 +303,158 @@ func (b *RetryBudget) Stats() (allowed, denied int64) {
 	return b.allowed, b.denied
 }
 
-// WithRetryBudget shares budget among the client's calls (opt in: without
-// it, every call may use its full policy). Client only.
+// WithRetryBudget makes calls draw their retries from budget, which may be
+// shared by many clients. Opt in: without it, every call may use its full
+// policy. Given to a call, it replaces the client's budget for that call;
+// nil turns throttling off.
 func WithRetryBudget(budget *RetryBudget) Option {
-	return clientOption{"WithRetryBudget", func(s *settings) { s.retryBudget = budget }}
+	return optionFunc(func(s *settings) { s.retryBudget = budget })
 }
 
-// RetryError is the error of a call that was retried and still failed. It
-// wraps the last attempt's error: an [*APIError] for a response (so
-// errors.As finds it), or the transport error.
+// RetryError is the error of a call whose transient failure was not
+// retried, or no longer: its retries ran out, the policy forbade a retry
+// (a POST without an Idempotency-Key, a body that cannot be replayed,
+// retries disabled), the server asked for too long a wait, the retry budget
+// or the time ran out. It is also the error of a call that was retried and
+// then failed for good (a 503 followed by a 404, say). Reason says which.
+//
+// It wraps the last attempt's error, so errors.As finds the [*APIError] (or
+// the [*TransportError]) beneath it, and StoppedBy when set.
 type RetryError struct {
 	Operation string
 	// Attempts made, the first included.
 	Attempts int
 	// TotalWait is the time spent waiting between attempts.
 	TotalWait time.Duration
-	// LastStatus is the last attempt's status (0 without a response), and
-	// LastBody the start of its body (bounded like APIError.Body).
+	// LastStatus is the status of the last response received (0 when no
+	// attempt got one), and LastBody the start of its body, bounded like
+	// APIError.Body. When the last attempt got no response they come from
+	// an earlier attempt, and Err says what happened to the last one.
 	LastStatus int
 	LastBody   []byte
-	// Reason says why retrying stopped ("3 retries used", "retry budget
-	// exhausted", ...).
+	// Reason says in words why retrying stopped ("3 retries used", "a POST
+	// without an Idempotency-Key is never retried", ...).
 	Reason string
-	Err    error
+	// Err is the last attempt's error: an [*APIError] when it got a
+	// response, a [*TransportError] when it did not (or the typed error a
+	// layer failed it with, such as an [*AuthError]).
+	Err error
+	// StoppedBy is what stopped retrying when it was not the last attempt's
+	// outcome: a [*RetryAfterTooLongError], the context's error when it
+	// ended during a wait, an [*AttemptTimeoutError] when MaxElapsed passed
+	// during a wait, or the error of the request's GetBody. Nil otherwise.
+	StoppedBy error
 }
 
 func (e *RetryError) Error() string {
-	op := ""
+	var b strings.Builder
 	if e.Operation != "" {
-		op = e.Operation + ": "
+		b.WriteString(e.Operation)
+		b.WriteString(": ")
 	}
-	return fmt.Sprintf("%sgave up after %d attempts (%s, %s waiting): %v", op, e.Attempts, e.Reason, e.TotalWait.Round(time.Millisecond), e.Err)
+	if e.Attempts <= 1 {
+		b.WriteString("not retried")
+	} else {
+		fmt.Fprintf(&b, "gave up after %d attempts", e.Attempts)
+	}
+	if e.TotalWait > 0 {
+		fmt.Fprintf(&b, " and %s of waiting", e.TotalWait.Round(time.Millisecond))
+	}
+	if e.Reason != "" {
+		b.WriteString(" (")
+		b.WriteString(e.Reason)
+		b.WriteString(")")
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
 }
 
-// Unwrap returns the last attempt's error.
-func (e *RetryError) Unwrap() error { return e.Err }
+// Unwrap returns the last attempt's error and StoppedBy, when set, for
+// errors.Is and errors.As.
+func (e *RetryError) Unwrap() []error {
+	switch {
+	case e.Err == nil && e.StoppedBy == nil:
+		return nil
+	case e.StoppedBy == nil:
+		return []error{e.Err}
+	case e.Err == nil:
+		return []error{e.StoppedBy}
+	}
+	return []error{e.Err, e.StoppedBy}
+}
 
-// RetryAfterTooLongError is returned when a server asks the client to wait
-// longer than RetryPolicy.MaxRetryAfter: the call fails at once instead of
-// sleeping, and the caller learns how long the server asked for.
+// RetryAfterTooLongError reports a server that asked the client to wait
+// longer than RetryPolicy.MaxRetryAfter: the call fails at once, inside a
+// [*RetryError], instead of sleeping, and the caller learns how long the
+// server asked for (and can reschedule the work).
 type RetryAfterTooLongError struct {
+	// Header is the header that asked: "Retry-After", "Retry-After-Ms" or
+	// "RateLimit-Reset".
+	Header string
 	// Requested is how long the server asked to wait; Max is the policy's
 	// limit.
 	Requested time.Duration
 	Max       time.Duration
-	// Err is the response's error (an *APIError).
-	Err error
 }
 
 func (e *RetryAfterTooLongError) Error() string {
-	return fmt.Sprintf("server asked to retry after %s, longer than the %s allowed: %v", e.Requested, e.Max, e.Err)
+	return fmt.Sprintf("the server asked to retry after %s (%s), longer than the %s allowed", e.Requested, e.Header, e.Max)
 }
 
-// Unwrap returns the response's error.
-func (e *RetryAfterTooLongError) Unwrap() error { return e.Err }
+// noRetry names why a call is not retried whatever happens, decided before
+// its first attempt.
+type noRetry uint8
 
-// retryState is the retry layer's per-call bookkeeping, in callState.
+const (
+	mayRetry noRetry = iota
+	retriesDisabled
+	markedNotIdempotent
+	noIdempotencyKey
+	bodyNotReplayable
+)
+
+func (n noRetry) String(method string) string {
+	switch n {
+	case retriesDisabled:
+		return "retries are disabled"
+	case markedNotIdempotent:
+		return "the call is marked not idempotent"
+	case noIdempotencyKey:
+		return "a " + method + " without an Idempotency-Key is never retried"
+	case bodyNotReplayable:
+		return "the request body cannot be replayed: it has no GetBody"
+	}
+	return ""
+}
+
+// retryState is the retry layer's bookkeeping for one call, in callState.
+// Only the goroutine running the call touches it.
 type retryState struct {
-	started   time.Time
+	ran       bool    // the retry layer saw the call
+	never     noRetry // why the call may not be retried at all
+	req       *http.Request
+	started   time.Time // on the sleeper's clock, for MaxElapsed
 	nextDelay time.Duration
 	totalWait time.Duration
-	lastErr   error     // the last attempt's transport error
-	lastResp  *APIError // the last retried response, read before it was drained
-	reason    string
-	stop      *RetryAfterTooLongError
+	transient bool   // the last attempt failed transiently
+	pending   bool   // a retry was decided and has not started
+	reason    string // why retrying stopped, when not never
+	stoppedBy error
+	last      error     // the last attempt's typed error, kept when a retry was decided
+	lastResp  *APIError // the last response that was retried
 }
 
 // retrier is the retry layer: go-retryablehttp, configured so that its
-// quirks never show (no logger, no buffering of bodies, no sleeping on its
-// own timer, no untyped give-up error, no closing of idle connections of
-// the caller's client).
+// quirks never show: no logger, no buffering of bodies (the body is
+// replayed from GetBody in prepareRetry), no sleeping on its own timer
+// (Backoff returns 0; prepareRetry sleeps on the injected Sleeper), no
+// untyped give-up error (ErrorHandler hands the last outcome back and the
+// SDK types it), no closing of idle connections of the caller's client. It
+// reads status codes and Retry-After headers of responses, and the body of
+// a response it retries (bounded, for the error).
 type retrier struct {
 	c  *Client
 	rc *retryablehttp.Client
@@ -311,25 +462,32 @@ type retrier struct {
 
 func newRetrier(c *Client) http.RoundTripper {
 	r := &retrier{c: c}
-	// A private copy of our http.Client: go-retryablehttp calls
-	// CloseIdleConnections on it after failures, and our attempt transport
-	// does not forward that call to the caller's transport.
+	// A private copy of our http.Client whose Transport hides
+	// CloseIdleConnections: go-retryablehttp calls it after failures.
 	hc := *c.hc
 	hc.Transport = noCloseIdle{hc.Transport}
 	r.rc = &retryablehttp.Client{
 		HTTPClient:   &hc,
 		Logger:       nil,
-		RetryMax:     math.MaxInt32, // the policy, per call, decides in checkRetry
+		RetryMax:     math.MaxInt32, // the call's policy decides, in checkRetry
 		RetryWaitMin: 0,
 		RetryWaitMax: 0,
 		CheckRetry:   r.checkRetry,
 		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
 		PrepareRetry: r.prepareRetry,
-		// Hand back whatever the last attempt left; RoundTrip, which knows
-		// the call, turns it into the final error.
-		ErrorHandler: func(resp *http.Response, err error, _ int) (*http.Response, error) { return resp, err },
+		ErrorHandler: passLastOutcome,
 	}
 	return r
+}
+
+// passLastOutcome hands back what the last attempt left. A response comes
+// with an error only when it was already drained (the wait before a retry
+// was cut short, or the body could not be replayed), so it is dropped then.
+func passLastOutcome(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
 }
 
 // noCloseIdle hides CloseIdleConnections from go-retryablehttp.
@@ -337,167 +495,273 @@ type noCloseIdle struct{ http.RoundTripper }
 
 func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := stateFrom(req.Context())
-	if st == nil || st.s.retry.MaxRetries == 0 {
+	if st == nil {
 		return r.c.hc.Do(req)
 	}
-	st.retry.started = st.s.sleeper.Now()
-	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
-		st.bodyNote = "the request body cannot be replayed (it has no GetBody)"
+	st.retry = retryState{ran: true, req: req, never: r.never(st, req)}
+	if d := st.s.retry.MaxElapsed; d > 0 {
+		return r.roundTripLimited(st, req, d)
 	}
-	// The body is rewound from GetBody in prepareRetry, never read into
-	// memory (retryablehttp.FromRequest would buffer it).
-	resp, err := r.rc.Do(&retryablehttp.Request{Request: req})
-	if err == nil {
-		return resp, nil
-	}
-	return nil, r.finalError(st, resp, err)
+	return r.roundTrip(st, req)
 }
 
-// finalError builds the error of a call that go-retryablehttp gave up on.
-func (r *retrier) finalError(st *callState, resp *http.Response, err error) error {
-	var last error
+// never says whether the call may be retried at all.
+func (r *retrier) never(st *callState, req *http.Request) noRetry {
 	switch {
-	case resp != nil && !errors.Is(err, errGiveUp) && st.retry.lastResp != nil:
-		// The wait before a retry was interrupted: resp was already read.
-		last = st.retry.lastResp
-		if err != nil {
-			last = err
-		}
-	case resp != nil:
-		apiErr := r.c.apiError(st.op, resp.Request, resp, st.s)
-		st.retry.lastResp = apiErr
-		last = apiErr
-	case errors.Is(err, errGiveUp):
-		last = st.retry.lastErr
-	default:
-		last = err
+	case st.s.retry.MaxRetries == 0:
+		return retriesDisabled
+	case st.s.idempotent != nil && !*st.s.idempotent:
+		return markedNotIdempotent
+	case !idempotentMethod(st.method) && st.key == "":
+		return noIdempotencyKey
+	case req.Body != nil && req.Body != http.NoBody && req.GetBody == nil:
+		st.bodyNote = bodyNotReplayable.String(st.method)
+		return bodyNotReplayable
 	}
-	if stop := st.retry.stop; stop != nil {
-		stop.Err = last
-		return stop
-	}
-	attempts := int(st.attempt.Load())
-	if attempts <= 1 {
-		return last
-	}
-	re := &RetryError{Operation: st.op.ID, Attempts: attempts, TotalWait: st.retry.totalWait, Reason: st.retry.reason, Err: last}
-	if st.retry.lastResp != nil {
-		re.LastStatus = st.retry.lastResp.StatusCode
-		re.LastBody = st.retry.lastResp.Body
-	}
-	return re
+	return mayRetry
 }
 
-// checkRetry decides after each attempt. ctx is the request's context,
-// which carries the call's state.
-func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := stateFrom(ctx)
-	if st == nil {
-		return false, err
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		// The caller gave up (or the call's timeout passed): never retry.
-		if err == nil {
-			err = cerr
+func (r *retrier) roundTrip(st *callState, req *http.Request) (*http.Response, error) {
+	rs := &st.retry
+	if rs.never != mayRetry {
+		// One attempt, without go-retryablehttp.
+		resp, err := r.c.hc.Do(req)
+		if req.Context().Err() == nil {
+			rs.transient = st.s.record(resp, err)
 		}
-		st.retry.reason = "the context ended"
-		return false, err
+		return resp, err
 	}
-	transient := err != nil && retryableError(err) || err == nil && retryableStatus(resp.StatusCode)
-	budgetAllows := true
-	if b := st.s.retryBudget; b != nil {
+	if st.s.retry.MaxElapsed > 0 {
+		rs.started = st.s.sleeper.Now()
+	}
+	resp, err := r.rc.Do(&retryablehttp.Request{Request: req})
+	if err != nil && rs.pending {
+		// The wait before a retry was cut short, or the body could not be
+		// replayed: the last attempt's outcome was already read.
+		if rs.stoppedBy == nil {
+			rs.stoppedBy = err // go-retryablehttp saw the context end
+			rs.reason = "the context ended before the next attempt"
+		}
+		return nil, st.retryError(rs.last)
+	}
+	return resp, err
+}
+
+// roundTripLimited runs the call under RetryPolicy.MaxElapsed.
+func (r *retrier) roundTripLimited(st *callState, req *http.Request, d time.Duration) (*http.Response, error) {
+	resp, timedOut, err := untilHeaders(RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		return r.roundTrip(st, req)
+	}), req, d)
+	if !timedOut {
+		return resp, err
+	}
+	rs := &st.retry
+	rs.transient = true
+	rs.reason = "the retry policy's MaxElapsed of " + d.String() + " passed"
+	te := &AttemptTimeoutError{After: d, Overall: true}
+	if rs.pending {
+		// It passed during a wait: the last attempt's outcome stands.
+		rs.stoppedBy = te
+		return nil, st.retryError(rs.last)
+	}
+	rs.stoppedBy = nil
+	return nil, te
+}
+
+// record classifies an attempt's outcome, reports whether it failed
+// transiently, and accounts for it in the retry budget.
+func (s *settings) record(resp *http.Response, err error) bool {
+	var transient bool
+	if err != nil {
+		transient = retryableError(err)
+	} else {
+		transient = retryableStatus(resp.StatusCode)
+	}
+	if b := s.retryBudget; b != nil {
 		switch {
 		case transient:
-			budgetAllows = b.failed()
+			b.failed()
 		case err == nil:
 			b.succeeded()
 		}
 	}
-	retryable, why := r.retryable(st, resp, err, transient)
-	if !retryable {
-		st.retry.reason = why
-		return false, nil // not an error by itself: the response or err stands
+	return transient
+}
+
+// checkRetry decides after each attempt. ctx is the request's context,
+// which carries the call's state. It never returns an error: when it stops,
+// the attempt's outcome is the call's, and the reason is in the state.
+func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return false, nil
 	}
-	if err != nil {
-		st.retry.lastErr = err
+	rs := &st.retry
+	if ctx.Err() != nil {
+		// The caller gave up, or MaxElapsed passed: never retry, and the
+		// outcome says nothing about the service.
+		rs.transient = false
+		rs.reason = "the context ended"
+		return false, nil
 	}
-	p := st.s.retry
+	rs.transient = st.s.record(resp, err)
+	if !rs.transient {
+		return false, nil
+	}
+	p := &st.s.retry
 	attempt := int(st.attempt.Load())
 	if attempt > p.MaxRetries {
-		st.retry.reason = fmt.Sprintf("%d %s used", p.MaxRetries, plural(p.MaxRetries, "retry", "retries"))
-		return false, errGiveUp
+		rs.reason = strconv.Itoa(p.MaxRetries) + plural(p.MaxRetries, " retry", " retries") + " used"
+		return false, nil
 	}
 	delay := backoff(p, attempt)
 	if resp != nil {
-		if asked, ok := serverDelay(resp.Header, st.s.sleeper.Now()); ok {
+		if asked, header, ok := serverDelay(resp, st.s.sleeper.Now()); ok {
 			if asked > p.MaxRetryAfter {
-				st.retry.stop = &RetryAfterTooLongError{Requested: asked, Max: p.MaxRetryAfter}
-				st.retry.reason = "the server asked for too long a wait"
-				return false, errGiveUp
+				tl := &RetryAfterTooLongError{Header: header, Requested: asked, Max: p.MaxRetryAfter}
+				rs.stoppedBy = tl
+				rs.reason = tl.Error()
+				return false, nil
 			}
 			delay = max(delay, asked)
 		}
 	}
-	now := st.s.sleeper.Now()
-	if p.Budget > 0 && now.Add(delay).After(st.retry.started.Add(p.Budget)) {
-		st.retry.reason = fmt.Sprintf("the next wait would pass the %s budget", p.Budget)
-		return false, errGiveUp
+	if p.MaxElapsed > 0 {
+		if end := st.s.sleeper.Now().Add(delay); end.After(rs.started.Add(p.MaxElapsed)) {
+			rs.reason = fmt.Sprintf("the wait of %s before the next attempt would pass the retry policy's MaxElapsed of %s", delay.Round(time.Millisecond), p.MaxElapsed)
+			return false, nil
+		}
 	}
-	if dl, ok := ctx.Deadline(); ok && now.Add(delay).After(dl) {
-		st.retry.reason = "the next wait would pass the context's deadline"
-		return false, errGiveUp
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < delay {
+			rs.reason = fmt.Sprintf("the wait of %s before the next attempt would pass the context's deadline, %s away", delay.Round(time.Millisecond), left.Round(time.Millisecond))
+			return false, nil
+		}
 	}
-	if !budgetAllows {
-		st.retry.reason = "retry budget exhausted"
-		return false, errGiveUp
+	if b := st.s.retryBudget; b != nil && !b.allow() {
+		rs.reason = "the retry budget is exhausted"
+		return false, nil
 	}
+	// Keep what the failed attempt said: go-retryablehttp drains the body
+	// before the next attempt.
 	if resp != nil {
-		// Keep what the failed attempt said: go-retryablehttp drains the
-		// body before the next attempt.
-		st.retry.lastResp = r.c.apiError(st.op, resp.Request, resp, st.s)
+		rs.lastResp = r.c.apiError(st.op, resp.Request, resp, st.s)
+		rs.last = rs.lastResp
+	} else {
+		rs.last = st.client.wrapError(st.op, rs.req, err)
 	}
-	st.retry.nextDelay = delay
+	rs.nextDelay = delay
+	rs.pending = true
 	ev := RetryEvent{Operation: st.op.ID, Attempt: attempt, Delay: delay, Err: err}
 	if resp != nil {
 		ev.StatusCode = resp.StatusCode
 	}
+	if ev.Err != nil {
+		ev.Err = unwrapURLError(ev.Err)
+	}
 	for _, f := range st.s.onRetry {
 		f(ev)
 	}
-	if l := st.s.logger; l != nil {
+	if st.s.logger != nil {
 		r.c.logRetry(st, ev)
 	}
 	return true, nil
 }
 
-// errGiveUp marks a decision to stop retrying a retryable failure; giveUp
-// replaces it with the real error.
-var errGiveUp = errors.New("giving up")
-
-// retryable says whether an attempt's outcome may be retried, and why not
-// when it may not.
-func (r *retrier) retryable(st *callState, resp *http.Response, err error, transient bool) (bool, string) {
-	if !transient {
+// prepareRetry runs before each retry: it waits the chosen delay on the
+// injected sleeper (go-retryablehttp's own timer got zero) and replays the
+// body from GetBody.
+func (r *retrier) prepareRetry(req *http.Request) error {
+	st := stateFrom(req.Context())
+	if st == nil {
+		return nil
+	}
+	rs := &st.retry
+	d := rs.nextDelay
+	sl := st.s.sleeper
+	var start time.Time
+	if d > 0 {
+		start = sl.Now()
+	}
+	if err := sl.Sleep(req.Context(), d); err != nil {
+		if d > 0 {
+			rs.totalWait += min(max(sl.Now().Sub(start), 0), d)
+		}
+		rs.stoppedBy = err
+		rs.reason = "the context ended while waiting " + d.Round(time.Millisecond).String() + " before the next attempt"
+		return err
+	}
+	rs.totalWait += d
+	if req.GetBody != nil {
+		body, err := req.GetBody()
 		if err != nil {
-			return false, "the error is not transient"
+			rs.stoppedBy = fmt.Errorf("replaying the request body: %w", err)
+			rs.reason = "the request body could not be replayed: " + err.Error()
+			return err
 		}
-		return false, "the status is not transient"
+		req.Body = body
 	}
-	if st.bodyNote != "" {
-		return false, st.bodyNote
+	rs.pending = false
+	st.attempt.Add(1)
+	return nil
+}
+
+// retryOutcome is the error of a call, given the error it failed with: a
+// [*RetryError] when the retry layer retried or chose not to retry a
+// transient failure, err itself otherwise.
+func (st *callState) retryOutcome(err error) error {
+	rs := &st.retry
+	if !rs.ran || st.attempt.Load() <= 1 && !rs.transient {
+		return err
 	}
-	switch st.method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-		if st.s.idempotent != nil && !*st.s.idempotent {
-			return false, "the call was marked not idempotent"
-		}
-		return true, ""
+	var re *RetryError
+	if errors.As(err, &re) {
+		return err
+	}
+	return st.retryError(err)
+}
+
+// retryError builds the RetryError of the call, whose last attempt failed
+// with last.
+func (st *callState) retryError(last error) *RetryError {
+	rs := &st.retry
+	re := &RetryError{
+		Operation: st.op.ID,
+		Attempts:  int(st.attempt.Load()),
+		TotalWait: rs.totalWait,
+		Reason:    rs.reason,
+		Err:       last,
+		StoppedBy: rs.stoppedBy,
+	}
+	var ae *APIError
+	if !errors.As(last, &ae) {
+		ae = rs.lastResp
+	}
+	if ae != nil {
+		re.LastStatus, re.LastBody = ae.StatusCode, ae.Body
+	}
+	switch {
+	case rs.never == bodyNotReplayable:
+		re.Reason = st.bodyNote
+	case rs.never != mayRetry:
+		re.Reason = rs.never.String(st.method)
+	case re.Reason != "":
+	case ae != nil && ae == last:
+		// Retried, then failed for good.
+		re.Reason = "status " + strconv.Itoa(ae.StatusCode) + " is not retried"
 	default:
-		if st.key == "" {
-			return false, "a " + st.method + " without an Idempotency-Key is never retried"
-		}
-		return true, ""
+		re.Reason = "the error is not retried"
 	}
+	return re
+}
+
+// idempotentMethod reports the methods RFC 9110 defines as idempotent.
+func idempotentMethod(m string) bool {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
 }
 
 // retryableStatus reports the statuses worth another attempt.
@@ -511,23 +775,37 @@ func retryableStatus(code int) bool {
 }
 
 // retryableError reports the transport failures worth another attempt:
-// the connection was refused, reset or closed before a response, a TLS
-// handshake or an attempt timed out. The caller's own cancellation,
-// certificate errors and malformed requests are final.
+// the connection was refused, reset or closed before a response, a dial, a
+// TLS handshake or an attempt timed out (ours, the Transport's
+// ResponseHeaderTimeout, the http.Client's Timeout), DNS timed out.
+// Cancellation, certificate errors, unknown hosts and malformed requests
+// are final. It is only asked while the caller's context is alive, so a
+// deadline seen here is one of a lower layer, never the caller's.
 func retryableError(err error) bool {
 	var ate *AttemptTimeoutError
 	if errors.As(err, &ate) {
-		return true // our own per-attempt timeout
+		return !ate.Overall // our own per-attempt timeout
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false // the caller's
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true // net/http's header and client timeouts, dial timeouts
 	}
 	var certErr *tls.CertificateVerificationError
 	if errors.As(err, &certErr) {
 		return false
 	}
-	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
-		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+	var recordErr tls.RecordHeaderError
+	if errors.As(err, &recordErr) {
+		return false // not TLS at all: plain http to an https port, say
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return dnsErr.IsTimeout || dnsErr.IsTemporary
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return true
 	}
 	var opErr *net.OpError
@@ -543,40 +821,18 @@ func retryableError(err error) bool {
 		strings.Contains(msg, "TLS handshake timeout") || strings.Contains(msg, "http2: server sent GOAWAY")
 }
 
-// prepareRetry runs before each retry: it waits the chosen delay on the
-// injected sleeper (go-retryablehttp's own timer got zero) and rewinds the
-// body from GetBody.
-func (r *retrier) prepareRetry(req *http.Request) error {
-	st := stateFrom(req.Context())
-	if st == nil {
-		return nil
-	}
-	d := st.retry.nextDelay
-	if err := st.s.sleeper.Sleep(req.Context(), d); err != nil {
-		st.retry.reason = "the context ended while waiting"
-		return err
-	}
-	st.retry.totalWait += d
-	st.attempt.Add(1)
-	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			st.retry.reason = "the request body could not be replayed"
-			return fmt.Errorf("replaying the request body: %w", err)
-		}
-		req.Body = body
-	}
-	return nil
-}
-
 // backoff is the full-jitter exponential wait before retry n (1-based):
 // uniform in [0, min(MaxDelay, BaseDelay·2^(n-1))).
-func backoff(p RetryPolicy, n int) time.Duration {
-	if p.BaseDelay <= 0 {
+func backoff(p *RetryPolicy, n int) time.Duration {
+	bound := p.BaseDelay
+	if bound <= 0 {
 		return 0
 	}
-	bound := p.BaseDelay
 	for i := 1; i < n && bound < p.MaxDelay; i++ {
+		if bound > p.MaxDelay/2 {
+			bound = p.MaxDelay
+			break
+		}
 		bound *= 2
 	}
 	if p.MaxDelay > 0 && bound > p.MaxDelay {
@@ -585,33 +841,38 @@ func backoff(p RetryPolicy, n int) time.Duration {
 	return time.Duration(mrand.Int64N(int64(bound)))
 }
 
-// serverDelay reads how long the server asked to wait: Retry-After
-// (seconds or an HTTP date), Retry-After-Ms, or RateLimit-Reset (seconds,
-// as in the IETF RateLimit header fields draft).
-func serverDelay(h http.Header, now time.Time) (time.Duration, bool) {
+// serverDelay reads how long the server asked to wait, and in which
+// header: Retry-After-Ms (milliseconds, as OpenAI's and Anthropic's APIs
+// send), Retry-After (seconds or an HTTP date, RFC 9110), or
+// RateLimit-Reset (seconds, the IETF RateLimit fields draft; a value that
+// looks like a Unix time is taken as one), the last only when the status is
+// 429 or RateLimit-Remaining is 0, since servers send it on every response.
+func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, bool) {
+	h := resp.Header
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e12 {
-			return time.Duration(ms * float64(time.Millisecond)), true
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e15 {
+			return time.Duration(ms * float64(time.Millisecond)), "Retry-After-Ms", true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-			if secs < 0 {
-				return 0, false
+			if secs >= 0 {
+				return secondsDuration(secs), "Retry-After", true
 			}
-			return secondsDuration(secs), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			d := t.Sub(now)
-			return max(d, 0), true
+		} else if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0), "Retry-After", true
 		}
 	}
-	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" {
+	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" &&
+		(resp.StatusCode == http.StatusTooManyRequests || strings.TrimSpace(h.Get("Ratelimit-Remaining")) == "0") {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			return secondsDuration(secs), true
+			if secs > 1_000_000_000 { // a Unix time, not a delay
+				return max(time.Unix(secs, 0).Sub(now), 0), "RateLimit-Reset", true
+			}
+			return secondsDuration(secs), "RateLimit-Reset", true
 		}
 	}
-	return 0, false
+	return 0, "", false
 }
 
 func secondsDuration(secs int64) time.Duration {
@@ -621,14 +882,17 @@ func secondsDuration(secs int64) time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
-// prepareIdempotency gives POST and PATCH calls that may be retried their
-// Idempotency-Key, once per logical call, so every attempt sends the same.
+// prepareIdempotency gives calls that may only be retried with an
+// Idempotency-Key (POST, PATCH and the other methods that are not
+// idempotent) their key, once per logical call, so every attempt sends the
+// same: the caller's (WithIdempotencyKey, or a header), or a fresh one when
+// the operation is idempotent (x-sdkgen-idempotent, WithIdempotent(true)).
 func (c *Client) prepareIdempotency(req *http.Request, st *callState) {
-	if req.Method != http.MethodPost && req.Method != http.MethodPatch {
+	if idempotentMethod(req.Method) {
 		return
 	}
 	if k := req.Header.Get("Idempotency-Key"); k != "" {
-		st.key = k // set by the caller through WithHeader
+		st.key = k // set by the caller through WithHeader, or a parameter
 		return
 	}
 	key := st.s.idempotencyKey
