@@ -255,8 +255,7 @@ func (n *normalizer) unrepresentable() {
 		}
 	})
 	// Scopes of security requirements are copied into string literals.
-	var cleanScopes func(reqs *node, segs []string)
-	cleanScopes = func(reqs *node, segs []string) {
+	cleanScopes := func(reqs *node, segs []string) {
 		if reqs == nil || reqs.kind != kindArray {
 			return
 		}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -280,8 +279,4 @@ func canonicalHeaders(names ...string) map[string]bool {
 		m[http.CanonicalHeaderKey(n)] = true
 	}
 	return m
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
