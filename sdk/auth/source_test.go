@@ -564,3 +564,45 @@ func TestPanickingFetcher(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// Token requests never pass through the SDK's layers: neither call nor
+// attempt middleware sees them, nor does the SDK's logger.
+func TestTokenRequestsBypassTheSDKChain(t *testing.T) {
+	tokens := newTokenServer(t, 3600)
+	api := newAPIServer(t, func(tok string) bool { return tok == "access-2" })
+	var mu sync.Mutex
+	var seen []string
+	record := func(next http.RoundTripper) http.RoundTripper {
+		return sdk.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			mu.Lock()
+			seen = append(seen, r.URL.Host)
+			mu.Unlock()
+			return next.RoundTrip(r)
+		})
+	}
+	var logs bytes.Buffer
+	src := auth.ClientCredentials(tokens.config())
+	c := newClient(t, api.URL, sdk.WithTokenSource(src), sdk.WithMiddleware(record), sdk.WithAttemptMiddleware(record),
+		sdk.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	// access-1 is refused, so the call also refreshes after a 401.
+	if err := call(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if n := tokens.requests.Load(); n != 2 {
+		t.Fatalf("%d token requests, want 2", n)
+	}
+	tokenHost := strings.TrimPrefix(tokens.URL, "http://")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		if h == tokenHost {
+			t.Errorf("middleware saw a token request")
+		}
+	}
+	if len(seen) != 3 { // the call once, two attempts (the 401 and the replay)
+		t.Errorf("middleware saw %d requests, want 3: %v", len(seen), seen)
+	}
+	if strings.Contains(logs.String(), tokenHost) {
+		t.Errorf("the SDK logged a token request:\n%s", logs.String())
+	}
+}
