@@ -149,12 +149,14 @@ func addAuth(s *settings, a authenticator) {
 func WithBearerToken(token string) Option { return WithTokenSourceFor("", StaticToken(token)) }
 
 // WithTokenSource sends tokens from ts as "Authorization: <type> <token>",
-// asking ts once per attempt.
+// asking ts once per attempt. When ts is a [TokenRefresher] (the sources of
+// package sdk/auth are), a response with status 401 makes the call refresh
+// the token, once, and send the request again.
 func WithTokenSource(ts TokenSource) Option { return WithTokenSourceFor("", ts) }
 
 // WithTokenSourceFor is [WithTokenSource] bound to the security scheme
 // named scheme in the spec: it applies only to operations that accept that
-// scheme. Generated options (petstore.WithOAuth2(...)) are built on it.
+// scheme. Generated options (petstore.WithPetstoreAuth(ts)) are built on it.
 func WithTokenSourceFor(scheme string, ts TokenSource) Option {
 	return optionFunc(func(s *settings) {
 		if ts == nil {

@@ -191,11 +191,11 @@ func (c *Config) oauth2(ep endpoints) *oauth2.Config {
 	}
 }
 
-// endpoints returns the token and authorization endpoints, from the
-// configuration or its discovery document.
+// endpoints returns the token endpoint (and the authorization endpoint,
+// when known) from the configuration, or else from its discovery document.
 func (c *Config) endpoints(ctx context.Context, o *options) (endpoints, error) {
 	ep := endpoints{token: c.TokenURL, auth: c.AuthURL}
-	if ep.token != "" && (ep.auth != "" || c.DiscoveryURL == "") {
+	if ep.token != "" {
 		return ep, nil
 	}
 	if c.DiscoveryURL == "" {
