@@ -111,7 +111,7 @@ func newTestClient(t *testing.T, base string, opts ...sdk.Option) *sdk.Client {
 
 func doGet(c *sdk.Client, op *sdk.Operation, opts ...sdk.Option) error {
 	resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
-		return http.NewRequest(http.MethodGet, server+op.Path, nil)
+		return http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+op.Path, nil)
 	}, opts...)
 	if err != nil {
 		return err

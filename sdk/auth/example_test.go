@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
@@ -69,7 +70,7 @@ func ExampleClientCredentials() {
 	op := &sdk.Operation{ID: "countPets", Method: http.MethodGet, Path: "/pets/count"}
 	for range 3 {
 		resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
-			return http.NewRequest(http.MethodGet, server+"/pets/count", nil)
+			return http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+"/pets/count", nil)
 		})
 		if err != nil {
 			log.Fatal(err)

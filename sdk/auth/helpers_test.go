@@ -234,7 +234,7 @@ func (c *countingSource) Refresh(ctx context.Context, failed *sdk.Token) (*sdk.T
 var getThing = &sdk.Operation{ID: "getThing", Method: http.MethodGet, Path: "/thing"}
 
 func getRequest(server string) (*http.Request, error) {
-	return http.NewRequest(http.MethodGet, server+"/thing", nil)
+	return http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+"/thing", nil)
 }
 
 // call makes one GET call and reads its body.

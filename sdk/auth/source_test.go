@@ -307,7 +307,7 @@ func TestReplayAfter401SendsTheBody(t *testing.T) {
 	op := &sdk.Operation{ID: "createThing", Method: http.MethodPost, Path: "/things"}
 	const payload = `{"name":"Rex"}`
 	resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodPost, server+"/things", strings.NewReader(payload))
+		req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(server, "/")+"/things", strings.NewReader(payload))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
@@ -333,7 +333,7 @@ func TestNoReplayWithoutGetBody(t *testing.T) {
 	c := newClient(t, api.URL, sdk.WithTokenSource(src))
 	op := &sdk.Operation{ID: "upload", Method: http.MethodPost, Path: "/things"}
 	_, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
-		return http.NewRequest(http.MethodPost, server+"/things", io.NopCloser(strings.NewReader("stream")))
+		return http.NewRequest(http.MethodPost, strings.TrimSuffix(server, "/")+"/things", io.NopCloser(strings.NewReader("stream")))
 	})
 	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusUnauthorized {
