@@ -1,10 +1,13 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,12 +27,70 @@ type Token struct {
 	RefreshToken string
 }
 
-// TokenSource supplies access tokens. Token is called once per attempt, so
-// a retried attempt carries a fresh token. Implementations must be safe for
-// concurrent use and should cache: the SDK does not. The returned token must
-// not be modified by the caller.
+// String describes the token without its secrets, so that printing a
+// token (with %v, %+v or %s) never leaks it into logs.
+func (t Token) String() string {
+	typ := t.TokenType
+	if typ == "" {
+		typ = "Bearer"
+	}
+	exp := "never"
+	if !t.Expiry.IsZero() {
+		exp = t.Expiry.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("sdk.Token{Type: %s, Expiry: %s, AccessToken: %s, RefreshToken: %s}",
+		typ, exp, redacted(t.AccessToken), redacted(t.RefreshToken))
+}
+
+// GoString is String, so that %#v does not print the secrets either.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue shows the token in log/slog records without its secrets.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("type", t.TokenType),
+		slog.Time("expiry", t.Expiry),
+		slog.Bool("refresh_token", t.RefreshToken != ""),
+	)
+}
+
+func redacted(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return "[redacted]"
+}
+
+// TokenSource supplies access tokens. Token is called once per attempt (and
+// per redirect hop to the call's origin), so a retried attempt carries a
+// fresh token. Implementations must be safe for concurrent use and should
+// cache: the SDK does not. The returned token must not be modified by the
+// caller. Token must honour ctx: a caller that gives up must be able to
+// return early.
+//
+// Package [github.com/sdkgen-go/sdkgen/sdk/auth] has the OAuth2 grants,
+// behind a cache that implements [TokenRefresher], and adapters to and from
+// golang.org/x/oauth2.
 type TokenSource interface {
 	Token(ctx context.Context) (*Token, error)
+}
+
+// TokenRefresher is a [TokenSource] that can replace a token the server
+// refused. When a request that carried a token from a TokenRefresher gets
+// the status 401 Unauthorized, the SDK calls Refresh with the token that
+// failed, once per call, and sends the request again (body included) if
+// Refresh returns another token. It never asks twice in one call, so a
+// server that refuses every token costs one extra request, not a loop.
+//
+// Refresh must return a token other than failed when it can: if failed is
+// still the source's current token, by obtaining a new one (once, however
+// many callers saw it fail at the same time); if the source has already
+// moved on, by returning its current token without a request. It must be
+// safe for concurrent use, and a caller whose ctx ends may return early
+// without cancelling the refresh for the others.
+type TokenRefresher interface {
+	TokenSource
+	Refresh(ctx context.Context, failed *Token) (*Token, error)
 }
 
 // StaticToken returns a TokenSource that always returns token.
@@ -54,11 +115,18 @@ type authenticator struct {
 	// scheme is the security scheme's name in the spec ("api_key"), or ""
 	// for credentials that apply to any operation that takes credentials.
 	scheme string
-	// apply sets the credentials on req (a copy the caller owns).
-	apply func(ctx context.Context, req *http.Request) error
-	// secretHeader names a header that carries a secret (for redaction).
+	// apply sets static credentials on req (a copy the caller owns); nil
+	// for token credentials.
+	apply func(req *http.Request)
+	// ts supplies token credentials, sent as "Authorization: <type> <token>".
+	ts TokenSource
+	// secretHeader names a header that carries a secret (for redaction and
+	// for stripping on redirects elsewhere).
 	secretHeader string
-	secretQuery  string
+	// slot is where the credential goes ("authorization", "header:X-Key",
+	// "query:key", "cookie:name"): unbound credentials replace only one of
+	// the same slot.
+	slot string
 }
 
 func addAuth(s *settings, a authenticator) {
@@ -66,9 +134,10 @@ func addAuth(s *settings, a authenticator) {
 		s.auth = append([]authenticator(nil), s.auth...)
 		s.authOwned = true
 	}
-	// A scheme given again (per call, say) replaces the earlier one.
+	// A scheme given again (per call, say) replaces the earlier one; an
+	// unbound credential replaces the unbound one of the same slot.
 	for i := range s.auth {
-		if s.auth[i].scheme == a.scheme {
+		if s.auth[i].scheme == a.scheme && (a.scheme != "" || s.auth[i].slot == a.slot) {
 			s.auth[i] = a
 			return
 		}
@@ -80,33 +149,21 @@ func addAuth(s *settings, a authenticator) {
 func WithBearerToken(token string) Option { return WithTokenSourceFor("", StaticToken(token)) }
 
 // WithTokenSource sends tokens from ts as "Authorization: <type> <token>",
-// asking ts once per attempt.
+// asking ts once per attempt. When ts is a [TokenRefresher] (the sources of
+// package sdk/auth are), a response with status 401 makes the call refresh
+// the token, once, and send the request again.
 func WithTokenSource(ts TokenSource) Option { return WithTokenSourceFor("", ts) }
 
 // WithTokenSourceFor is [WithTokenSource] bound to the security scheme
 // named scheme in the spec: it applies only to operations that accept that
-// scheme. Generated options (petstore.WithOAuth2(...)) are built on it.
+// scheme. Generated options (petstore.WithPetstoreAuth(ts)) are built on it.
 func WithTokenSourceFor(scheme string, ts TokenSource) Option {
 	return optionFunc(func(s *settings) {
 		if ts == nil {
 			s.fail(&OptionError{Option: "WithTokenSource", Reason: "nil token source"})
 			return
 		}
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", apply: func(ctx context.Context, req *http.Request) error {
-			t, err := ts.Token(ctx)
-			if err != nil {
-				return &AuthError{Scheme: scheme, Err: err}
-			}
-			if t == nil || t.AccessToken == "" {
-				return &AuthError{Scheme: scheme, Err: errors.New("the token source returned no token")}
-			}
-			typ := t.TokenType
-			if typ == "" || strings.EqualFold(typ, "bearer") {
-				typ = "Bearer"
-			}
-			req.Header.Set("Authorization", typ+" "+t.AccessToken)
-			return nil
-		}})
+		addAuth(s, authenticator{scheme: scheme, ts: ts, secretHeader: "Authorization", slot: "authorization"})
 	})
 }
 
@@ -117,9 +174,8 @@ func WithBasicAuth(user, password string) Option { return WithBasicAuthFor("", u
 func WithBasicAuthFor(scheme, user, password string) Option {
 	value := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 	return optionFunc(func(s *settings) {
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", apply: func(_ context.Context, req *http.Request) error {
+		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", apply: func(req *http.Request) {
 			req.Header.Set("Authorization", value)
-			return nil
 		}})
 	})
 }
@@ -139,25 +195,20 @@ func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
 		switch in {
 		case InHeader:
 			a.secretHeader = http.CanonicalHeaderKey(name)
-			a.apply = func(_ context.Context, req *http.Request) error {
-				req.Header.Set(name, key)
-				return nil
-			}
+			a.slot = "header:" + a.secretHeader
+			a.apply = func(req *http.Request) { req.Header.Set(name, key) }
 		case InQuery:
-			a.secretQuery = name
-			a.apply = func(_ context.Context, req *http.Request) error {
+			a.slot = "query:" + name
+			a.apply = func(req *http.Request) {
 				q := req.URL.Query()
 				q.Set(name, key)
 				u := *req.URL
 				u.RawQuery = q.Encode()
 				req.URL = &u
-				return nil
 			}
 		case InCookie:
-			a.apply = func(_ context.Context, req *http.Request) error {
-				req.AddCookie(&http.Cookie{Name: name, Value: key})
-				return nil
-			}
+			a.slot = "cookie:" + name
+			a.apply = func(req *http.Request) { req.AddCookie(&http.Cookie{Name: name, Value: key}) }
 		default:
 			s.fail(&OptionError{Option: "WithAPIKey", Reason: "unknown location"})
 			return
@@ -191,33 +242,160 @@ func (e *AuthError) Error() string {
 // Unwrap returns the cause.
 func (e *AuthError) Unwrap() error { return e.Err }
 
+// sentToken records a token an attempt carried, for the handling of 401.
+type sentToken struct {
+	scheme string
+	src    TokenRefresher
+	tok    *Token
+}
+
 // authenticate adds the credentials an attempt needs. It runs once per
 // attempt and per redirect hop, and adds credentials only when the request
 // goes to the origin (scheme, host and port) the call was made to: a
-// redirect elsewhere, even to another port of the same host, carries none.
-func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, error) {
+// redirect elsewhere, even to another port of the same host, carries none,
+// and loses the credential headers net/http would have copied onto it. It
+// returns the tokens it sent whose sources can refresh them.
+func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, []sentToken, error) {
+	if !sameOrigin(req.URL, st.origin) {
+		return stripCredentials(req, st.s), nil, nil
+	}
 	auths := st.s.auth
 	if len(auths) == 0 {
-		return req, nil
-	}
-	if !sameOrigin(req.URL, st.origin) {
-		return req, nil
+		return req, nil, nil
 	}
 	chosen := chooseAuth(auths, st.op.Security)
 	if len(chosen) == 0 {
-		return req, nil
+		return req, nil, nil
 	}
 	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !isLoopback(req.URL.Hostname()) {
-		return nil, &AuthError{Err: fmt.Errorf("refusing to send credentials over plain http to %s (use https, or WithInsecureCredentials)", req.URL.Host)}
+		return nil, nil, &AuthError{Err: fmt.Errorf("refusing to send credentials over plain http to %s (use https, or WithInsecureCredentials)", req.URL.Host)}
 	}
 	// RoundTrippers must not modify the request they are given.
 	r2 := req.Clone(req.Context())
+	var sent []sentToken
 	for _, a := range chosen {
-		if err := a.apply(req.Context(), r2); err != nil {
-			return nil, err
+		if a.ts == nil {
+			a.apply(r2)
+			continue
+		}
+		t, err := a.ts.Token(req.Context())
+		if err != nil {
+			return nil, nil, &AuthError{Scheme: a.scheme, Err: err}
+		}
+		if t == nil || t.AccessToken == "" {
+			return nil, nil, &AuthError{Scheme: a.scheme, Err: errors.New("the token source returned no token")}
+		}
+		typ := t.TokenType
+		if typ == "" || strings.EqualFold(typ, "bearer") {
+			typ = "Bearer"
+		}
+		r2.Header.Set("Authorization", typ+" "+t.AccessToken)
+		if r, ok := a.ts.(TokenRefresher); ok {
+			sent = append(sent, sentToken{scheme: a.scheme, src: r, tok: t})
 		}
 	}
-	return r2, nil
+	return r2, sent, nil
+}
+
+// stripCredentials removes the headers that carry credentials from a
+// request going to another origin. net/http copies headers onto redirected
+// requests: Authorization and Cookie to another port of the same host,
+// and custom headers (an API key's) to any host.
+func stripCredentials(req *http.Request, s *settings) *http.Request {
+	var drop []string
+	for name := range req.Header {
+		if name == "Authorization" || name == "Cookie" || s.isAuthHeader(name) {
+			drop = append(drop, name)
+		}
+	}
+	if len(drop) == 0 {
+		return req
+	}
+	r2 := req.Clone(req.Context())
+	for _, name := range drop {
+		r2.Header.Del(name)
+	}
+	return r2
+}
+
+func (s *settings) isAuthHeader(name string) bool {
+	for _, a := range s.auth {
+		if a.secretHeader != "" && strings.EqualFold(a.secretHeader, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// refreshAndReplay handles a 401 to a request that carried refreshable
+// tokens: once per call, it asks each source for a token other than the one
+// that failed and, when one changed, sends the request again with a fresh
+// body. Otherwise (no new token, a body that cannot be replayed, a second
+// 401 in the same call) the 401 stands. A refresh that fails ends the call
+// with an [*AuthError] wrapping the source's error.
+func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent []sentToken, st *callState, next http.RoundTripper) (*http.Response, error) {
+	hasBody := req.Body != nil && req.Body != http.NoBody
+	if hasBody && req.GetBody == nil {
+		return resp, nil
+	}
+	if !st.authRefreshed.CompareAndSwap(false, true) {
+		return resp, nil
+	}
+	// Free the connection before waiting for the token: a call waiting for
+	// a refresh must not hold a connection the others need to get their own
+	// 401s. The body is kept, in memory, for when the 401 stands.
+	resp.Body = bufferBody(resp.Body, st.s.maxErrorBody)
+	changed := false
+	for _, s := range sent {
+		nt, err := s.src.Refresh(req.Context(), s.tok)
+		if err != nil {
+			drainClose(resp.Body)
+			return nil, &AuthError{Scheme: s.scheme, Err: err}
+		}
+		if nt != nil && nt.AccessToken != "" && nt.AccessToken != s.tok.AccessToken {
+			changed = true
+		}
+	}
+	if !changed {
+		return resp, nil
+	}
+	var body io.ReadCloser = req.Body
+	if hasBody {
+		b, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		body = b
+	}
+	drainClose(resp.Body)
+	r2 := req.Clone(req.Context())
+	r2.Body = body
+	areq, _, err := c.authenticate(r2, st)
+	if err != nil {
+		if hasBody {
+			body.Close()
+		}
+		return nil, err
+	}
+	if l := st.s.logger; l != nil {
+		l.LogAttrs(req.Context(), slog.LevelDebug, "sdk: replaying after 401 with a refreshed token",
+			slog.String("operation", st.op.ID), slog.Int("attempt", int(st.attempt.Load())))
+	}
+	return next.RoundTrip(areq)
+}
+
+// bufferBody reads up to max bytes of body into memory and closes it when
+// that was all of it; a longer body stays open behind what was read.
+func bufferBody(body io.ReadCloser, max int64) io.ReadCloser {
+	data, truncated, err := readBounded(body, max)
+	if truncated || err != nil {
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(data), body), body}
+	}
+	body.Close()
+	return io.NopCloser(bytes.NewReader(data))
 }
 
 // chooseAuth picks the credentials for an operation's security
@@ -300,17 +478,6 @@ func (s *settings) secretHeaders() map[string]bool {
 	for _, a := range s.auth {
 		if a.secretHeader != "" {
 			m[a.secretHeader] = true
-		}
-	}
-	return m
-}
-
-// secretQueryParams returns the query parameters that carry credentials.
-func (s *settings) secretQueryParams() map[string]bool {
-	m := map[string]bool{}
-	for _, a := range s.auth {
-		if a.secretQuery != "" {
-			m[a.secretQuery] = true
 		}
 	}
 	return m

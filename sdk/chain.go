@@ -126,6 +126,9 @@ type callState struct {
 	attempt  atomic.Int32 // 1-based; advanced by the retry layer
 	retry    retryState
 	bodyNote string // why the request body cannot be replayed, if it cannot
+	// authRefreshed is set once a 401 made the call refresh its tokens: a
+	// call refreshes at most once, so it can never loop.
+	authRefreshed atomic.Bool
 }
 
 type callKey struct{}
@@ -139,6 +142,10 @@ func stateFrom(ctx context.Context) *callState {
 //
 //	call:    user middleware → retry → http.Client (redirects) → attemptTransport
 //	attempt: auth → attempt middleware → logging → attempt timeout → transport
+//
+// Auth wraps the rest of the attempt: on a 401 to a request that carried a
+// refreshable token it refreshes (once per call) and sends the request
+// through the rest of the attempt again.
 
 // callChain returns the call-level layers for settings s.
 func (c *Client) callChain(s *settings) http.RoundTripper {
@@ -163,15 +170,22 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		// no call settings, so send as is.
 		return t.base.RoundTrip(req)
 	}
-	req, err := t.c.authenticate(req, st)
-	if err != nil {
-		return nil, err
-	}
 	var rt http.RoundTripper = attemptCore{t: t, st: st}
 	for i := len(st.s.attemptMiddleware) - 1; i >= 0; i-- {
 		rt = st.s.attemptMiddleware[i](rt)
 	}
-	return rt.RoundTrip(req)
+	areq, sent, err := t.c.authenticate(req, st)
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	resp, err := rt.RoundTrip(areq)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || len(sent) == 0 {
+		return resp, err
+	}
+	return t.c.refreshAndReplay(req, resp, sent, st, rt)
 }
 
 // attemptCore logs the attempt and applies the per-attempt timeout.

@@ -4,11 +4,13 @@
 //
 // A small pet store, written for sdkgen's examples and tests. It exercises
 // path, query and header parameters, JSON request and response bodies,
-// enums, a oneOf with a discriminator, and declared error bodies.
+// enums, a oneOf with a discriminator, declared error bodies, and security:
+// an API key and OAuth2 client credentials, required per operation.
 package petstore
 
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
+	sdkauth "github.com/sdkgen-go/sdkgen/sdk/auth"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
@@ -68,6 +70,46 @@ func (c *Client) SDK() *sdk.Client { return c.sdk }
 // Close stops the client's background work and closes the idle connections
 // of the transport it created (never those of a caller's *http.Client).
 func (c *Client) Close() error { return c.sdk.Close() }
+
+// WithApiKey sends key as the "X-API-Key" header of the operations that use
+// the "api_key" security scheme.
+//
+// The store's API key, from its dashboard.
+func WithApiKey(key string) sdk.Option {
+	return sdk.WithAPIKeyFor("api_key", sdk.InHeader, "X-API-Key", key)
+}
+
+// WithPetstoreAuth sends access tokens from ts to the operations that use the
+// "petstore_auth" security scheme. When ts can refresh tokens (the sources of
+// package github.com/sdkgen-go/sdkgen/sdk/auth can), a request refused with
+// 401 is sent again, once, with a new token.
+// Configurations of its flows: [PetstoreAuthClientCredentials].
+//
+// Tokens for the store's back office.
+func WithPetstoreAuth(ts sdk.TokenSource) sdk.Option {
+	return sdk.WithTokenSourceFor("petstore_auth", ts)
+}
+
+// PetstoreAuthClientCredentials returns the client configuration of the "petstore_auth"
+// scheme's client credentials flow, whose tokens come from
+// https://petstore.example.com/oauth/token.
+// Get tokens with ClientCredentials of package
+// github.com/sdkgen-go/sdkgen/sdk/auth and pass the source to WithPetstoreAuth:
+//
+//	ts := auth.ClientCredentials(petstore.PetstoreAuthClientCredentials(clientID, clientSecret, "read:pets"))
+//	c, err := petstore.NewClient("", petstore.WithPetstoreAuth(ts))
+//
+// Scopes the spec declares:
+//   - read:pets: Read pets
+//   - write:pets: Add, change and remove pets
+func PetstoreAuthClientCredentials(clientID, clientSecret string, scopes ...string) sdkauth.Config {
+	return sdkauth.Config{
+		ClientID:     clientID,
+		ClientSecret: clientSecret,
+		TokenURL:     "https://petstore.example.com/oauth/token",
+		Scopes:       scopes,
+	}
+}
 
 // ErrorError is the error body of the Error schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):

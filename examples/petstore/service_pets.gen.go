@@ -29,6 +29,8 @@ type PetsAPI interface {
 	CreatePet(ctx context.Context, body CreatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error)
 	// DeletePet: Delete a pet.
 	//
+	// Needs both the store's API key and a token with the write:pets scope.
+	//
 	// Operation deletePet: DELETE /pets/{petId}.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
@@ -45,7 +47,7 @@ type PetsAPI interface {
 	GetPet(ctx context.Context, petId int64, opts ...sdk.Option) (*Pet, error)
 	// ListPets: List pets.
 	//
-	// Returns a page of pets, optionally filtered by status.
+	// Returns a page of pets, optionally filtered by status. Anyone may list pets.
 	//
 	// Operation listPets: GET /pets.
 	//
@@ -65,9 +67,10 @@ type PetsAPI interface {
 var _ PetsAPI = (*PetsService)(nil)
 
 var opCreatePet = &sdk.Operation{
-	ID:     "createPet",
-	Method: http.MethodPost,
-	Path:   "/pets",
+	ID:       "createPet",
+	Method:   http.MethodPost,
+	Path:     "/pets",
+	Security: [][]string{{"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"422":     sdk.JSONError(func(e *ValidationErrorError) any { return &e.Body }),
 		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
@@ -92,9 +95,10 @@ func (s *PetsService) CreatePet(ctx context.Context, body CreatePetJSONRequestBo
 }
 
 var opDeletePet = &sdk.Operation{
-	ID:     "deletePet",
-	Method: http.MethodDelete,
-	Path:   "/pets/{petId}",
+	ID:       "deletePet",
+	Method:   http.MethodDelete,
+	Path:     "/pets/{petId}",
+	Security: [][]string{{"api_key", "petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
 		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
@@ -102,6 +106,8 @@ var opDeletePet = &sdk.Operation{
 }
 
 // DeletePet: Delete a pet.
+//
+// Needs both the store's API key and a token with the write:pets scope.
 //
 // Operation deletePet: DELETE /pets/{petId}.
 //
@@ -119,9 +125,10 @@ func (s *PetsService) DeletePet(ctx context.Context, petId int64, opts ...sdk.Op
 }
 
 var opGetPet = &sdk.Operation{
-	ID:     "getPet",
-	Method: http.MethodGet,
-	Path:   "/pets/{petId}",
+	ID:       "getPet",
+	Method:   http.MethodGet,
+	Path:     "/pets/{petId}",
+	Security: [][]string{{"api_key"}, {"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
 		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
@@ -146,9 +153,10 @@ func (s *PetsService) GetPet(ctx context.Context, petId int64, opts ...sdk.Optio
 }
 
 var opListPets = &sdk.Operation{
-	ID:     "listPets",
-	Method: http.MethodGet,
-	Path:   "/pets",
+	ID:       "listPets",
+	Method:   http.MethodGet,
+	Path:     "/pets",
+	Security: [][]string{},
 	Errors: map[string]sdk.ErrorDecoder{
 		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
 	},
@@ -156,7 +164,7 @@ var opListPets = &sdk.Operation{
 
 // ListPets: List pets.
 //
-// Returns a page of pets, optionally filtered by status.
+// Returns a page of pets, optionally filtered by status. Anyone may list pets.
 //
 // Operation listPets: GET /pets.
 //
@@ -173,9 +181,10 @@ func (s *PetsService) ListPets(ctx context.Context, params *ListPetsParams, opts
 }
 
 var opUpdatePet = &sdk.Operation{
-	ID:     "updatePet",
-	Method: http.MethodPut,
-	Path:   "/pets/{petId}",
+	ID:       "updatePet",
+	Method:   http.MethodPut,
+	Path:     "/pets/{petId}",
+	Security: [][]string{{"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
 		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),

@@ -28,9 +28,10 @@ type StoreAPI interface {
 var _ StoreAPI = (*StoreService)(nil)
 
 var opGetInventory = &sdk.Operation{
-	ID:     "getInventory",
-	Method: http.MethodGet,
-	Path:   "/store/inventory",
+	ID:       "getInventory",
+	Method:   http.MethodGet,
+	Path:     "/store/inventory",
+	Security: [][]string{{"api_key"}},
 }
 
 // GetInventory: Count pets by status.
