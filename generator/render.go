@@ -29,6 +29,7 @@ var facadeTemplates = template.Must(template.New("facade").Funcs(template.FuncMa
 	"anchor":      anchor,
 	"summary":     summary,
 	"schemeSends": schemeSends,
+	"flowName":    flowName,
 }).ParseFS(facadeFS, "templates/facade/*.tmpl"))
 
 // mdText makes spec text safe inside one line of Markdown: one line, no
@@ -78,6 +79,17 @@ func schemeSends(sc *schemeIR) string {
 		return "HTTP basic credentials"
 	}
 	return "`Authorization: Bearer` tokens from an `sdk.TokenSource`"
+}
+
+// flowName names an OAuth2 flow kind in prose.
+func flowName(kind string) string {
+	switch kind {
+	case "clientCredentials":
+		return "client credentials"
+	case "authorizationCode":
+		return "authorization code"
+	}
+	return kind
 }
 
 // comment renders lines as a // comment, each line prefixed; an empty line

@@ -21,11 +21,18 @@
 //     see the final outcome.
 //  2. Retry ([WithRetry]): repeats the attempt on connection failures and on
 //     408, 429, 500, 502, 503 and 504, with exponential backoff and full
-//     jitter, for idempotent requests only.
+//     jitter. GET, HEAD, OPTIONS, PUT and DELETE are retried; POST and PATCH
+//     only when they carry an Idempotency-Key, which the SDK adds (the same
+//     on every attempt) to operations marked idempotent.
 //  3. Redirects, followed by the [http.Client] within one attempt.
-//  4. Auth ([WithBearerToken], [WithTokenSource], [WithAPIKey], ...): once
-//     per attempt and per redirect hop, so a retried attempt carries a fresh
-//     token; credentials go only to the origin they are bound to.
+//  4. Auth ([WithBearerToken], [WithTokenSource], [WithAPIKey], and the
+//     per-scheme options generated from the spec): once per attempt and per
+//     redirect hop, so a retried attempt carries a fresh token; credentials
+//     go only to the origin they are bound to. A 401 makes a [TokenRefresher]
+//     refresh once (only if the failed token is still its current one) and
+//     the request is replayed, body included. Package
+//     github.com/sdkgen-go/sdkgen/sdk/auth provides the OAuth2 and OpenID
+//     Connect token sources.
 //  5. Per-attempt middleware and interceptors ([WithAttemptMiddleware],
 //     [WithAttemptInterceptor]), logging ([WithLogger]) and the per-attempt
 //     timeout ([WithAttemptTimeout]), which covers the wait for response
@@ -39,7 +46,9 @@
 //     returns the decoded error body when the spec declares one, so
 //     errors.As(err, &petstore.NotFoundError{}) works too;
 //   - [*DecodeError] when a 2xx response's body is not what the spec says;
-//   - [*RetryError] when retries ran out;
+//   - [*RetryError] when a transient failure was not retried, or no
+//     longer (retries ran out, the policy or the budget forbade one, the
+//     server asked for too long a wait); it wraps the last attempt's error;
 //   - [*TransportError] when no response arrived (it wraps the cause, so
 //     errors.Is(err, context.Canceled) and the like hold).
 //

@@ -102,7 +102,7 @@ func (e *APIError) message() string {
 func (e *APIError) Unwrap() error { return e.Model }
 
 // Temporary reports whether the status suggests trying again later
-// (408, 425, 429, 500, 502, 503, 504).
+// (408, 429, 500, 502, 503, 504): the statuses the retry layer retries.
 func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 
 // sanitize makes server-controlled text safe for one log line: control
