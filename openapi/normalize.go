@@ -29,7 +29,7 @@ const (
 	CodeUnrepresentable = "normalize.unrepresentable"   // a name or value Go source cannot hold was dropped or cleaned
 	CodeResponseKey     = "normalize.response-key"      // a response key that is not a status, a range or default
 	CodeDuplicateOpID   = "normalize.duplicate-operation-id"
-	CodeDegraded        = "normalize.degraded"    // a part that cannot be typed became untyped JSON
+	CodeDegraded        = "normalize.degraded"    // a part that cannot be typed became untyped (JSON, or a string for a parameter)
 	CodeParamUnion      = "normalize.param-union" // a parameter that is one of several scalars is sent as a string
 )
 
@@ -439,7 +439,7 @@ func (n *normalizer) paramUnions() {
 			}
 			prm.set("schema", str)
 			n.changed = true
-			n.report(CodeParamUnion, SeverityInfo, append(segs, "schema"), "parameter of type %s %s is sent as a string", kw, strings.Join(uniq(types), " or "))
+			n.report(CodeDegraded, SeverityWarning, append(segs, "schema"), "parameter of type %s %s is sent as a string", kw, strings.Join(uniq(types), " or "))
 			return
 		}
 	}

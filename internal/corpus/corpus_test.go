@@ -1,7 +1,9 @@
 package corpus
 
 import (
+	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -18,19 +20,38 @@ func TestSampleAndProvider(t *testing.T) {
 }
 
 func TestSummarize(t *testing.T) {
+	baseline, err := ReadBaseline(strings.NewReader("spec\tresult\tdetail\na/1.json\tok\t\na/2.json\tok\t\na/3.json\tok\t\nc/1.json\tduplicate-typename\tx\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := Summarize([]Result{
-		{Spec: "a/1.json", Provider: "a", Outcome: OutcomeOK, Operations: 10, Methods: 10},
-		{Spec: "a/2.json", Provider: "a", Outcome: OutcomeOK, Operations: 5, Methods: 5},
+		{Spec: "a/1.json", Provider: "a", Outcome: OutcomeOK, Operations: 10, Methods: 10, Schemas: 90, Parameters: 10},
+		{Spec: "a/2.json", Provider: "a", Outcome: OutcomeOK, Operations: 5, Methods: 5, Schemas: 10, Parameters: 0, Degraded: 1},
 		{Spec: "a/3.json", Provider: "a", Outcome: OutcomeGenerateFailed, Class: "x", Operations: 5},
 		{Spec: "b/1.json", Provider: "b", Outcome: OutcomeBrokenSpec, Class: "ref.dangling", Operations: 0},
-	})
-	if s.OK != 0.5 || s.OKWorking != 2.0/3 || s.OKByProvider != (2.0/3+0)/2 {
+		{Spec: "c/1.json", Provider: "c", Outcome: OutcomeOK, Operations: 4, Methods: 4, Schemas: 100},
+		{Spec: "microsoft.com/graph.json", Provider: "microsoft.com", Outcome: OutcomeNotBuilt, Operations: 6, Methods: 6},
+	}, baseline)
+	if s.OK != 3.0/6 || s.OKWorking != 3.0/5 || !near(s.OKByProvider, (2.0/3+1+0)/3) {
 		t.Errorf("rates: %v %v %v", s.OK, s.OKWorking, s.OKByProvider)
 	}
-	if s.Operations != 20 || s.Methods != 15 || s.TypedOperations != 0.75 {
-		t.Errorf("operations: %d %d %v", s.Operations, s.Methods, s.TypedOperations)
+	if s.Operations != 30 || s.Methods != 25 || s.TypedOperations != 25.0/30 || s.TypedNoGraph != 19.0/24 {
+		t.Errorf("operations: %d %d %v %v", s.Operations, s.Methods, s.TypedOperations, s.TypedNoGraph)
+	}
+	if !near(s.TypedByProvider, (15.0/20+1+1)/3) {
+		t.Errorf("typed by provider: %v", s.TypedByProvider)
+	}
+	if s.Degraded != 1 || !near(s.DegradedRate, 1.0/210) || !near(s.DegradedByProvider, (1.0/110+0)/2) {
+		t.Errorf("degraded: %d %v %v", s.Degraded, s.DegradedRate, s.DegradedByProvider)
 	}
 	if !slices.Equal(s.BrokenSpecs, []string{"b/1.json"}) || s.FailureClasses["generate-failed: x"] != 1 {
 		t.Errorf("summary: %+v", s)
 	}
+	b := s.Baseline
+	if b == nil || b.Specs != 4 || b.BaselineOK != 3 || b.OK != 3 || !slices.Equal(b.Regressions, []string{"a/3.json"}) || !slices.Equal(b.LessTyped, []string{"a/2.json"}) {
+		t.Errorf("baseline: %+v", b)
+	}
 }
+
+// near compares rates summed in map order.
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-12 }

@@ -23,6 +23,7 @@ const (
 	OutcomeTimeout        = "timeout"         // over the per-spec time cap
 	OutcomeOOM            = "out-of-memory"   // over the per-spec memory cap
 	OutcomeCrashed        = "crashed"         // the generator process died otherwise
+	OutcomeNotBuilt       = "generated-large" // generated, but over the size above which the run does not build
 )
 
 // Result is the outcome of one spec.
@@ -40,6 +41,12 @@ type Result struct {
 	// Operations in the spec, and methods generated for them.
 	Operations int `json:"operations"`
 	Methods    int `json:"methods"`
+	// Schemas (components, after normalization) and parameters (of paths
+	// and operations) in the spec, and the parts generation degraded to
+	// untyped values (normalize.degraded diagnostics).
+	Schemas    int `json:"schemas"`
+	Parameters int `json:"parameters"`
+	Degraded   int `json:"degraded,omitempty"`
 	// Lines of generated Go code.
 	Lines int `json:"lines,omitempty"`
 	// GenSeconds and GenMaxRSSMiB measure the generator process.
@@ -67,7 +74,14 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 	}
 	if t, err := doc.OpenAPI(); err == nil && t.Paths != nil {
 		for _, item := range t.Paths.Map() {
-			r.Operations += len(item.Operations())
+			r.Parameters += len(item.Parameters)
+			for _, op := range item.Operations() {
+				r.Operations++
+				r.Parameters += len(op.Parameters)
+			}
+		}
+		if t.Components != nil {
+			r.Schemas = len(t.Components.Schemas)
 		}
 	}
 	files, gdiags := generator.Generate(ctx, doc, generator.Config{Package: pkg})
@@ -91,6 +105,7 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 			r.Methods += len(methodDecl.FindAll(f.Content, -1))
 		}
 	}
+	r.Degraded = r.Codes[degradedCode]
 	r.Outcome = OutcomeOK // until the build says otherwise
 	return r
 }
@@ -103,6 +118,9 @@ func count(m map[string]int, ds openapi.Diagnostics) {
 		m[d.Code]++
 	}
 }
+
+// degradedCode is the diagnostic of a part generated untyped.
+const degradedCode = openapi.CodeDegraded
 
 func firstError(ds openapi.Diagnostics) (string, string) {
 	for _, d := range ds {

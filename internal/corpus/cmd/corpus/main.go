@@ -2,7 +2,7 @@
 //
 // Usage:
 //
-//	go run ./internal/corpus/cmd/corpus run [-every 20] [-match regexp] [-jobs 2] [-out report.json]
+//	go run ./internal/corpus/cmd/corpus run [-every 20] [-match regexp] [-jobs 2] [-out report.json] [-baseline oapi-codegen.tsv]
 //
 // It generates each selected spec in a child process (with -timeout and
 // -mem caps), builds and vets the generated packages in a throwaway module,
@@ -69,11 +69,27 @@ func run(ctx context.Context, args []string) int {
 	buildTimeout := fs.Duration("build-timeout", 30*time.Minute, "time cap per build batch")
 	batch := fs.Int("batch", 25, "packages per go build")
 	noBuild := fs.Bool("no-build", false, "generate only")
+	maxLines := fs.Int("build-max-lines", 1_500_000, "generate but do not build packages of more lines than this (0: no limit)")
+	baselineFile := fs.String("baseline", "", "oapi-codegen's result per spec (a TSV: spec, result, detail) to compare with")
 	work := fs.String("work", "", "folder for the build module (default: a temporary folder, removed)")
 	out := fs.String("out", "", "write the JSON report here")
 	min := fs.Float64("min-ok", 0, "exit 1 when the share of specs that build and vet (broken specs left out) is below this")
 	_ = fs.Parse(args)
 
+	var baseline map[string]bool
+	if *baselineFile != "" {
+		f, err := os.Open(*baselineFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "corpus:", err)
+			return 1
+		}
+		baseline, err = corpus.ReadBaseline(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "corpus:", err)
+			return 1
+		}
+	}
 	d, err := corpus.Dir(*dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
@@ -116,13 +132,13 @@ func run(ctx context.Context, args []string) int {
 	results, err := corpus.Run(ctx, corpus.Options{
 		Dir: d, Specs: specs, Self: self, Repo: repo, Work: w, Jobs: *jobs,
 		Timeout: *timeout, Memory: *mem, BuildTimeout: *buildTimeout, Batch: *batch,
-		Build: !*noBuild, Progress: os.Stderr,
+		Build: !*noBuild, BuildMaxLines: *maxLines, Progress: os.Stderr,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
 		return 1
 	}
-	sum := corpus.Summarize(results)
+	sum := corpus.Summarize(results, baseline)
 	if *out != "" {
 		data, _ := json.MarshalIndent(struct {
 			Summary corpus.Summary  `json:"summary"`
@@ -145,7 +161,15 @@ func printSummary(s corpus.Summary, took time.Duration, every int) {
 	fmt.Printf("%s, every %d: %d specs in %s\n", s.Corpus, every, s.Specs, took.Round(time.Second))
 	fmt.Printf("  build and vet: %.1f%% of all specs, %.1f%% of working specs, %.1f%% with providers weighted equally\n",
 		100*s.OK, 100*s.OKWorking, 100*s.OKByProvider)
-	fmt.Printf("  operations typed: %.1f%% (%d of %d)\n", 100*s.TypedOperations, s.Methods, s.Operations)
+	fmt.Printf("  operations typed: %.2f%% (%d of %d); without the Graph specs %.2f%% (%d of %d); providers weighted equally %.2f%%\n",
+		100*s.TypedOperations, s.Methods, s.Operations, 100*s.TypedNoGraph, s.MethodsNoGraph, s.OperationsNoGraph, 100*s.TypedByProvider)
+	fmt.Printf("  degraded to untyped: %.3f%% of %d schemas and %d parameters (%d); providers weighted equally %.3f%%\n",
+		100*s.DegradedRate, s.Schemas, s.Parameters, s.Degraded, 100*s.DegradedByProvider)
+	if b := s.Baseline; b != nil {
+		fmt.Printf("  against oapi-codegen on the %d specs of the baseline: it compiles %d, sdkgen %d\n", b.Specs, b.BaselineOK, b.OK)
+		fmt.Printf("    compiled by oapi-codegen, not by sdkgen: %d %v\n", len(b.Regressions), b.Regressions)
+		fmt.Printf("    compiled by oapi-codegen, sdkgen degraded a part: %d %v\n", len(b.LessTyped), b.LessTyped)
+	}
 	fmt.Printf("  generation: %.0fs in all, worst peak RSS %d MiB\n", s.GenSecondsTotal, s.GenMaxRSSMiBWorst)
 	fmt.Println("  outcomes:")
 	for _, k := range sortedKeys(s.Outcomes) {
