@@ -195,9 +195,39 @@ func representable(s string) bool {
 	return true
 }
 
+// scalarKind is the node kind the values of a schema of one scalar type
+// have (integer and number: numbers; boolean: booleans; string: strings).
+func scalarKind(obj *node) (nodeKind, bool) {
+	t, ok := obj.stringAt("type")
+	if !ok {
+		return 0, false
+	}
+	switch t {
+	case "integer", "number":
+		return kindNumber, true
+	case "boolean":
+		return kindBool, true
+	case "string":
+		return kindString, true
+	}
+	return 0, false
+}
+
+// oneLineText shortens s to max runes on one line, for messages.
+func oneLineText(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
 // unrepresentable drops what Go source cannot hold: properties, parameters,
 // enum values and scopes whose names contain quotes, backticks, backslashes
-// or control characters, and control characters in operationIds.
+// or control characters, formats that contain them, enum values of another
+// type than their schema's (a string among integers, a null, any value of a
+// date or date-time, which Go constants cannot hold), and control
+// characters in operationIds.
 func (n *normalizer) unrepresentable() {
 	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
 		if props := obj.get("properties"); props != nil && props.kind == kindObject {
@@ -213,9 +243,25 @@ func (n *normalizer) unrepresentable() {
 				}
 			}
 		}
+		if f, ok := obj.stringAt("format"); ok && !representable(f) {
+			obj.remove("format")
+			n.changed = true
+			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "format"),
+				"format %q dropped: it is not a format name", oneLineText(f, 60))
+		}
 		if enum := obj.get("enum"); enum != nil && enum.kind == kindArray {
+			want, typed := scalarKind(obj)
+			// Go has no constants of time.Time: a date enum keeps no value.
+			f, _ := obj.stringAt("format")
+			timeValued := typed && want == kindString && (f == "date-time" || f == "date")
 			kept := enum.kids[:0]
 			for i, v := range enum.kids {
+				if typed && (v.kind != want || timeValued) {
+					n.changed = true
+					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "enum", strconv.Itoa(i)),
+						"enum value %s dropped from the constants: it is not of the schema's type", oneLineText(string(v.appendJSON(nil)), 60))
+					continue
+				}
 				if v.kind == kindString && !representable(v.str) {
 					n.changed = true
 					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "enum", strconv.Itoa(i)),

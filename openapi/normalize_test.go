@@ -277,3 +277,57 @@ func TestNormalizeLeavesCleanDocumentsAlone(t *testing.T) {
 		t.Errorf("clean document changed:\n%s", format(diags))
 	}
 }
+
+func TestNormalizeDropsEnumValuesOfAnotherTypeAndBadFormats(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Kind:
+      type: integer
+      enum: [1, "Primary", 2]
+    Mixed:
+      type: integer
+      enum: [Apprenticeship, Contract]
+    Event:
+      type: object
+      properties:
+        source:
+          type: string
+          format: "A human readable description of the ` + "`source`" + `."
+`)
+	if got := js(at(doc, "components", "schemas", "Kind", "enum")); got != "[1,2]" {
+		t.Errorf("Kind enum = %s, want [1,2]", got)
+	}
+	if v := at(doc, "components", "schemas", "Mixed", "enum"); v != nil {
+		t.Errorf("Mixed keeps enum %s, want none", js(v))
+	}
+	if v := at(doc, "components", "schemas", "Event", "properties", "source", "format"); v != nil {
+		t.Errorf("format kept: %v", v)
+	}
+	warned := map[string]bool{}
+	for _, d := range diags {
+		if d.Code == CodeUnrepresentable && d.Severity == SeverityWarning {
+			warned["#"+strings.TrimPrefix(d.Pointer, "#")] = true
+		}
+	}
+	for _, p := range []string{"#/components/schemas/Kind/enum/1", "#/components/schemas/Mixed/enum/0", "#/components/schemas/Event/properties/source/format"} {
+		if !warned[p] {
+			t.Errorf("no warning at %s; got %v", p, diags)
+		}
+	}
+}
+
+func TestNormalizeDropsEnumsGoCannotHold(t *testing.T) {
+	doc, _ := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Flag: {type: boolean, enum: [true, null]}
+    SendAt: {type: string, format: date-time, enum: [now]}
+`)
+	if got := js(at(doc, "components", "schemas", "Flag", "enum")); got != "[true]" {
+		t.Errorf("Flag enum = %s, want [true]", got)
+	}
+	if v := at(doc, "components", "schemas", "SendAt", "enum"); v != nil {
+		t.Errorf("SendAt keeps enum %s", js(v))
+	}
+}
