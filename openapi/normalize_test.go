@@ -293,7 +293,7 @@ components:
       properties:
         source:
           type: string
-          format: "A human readable description of the ` + "`source`" + `."
+          format: "A human readable description of the `+"`source`"+`."
 `)
 	if got := js(at(doc, "components", "schemas", "Kind", "enum")); got != "[1,2]" {
 		t.Errorf("Kind enum = %s, want [1,2]", got)
