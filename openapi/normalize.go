@@ -199,6 +199,17 @@ func representable(s string) bool {
 // have (integer and number: numbers; boolean: booleans; string: strings).
 func scalarKind(obj *node) (nodeKind, bool) {
 	t, ok := obj.stringAt("type")
+	if ts := obj.get("type"); ts != nil && ts.kind == kindArray {
+		// OpenAPI 3.1: type: [integer, "null"].
+		for _, k := range ts.kids {
+			if k.kind == kindString && k.str != "null" {
+				if ok {
+					return 0, false // two types
+				}
+				t, ok = k.str, true
+			}
+		}
+	}
 	if !ok {
 		return 0, false
 	}
@@ -462,6 +473,28 @@ func (n *normalizer) paramUnions() {
 	fixScalar := func(prm *node, segs []string) {
 		s := prm.get("schema")
 		if s == nil || s.kind != kindObject {
+			return
+		}
+		if ts := s.get("type"); ts != nil && ts.kind == kindArray {
+			// OpenAPI 3.1: type: [string, number].
+			var types []string
+			for _, t := range ts.kids {
+				switch {
+				case t.kind != kindString:
+					return
+				case t.str == "null":
+				case t.str == "string" || t.str == "integer" || t.str == "number" || t.str == "boolean":
+					types = append(types, t.str)
+				default:
+					return
+				}
+			}
+			if len(uniq(types)) > 1 {
+				s.set("type", strNode("string"))
+				s.remove("format")
+				n.changed = true
+				n.report(CodeDegraded, SeverityWarning, append(segs, "schema"), "parameter of type %s is sent as a string", strings.Join(uniq(types), " or "))
+			}
 			return
 		}
 		for _, kw := range []string{"oneOf", "anyOf"} {

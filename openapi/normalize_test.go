@@ -331,3 +331,31 @@ components:
 		t.Errorf("SendAt keeps enum %s", js(v))
 	}
 }
+
+func TestNormalize31TypeLists(t *testing.T) {
+	doc, diags := normalized(t, `openapi: 3.1.0
+info: {title: t, version: '1'}
+paths:
+  /things/{id}:
+    get:
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: [string, number]}}
+      responses: {'204': {description: ok}}
+components:
+  schemas:
+    Status: {type: [integer, "null"], enum: [301, 302, null]}
+`)
+	if got := js(at(doc, "paths", "/things/{id}", "get", "parameters", "0", "schema", "type")); got != `"string"` {
+		t.Errorf("parameter type = %s, want \"string\"", got)
+	}
+	if got := js(at(doc, "components", "schemas", "Status", "enum")); got != "[301,302]" {
+		t.Errorf("Status enum = %s, want [301,302]", got)
+	}
+	degraded := false
+	for _, d := range diags {
+		degraded = degraded || d.Code == CodeDegraded
+	}
+	if !degraded {
+		t.Errorf("no %s warning: %v", CodeDegraded, diags)
+	}
+}
