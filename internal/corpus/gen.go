@@ -111,7 +111,7 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 }
 
 // methodDecl matches the methods of generated services.
-var methodDecl = regexp.MustCompile(`(?m)^func \(s \*\w+\) \w+\(`)
+var methodDecl = regexp.MustCompile(`(?m)^func \(s \*[\p{L}\p{N}_]+\) [\p{L}\p{N}_]+\(`)
 
 func count(m map[string]int, ds openapi.Diagnostics) {
 	for _, d := range ds {
