@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -90,7 +91,7 @@ func schemaSites(t *openapi3.T) []schemaSite {
 					names: []string{joined, codegen.SchemaNameToTypeName(joined)}})
 			}
 		}
-		for _, p := range slices.Sorted(mapKeysOf(s.Properties)) {
+		for _, p := range slices.Sorted(maps.Keys(s.Properties)) {
 			walk(s.Properties[p], ptr+"/properties/"+escapePtr(p), append(slices.Clone(path), p), depth+1)
 		}
 		// Array items are named after the array's own path (an enum) or
@@ -108,7 +109,7 @@ func schemaSites(t *openapi3.T) []schemaSite {
 	if t.Components != nil {
 		components = t.Components.Schemas
 	}
-	for _, key := range slices.Sorted(mapKeysOf(components)) {
+	for _, key := range slices.Sorted(maps.Keys(components)) {
 		ref := components[key]
 		ptr := "/components/schemas/" + escapePtr(key)
 		if ref != nil && ref.Value != nil {
@@ -120,9 +121,9 @@ func schemaSites(t *openapi3.T) []schemaSite {
 	// Request bodies written in place: their types are named after the
 	// operation (<Op>JSONBody, <Op>FormdataBody).
 	if t.Paths != nil {
-		for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+		for _, path := range slices.Sorted(maps.Keys(t.Paths.Map())) {
 			item := t.Paths.Value(path)
-			for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+			for _, method := range slices.Sorted(maps.Keys(item.Operations())) {
 				op := item.Operations()[method]
 				if op.RequestBody == nil || op.RequestBody.Value == nil || op.RequestBody.Ref != "" || op.OperationID == "" {
 					continue
@@ -142,16 +143,6 @@ func schemaSites(t *openapi3.T) []schemaSite {
 
 func escapePtr(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
-func mapKeysOf[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // collisionFixes decides how to name apart the schemas that would all be
@@ -312,9 +303,9 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 		diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: ptr,
 			Message: fmt.Sprintf("parameter %q is %s in Go: %s", p.Name, name, reason)})
 	}
-	for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+	for _, path := range slices.Sorted(maps.Keys(t.Paths.Map())) {
 		item := t.Paths.Value(path)
-		for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+		for _, method := range slices.Sorted(maps.Keys(item.Operations())) {
 			op := item.Operations()[method]
 			type entry struct {
 				p   *openapi3.Parameter
@@ -367,7 +358,7 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 			}
 			// "_page" would be UnderscorePage: plain Page reads better,
 			// when no other parameter takes it.
-			for _, name := range slices.Sorted(mapKeysOf(fields)) {
+			for _, name := range slices.Sorted(maps.Keys(fields)) {
 				group := fields[name]
 				if len(group) != 1 || !strings.HasPrefix(group[0].p.Name, "_") {
 					continue
@@ -382,7 +373,7 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 				taken[plain] = true
 				rename(group[0].p, plain, group[0].ptr, "a leading underscore is left out of Go names")
 			}
-			for _, name := range slices.Sorted(mapKeysOf(fields)) {
+			for _, name := range slices.Sorted(maps.Keys(fields)) {
 				group := fields[name]
 				if len(group) < 2 {
 					continue
@@ -436,7 +427,7 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 			for gn := range groups {
 				taken[gn] = true
 			}
-			for _, gn := range slices.Sorted(mapKeysOf(groups)) {
+			for _, gn := range slices.Sorted(maps.Keys(groups)) {
 				names := groups[gn]
 				if len(names) < 2 {
 					continue
@@ -463,7 +454,7 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 				}
 			}
 		}
-		for _, p := range slices.Sorted(mapKeysOf(s.Properties)) {
+		for _, p := range slices.Sorted(maps.Keys(s.Properties)) {
 			if sub := s.Properties[p]; sub != nil && sub.Ref == "" {
 				walk(sub, ptr+"/properties/"+escapePtr(p), depth+1)
 			}
@@ -483,18 +474,18 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 		}
 	}
 	if t.Components != nil {
-		for _, key := range slices.Sorted(mapKeysOf(t.Components.Schemas)) {
+		for _, key := range slices.Sorted(maps.Keys(t.Components.Schemas)) {
 			walk(t.Components.Schemas[key], "/components/schemas/"+escapePtr(key), 0)
 		}
 	}
 	if t.Paths != nil {
-		for _, path := range slices.Sorted(mapKeysOf(t.Paths.Map())) {
+		for _, path := range slices.Sorted(maps.Keys(t.Paths.Map())) {
 			item := t.Paths.Value(path)
-			for _, method := range slices.Sorted(mapKeysOf(item.Operations())) {
+			for _, method := range slices.Sorted(maps.Keys(item.Operations())) {
 				op := item.Operations()[method]
 				base := "/paths/" + escapePtr(path) + "/" + strings.ToLower(method)
 				if op.RequestBody != nil && op.RequestBody.Value != nil {
-					for _, mt := range slices.Sorted(mapKeysOf(op.RequestBody.Value.Content)) {
+					for _, mt := range slices.Sorted(maps.Keys(op.RequestBody.Value.Content)) {
 						if s := op.RequestBody.Value.Content[mt].Schema; s != nil && s.Ref == "" {
 							walk(s, base+"/requestBody/content/"+escapePtr(mt)+"/schema", 0)
 						}

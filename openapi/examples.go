@@ -3,6 +3,7 @@ package openapi
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -15,23 +16,23 @@ import (
 func checkExamples(t *openapi3.T) Diagnostics {
 	w := exampleWalker{opts: t.GetSchemaValidationOptions(), seen: map[*openapi3.Schema]bool{}}
 	if c := t.Components; c != nil {
-		for _, name := range slices.Sorted(keys(c.Schemas)) {
+		for _, name := range slices.Sorted(maps.Keys(c.Schemas)) {
 			w.schemaRef([]string{"components", "schemas", name}, c.Schemas[name], true)
 		}
-		for _, name := range slices.Sorted(keys(c.Parameters)) {
+		for _, name := range slices.Sorted(maps.Keys(c.Parameters)) {
 			w.parameterRef([]string{"components", "parameters", name}, c.Parameters[name], true)
 		}
-		for _, name := range slices.Sorted(keys(c.Headers)) {
+		for _, name := range slices.Sorted(maps.Keys(c.Headers)) {
 			if h := c.Headers[name]; h != nil && h.Value != nil && h.Ref == "" {
 				w.parameter([]string{"components", "headers", name}, &h.Value.Parameter)
 			}
 		}
-		for _, name := range slices.Sorted(keys(c.RequestBodies)) {
+		for _, name := range slices.Sorted(maps.Keys(c.RequestBodies)) {
 			if rb := c.RequestBodies[name]; rb != nil && rb.Value != nil && rb.Ref == "" {
 				w.content([]string{"components", "requestBodies", name, "content"}, rb.Value.Content)
 			}
 		}
-		for _, name := range slices.Sorted(keys(c.Responses)) {
+		for _, name := range slices.Sorted(maps.Keys(c.Responses)) {
 			w.responseRef([]string{"components", "responses", name}, c.Responses[name], true)
 		}
 	}
@@ -62,16 +63,6 @@ func checkExamples(t *openapi3.T) Diagnostics {
 		}
 	}
 	return w.diags
-}
-
-func keys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 type exampleWalker struct {
@@ -114,7 +105,7 @@ func (w *exampleWalker) schemaRef(segs []string, s *openapi3.SchemaRef, componen
 	v := s.Value
 	w.seen[v] = true
 	w.check(append(slices.Clone(segs), "example"), v, v.Example)
-	for _, name := range slices.Sorted(keys(v.Properties)) {
+	for _, name := range slices.Sorted(maps.Keys(v.Properties)) {
 		w.schemaRef(append(slices.Clone(segs), "properties", name), v.Properties[name], false)
 	}
 	w.schemaRef(append(slices.Clone(segs), "items"), v.Items, false)
@@ -152,7 +143,7 @@ func (w *exampleWalker) responseRef(segs []string, r *openapi3.ResponseRef, comp
 }
 
 func (w *exampleWalker) content(segs []string, c openapi3.Content) {
-	for _, mt := range slices.Sorted(keys(c)) {
+	for _, mt := range slices.Sorted(maps.Keys(c)) {
 		m := c[mt]
 		if m == nil || m.Schema == nil || m.Schema.Value == nil {
 			continue
@@ -169,7 +160,7 @@ func (w *exampleWalker) content(segs []string, c openapi3.Content) {
 }
 
 func (w *exampleWalker) examples(segs []string, schema *openapi3.Schema, ex openapi3.Examples) {
-	for _, name := range slices.Sorted(keys(ex)) {
+	for _, name := range slices.Sorted(maps.Keys(ex)) {
 		e := ex[name]
 		if e == nil || e.Value == nil || e.Ref != "" {
 			continue

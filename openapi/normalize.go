@@ -465,6 +465,16 @@ func (n *normalizer) duplicateOperationIDs() {
 	})
 }
 
+// scalarType reports whether t is a JSON Schema type a parameter can send
+// as text.
+func scalarType(t string) bool {
+	switch t {
+	case "string", "integer", "number", "boolean":
+		return true
+	}
+	return false
+}
+
 // paramUnions turns the schema of a parameter that is one of several
 // scalar types (oneOf: [integer, string]) into a string: it travels as text
 // in a path, query or header anyway, and generators fail on such unions.
@@ -483,7 +493,7 @@ func (n *normalizer) paramUnions() {
 				case t.kind != kindString:
 					return
 				case t.str == "null":
-				case t.str == "string" || t.str == "integer" || t.str == "number" || t.str == "boolean":
+				case scalarType(t.str):
 					types = append(types, t.str)
 				default:
 					return
@@ -506,7 +516,7 @@ func (n *normalizer) paramUnions() {
 			for _, m := range list.kids {
 				r := n.resolveSchema(m, 0)
 				t, _ := r.stringAt("type")
-				if r == nil || (t != "string" && t != "integer" && t != "number" && t != "boolean") {
+				if r == nil || !scalarType(t) {
 					return
 				}
 				types = append(types, t)

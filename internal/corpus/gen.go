@@ -105,7 +105,7 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 			r.Methods += len(methodDecl.FindAll(f.Content, -1))
 		}
 	}
-	r.Degraded = r.Codes[degradedCode]
+	r.Degraded = r.Codes[openapi.CodeDegraded]
 	r.Outcome = OutcomeOK // until the build says otherwise
 	return r
 }
@@ -118,9 +118,6 @@ func count(m map[string]int, ds openapi.Diagnostics) {
 		m[d.Code]++
 	}
 }
-
-// degradedCode is the diagnostic of a part generated untyped.
-const degradedCode = openapi.CodeDegraded
 
 func firstError(ds openapi.Diagnostics) (string, string) {
 	for _, d := range ds {

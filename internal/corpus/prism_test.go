@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,7 @@ type smokePlan struct {
 	Calls []smokeCall `json:"calls"`
 	pkg   string
 	path  string // absolute path of the spec
+	doc   *openapi.Document
 	// skipped are GET operations that declare no 2xx response (a 101
 	// upgrade to a WebSocket, say): there is no body to decode.
 	skipped []string
@@ -124,11 +126,7 @@ func TestPrismSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range plans {
-		doc, diags := openapi.Load(ctx, p.path, openapi.LoadOptions{})
-		if doc == nil {
-			t.Fatalf("%s: %v", p.Spec, diags)
-		}
-		files, gd := generator.Generate(ctx, doc, generator.Config{Package: p.pkg})
+		files, gd := generator.Generate(ctx, p.doc, generator.Config{Package: p.pkg})
 		if gd.HasErrors() {
 			t.Fatalf("%s: generate: %v", p.Spec, gd)
 		}
@@ -288,14 +286,7 @@ func untypedObject(ref *openapi3.SchemaRef, seen map[*openapi3.Schema]bool) bool
 	if len(s.Properties) > 0 && (s.Type == nil || len(*s.Type) == 0) {
 		return true
 	}
-	kids := []*openapi3.SchemaRef{s.Items, s.AdditionalProperties.Schema}
-	for _, p := range s.Properties {
-		kids = append(kids, p)
-	}
-	kids = append(kids, s.AllOf...)
-	kids = append(kids, s.OneOf...)
-	kids = append(kids, s.AnyOf...)
-	for _, k := range kids {
+	for _, k := range subschemas(s) {
 		if untypedObject(k, seen) {
 			return true
 		}
@@ -320,15 +311,9 @@ func planSmoke(ctx context.Context, path string) *smokePlan {
 	if !prismCanMock(t) {
 		return nil
 	}
-	p := &smokePlan{path: path}
+	p := &smokePlan{path: path, doc: doc}
 	schemes := map[string]bool{}
-	for _, key := range slices.Sorted(func(yield func(string) bool) {
-		for k := range t.Paths.Map() {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, key := range slices.Sorted(maps.Keys(t.Paths.Map())) {
 		item := t.Paths.Value(key)
 		op := item.Get
 		if op == nil {
@@ -386,13 +371,7 @@ func planSmoke(ctx context.Context, path string) *smokePlan {
 		return nil
 	}
 	bearer, basic := false, false
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range schemes {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(schemes)) {
 		if t.Components == nil || t.Components.SecuritySchemes[name] == nil || t.Components.SecuritySchemes[name].Value == nil {
 			return nil
 		}
@@ -523,23 +502,23 @@ func recursive(t *openapi3.T) bool {
 	return false
 }
 
+// subschemas lists the schemas directly inside s (some may be nil).
+func subschemas(s *openapi3.Schema) []*openapi3.SchemaRef {
+	kids := []*openapi3.SchemaRef{s.Items, s.AdditionalProperties.Schema}
+	for _, p := range s.Properties {
+		kids = append(kids, p)
+	}
+	kids = append(kids, s.AllOf...)
+	kids = append(kids, s.OneOf...)
+	return append(kids, s.AnyOf...)
+}
+
 func reaches(from, target *openapi3.Schema, seen map[*openapi3.Schema]bool) bool {
 	if from == nil || seen[from] {
 		return false
 	}
 	seen[from] = true
-	var kids []*openapi3.SchemaRef
-	for _, p := range from.Properties {
-		kids = append(kids, p)
-	}
-	kids = append(kids, from.Items)
-	kids = append(kids, from.AllOf...)
-	kids = append(kids, from.OneOf...)
-	kids = append(kids, from.AnyOf...)
-	if from.AdditionalProperties.Schema != nil {
-		kids = append(kids, from.AdditionalProperties.Schema)
-	}
-	for _, k := range kids {
+	for _, k := range subschemas(from) {
 		if k == nil || k.Value == nil {
 			continue
 		}
