@@ -520,7 +520,12 @@ func buildOperation(op *opIR, od *codegen.OperationDefinition, t *openapi3.T, er
 		callArgs = append(callArgs, "params")
 	}
 	builder := "New" + od.OperationId + "Request"
-	if od.HasBody() {
+	if od.HasBody() && len(od.Bodies) == 0 {
+		// A request body with no media type: oapi-codegen generates only
+		// the raw builder, so the caller gives the bytes and their type.
+		op.Params = append(op.Params, argIR{Name: "body", Type: "io.Reader"}, argIR{Name: "contentType", Type: "string"})
+		op.Call = fmt.Sprintf("%sWithBody(%s, contentType, body)", builder, strings.Join(callArgs, ", "))
+	} else if od.HasBody() {
 		bodies := slices.Clone(od.Bodies)
 		sort.SliceStable(bodies, func(i, j int) bool { return bodyPreference(bodies[i]) < bodyPreference(bodies[j]) })
 		b := bodies[0]

@@ -1,10 +1,12 @@
 package generator
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"maps"
 	"regexp"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
+	"github.com/oapi-codegen/oapi-codegen/v2/pkg/util"
 
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
@@ -70,6 +73,7 @@ type schemaSite struct {
 func schemaSites(t *openapi3.T) []schemaSite {
 	var sites []schemaSite
 	var walk func(ref *openapi3.SchemaRef, ptr string, path []string, depth int)
+	var walkAllOf func(s *openapi3.Schema, ptr string, path []string, depth int)
 	walk = func(ref *openapi3.SchemaRef, ptr string, path []string, depth int) {
 		if ref == nil || ref.Value == nil || ref.Ref != "" || depth > 32 {
 			return
@@ -104,6 +108,32 @@ func schemaSites(t *openapi3.T) []schemaSite {
 				walk(sub, fmt.Sprintf("%s/%s/%d", ptr, kw, i), append(slices.Clone(path), strconv.Itoa(i)), depth+1)
 			}
 		}
+		walkAllOf(s, ptr, path, depth)
+	}
+	// oapi-codegen merges allOf members into one struct, so the properties
+	// of every member, referenced or written in place, get types named after
+	// the merging schema's path (AlertRule.kind → AlertRuleKind) while they
+	// live at the member's pointer.
+	walkAllOf = func(s *openapi3.Schema, ptr string, path []string, depth int) {
+		if depth > 32 {
+			return
+		}
+		for i, sub := range s.AllOf {
+			if sub == nil || sub.Value == nil {
+				continue
+			}
+			mptr := fmt.Sprintf("%s/allOf/%d", ptr, i)
+			if sub.Ref != "" {
+				if !strings.HasPrefix(sub.Ref, "#/components/schemas/") {
+					continue
+				}
+				mptr = strings.TrimPrefix(sub.Ref, "#")
+			}
+			for _, p := range slices.Sorted(maps.Keys(sub.Value.Properties)) {
+				walk(sub.Value.Properties[p], mptr+"/properties/"+escapePtr(p), append(slices.Clone(path), p), depth+1)
+			}
+			walkAllOf(sub.Value, mptr, path, depth+1)
+		}
 	}
 	var components openapi3.Schemas
 	if t.Components != nil {
@@ -117,6 +147,11 @@ func schemaSites(t *openapi3.T) []schemaSite {
 				names: []string{codegen.SchemaNameToTypeName(key)}})
 		}
 		walk(ref, ptr, []string{key}, 0)
+	}
+	// Component request bodies and responses: their JSON schemas' inline
+	// types are named after the component's key.
+	for _, c := range componentContents(t) {
+		walk(c.schema, c.ptr, []string{c.key}, 0)
 	}
 	// Request bodies written in place: their types are named after the
 	// operation (<Op>JSONBody, <Op>FormdataBody).
@@ -139,6 +174,41 @@ func schemaSites(t *openapi3.T) []schemaSite {
 		}
 	}
 	return sites
+}
+
+// componentContent is the JSON schema of a component request body or
+// response.
+type componentContent struct {
+	key, ptr string
+	schema   *openapi3.SchemaRef
+}
+
+// componentContents lists the JSON schemas of the document's component
+// request bodies and responses, in a stable order.
+func componentContents(t *openapi3.T) []componentContent {
+	if t.Components == nil {
+		return nil
+	}
+	var out []componentContent
+	add := func(section, key string, content openapi3.Content) {
+		for _, mt := range slices.Sorted(maps.Keys(content)) {
+			if m := content[mt]; m != nil && m.Schema != nil && util.IsMediaTypeJson(mt) {
+				out = append(out, componentContent{key: key, schema: m.Schema,
+					ptr: "/components/" + section + "/" + escapePtr(key) + "/content/" + escapePtr(mt) + "/schema"})
+			}
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(t.Components.RequestBodies)) {
+		if rb := t.Components.RequestBodies[key]; rb != nil && rb.Ref == "" && rb.Value != nil {
+			add("requestBodies", key, rb.Value.Content)
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(t.Components.Responses)) {
+		if r := t.Components.Responses[key]; r != nil && r.Ref == "" && r.Value != nil {
+			add("responses", key, r.Value.Content)
+		}
+	}
+	return out
 }
 
 func escapePtr(s string) string {
@@ -245,7 +315,7 @@ func applyNameFixes(t *openapi3.T, fixes []nameFix) {
 		}
 		walk(s.Items, ptr+"/items", depth+1)
 		walk(s.AdditionalProperties.Schema, ptr+"/additionalProperties", depth+1)
-		for kw, list := range map[string]openapi3.SchemaRefs{"oneOf": s.OneOf, "anyOf": s.AnyOf} {
+		for kw, list := range map[string]openapi3.SchemaRefs{"oneOf": s.OneOf, "anyOf": s.AnyOf, "allOf": s.AllOf} {
 			for i, sub := range list {
 				walk(sub, fmt.Sprintf("%s/%s/%d", ptr, kw, i), depth+1)
 			}
@@ -255,6 +325,9 @@ func applyNameFixes(t *openapi3.T, fixes []nameFix) {
 		for key, ref := range t.Components.Schemas {
 			walk(ref, "/components/schemas/"+escapePtr(key), 0)
 		}
+	}
+	for _, c := range componentContents(t) {
+		walk(c.schema, c.ptr, 0)
 	}
 	if t.Paths != nil {
 		for path, item := range t.Paths.Map() {
@@ -507,6 +580,64 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// dropIdenticalDecls removes the second and later copies of top-level
+// declarations that are identical to an earlier one, as oapi-codegen does
+// itself within one section: a schema shared by a component request body
+// and the operation that uses it is generated in both sections, and a name
+// the generator gave it makes the two copies the same declaration.
+func dropIdenticalDecls(src []byte) []byte {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "models.gen.go", src, parser.ParseComments|parser.SkipObjectResolution)
+	if err != nil {
+		return src
+	}
+	seen := map[string]bool{}
+	type span struct{ from, to int }
+	var cut []span
+	for _, d := range f.Decls {
+		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+			continue
+		}
+		// Compared without their doc comments, which say where each copy
+		// came from.
+		var doc **ast.CommentGroup
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			doc = &d.Doc
+		case *ast.FuncDecl:
+			doc = &d.Doc
+		}
+		saved := *doc
+		*doc = nil
+		var buf bytes.Buffer
+		err := printer.Fprint(&buf, fset, d)
+		*doc = saved
+		if err != nil {
+			return src
+		}
+		text := buf.String()
+		if !seen[text] {
+			seen[text] = true
+			continue
+		}
+		from := d.Pos()
+		if saved != nil {
+			from = saved.Pos()
+		}
+		cut = append(cut, span{fset.Position(from).Offset, fset.Position(d.End()).Offset})
+	}
+	if len(cut) == 0 {
+		return src
+	}
+	var out []byte
+	last := 0
+	for _, c := range cut {
+		out = append(out, src[last:c.from]...)
+		last = c.to
+	}
+	return append(out, src[last:]...)
 }
 
 // duplicateDecls returns the top-level names declared twice in generated

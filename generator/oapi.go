@@ -92,7 +92,7 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 	defer oapiMu.Unlock()
 	diags = append(diags, nameParameters(t)...)
 	diags = append(diags, nameProperties(t)...)
-	src, err := guardCodegen(func() (string, error) { return codegen.Generate(t, conf) })
+	src, err := guardCodegen("oapi-codegen", func() (string, error) { return codegen.Generate(t, conf) })
 	if err != nil {
 		code := CodeCodegenFailed
 		if _, ok := err.(*panicError); ok {
@@ -101,12 +101,12 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 		fail(code, err.Error())
 		return nil, nil, diags
 	}
-	formatted, err := formatGo("models.gen.go", []byte(src))
+	formatted, err := formatGo("models.gen.go", dropIdenticalDecls([]byte(src)))
 	if err != nil {
 		fail(CodeFormat, err.Error())
 		return nil, nil, diags
 	}
-	_, err = guardCodegen(func() (string, error) {
+	_, err = guardCodegen("sdkgen's facade", func() (string, error) {
 		var err error
 		api, err = buildFacade(t, cfg, formatted, specIDs)
 		return "", err
@@ -138,21 +138,22 @@ func operationIDs(t *openapi3.T) map[string]string {
 }
 
 type panicError struct {
+	who   string // oapi-codegen, or sdkgen's facade
 	value any
 	stack string
 }
 
 func (e *panicError) Error() string {
-	return fmt.Sprintf("oapi-codegen panicked: %v (this is a bug; please report it with the spec)\n%s", e.value, e.stack)
+	return fmt.Sprintf("%s panicked: %v (this is a bug; please report it with the spec)\n%s", e.who, e.value, e.stack)
 }
 
 // guardCodegen runs fn, turning a panic into a *panicError. The caller
 // holds oapiMu.
-func guardCodegen(fn func() (string, error)) (src string, err error) {
+func guardCodegen(who string, fn func() (string, error)) (src string, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			lines := strings.Split(string(debug.Stack()), "\n")
-			err = &panicError{value: r, stack: strings.Join(lines[:min(len(lines), 16)], "\n")}
+			err = &panicError{who: who, value: r, stack: strings.Join(lines[:min(len(lines), 16)], "\n")}
 		}
 	}()
 	return fn()

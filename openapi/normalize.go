@@ -29,8 +29,9 @@ const (
 	CodeUnrepresentable = "normalize.unrepresentable"   // a name or value Go source cannot hold was dropped or cleaned
 	CodeResponseKey     = "normalize.response-key"      // a response key that is not a status, a range or default
 	CodeDuplicateOpID   = "normalize.duplicate-operation-id"
-	CodeDegraded        = "normalize.degraded"    // a part that cannot be typed became untyped (JSON, or a string for a parameter)
-	CodeParamUnion      = "normalize.param-union" // a parameter that is one of several scalars is sent as a string
+	CodeDegraded        = "normalize.degraded"      // a part that cannot be typed became untyped (JSON, or a string for a parameter)
+	CodeParamUnion      = "normalize.param-union"   // a parameter that is one of several scalars is sent as a string
+	CodeDiscriminator   = "normalize.discriminator" // a discriminator over members written in place was dropped; the union stays typed
 )
 
 // Normalize makes a document ready for code generation without ever changing
@@ -50,11 +51,15 @@ func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
 	n.unrepresentable()
 	n.pathParams()
 	n.duplicateOperationIDs()
-	n.untypedBodies()
 	n.paramUnions()
+	// Deep references are hoisted first: one may point into a body schema
+	// that untypedBodies sets aside.
 	n.hoistDeepRefs()
+	n.recursiveArrays()
+	n.untypedBodies()
 	n.foldAllOf()
 	n.allOfConflicts()
+	n.inlineDiscriminators()
 	if !n.changed {
 		return doc, n.diags
 	}
@@ -361,6 +366,8 @@ func (n *normalizer) pathParams() {
 			n.report(CodeUnrepresentable, SeverityWarning, []string{"paths", p}, "path %q dropped with its operations: it cannot appear in Go source", p)
 		}
 	}
+	n.pathItemRefs(paths)
+	n.labelExpansions(paths)
 	n.operations(func(path string, item, op *node, method string, segs []string) {
 		var vars []string
 		for _, m := range templateVar.FindAllStringSubmatch(path, -1) {
@@ -424,6 +431,84 @@ func (n *normalizer) pathParams() {
 	})
 }
 
+// pathItemRefs replaces a path item that is a $ref to another path item
+// of the document ("/support/ip-address": {"$ref": "#/paths/~1ip-address"})
+// by a copy of it: later passes would take the reference into the middle of
+// paths for a schema.
+func (n *normalizer) pathItemRefs(paths *node) {
+	for i, p := range paths.keys {
+		item := paths.kids[i]
+		ref, ok := item.stringAt("$ref")
+		if !ok || !strings.HasPrefix(ref, "#/paths/") {
+			continue
+		}
+		segs, err := splitPointer(strings.TrimPrefix(ref, "#"))
+		target := n.lookup(segs)
+		if err != nil || target == nil || target.kind != kindObject || target.get("$ref") != nil {
+			continue // reported by the loader, or a chain: left alone
+		}
+		copied := target.clone()
+		for j, k := range item.keys {
+			if k != "$ref" {
+				copied.set(k, item.kids[j])
+			}
+		}
+		paths.kids[i] = copied
+		n.changed = true
+		n.report(CodeRefHoisted, SeverityInfo, []string{"paths", p}, "path item copied from %s", ref)
+	}
+}
+
+var expansion = regexp.MustCompile(`\{([./])([^{}]+)\}`)
+
+// labelExpansions rewrites the RFC 6570 label and path-segment expansions
+// some specs put in path templates ({id}{.format}, /files{/name}) as a
+// literal prefix and a plain variable ({id}.{format}), and renames the path
+// parameters that carry the operator (".format") to match.
+func (n *normalizer) labelExpansions(paths *node) {
+	rebuilt := &node{kind: kindObject, line: paths.line, col: paths.col}
+	changed := false
+	for i, p := range paths.keys {
+		item := paths.kids[i]
+		np := expansion.ReplaceAllString(p, "$1{$2}")
+		if np != p && paths.get(np) == nil && rebuilt.get(np) == nil {
+			renamed := map[string]string{}
+			for _, m := range expansion.FindAllStringSubmatch(p, -1) {
+				renamed[m[1]+m[2]] = m[2]
+			}
+			rename := func(list *node) {
+				if list == nil || list.kind != kindArray {
+					return
+				}
+				for _, prm := range list.kids {
+					if prm.kind != kindObject || prm.get("$ref") != nil {
+						continue
+					}
+					name, _ := prm.stringAt("name")
+					if in, _ := prm.stringAt("in"); in == "path" && renamed[name] != "" {
+						prm.set("name", strNode(renamed[name]))
+					}
+				}
+			}
+			if item.kind == kindObject {
+				rename(item.get("parameters"))
+				for j, k := range item.keys {
+					if slices.Contains(httpMethods, k) {
+						rename(item.kids[j].get("parameters"))
+					}
+				}
+			}
+			n.report(CodePathParam, SeverityInfo, []string{"paths", p}, "path template %q rewritten as %q: RFC 6570 expansions are not OpenAPI path templates", p, np)
+			p, changed = np, true
+		}
+		rebuilt.set(p, item)
+	}
+	if changed {
+		n.root.set("paths", rebuilt)
+		n.changed = true
+	}
+}
+
 // deref follows a local $ref of a parameter (one step).
 func (n *normalizer) deref(obj *node) *node {
 	ref, ok := obj.stringAt("$ref")
@@ -440,29 +525,66 @@ func (n *normalizer) deref(obj *node) *node {
 	return obj
 }
 
-// duplicateOperationIDs renames repeated operationIds: the first in path
-// order (paths sorted, then methods in HTTP order) keeps its id, later ones
-// get method and path appended.
+// duplicateOperationIDs renames operationIds that would be the same Go
+// method: repeated ones, ones that differ only in case or punctuation
+// (get-pet, getPet), and the ids generators derive for operations without
+// one (GET /a/{id} and GET /a/id both make GetAId). The first in path order
+// (paths sorted, then methods in HTTP order) keeps its name; a later one
+// gets method and path appended, or, without an id of its own, one that
+// says "by" the path parameter.
 func (n *normalizer) duplicateOperationIDs() {
 	seen := map[string]bool{}
 	n.operations(func(path string, _, op *node, method string, segs []string) {
-		id, ok := op.stringAt("operationId")
-		if !ok || id == "" {
-			return
+		id, given := op.stringAt("operationId")
+		if id == "" {
+			given = false
 		}
-		if !seen[id] {
-			seen[id] = true
+		var parts []string
+		for _, p := range strings.Split(path, "/") {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		if !given {
+			id = method + "-" + strings.Join(parts, "-")
+		}
+		if !seen[goNameKey(id)] {
+			seen[goNameKey(id)] = true
 			return
 		}
 		alt := id + "_" + method + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
-		for i := 2; seen[alt]; i++ {
-			alt = fmt.Sprintf("%s_%s%d", id, method, i)
+		if !given {
+			for i, p := range parts {
+				if strings.HasPrefix(p, "{") {
+					parts[i] = "by-" + strings.Trim(p, "{}")
+				}
+			}
+			alt = method + "-" + strings.Join(parts, "-")
 		}
-		seen[alt] = true
+		base := alt
+		for i := 2; seen[goNameKey(alt)]; i++ {
+			alt = fmt.Sprintf("%s%d", base, i)
+		}
+		seen[goNameKey(alt)] = true
 		op.set("operationId", strNode(alt))
 		n.changed = true
-		n.report(CodeDuplicateOpID, SeverityWarning, append(segs, "operationId"), "operationId %q is used twice; this one is %q", id, alt)
+		if given {
+			n.report(CodeDuplicateOpID, SeverityWarning, append(segs, "operationId"), "operationId %q names the same Go method as an earlier one; this one is %q", id, alt)
+		} else {
+			n.report(CodeDuplicateOpID, SeverityWarning, segs, "this operation has no operationId, and the one derived from its path (%q) names the same Go method as an earlier one; it is %q", id, alt)
+		}
 	})
+}
+
+// goNameKey folds an operationId to what decides its Go name: letters and
+// digits, case aside.
+func goNameKey(id string) string {
+	return strings.ToLower(strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, id))
 }
 
 // scalarType reports whether t is a JSON Schema type a parameter can send
@@ -568,7 +690,9 @@ func (n *normalizer) paramUnions() {
 		// names generators derive from it (X2 + member 0 = X20).
 		base := sanitizeComponentName(name) + "Param"
 		if len(segs) >= 3 && segs[0] == "paths" {
-			opName := segs[2]
+			// Without an operationId, the method and the path: the method
+			// alone would give every GET's "status" parameter one name.
+			opName := segs[2] + segs[1]
 			if op := n.lookup(segs[:3]); op != nil {
 				if id, ok := op.stringAt("operationId"); ok {
 					opName = id
@@ -669,6 +793,54 @@ func (n *normalizer) untypedBodies() {
 			}
 		}
 	}
+}
+
+// recursiveArrays gives the items of a component array a component of
+// their own when they are written in place and refer back to the array
+// (order-item: [{Items: order-item}]): generators declare arrays as
+// aliases, and an alias of a struct that holds the alias is a type Go
+// cannot declare.
+func (n *normalizer) recursiveArrays() {
+	schemas := n.lookup([]string{"components", "schemas"})
+	if schemas == nil || schemas.kind != kindObject {
+		return
+	}
+	for _, key := range slices.Clone(schemas.keys) {
+		arr := schemas.get(key)
+		if arr == nil || arr.kind != kindObject {
+			continue
+		}
+		items := arr.get("items")
+		if t, _ := arr.stringAt("type"); t != "array" || items == nil || items.kind != kindObject || items.get("$ref") != nil {
+			continue
+		}
+		self := `"#/components/schemas/` + escapeToken(key) + `"`
+		if !strings.Contains(string(items.appendJSON(nil)), self) {
+			continue
+		}
+		name := freeSchemaKey(schemas, key+"_item")
+		schemas.set(name, items)
+		ref := &node{kind: kindObject}
+		ref.set("$ref", strNode("#/components/schemas/"+escapeToken(name)))
+		arr.set("items", ref)
+		n.changed = true
+		n.report(CodeRefHoisted, SeverityInfo, []string{"components", "schemas", key, "items"},
+			"the items of this array refer back to it; they became the component %s", name)
+	}
+}
+
+// freeSchemaKey returns base, or base with a number, such that no schema
+// component has a key that makes the same Go name.
+func freeSchemaKey(schemas *node, base string) string {
+	taken := map[string]bool{}
+	for _, k := range schemas.keys {
+		taken[goNameKey(k)] = true
+	}
+	name := base
+	for i := 2; taken[goNameKey(name)]; i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+	}
+	return name
 }
 
 func isBinarySchema(s *node) bool {
@@ -840,6 +1012,38 @@ func (n *normalizer) foldAllOf() {
 	})
 }
 
+// inlineDiscriminators drops the discriminator of a oneOf or anyOf whose
+// members are written in place: a discriminator maps values to schema
+// names, which such members do not have (oapi-codegen refuses them). The
+// union stays typed, with its As/From accessors; only the dispatch on the
+// property's value is lost.
+func (n *normalizer) inlineDiscriminators() {
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		d := obj.get("discriminator")
+		if d == nil || d.kind != kindObject {
+			return
+		}
+		for _, kw := range []string{"oneOf", "anyOf"} {
+			list := obj.get(kw)
+			if list == nil || list.kind != kindArray {
+				continue
+			}
+			for _, m := range list.kids {
+				if m.kind != kindObject || m.get("$ref") != nil {
+					continue
+				}
+				if t, ok := m.stringAt("type"); ok && t == "null" {
+					continue
+				}
+				obj.remove("discriminator")
+				n.changed = true
+				n.report(CodeDiscriminator, SeverityInfo, segs, "the discriminator of this %s was dropped: its members are written in place, so it cannot name them", kw)
+				return
+			}
+		}
+	})
+}
+
 func onlyAnnotationsBeside(obj *node, except string) bool {
 	for _, k := range obj.keys {
 		if k != except && !annotationKeys[k] && !strings.HasPrefix(k, "x-") && k != "nullable" {
@@ -966,6 +1170,16 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 	// keywords out of them (a later member keeps additionalProperties or a
 	// discriminator only if no earlier one has one).
 	seenSingle := map[string]bool{}
+	if siblings != nil && (siblings.get("properties") != nil || siblings.get("required") != nil || siblings.get("additionalProperties") != nil) {
+		// oapi-codegen merges structural siblings as the last member: the
+		// schema's own additionalProperties or discriminator, which
+		// describes its own subtypes, wins over its members'.
+		for _, kw := range []string{"additionalProperties", "discriminator"} {
+			if x := siblings.get(kw); x != nil && x.kind == kindObject {
+				seenSingle[kw] = true
+			}
+		}
+	}
 	for i := range all.kids {
 		needs := false
 		for _, kw := range conflicts {

@@ -359,3 +359,204 @@ components:
 		t.Errorf("no %s warning: %v", CodeDegraded, diags)
 	}
 }
+
+// RFC 6570 label expansions in path templates become plain variables.
+func TestNormalizeLabelExpansions(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /projects/{id}{.format}:
+    get:
+      operationId: getProject
+      parameters:
+        - {name: id, in: path, required: true, schema: {type: integer}}
+        - {name: .format, in: path, required: true, schema: {type: string}}
+      responses:
+        '204': {description: ok}
+`)
+	params := at(doc, "paths", "/projects/{id}.{format}", "get", "parameters")
+	if js(params) != `[{"in":"path","name":"id","required":true,"schema":{"type":"integer"}},{"in":"path","name":"format","required":true,"schema":{"type":"string"}}]` {
+		t.Errorf("parameters = %s\npaths: %s", js(params), js(at(doc, "paths")))
+	}
+	if n := len(withCode(diags, CodePathParam)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+// A path item that refers to another path item becomes a copy of it.
+func TestNormalizePathItemRefs(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /ip-address:
+    get:
+      operationId: getIP
+      responses:
+        '200': {description: ok, content: {application/json: {schema: {type: string}}}}
+  /support/ip-address:
+    $ref: '#/paths/~1ip-address'
+`)
+	if at(doc, "paths", "/support/ip-address", "get", "responses", "200") == nil || at(doc, "components", "schemas") != nil {
+		t.Errorf("document = %s", js(doc))
+	}
+	if id := at(doc, "paths", "/support/ip-address", "get", "operationId"); id == "getIP" {
+		t.Errorf("copied operation kept the operationId %v of the original", id)
+	}
+	if n := len(withCode(diags, CodeRefHoisted)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+// A discriminator over members written in place cannot name them: it is
+// dropped and the union kept.
+func TestNormalizeInlineDiscriminators(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Condition:
+      discriminator: {propertyName: kind}
+      oneOf:
+        - {type: object, properties: {kind: {type: string, enum: [a]}, x: {type: string}}}
+        - {type: object, properties: {kind: {type: string, enum: [b]}, y: {type: integer}}}
+    Pet:
+      discriminator: {propertyName: kind}
+      oneOf:
+        - {$ref: '#/components/schemas/Cat'}
+    Cat: {type: object, properties: {kind: {type: string}}}
+`)
+	if at(doc, "components", "schemas", "Condition", "discriminator") != nil || len(at(doc, "components", "schemas", "Condition", "oneOf").([]any)) != 2 {
+		t.Errorf("Condition = %s", js(at(doc, "components", "schemas", "Condition")))
+	}
+	if at(doc, "components", "schemas", "Pet", "discriminator") == nil {
+		t.Errorf("Pet lost its discriminator: %s", js(at(doc, "components", "schemas", "Pet")))
+	}
+	if n := len(withCode(diags, CodeDiscriminator)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+// A schema's own discriminator wins over its allOf member's: oapi-codegen
+// cannot merge two.
+func TestNormalizeAllOfSiblingDiscriminator(t *testing.T) {
+	doc, _ := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    Invocation:
+      type: object
+      required: [method]
+      properties: {method: {type: string}}
+      discriminator: {propertyName: method, mapping: {a: '#/components/schemas/AInvocation'}}
+    AInvocation:
+      allOf:
+        - $ref: '#/components/schemas/Invocation'
+      required: [method]
+      properties: {extra: {type: string}}
+      discriminator: {propertyName: method, mapping: {a: '#/components/schemas/AInvocation'}}
+`)
+	a := at(doc, "components", "schemas", "AInvocation")
+	if at(a, "discriminator") == nil || at(a, "allOf", "0", "discriminator") != nil || at(a, "allOf", "0", "properties", "method") == nil {
+		t.Errorf("AInvocation = %s", js(a))
+	}
+}
+
+// A reference into a body schema the SDK sets aside still resolves: it was
+// hoisted into a component first.
+func TestNormalizeRefIntoUntypedBody(t *testing.T) {
+	doc, _ := normalized(t, specHead+`paths:
+  /a:
+    put:
+      requestBody:
+        content:
+          text/yaml: {schema: {type: string, description: policy}}
+      responses:
+        '204': {description: ok}
+  /b:
+    put:
+      requestBody:
+        content:
+          application/json: {schema: {$ref: '#/paths/~1a/put/requestBody/content/text~1yaml/schema'}}
+      responses:
+        '204': {description: ok}
+`)
+	if at(doc, "paths", "/a", "put", "requestBody", "content", "text/yaml", "schema") != nil {
+		t.Errorf("text/yaml schema kept: %s", js(at(doc, "paths", "/a")))
+	}
+	ref, _ := at(doc, "paths", "/b", "put", "requestBody", "content", "application/json", "schema", "$ref").(string)
+	if !strings.HasPrefix(ref, "#/components/schemas/") {
+		t.Errorf("ref = %q", ref)
+	}
+}
+
+// Union parameters of operations without operationIds get components named
+// after method and path, not the method alone.
+func TestNormalizeParamUnionNamesWithoutOperationID(t *testing.T) {
+	doc, _ := normalized(t, specHead+`paths:
+  /events:
+    get:
+      parameters:
+        - {name: source, in: query, schema: {oneOf: [{type: string, enum: [a, b]}, {type: array, items: {type: string}}]}}
+      responses:
+        '204': {description: ok}
+  /events/statuses:
+    get:
+      parameters:
+        - {name: source, in: query, schema: {oneOf: [{type: string, enum: [a, c]}, {type: array, items: {type: string}}]}}
+      responses:
+        '204': {description: ok}
+`)
+	schemas, _ := at(doc, "components", "schemas").(map[string]any)
+	if _, ok := schemas["get_events_source_param"]; !ok {
+		t.Errorf("schemas = %s", js(schemas))
+	}
+	if _, ok := schemas["get_events_statuses_source_param"]; !ok {
+		t.Errorf("schemas = %s", js(schemas))
+	}
+}
+
+// Operations whose ids would make the same Go method are named apart,
+// including the ids derived for operations without one.
+func TestNormalizeOperationIDsThatMakeOneGoName(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /aliases/trackingId:
+    get: {responses: {'204': {description: ok}}}
+  /aliases/{trackingId}:
+    get: {responses: {'204': {description: ok}}}
+  /pets:
+    get: {operationId: get-pets, responses: {'204': {description: ok}}}
+    post: {operationId: getPets, responses: {'204': {description: ok}}}
+`)
+	if id := at(doc, "paths", "/aliases/trackingId", "get", "operationId"); id != nil {
+		t.Errorf("first operation got the operationId %v", id)
+	}
+	if id := at(doc, "paths", "/aliases/{trackingId}", "get", "operationId"); id != "get-aliases-by-trackingId" {
+		t.Errorf("operationId = %v", id)
+	}
+	if id := at(doc, "paths", "/pets", "post", "operationId"); id != "getPets_post_pets" {
+		t.Errorf("operationId = %v", id)
+	}
+	if n := len(withCode(diags, CodeDuplicateOpID)); n != 2 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
+// The items of a component array that refer back to it get a component of
+// their own, so the array is not an alias of a struct holding itself.
+func TestNormalizeRecursiveArrays(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    order-item:
+      type: array
+      items:
+        type: object
+        properties:
+          Items: {$ref: '#/components/schemas/order-item'}
+          Name: {type: string}
+    OrderItemItem: {type: string}
+`)
+	if ref := at(doc, "components", "schemas", "order-item", "items", "$ref"); ref != "#/components/schemas/order-item_item2" {
+		t.Errorf("items = %s", js(at(doc, "components", "schemas", "order-item", "items")))
+	}
+	if at(doc, "components", "schemas", "order-item_item2", "properties", "Items", "$ref") != "#/components/schemas/order-item" {
+		t.Errorf("schemas = %s", js(at(doc, "components", "schemas")))
+	}
+	if n := len(withCode(diags, CodeRefHoisted)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
