@@ -13,7 +13,7 @@ import (
 )
 
 // idleKiller is a server that drops a connection on which nothing, not
-// even a ping, arrived for 150 ms, as load balancers drop idle
+// even a ping, arrived for 300 ms, as load balancers drop idle
 // connections.
 func idleKiller(s *server) {
 	s.serve = func(ctx context.Context, n int, c *websocket.Conn) error {
@@ -22,7 +22,7 @@ func idleKiller(s *server) {
 		done := make(chan error, 1)
 		go func() { done <- s.echo(ctx, n, c) }()
 		lastPings := -1
-		tick := time.NewTicker(150 * time.Millisecond)
+		tick := time.NewTicker(300 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
