@@ -100,7 +100,7 @@ type Client struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	closers   []func()
+	closers   []*closer
 	mu        sync.Mutex
 }
 
@@ -212,7 +212,7 @@ func (c *Client) Close() error {
 		c.closers = nil
 		c.mu.Unlock()
 		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
+			closers[i].f()
 		}
 		if c.ownsTrans != nil {
 			c.ownsTrans.CloseIdleConnections()
@@ -229,19 +229,38 @@ var ErrClientClosed = errors.New("sdk: client closed")
 func (c *Client) Done() <-chan struct{} { return c.closed }
 
 // OnClose registers f to run when the client is closed (once, in reverse
-// order of registration). When the client is already closed, f runs now.
-func (c *Client) OnClose(f func()) {
+// order of registration; Close returns after f does). When the client is
+// already closed, f runs now. The returned stop unregisters f, for work
+// that ends before the client does; it reports whether f was still
+// registered (false when f has run or is running).
+func (c *Client) OnClose(f func()) (stop func() bool) {
 	c.mu.Lock()
 	select {
 	case <-c.closed:
 		c.mu.Unlock()
 		f()
-		return
+		return func() bool { return false }
 	default:
 	}
-	c.closers = append(c.closers, f)
+	cl := &closer{f: f}
+	c.closers = append(c.closers, cl)
 	c.mu.Unlock()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, x := range c.closers {
+			if x == cl {
+				c.closers = slices.Delete(c.closers, i, i+1)
+				return true
+			}
+		}
+		return false
+	}
 }
+
+// closer is a function registered with OnClose; a pointer, so that stop
+// finds its own registration.
+type closer struct{ f func() }
 
 // RequestBuilder builds the request of a call against a base URL; the
 // generated request builders have this shape. server always ends with a

@@ -64,6 +64,15 @@
 // [Pager.Position] can be saved to resume later. [NewPager] builds one over
 // any fetch function, for fakes in tests.
 //
+// # Connections that take over HTTP
+//
+// [Client.UpgradeClient] gives connectors that take over the HTTP
+// connection (a WebSocket's opening handshake) the URL and an
+// [http.Client] that applies the client's auth, bound to the client's
+// origin, around the client's transport, without the layers that may wrap
+// response bodies. Package github.com/sdkgen-go/sdkgen/sdk/ws builds typed
+// JSON WebSocket connections on it, closed by [Client.Close].
+//
 // # Logging
 //
 // The SDK is silent unless given a [*slog.Logger] with [WithLogger]. It logs

@@ -821,6 +821,16 @@ func retryableError(err error) bool {
 		strings.Contains(msg, "TLS handshake timeout") || strings.Contains(msg, "http2: server sent GOAWAY")
 }
 
+// Backoff returns a wait before retry n (1 for the first retry), drawn as
+// the retry layer draws it: uniformly below min(MaxDelay, BaseDelay·2^(n-1))
+// ("full jitter"), with zero fields taking the values of
+// [DefaultRetryPolicy]. Connectors that retry by themselves (WebSocket
+// reconnects) use it so that one policy value governs both.
+func (p RetryPolicy) Backoff(n int) time.Duration {
+	np := p.normalized()
+	return backoff(&np, max(n, 1))
+}
+
 // backoff is the full-jitter exponential wait before retry n (1-based):
 // uniform in [0, min(MaxDelay, BaseDelay·2^(n-1))).
 func backoff(p *RetryPolicy, n int) time.Duration {
