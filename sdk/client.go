@@ -288,6 +288,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	}
 	req = req.WithContext(context.WithValue(ctx, callKey{}, st))
 	c.prepare(req, st)
+	st.watchUpload(req)
 
 	resp, err := c.callChain(s).RoundTrip(req)
 	if err != nil {
@@ -312,6 +313,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	if cancel != nil {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	}
+	s.watchDownload(resp)
 	return resp, nil
 }
 
