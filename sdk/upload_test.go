@@ -527,3 +527,42 @@ func TestMultipartNamesAreEscaped(t *testing.T) {
 		t.Errorf("parts: %+v", got.Parts)
 	}
 }
+
+// FileFromPath names the part after the file, declares its size (so the
+// body has a Content-Length) and opens the file again for a retry; a
+// SizedReader gives a one-shot reader a Content-Length.
+func TestFileFromPathAndSizedReader(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.pdf")
+	data := bytes.Repeat([]byte("%PDF"), 10_000)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := FileFromPath(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newUploadServer(t, 503)
+	c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
+	NoContent(mustDo(t, c, uploadOp, putForm(NewMultipart().File("doc", "application/pdf", &f))))
+	reqs := srv.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	for i, r := range reqs {
+		p := r.Parts[0]
+		if r.ContentLength <= int64(len(data)) || p.FileName != "report.pdf" || p.ContentType != "application/pdf" || p.Sum != sum(data) {
+			t.Errorf("attempt %d: Content-Length %d, part %+v", i+1, r.ContentLength, p)
+		}
+	}
+	if _, err := FileFromPath(dir); err == nil {
+		t.Error("FileFromPath took a directory")
+	}
+
+	srv2 := newUploadServer(t)
+	c2 := newTestClient(t, srv2.URL)
+	NoContent(mustDo(t, c2, uploadOp, putStream(SizedReader(&onceReader{bytes.NewReader(data)}, int64(len(data))))))
+	if r := srv2.requests()[0]; r.ContentLength != int64(len(data)) || r.Sum != sum(data) {
+		t.Errorf("sized reader: Content-Length %d", r.ContentLength)
+	}
+}
