@@ -539,7 +539,7 @@ func buildOperation(op *opIR, od *codegen.OperationDefinition, t *openapi3.T, er
 				op.Call = fmt.Sprintf("%s%s(%s, *body)", builder, b.Suffix(), strings.Join(callArgs, ", "))
 				op.RawCall = fmt.Sprintf("%sWithBody(%s)", builder, strings.Join(rawArgs, ", "))
 			}
-		} else if form, err := multipartForm(b, spec); err != nil {
+		} else if form, err := multipartForm(b, t, spec); err != nil {
 			return fmt.Errorf("operation %s: %w", op.ID, err)
 		} else if form != nil {
 			// A form: a struct of its fields and files, named once every

@@ -44,20 +44,21 @@ type formFieldIR struct {
 // multipartForm returns the form struct of a multipart/form-data body, or
 // nil when its schema has no properties to make one of. The caller holds
 // oapiMu (GenerateGoSchema reads oapi-codegen's global state).
-func multipartForm(b codegen.RequestBodyDefinition, spec *openapi3.Operation) (*formIR, error) {
-	if b.ContentType != "multipart/form-data" {
+func multipartForm(b codegen.RequestBodyDefinition, t *openapi3.T, spec *openapi3.Operation) (*formIR, error) {
+	if b.ContentType != "multipart/form-data" && !strings.HasPrefix(b.ContentType, "multipart/form-data;") {
 		return nil, nil
 	}
 	sch := b.Schema
 	if ref := bodySchemaRef(spec, b.ContentType); ref != nil && ref.Value != nil && ref.Ref != "" {
 		// A component: its own properties, with inline types named as
-		// oapi-codegen named them for the component (after its key).
-		if !strings.HasPrefix(ref.Ref, "#/components/schemas/") {
+		// oapi-codegen named them for the component that declares them
+		// (after its key, past any component that only refers to it).
+		key, comp := componentOf(t, ref.Ref)
+		if comp == nil {
 			return nil, nil
 		}
-		key := ref.Ref[strings.LastIndex(ref.Ref, "/")+1:]
 		var err error
-		sch, err = codegen.GenerateGoSchema(&openapi3.SchemaRef{Value: ref.Value}, []string{key})
+		sch, err = codegen.GenerateGoSchema(comp, []string{key})
 		if err != nil {
 			return nil, fmt.Errorf("the multipart schema %s: %w", ref.Ref, err)
 		}
@@ -103,6 +104,31 @@ func multipartForm(b codegen.RequestBodyDefinition, spec *openapi3.Operation) (*
 	// metadata before the file arrives.
 	form.Fields = append(form.Fields, files...)
 	return form, nil
+}
+
+// componentOf follows a reference to a component schema, and on through
+// components that are only references to others, to the one that declares
+// the schema: its key and its reference.
+func componentOf(t *openapi3.T, ref string) (string, *openapi3.SchemaRef) {
+	const prefix = "#/components/schemas/"
+	if t.Components == nil {
+		return "", nil
+	}
+	for range 32 {
+		if !strings.HasPrefix(ref, prefix) {
+			return "", nil
+		}
+		key := ref[len(prefix):]
+		comp := t.Components.Schemas[key]
+		if comp == nil || comp.Value == nil {
+			return "", nil
+		}
+		if comp.Ref == "" {
+			return key, comp
+		}
+		ref = comp.Ref
+	}
+	return "", nil
 }
 
 // bodySchemaRef is the schema of the operation's request body of a content
