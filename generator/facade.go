@@ -90,6 +90,8 @@ type opIR struct {
 	Paging       *pagingIR
 	PagedCall    string // the builder calls with the parameters copy p
 	PagedRawCall string
+	Form         *formIR  // the struct of a multipart/form-data body
+	BodyNote     []string // how the body is sent, for docs
 }
 
 type argIR struct {
@@ -323,6 +325,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 	for _, op := range opsIR {
 		op.Var = syms.claim("op"+op.GoName, "operation"+op.GoName)
 	}
+	nameForms(opsIR, syms)
 	api.Ops = opsIR
 	// Result types and error types get their names once everything is known.
 	for _, op := range opsIR {
@@ -440,7 +443,7 @@ func opServer(t *openapi3.T, od *codegen.OperationDefinition) string {
 // reservedArgs are names the generated method bodies use.
 var reservedArgs = map[string]bool{
 	"ctx": true, "opts": true, "params": true, "body": true, "s": true, "sdk": true, "http": true,
-	"context": true, "io": true, "err": true, "resp": true, "req": true, "server": true, "contentType": true,
+	"context": true, "io": true, "err": true, "resp": true, "req": true, "server": true, "contentType": true, "reader": true,
 	"v": true, "out": true, "url": true, "json": true, "strings": true, "fmt": true,
 }
 
@@ -541,16 +544,33 @@ func buildOperation(op *opIR, od *codegen.OperationDefinition, t *openapi3.T, er
 				op.Call = fmt.Sprintf("%s%s(%s, *body)", builder, b.Suffix(), strings.Join(callArgs, ", "))
 				op.RawCall = fmt.Sprintf("%sWithBody(%s)", builder, strings.Join(rawArgs, ", "))
 			}
+		} else if form, err := multipartForm(b, t, spec); err != nil {
+			return fmt.Errorf("operation %s: %w", op.ID, err)
+		} else if form != nil {
+			// A form: a struct of its fields and files, named once every
+			// operation is known (see nameForms).
+			op.Form = form
+			if b.Required {
+				op.Params = append(op.Params, argIR{Name: "body"})
+			} else {
+				op.Params = append(op.Params, argIR{Name: "body"})
+				op.OptBody = &argIR{Name: "body"}
+				op.RawCall = fmt.Sprintf("%sWithBody(%s)", builder, strings.Join(rawArgs, ", "))
+			}
+			op.Call = formCall(form, builder, callArgs)
+			op.BodyNote = formBodyNote
 		} else {
-			// Raw bodies (binary, multipart, XML): the caller supplies the
-			// bytes; a content type the spec fixes is passed for them.
+			// Raw bodies (binary, XML, multipart without properties): the
+			// caller supplies the bytes, streamed; a content type the spec
+			// fixes is passed for them.
 			op.Params = append(op.Params, argIR{Name: "body", Type: "io.Reader"})
 			ct := strconv.Quote(b.ContentType)
 			if !b.IsFixedContentType() || strings.HasPrefix(b.ContentType, "multipart/") {
 				op.Params = append(op.Params, argIR{Name: "contentType", Type: "string"})
 				ct = "contentType"
 			}
-			op.Call = fmt.Sprintf("%sWithBody(%s, %s, body)", builder, strings.Join(callArgs, ", "), ct)
+			op.Call = streamCall(builder, callArgs, ct)
+			op.BodyNote = streamBodyNote
 		}
 	} else {
 		op.Call = fmt.Sprintf("%s(%s)", builder, strings.Join(callArgs, ", "))
@@ -923,6 +943,10 @@ func (e *errorTypes) finish(ops []*opIR) []*errorTypeIR {
 func exampleCall(op *opIR, pkg string) string {
 	args := []string{"ctx"}
 	for _, p := range op.Params {
+		if op.Form != nil && p.Name == "body" {
+			args = append(args, exampleForm(op.Form, p.Type, pkg))
+			continue
+		}
 		args = append(args, exampleValue(p.Type, pkg))
 	}
 	call := fmt.Sprintf("c.%s.%s(%s)", op.Service.Field, op.GoName, strings.Join(args, ", "))

@@ -399,3 +399,34 @@ func TestVersionAssertionBreaksTheBuild(t *testing.T) {
 		t.Fatalf("code of a newer generator built against this sdk: %v\n%s", err, out)
 	}
 }
+
+// A multipart/form-data body becomes a form struct whose binary properties
+// are sdk.File values (arrays of them []sdk.File), named through the symbol
+// table clear of the schemas (SendForm and SendFormData are taken); a
+// multipart body without properties and other raw bodies are streamed
+// from an io.Reader.
+func TestUploadBodies(t *testing.T) {
+	files, diags := generate(t, "testdata/generate/uploads30.yaml", Config{Package: "up"})
+	if diags.HasErrors() {
+		t.Fatal(diagText(diags))
+	}
+	src := string(fileNamed(t, files, "service_default.gen.go"))
+	for _, want := range []string{
+		"type SendMultipartForm struct",
+		"\tDoc sdk.File\n",
+		"\tExtra []sdk.File\n",
+		"\tCount *int\n",
+		"Send(ctx context.Context, readerParam string, body SendMultipartForm, opts ...sdk.Option)",
+		`File("doc", "", &body.Doc)`,
+		"SendRaw(ctx context.Context, body io.Reader, contentType string, opts ...sdk.Option) error",
+		"return sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("the service lacks %q", want)
+		}
+	}
+	models := string(fileNamed(t, files, "models.gen.go"))
+	if !strings.Contains(models, "type SendForm struct") || !strings.Contains(models, "type SendFormData struct") {
+		t.Errorf("the schemas SendForm and SendFormData are not declared")
+	}
+}

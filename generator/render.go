@@ -131,6 +131,10 @@ func opDoc(op *opIR) []string {
 	case op.Result.DocNote != "":
 		lines = append(lines, "", op.Result.DocNote)
 	}
+	if len(op.BodyNote) > 0 {
+		lines = append(lines, "")
+		lines = append(lines, op.BodyNote...)
+	}
 	if len(op.Errors) > 0 {
 		lines = append(lines, "", "Declared errors (reach them with errors.As through the *sdk.APIError):")
 		for _, e := range op.Errors {

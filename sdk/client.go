@@ -307,6 +307,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	}
 	req = req.WithContext(context.WithValue(ctx, callKey{}, st))
 	c.prepare(req, st)
+	st.watchUpload(req)
 
 	resp, err := c.callChain(s).RoundTrip(req)
 	if err != nil {
@@ -331,6 +332,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	if cancel != nil {
 		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 	}
+	s.watchDownload(resp)
 	return resp, nil
 }
 

@@ -73,6 +73,20 @@
 // response bodies. Package github.com/sdkgen-go/sdkgen/sdk/ws builds typed
 // JSON WebSocket connections on it, closed by [Client.Close].
 //
+// # Uploads and downloads
+//
+// A multipart/form-data body is a generated form struct whose files are
+// [File] values; other binary bodies are an io.Reader ([StreamBody]); a
+// binary response is an io.ReadCloser ([Stream]). Request bodies are
+// streamed as they are sent, never held in memory. A call is retried only
+// when its body can be read again from the start (File.Open, an *os.File,
+// a *bytes.Reader, a *strings.Reader); otherwise a transient failure gives
+// a [*RetryError] that says which source could not be replayed and wraps
+// [ErrBodyNotReplayable]. A source that fails or gives another number of
+// bytes than declared is an [*UploadError]. [WithUploadProgress] and
+// [WithDownloadProgress] report the bytes sent or received and the total
+// (-1 when unknown), never going backwards.
+//
 // # Logging
 //
 // The SDK is silent unless given a [*slog.Logger] with [WithLogger]. It logs

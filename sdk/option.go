@@ -78,6 +78,8 @@ type settings struct {
 	auth              []authenticator
 	authOwned         bool
 	allowInsecureAuth bool
+	uploadProgress    func(sent, total int64)
+	downloadProgress  func(received, total int64)
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }

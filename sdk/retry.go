@@ -36,8 +36,10 @@ import (
 // POST, PATCH and any other method only when the request carries an
 // Idempotency-Key (see [WithIdempotencyKey] and [WithIdempotent]), and the
 // same key on every attempt, so a retry cannot duplicate a write. A request
-// whose body cannot be replayed (it has no GetBody) is never retried;
-// bodies are replayed from GetBody, streamed, never held in memory.
+// whose body cannot be replayed (it has no GetBody: an upload streamed from
+// a reader that can be read only once, see [File]) is never retried, and
+// its error wraps [ErrBodyNotReplayable]; bodies are replayed from GetBody,
+// streamed, never held in memory.
 //
 // When a transient failure is not retried, or no longer, the call's error
 // is a [*RetryError] that says why.
@@ -342,7 +344,9 @@ type RetryError struct {
 	// StoppedBy is what stopped retrying when it was not the last attempt's
 	// outcome: a [*RetryAfterTooLongError], the context's error when it
 	// ended during a wait, an [*AttemptTimeoutError] when MaxElapsed passed
-	// during a wait, or the error of the request's GetBody. Nil otherwise.
+	// during a wait, the error of the request's GetBody, or
+	// [ErrBodyNotReplayable] when the body could not be sent again (Reason
+	// then says which source, and why). Nil otherwise.
 	StoppedBy error
 }
 
@@ -515,7 +519,9 @@ func (r *retrier) never(st *callState, req *http.Request) noRetry {
 	case !idempotentMethod(st.method) && st.key == "":
 		return noIdempotencyKey
 	case req.Body != nil && req.Body != http.NoBody && req.GetBody == nil:
-		st.bodyNote = bodyNotReplayable.String(st.method)
+		if st.bodyNote == "" {
+			st.bodyNote = bodyNotReplayable.String(st.method)
+		}
 		return bodyNotReplayable
 	}
 	return mayRetry
@@ -743,6 +749,7 @@ func (st *callState) retryError(last error) *RetryError {
 	switch {
 	case rs.never == bodyNotReplayable:
 		re.Reason = st.bodyNote
+		re.StoppedBy = ErrBodyNotReplayable
 	case rs.never != mayRetry:
 		re.Reason = rs.never.String(st.method)
 	case re.Reason != "":
@@ -785,6 +792,10 @@ func retryableError(err error) bool {
 	var ate *AttemptTimeoutError
 	if errors.As(err, &ate) {
 		return !ate.Overall // our own per-attempt timeout
+	}
+	var ue *UploadError
+	if errors.As(err, &ue) {
+		return false // the body's source failed, not the server
 	}
 	if errors.Is(err, context.Canceled) {
 		return false

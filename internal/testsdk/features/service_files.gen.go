@@ -27,6 +27,10 @@ type FilesAPI interface {
 	// Upload calls the upload operation.
 	//
 	// Operation upload: PUT /files/{name}.
+	//
+	// body is streamed as the request is sent, never held in memory, and
+	// never closed; a failed attempt is retried only when body can be read
+	// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
 	Upload(ctx context.Context, name string, body io.Reader, opts ...sdk.Option) error
 }
 
@@ -64,9 +68,15 @@ var opUpload = &sdk.Operation{
 // Upload calls the upload operation.
 //
 // Operation upload: PUT /files/{name}.
+//
+// body is streamed as the request is sent, never held in memory, and
+// never closed; a failed attempt is retried only when body can be read
+// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
 func (s *FilesService) Upload(ctx context.Context, name string, body io.Reader, opts ...sdk.Option) error {
 	resp, err := s.client.Do(ctx, opUpload, func(server string) (*http.Request, error) {
-		return NewUploadRequestWithBody(server, name, "application/octet-stream", body)
+		return sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
+			return NewUploadRequestWithBody(server, name, "application/octet-stream", reader)
+		})
 	}, opts...)
 	if err != nil {
 		return err
