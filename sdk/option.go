@@ -78,6 +78,7 @@ type settings struct {
 	auth              []authenticator
 	authOwned         bool
 	allowInsecureAuth bool
+	cache             Cache
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
