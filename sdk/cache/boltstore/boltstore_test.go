@@ -99,7 +99,7 @@ func TestSurvivesRestart(t *testing.T) {
 	var served atomic.Int32
 	srv := faultserver.New(faultserver.Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served.Add(1)
-		w.Header().Set("Cache-Control", "max-age=1")
+		w.Header().Set("Cache-Control", "max-age=0")
 		w.Header().Set("ETag", `"p1"`)
 		_, _ = io.WriteString(w, `["Rex","Fido"]`)
 	})})
