@@ -143,6 +143,10 @@ func stateFrom(ctx context.Context) *callState {
 //	call:    user middleware → cache → retry → http.Client (redirects) → attemptTransport
 //	attempt: auth → attempt middleware → logging → attempt timeout → transport
 //
+// The cache, when there is one, sees each call once, below the user
+// middleware: a response it serves never reaches retry, and it falls back
+// on a stale response only once retry has given up.
+//
 // Auth wraps the rest of the attempt: on a 401 to a request that carried a
 // refreshable token it refreshes (once per call) and sends the request
 // through the rest of the attempt again.
