@@ -33,7 +33,7 @@ type Cache interface {
 
 // WithCache installs c as the cache layer, for the client or for one call;
 // WithCache(nil) turns caching off (for a call of a client that has a
-// cache, say).
+// cache, say). Closing the client does not close c or its store.
 func WithCache(c Cache) Option {
 	return optionFunc(func(s *settings) { s.cache = c })
 }

@@ -448,9 +448,10 @@ func (x *exchange) freshen(resp *http.Response, requestTime, responseTime time.T
 	}
 	updated.requestTime, updated.responseTime = requestTime, responseTime
 	x.stored, x.scc = &updated, parseCacheControl(updated.header, false)
-	if x.cc.noStore || x.scc.noStore {
-		x.c.delete(x.varyKey)
-	} else {
+	switch {
+	case x.scc.noStore:
+		x.c.delete(x.varyKey) // the server now forbids keeping it
+	case !x.cc.noStore: // a no-store request leaves the stored response as it was
 		x.c.put(x.varyKey, updated.encode())
 	}
 	return x.serve(Revalidated, updated.currentAge(responseTime))
