@@ -123,6 +123,9 @@ type authenticator struct {
 	// secretHeader names a header that carries a secret (for redaction and
 	// for stripping on redirects elsewhere).
 	secretHeader string
+	// secret is the static credential's value (the basic credentials, the
+	// API key), for the cache's keyed fingerprint; empty for tokens.
+	secret string
 	// slot is where the credential goes ("authorization", "header:X-Key",
 	// "query:key", "cookie:name"): unbound credentials replace only one of
 	// the same slot.
@@ -174,7 +177,7 @@ func WithBasicAuth(user, password string) Option { return WithBasicAuthFor("", u
 func WithBasicAuthFor(scheme, user, password string) Option {
 	value := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 	return optionFunc(func(s *settings) {
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", apply: func(req *http.Request) {
+		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", secret: value, apply: func(req *http.Request) {
 			req.Header.Set("Authorization", value)
 		}})
 	})
@@ -191,7 +194,7 @@ func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
 			s.fail(&OptionError{Option: "WithAPIKey", Reason: "empty parameter name"})
 			return
 		}
-		a := authenticator{scheme: scheme}
+		a := authenticator{scheme: scheme, secret: key}
 		switch in {
 		case InHeader:
 			a.secretHeader = http.CanonicalHeaderKey(name)

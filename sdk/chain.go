@@ -140,8 +140,12 @@ func stateFrom(ctx context.Context) *callState {
 
 // The order of the layers, outermost first, lives here and only here.
 //
-//	call:    user middleware → retry → http.Client (redirects) → attemptTransport
+//	call:    user middleware → cache → retry → http.Client (redirects) → attemptTransport
 //	attempt: auth → attempt middleware → logging → attempt timeout → transport
+//
+// The cache, when there is one, sees each call once, below the user
+// middleware: a response it serves never reaches retry, and it falls back
+// on a stale response only once retry has given up.
 //
 // Auth wraps the rest of the attempt: on a 401 to a request that carried a
 // refreshable token it refreshes (once per call) and sends the request
@@ -150,6 +154,9 @@ func stateFrom(ctx context.Context) *callState {
 // callChain returns the call-level layers for settings s.
 func (c *Client) callChain(s *settings) http.RoundTripper {
 	var rt http.RoundTripper = c.retrier
+	if s.cache != nil {
+		rt = cacheLayer{c: c, cache: s.cache, next: rt}
+	}
 	for i := len(s.middleware) - 1; i >= 0; i-- {
 		rt = s.middleware[i](rt)
 	}

@@ -19,13 +19,19 @@
 //  1. User middleware and interceptors added with [WithMiddleware] and
 //     [WithInterceptor]: once per logical call, whatever the retries; they
 //     see the final outcome.
-//  2. Retry ([WithRetry]): repeats the attempt on connection failures and on
+//  2. Cache ([WithCache]), when the client has one (package
+//     github.com/sdkgen-go/sdkgen/sdk/cache: RFC 9111, private): a fresh
+//     stored response answers without reaching the layers below, and a
+//     stale one answers an error (stale-if-error) only after retries ran
+//     out. Entries are keyed by a fingerprint of the call's credentials
+//     ([CacheScope]), so a response never reaches another user.
+//  3. Retry ([WithRetry]): repeats the attempt on connection failures and on
 //     408, 429, 500, 502, 503 and 504, with exponential backoff and full
 //     jitter. GET, HEAD, OPTIONS, PUT and DELETE are retried; POST and PATCH
 //     only when they carry an Idempotency-Key, which the SDK adds (the same
 //     on every attempt) to operations marked idempotent.
-//  3. Redirects, followed by the [http.Client] within one attempt.
-//  4. Auth ([WithBearerToken], [WithTokenSource], [WithAPIKey], and the
+//  4. Redirects, followed by the [http.Client] within one attempt.
+//  5. Auth ([WithBearerToken], [WithTokenSource], [WithAPIKey], and the
 //     per-scheme options generated from the spec): once per attempt and per
 //     redirect hop, so a retried attempt carries a fresh token; credentials
 //     go only to the origin they are bound to. A 401 makes a [TokenRefresher]
@@ -33,11 +39,11 @@
 //     the request is replayed, body included. Package
 //     github.com/sdkgen-go/sdkgen/sdk/auth provides the OAuth2 and OpenID
 //     Connect token sources.
-//  5. Per-attempt middleware and interceptors ([WithAttemptMiddleware],
+//  6. Per-attempt middleware and interceptors ([WithAttemptMiddleware],
 //     [WithAttemptInterceptor]), logging ([WithLogger]) and the per-attempt
 //     timeout ([WithAttemptTimeout]), which covers the wait for response
 //     headers only: a body being read is governed by the caller's context.
-//  6. The transport of the [http.Client].
+//  7. The transport of the [http.Client].
 //
 // # Errors
 //

@@ -80,6 +80,7 @@ type settings struct {
 	allowInsecureAuth bool
 	uploadProgress    func(sent, total int64)
 	downloadProgress  func(received, total int64)
+	cache             Cache
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }

@@ -92,6 +92,32 @@ func TestNoMachinePaths(t *testing.T) {
 	}
 }
 
+// Features with dependencies of their own live in subpackages, so that
+// programs link them only when they use them: the core package links
+// neither OAuth2 (sdk/auth) nor a database (sdk/cache/boltstore), and the
+// cache itself only the standard library and sdk.
+func TestFeatureDependenciesStayInSubpackages(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	for pkg, forbidden := range map[string][]string{
+		"./sdk":       {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache"},
+		"./sdk/cache": {"golang.org/x/oauth2", "go.etcd.io/bbolt"},
+	} {
+		cmd := exec.Command("go", "list", "-deps", pkg)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			for _, f := range forbidden {
+				if dep == f || strings.HasPrefix(dep, f+"/") {
+					t.Errorf("%s depends on %s", pkg, dep)
+				}
+			}
+		}
+	}
+}
+
 // Programs link sdk (and generated SDKs) into production binaries, which must
 // not carry a spec loader or a code generator.
 func TestRuntimeDoesNotLinkTheGenerator(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -87,7 +88,24 @@ func ClientCredentials(cfg Config, opts ...Option) *Source {
 	g := &grant{cfg: cfg}
 	s := NewSource(g.clientCredentials, opts...)
 	g.o = &s.o
+	if s.o.identity == "" {
+		s.o.identity = cfg.clientIdentity()
+	}
 	return s
+}
+
+// clientIdentity names the principal of the client credentials grant: the
+// client, at its token endpoint, with its scopes and parameters (which
+// decide what its tokens may do). The secret is left out, so a rotated
+// secret keeps the identity.
+func (c *Config) clientIdentity() string {
+	endpoint := c.TokenURL
+	if endpoint == "" {
+		endpoint = "discovery:" + c.DiscoveryURL
+	}
+	scopes := slices.Clone(c.Scopes)
+	slices.Sort(scopes)
+	return strings.Join([]string{"oauth2-client-credentials", endpoint, c.ClientID, strings.Join(scopes, " "), c.EndpointParams.Encode()}, "\x00")
 }
 
 // RefreshToken returns a source of tokens from the refresh token grant

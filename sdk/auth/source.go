@@ -61,7 +61,17 @@ type flight struct {
 	err  error
 }
 
-var _ sdk.TokenRefresher = (*Source)(nil)
+var (
+	_ sdk.TokenRefresher        = (*Source)(nil)
+	_ sdk.IdentifiedTokenSource = (*Source)(nil)
+)
+
+// TokenIdentity returns the name of the principal the source's tokens act
+// for: the one given with [WithIdentity], or for a client credentials
+// source its client (token endpoint, client id, scopes and endpoint
+// parameters), or "" when the source does not know it. It implements
+// [sdk.IdentifiedTokenSource], for the SDK's HTTP cache.
+func (s *Source) TokenIdentity() string { return s.o.identity }
 
 // NewSource returns a caching source around fetch. The grants of this
 // package are Sources around fetchers of their own; use NewSource for a
@@ -319,6 +329,7 @@ type options struct {
 	onChange []func(*sdk.Token) error
 	now      func() time.Time
 	insecure bool
+	identity string
 }
 
 func defaultOptions() options {
@@ -409,6 +420,17 @@ func WithClock(now func() time.Time) Option {
 			o.now = now
 		}
 	})
+}
+
+// WithIdentity names the principal the source's tokens act for (a user's
+// subject, say), for caches: with it, the SDK's HTTP cache keys the
+// responses of calls that use the source by this name, so they outlive
+// token refreshes and restarts (see [sdk.IdentifiedTokenSource]). The name
+// is hashed, never stored, and must differ between principals. Client
+// credentials sources name their client without it; other sources without
+// it are keyed by their current token.
+func WithIdentity(name string) Option {
+	return optionFunc(func(o *options) { o.identity = name })
 }
 
 // WithInsecureHTTP allows token and discovery requests over plain http to
