@@ -78,6 +78,8 @@ type settings struct {
 	auth              []authenticator
 	authOwned         bool
 	allowInsecureAuth bool
+	idleTimeout       time.Duration
+	maxEventSize      int
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
@@ -101,6 +103,8 @@ func defaultSettings() settings {
 		maxResponseSize: DefaultMaxResponseSize,
 		retry:           DefaultRetryPolicy(),
 		sleeper:         realSleeper{},
+		idleTimeout:     DefaultIdleTimeout,
+		maxEventSize:    DefaultMaxEventSize,
 	}
 }
 
