@@ -286,6 +286,12 @@ func (e *EventFormatError) Unwrap() error { return e.Err }
 // A line or an event's data longer than [WithMaxEventSize], or data that
 // is not valid JSON for T, ends the stream with a [*StreamError] wrapping
 // an [*EventFormatError].
+//
+// Time limits: [WithAttemptTimeout] covers each connection's wait for
+// response headers only; [WithIdleTimeout] the silence between the
+// server's bytes; [WithTimeout], if given, bounds each connection (which is
+// then resumed like a dropped one). Bound the whole stream with the
+// context.
 func JSONEvents[T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder, opts ...Option) iter.Seq2[Event[T], error] {
 	return events(ctx, c, op, build, opts, func(data []byte) (T, error) {
 		var v T
