@@ -710,15 +710,12 @@ func buildResponses(op *opIR, od *codegen.OperationDefinition, errTypes *errorTy
 				d.typ = c.Schema.TypeDecl()
 				d.anon = strings.HasPrefix(d.typ, "struct")
 			case resultEvents:
-				typ, degraded, err := eventType(od, rd.StatusCode, c.ContentType, op.GoName)
-				if err != nil {
-					return err
-				}
+				typ, degraded := eventType(od, rd.StatusCode, c.ContentType, op.GoName)
 				d.typ, d.anon = typ, strings.HasPrefix(typ, "struct")
-				if degraded {
+				if degraded != "" {
 					op.Diags = append(op.Diags, openapi.Diagnostic{Code: CodeStream, Severity: openapi.SeverityWarning,
 						Pointer: opPointer(op) + "/responses/" + escapePtr(rd.StatusCode) + "/content/" + escapePtr(c.ContentType) + "/schema",
-						Message: fmt.Sprintf("%s: the event schema needs types of its own that an event stream does not get; events decode into json.RawMessage", op.ID)})
+						Message: fmt.Sprintf("%s: %s; events decode into json.RawMessage", op.ID, degraded)})
 				}
 			}
 			cases = append(cases, d)

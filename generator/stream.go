@@ -25,34 +25,35 @@ const CodeStream = "generate.stream"
 // eventType returns the Go type the events of an operation's
 // text/event-stream response decode into: string for a string schema or
 // none, else the schema's Go type (an anonymous struct for an inline
-// object, named later). degraded reports an inline schema that would need
+// object, named later). degraded says why events decode into
+// json.RawMessage instead, when they do: an inline schema that would need
 // types or methods of its own (unions, additional properties, which
 // oapi-codegen declares only for components and JSON bodies; as a plain
-// struct their data would be lost): its events then decode into
-// json.RawMessage. A $ref to such a component is fine.
-func eventType(od *codegen.OperationDefinition, status, contentType, goName string) (typ string, degraded bool, err error) {
+// struct their data would be lost), or one oapi-codegen cannot read. A
+// $ref to such a component is fine.
+func eventType(od *codegen.OperationDefinition, status, contentType, goName string) (typ, degraded string) {
 	if od.Spec.Responses == nil {
-		return "string", false, nil
+		return "string", ""
 	}
 	resp := od.Spec.Responses.Value(status)
 	if resp == nil || resp.Value == nil {
-		return "string", false, nil
+		return "string", ""
 	}
 	mt := resp.Value.Content[contentType]
 	if mt == nil || mt.Schema == nil {
-		return "string", false, nil
+		return "string", ""
 	}
 	if v := mt.Schema.Value; v == nil || v.Type != nil && v.Type.Is("string") {
-		return "string", false, nil
+		return "string", ""
 	}
 	gs, err := codegen.GenerateGoSchema(mt.Schema, []string{goName + "Event"})
-	if err != nil {
-		return "", false, fmt.Errorf("%s: the event schema: %w", goName, err)
+	switch {
+	case err != nil:
+		return "json.RawMessage", "the event schema cannot be generated: " + err.Error()
+	case len(gs.AdditionalTypes) > 0 || len(gs.UnionElements) > 0 || gs.HasAdditionalProperties:
+		return "json.RawMessage", "the event schema needs types of its own that an event stream does not get"
 	}
-	if len(gs.AdditionalTypes) > 0 || len(gs.UnionElements) > 0 || gs.HasAdditionalProperties {
-		return "json.RawMessage", true, nil
-	}
-	return gs.TypeDecl(), false, nil
+	return gs.TypeDecl(), ""
 }
 
 // streamEnd reads how op's event stream ends, from sdkgen.yaml or the
