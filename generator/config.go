@@ -174,6 +174,10 @@ func knownKeys(loc []string, unknown string) string {
 	for _, seg := range loc {
 		props, _ := cur["properties"].(map[string]any)
 		next, _ := props[seg].(map[string]any)
+		if next == nil {
+			// A map keyed by the user (operations: {<id>: ...}).
+			next, _ = cur["additionalProperties"].(map[string]any)
+		}
 		if ref, ok := next["$ref"].(string); ok {
 			defs, _ := schema["$defs"].(map[string]any)
 			next, _ = defs[strings.TrimPrefix(ref, "#/$defs/")].(map[string]any)

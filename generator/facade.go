@@ -40,6 +40,7 @@ type apiIR struct {
 	Schemes        []*schemeIR
 	GenVersion     int
 	Diags          openapi.Diagnostics // what building the facade found (pagination...)
+	HasStreams     bool                // some operation returns an event stream
 	ClientName     string              // "Client", unless the models took it
 	NewClientName  string
 	SpecName       string
@@ -90,8 +91,9 @@ type opIR struct {
 	Paging       *pagingIR
 	PagedCall    string // the builder calls with the parameters copy p
 	PagedRawCall string
-	Form         *formIR  // the struct of a multipart/form-data body
-	BodyNote     []string // how the body is sent, for docs
+	Form         *formIR             // the struct of a multipart/form-data body
+	BodyNote     []string            // how the body is sent, for docs
+	Diags        openapi.Diagnostics // what building the operation found
 }
 
 type argIR struct {
@@ -108,6 +110,7 @@ const (
 	resultText   resultKind = "text"
 	resultStream resultKind = "stream"
 	resultMulti  resultKind = "multi"
+	resultEvents resultKind = "events" // iter.Seq2[sdk.Event[T], error]
 )
 
 type resultIR struct {
@@ -119,6 +122,18 @@ type resultIR struct {
 	EmptyOK  []string // statuses without a body that still succeed (204 next to a 200 with one)
 	DocNote  string
 	ValueFor string // what a zero-body success returns, for docs
+	// Events: the helper that reads the stream (sdk.JSONEvents[T],
+	// sdk.TextEvents) and how the stream ends.
+	Helper string
+	Stream *streamIR
+}
+
+// streamIR is how an event stream ends, from sdkgen.yaml or
+// x-sdkgen-stream.
+type streamIR struct {
+	Terminal     string
+	TerminalData string
+	Source       string
 }
 
 type resultCaseIR struct {
@@ -354,6 +369,9 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 		if oc, ok := cfg.Operations[op.ID]; ok && oc.Idempotent != nil {
 			op.Idempotent = *oc.Idempotent
 		}
+		api.Diags = append(api.Diags, op.Diags...)
+		api.HasStreams = api.HasStreams || op.Result.Kind == resultEvents
+		api.Diags = append(api.Diags, streamEnd(op, defs[op].Spec, cfg)...)
 		var d openapi.Diagnostics
 		op.Paging, d = pagination(op, defs[op], cfg, si)
 		api.Diags = append(api.Diags, d...)
@@ -444,7 +462,7 @@ func opServer(t *openapi3.T, od *codegen.OperationDefinition) string {
 var reservedArgs = map[string]bool{
 	"ctx": true, "opts": true, "params": true, "body": true, "s": true, "sdk": true, "http": true,
 	"context": true, "io": true, "err": true, "resp": true, "req": true, "server": true, "contentType": true, "reader": true,
-	"v": true, "out": true, "url": true, "json": true, "strings": true, "fmt": true,
+	"v": true, "out": true, "url": true, "json": true, "strings": true, "fmt": true, "iter": true,
 }
 
 func argName(goVar string, used map[string]bool) string {
@@ -632,8 +650,8 @@ func success(code string) bool {
 	return err == nil && n >= 200 && n <= 299
 }
 
-// pickContent chooses how to read a response: JSON first, then text, then
-// anything else as a stream.
+// pickContent chooses how to read a response: JSON first, then an event
+// stream, then text, then anything else as a stream.
 func pickContent(rd codegen.ResponseDefinition) (resultKind, *codegen.ResponseContentDefinition) {
 	if len(rd.Contents) == 0 {
 		return resultNone, nil
@@ -645,7 +663,9 @@ func pickContent(rd codegen.ResponseDefinition) (resultKind, *codegen.ResponseCo
 		switch {
 		case c.IsJSON() && (best < 0 || kind != resultJSON || c.ContentType == "application/json"):
 			best, kind = i, resultJSON
-		case kind != resultJSON && strings.HasPrefix(c.ContentType, "text/") && kind != resultText:
+		case kind != resultJSON && isEventStream(c.ContentType):
+			best, kind = i, resultEvents
+		case kind != resultJSON && kind != resultEvents && strings.HasPrefix(c.ContentType, "text/") && kind != resultText:
 			best, kind = i, resultText
 		case best < 0:
 			best = i
@@ -656,6 +676,11 @@ func pickContent(rd codegen.ResponseDefinition) (resultKind, *codegen.ResponseCo
 		kind = resultStream
 	}
 	return kind, c
+}
+
+func isEventStream(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
 }
 
 // jsonKind decides whether a JSON result is returned by pointer (objects)
@@ -704,10 +729,19 @@ func buildResponses(op *opIR, od *codegen.OperationDefinition, errTypes *errorTy
 		if success(rd.StatusCode) || (isDefault && !hasSuccess) {
 			kind, c := pickContent(rd)
 			d := caseDraft{status: rd.StatusCode, kind: kind}
-			if kind == resultJSON {
+			switch kind {
+			case resultJSON:
 				d.kind = jsonKind(c)
 				d.typ = c.Schema.TypeDecl()
 				d.anon = strings.HasPrefix(d.typ, "struct")
+			case resultEvents:
+				typ, degraded := eventType(od, rd.StatusCode, c.ContentType, op.GoName)
+				d.typ, d.anon = typ, strings.HasPrefix(typ, "struct")
+				if degraded != "" {
+					op.Diags = append(op.Diags, openapi.Diagnostic{Code: CodeStream, Severity: openapi.SeverityWarning,
+						Pointer: opPointer(op) + "/responses/" + escapePtr(rd.StatusCode) + "/content/" + escapePtr(c.ContentType) + "/schema",
+						Message: fmt.Sprintf("%s: %s; events decode into json.RawMessage", op.ID, degraded)})
+				}
 			}
 			cases = append(cases, d)
 			if !isDefault {
@@ -739,6 +773,14 @@ func buildResponses(op *opIR, od *codegen.OperationDefinition, errTypes *errorTy
 		}
 		if !slices.ContainsFunc(shapes, func(s caseDraft) bool { return s.kind == c.kind && s.typ == c.typ }) {
 			shapes = append(shapes, c)
+		}
+	}
+	if len(shapes) > 1 {
+		// An event stream beside other shapes is read as a plain body.
+		for i := range cases {
+			if cases[i].kind == resultEvents {
+				cases[i].kind, cases[i].typ, cases[i].anon = resultStream, "", false
+			}
 		}
 	}
 	switch len(shapes) {
@@ -786,6 +828,13 @@ func nameResult(op *opIR, syms *symbols, api *apiIR) error {
 		}
 		r.Type = name
 		api.ResultTypes = append(api.ResultTypes, rt)
+	case len(r.Cases) == 1 && r.Type == "" && r.Kind == resultEvents:
+		// An anonymous object as the data of events.
+		name := syms.claim(op.GoName+"Event", op.GoName+"EventData")
+		api.ResultTypes = append(api.ResultTypes, &resultTypeIR{Name: name, Decl: r.Cases[0].Type,
+			DocLines: []string{fmt.Sprintf("%s is the data of the events %s yields.", name, op.GoName)}})
+		r.Type = name
+		r.Cases = nil
 	case len(r.Cases) == 1 && r.Type == "":
 		// An anonymous object: give it a name.
 		name := syms.claim(op.GoName+"Response", op.GoName+"Result")
@@ -805,6 +854,13 @@ func nameResult(op *opIR, syms *symbols, api *apiIR) error {
 		r.Returns, r.Zero = "(string, error)", `""`
 	case resultStream:
 		r.Returns, r.Zero = "(io.ReadCloser, error)", "nil"
+	case resultEvents:
+		r.Returns, r.Zero = fmt.Sprintf("iter.Seq2[sdk.Event[%s], error]", r.Type), ""
+		r.Helper = "sdk.TextEvents"
+		if r.Type != "string" {
+			r.Helper = fmt.Sprintf("sdk.JSONEvents[%s]", r.Type)
+		}
+		r.EmptyOK = nil // a 204 ends a stream cleanly
 	}
 	if len(r.EmptyOK) > 0 && r.Kind != resultNone {
 		r.DocNote = fmt.Sprintf("A %s response, which has no body, gives %s and a nil error.", strings.Join(r.EmptyOK, " or "), zeroDoc(r))
@@ -956,6 +1012,8 @@ func exampleCall(op *opIR, pkg string) string {
 	switch op.Result.Kind {
 	case resultNone:
 		return "err := " + call
+	case resultEvents:
+		return fmt.Sprintf("for ev, err := range %s {\n\tif err != nil {\n\t\treturn err // a *sdk.StreamError once the stream has started\n\t}\n\t_ = ev.Data // a %s; ev.ID and ev.Type too\n}", call, op.Result.Type)
 	case resultStream:
 		return "body, err := " + call + "\n// ...\ndefer body.Close()"
 	default:

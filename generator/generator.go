@@ -70,6 +70,20 @@ type OperationConfig struct {
 	// Idempotent marks the operation safe to retry (POST and PATCH calls
 	// then carry an Idempotency-Key).
 	Idempotent *bool `yaml:"idempotent" json:"idempotent,omitempty"`
+	// Stream says how the operation's event stream (a text/event-stream
+	// response) ends; it overrides the x-sdkgen-stream extension.
+	Stream *StreamConfig `yaml:"stream" json:"stream,omitempty"`
+}
+
+// StreamConfig says how an event stream ends cleanly; it is the block of
+// the x-sdkgen-stream extension. Without either field, a stream ends
+// cleanly only when the server answers a reconnection with 204, or the
+// caller stops.
+type StreamConfig struct {
+	// Terminal is the type of the event that ends the stream ("done").
+	Terminal string `yaml:"terminal" json:"terminal,omitempty"`
+	// TerminalData is a data value that ends the stream ("[DONE]").
+	TerminalData string `yaml:"terminal-data" json:"terminal-data,omitempty"`
 }
 
 // Pagination describes how an operation's results are paged; it is the

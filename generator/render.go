@@ -128,6 +128,9 @@ func opDoc(op *opIR) []string {
 	switch {
 	case op.Paging != nil:
 		lines = append(lines, "", fmt.Sprintf("It returns a pager over the items of every page (paged by %s, from %s): range over its All method; see sdk.Pager.", op.Paging.Style, op.Paging.Source))
+	case op.Result.Kind == resultEvents:
+		lines = append(lines, "")
+		lines = append(lines, streamDoc(op)...)
 	case op.Result.DocNote != "":
 		lines = append(lines, "", op.Result.DocNote)
 	}

@@ -750,11 +750,18 @@ func typedMedia(mt string) bool {
 	return false
 }
 
+// eventStream reports whether a media type is text/event-stream, whose
+// schema describes the data of each event: generated methods decode events
+// into its type.
+func eventStream(mt string) bool {
+	return strings.EqualFold(strings.TrimSpace(strings.SplitN(mt, ";", 2)[0]), "text/event-stream")
+}
+
 // untypedBodies sets aside the schemas of bodies the SDK passes as bytes
 // (XML, binary, images...), so that their models, which would go unused,
 // cannot break generation.
 func (n *normalizer) untypedBodies() {
-	strip := func(content *node, segs []string) {
+	strip := func(content *node, segs []string, response bool) {
 		if content == nil || content.kind != kindObject {
 			return
 		}
@@ -762,7 +769,7 @@ func (n *normalizer) untypedBodies() {
 		// the SDK then reads it as a stream.
 		for i, mt := range content.keys {
 			media := content.kids[i]
-			if typedMedia(mt) || media.kind != kindObject || media.get("schema") == nil {
+			if typedMedia(mt) || response && eventStream(mt) || media.kind != kindObject || media.get("schema") == nil {
 				continue
 			}
 			if s := media.get("schema"); s.get("$ref") == nil && isBinarySchema(s) {
@@ -776,11 +783,11 @@ func (n *normalizer) untypedBodies() {
 	}
 	n.operations(func(_ string, _, op *node, _ string, segs []string) {
 		if rb := op.get("requestBody"); rb != nil {
-			strip(rb.get("content"), append(slices.Clone(segs), "requestBody", "content"))
+			strip(rb.get("content"), append(slices.Clone(segs), "requestBody", "content"), false)
 		}
 		if rs := op.get("responses"); rs != nil && rs.kind == kindObject {
 			for i, code := range rs.keys {
-				strip(rs.kids[i].get("content"), append(slices.Clone(segs), "responses", code, "content"))
+				strip(rs.kids[i].get("content"), append(slices.Clone(segs), "responses", code, "content"), true)
 			}
 		}
 	})
@@ -788,7 +795,7 @@ func (n *normalizer) untypedBodies() {
 		for _, coll := range []string{"responses", "requestBodies"} {
 			if c := comps.get(coll); c != nil && c.kind == kindObject {
 				for i, name := range c.keys {
-					strip(c.kids[i].get("content"), []string{"components", coll, name, "content"})
+					strip(c.kids[i].get("content"), []string{"components", coll, name, "content"}, coll == "responses")
 				}
 			}
 		}

@@ -268,6 +268,32 @@ func TestNormalizeUntypedBodies(t *testing.T) {
 	}
 }
 
+// The schema of an event-stream response describes each event's data, so
+// it is kept; an event-stream request body travels as bytes.
+func TestNormalizeKeepsEventStreamSchemas(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a:
+    post:
+      requestBody:
+        content:
+          text/event-stream: {schema: {type: object, properties: {a: {type: string}}}}
+      responses:
+        '200':
+          description: ok
+          content:
+            text/event-stream; charset=utf-8: {schema: {type: object, properties: {a: {type: string}}}}
+`)
+	if at(doc, "paths", "/a", "post", "responses", "200", "content", "text/event-stream; charset=utf-8", "schema") == nil {
+		t.Errorf("the event schema was dropped")
+	}
+	if at(doc, "paths", "/a", "post", "requestBody", "content", "text/event-stream", "schema") != nil {
+		t.Errorf("an event-stream request body kept its schema")
+	}
+	if n := len(withCode(diags, CodeBodyUntyped)); n != 1 {
+		t.Errorf("diagnostics:\n%s", format(diags))
+	}
+}
+
 // A document that needs nothing is returned as is, without diagnostics.
 func TestNormalizeLeavesCleanDocumentsAlone(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"api.yaml": petsYAML})

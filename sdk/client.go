@@ -63,6 +63,10 @@ type Operation struct {
 	// means the client's auth applies as configured; an empty non-nil list
 	// means the operation takes no credentials.
 	Security [][]string
+	// Stream says how the operation's event stream ends, for operations
+	// whose response is text/event-stream (see [JSONEvents]). Nil means no
+	// terminal event is declared.
+	Stream *EventStream
 }
 
 // ErrorDecoder decodes a declared error body into the generated error type.

@@ -81,6 +81,8 @@ type settings struct {
 	uploadProgress    func(sent, total int64)
 	downloadProgress  func(received, total int64)
 	cache             Cache
+	idleTimeout       time.Duration
+	maxEventSize      int
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
@@ -104,6 +106,8 @@ func defaultSettings() settings {
 		maxResponseSize: DefaultMaxResponseSize,
 		retry:           DefaultRetryPolicy(),
 		sleeper:         realSleeper{},
+		idleTimeout:     DefaultIdleTimeout,
+		maxEventSize:    DefaultMaxEventSize,
 	}
 }
 
