@@ -168,6 +168,10 @@ type symbols struct {
 	taken map[string]bool
 }
 
+// genVersion is the version of the code this generator emits: the sdk's
+// GenVersion, which generated code asserts at compile time.
+const genVersion = 2
+
 func newSymbols(modelsSrc []byte) (*symbols, error) {
 	f, err := parser.ParseFile(token.NewFileSet(), "models.gen.go", modelsSrc, parser.SkipObjectResolution)
 	if err != nil {
@@ -237,7 +241,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 	if err != nil {
 		return nil, fmt.Errorf("reading the models: %w", err)
 	}
-	api := &apiIR{Package: cfg.Package, GenVersion: 1}
+	api := &apiIR{Package: cfg.Package, GenVersion: genVersion}
 	if t.Info != nil {
 		api.Title, api.Version = t.Info.Title, t.Info.Version
 	}

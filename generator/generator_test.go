@@ -18,6 +18,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/internal/gentest"
 	"github.com/sdkgen-go/sdkgen/openapi"
+	"github.com/sdkgen-go/sdkgen/sdk"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -373,6 +374,9 @@ func TestFilesWriteRemovesOnlyStaleGeneratedFiles(t *testing.T) {
 // same package, as a newer generator (version 2) would have written it,
 // fails to build against this sdk, naming the assertion.
 func TestVersionAssertionBreaksTheBuild(t *testing.T) {
+	if genVersion != sdk.GenVersion {
+		t.Fatalf("the generator emits version %d, the sdk expects %d", genVersion, sdk.GenVersion)
+	}
 	files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{Package: "petstore"})
 	if diags.HasErrors() {
 		t.Fatal(diagText(diags))
@@ -384,11 +388,11 @@ func TestVersionAssertionBreaksTheBuild(t *testing.T) {
 		}
 		src := f.Content
 		if f.Name == "client.gen.go" {
-			if !bytes.Contains(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 1)")) {
+			if !bytes.Contains(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)")) {
 				t.Fatal("client.gen.go has no version assertion")
 			}
-			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(1 - sdk.MinVersion)"), []byte("sdk.EnforceVersion(2 - sdk.MinVersion)"))
-			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 1)"), []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)"))
+			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(2 - sdk.MinVersion)"), []byte("sdk.EnforceVersion(3 - sdk.MinVersion)"))
+			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)"), []byte("sdk.EnforceVersion(sdk.MaxVersion - 3)"))
 		}
 		pkg[f.Name] = src
 	}

@@ -31,11 +31,13 @@ const Version = "0.1.0"
 type EnforceVersion uint
 
 // The range of generated-code versions this sdk supports. GenVersion is
-// the version the matching generator emits.
+// the version the matching generator emits. Version 2 added event streams,
+// multipart forms and streamed bodies ([JSONEvents], [NewMultipart],
+// [StreamBody]); code of version 1 runs unchanged.
 const (
 	MinVersion = 1
-	MaxVersion = 1
-	GenVersion = 1
+	MaxVersion = 2
+	GenVersion = 2
 )
 
 // Operation describes an operation of the spec, for generated code. Its

@@ -13,11 +13,11 @@ import (
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 1):
+// is too old or too new for code of this generator (version 2):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(1 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 1)
+	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
+	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables
