@@ -379,7 +379,7 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 		var d openapi.Diagnostics
 		op.Paging, d = pagination(op, defs[op], cfg, si)
 		api.Diags = append(api.Diags, d...)
-		op.Example = exampleCall(op, cfg.Package)
+		op.Example = exampleCall(op, cfg.Package, si)
 	}
 	return api, nil
 }
@@ -1000,14 +1000,17 @@ func (e *errorTypes) finish(ops []*opIR) []*errorTypeIR {
 }
 
 // exampleCall writes a call of op with zero-valued arguments, for API.md.
-func exampleCall(op *opIR, pkg string) string {
+// si knows the models' types, so an argument whose type is an alias
+// (type Username = string) or a defined non-struct type (type Kind string)
+// gets a value that compiles.
+func exampleCall(op *opIR, pkg string, si *structInfo) string {
 	args := []string{"ctx"}
 	for _, p := range op.Params {
 		if op.Form != nil && p.Name == "body" {
 			args = append(args, exampleForm(op.Form, p.Type, pkg))
 			continue
 		}
-		args = append(args, exampleValue(p.Type, pkg))
+		args = append(args, exampleValue(p.Type, pkg, si, 0))
 	}
 	call := fmt.Sprintf("c.%s.%s(%s)", op.Service.Field, op.GoName, strings.Join(args, ", "))
 	if op.Paging != nil {
@@ -1025,7 +1028,29 @@ func exampleCall(op *opIR, pkg string) string {
 	}
 }
 
-func exampleValue(typ, pkg string) string {
+func exampleValue(typ, pkg string, si *structInfo, depth int) string {
+	// A model type that is an alias (type Username = string) or a defined
+	// type that is not a struct (type Kind string) takes the value of the
+	// type beneath: a literal for an alias, a conversion for a defined type.
+	if si != nil && depth < 8 && len(typ) > 0 && unicode.IsUpper(rune(typ[0])) {
+		end := si.resolve(typ)
+		under, defined := si.defined[end]
+		if !defined {
+			under = end
+		}
+		if under != typ {
+			switch v := exampleValue(under, pkg, si, depth+1); {
+			case v == "nil":
+				return v
+			case strings.HasSuffix(v, "{}"): // a struct, an array, a type of another package
+				return pkg + "." + typ + "{}"
+			case defined:
+				return pkg + "." + typ + "(" + v + ")"
+			default:
+				return v
+			}
+		}
+	}
 	switch {
 	case strings.HasPrefix(typ, "*"):
 		return "nil"
@@ -1038,6 +1063,8 @@ func exampleValue(typ, pkg string) string {
 	case strings.HasPrefix(typ, "int"), strings.HasPrefix(typ, "uint"), strings.HasPrefix(typ, "float"):
 		return "1"
 	case strings.HasPrefix(typ, "[]"), strings.HasPrefix(typ, "map["):
+		return "nil"
+	case typ == "any" || strings.HasPrefix(typ, "interface{"):
 		return "nil"
 	case len(typ) > 0 && unicode.IsUpper(rune(typ[0])):
 		return pkg + "." + typ + "{}"

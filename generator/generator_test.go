@@ -139,8 +139,32 @@ func TestMustGenerate(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata/generate", name+".golden"), txtar.Format(ar))
 		}
 		mod.Add(pkg, pkgFiles)
+		mod.Add(pkg+"/apimd", map[string][]byte{"calls.go": apiMDCalls(t, pkg, fileNamed(t, files, "API.md"))})
 	}
 	mod.BuildAndVet()
+}
+
+// apiMDCalls turns the method calls of API.md's examples into a package
+// that calls them, so building it proves every example's arguments
+// compile.
+func apiMDCalls(t *testing.T, pkg string, apiMD []byte) []byte {
+	t.Helper()
+	calls := regexp.MustCompile(`(?m)c\.\w+\.\w+\(ctx.*\)`).FindAll(apiMD, -1)
+	if len(calls) == 0 {
+		t.Errorf("%s: API.md shows no method call", pkg)
+	}
+	var b bytes.Buffer
+	// The examples name types of the standard library and of oapi-codegen's
+	// runtime as the generated code imports them.
+	// Upload examples stream a file f.
+	fmt.Fprintf(&b, "package apimd\n\nimport (\n\t\"context\"\n\t\"io\"\n\t\"strings\"\n\t\"time\"\n\n\topenapi_types \"github.com/oapi-codegen/runtime/types\"\n\t\"github.com/sdkgen-go/sdkgen/sdk\"\n\t%q\n)\n\n", "sdkgentest/"+pkg)
+	b.WriteString("var (\n\t_ = strings.NewReader\n\t_ time.Time\n\t_ openapi_types.File\n\t_ sdk.File\n)\n\n")
+	fmt.Fprintf(&b, "func calls(ctx context.Context, c *%s.Client, f io.Reader) {\n", pkg)
+	for _, call := range calls {
+		fmt.Fprintf(&b, "\t%s\n", call)
+	}
+	b.WriteString("}\n\nvar _ = calls\n")
+	return b.Bytes()
 }
 
 func fileNamed(t *testing.T, files Files, name string) []byte {

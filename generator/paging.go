@@ -52,6 +52,7 @@ type pagingIR struct {
 type structInfo struct {
 	fields  map[string]map[string]fieldInfo // type → json name → field
 	aliases map[string]string               // type → aliased type
+	defined map[string]string               // non-struct defined type → its underlying type
 }
 
 type fieldInfo struct {
@@ -65,7 +66,7 @@ func readStructs(src []byte) (*structInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	si := &structInfo{fields: map[string]map[string]fieldInfo{}, aliases: map[string]string{}}
+	si := &structInfo{fields: map[string]map[string]fieldInfo{}, aliases: map[string]string{}, defined: map[string]string{}}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok {
@@ -82,6 +83,7 @@ func readStructs(src []byte) (*structInfo, error) {
 			}
 			st, ok := ts.Type.(*ast.StructType)
 			if !ok {
+				si.defined[ts.Name.Name] = exprString(fset, ts.Type)
 				continue
 			}
 			fields := map[string]fieldInfo{}
