@@ -138,6 +138,23 @@ func stateFrom(ctx context.Context) *callState {
 	return st
 }
 
+// OperationFrom returns the operation a request belongs to, from the
+// request's context, for middleware and interceptors that label metrics,
+// traces or logs by operation:
+//
+//	if op := sdk.OperationFrom(req.Context()); op != nil {
+//		span.SetName(op.ID)
+//	}
+//
+// It returns nil for requests the client did not send for an operation.
+// The Operation is shared and must not be modified.
+func OperationFrom(ctx context.Context) *Operation {
+	if st := stateFrom(ctx); st != nil {
+		return st.op
+	}
+	return nil
+}
+
 // The order of the layers, outermost first, lives here and only here.
 //
 //	call:    user middleware → cache → retry → http.Client (redirects) → attemptTransport

@@ -689,3 +689,35 @@ func TestDescribeBody(t *testing.T) {
 		}
 	}
 }
+
+// Middleware and attempt middleware can tell which operation a request is
+// for; other requests have none.
+func TestOperationFrom(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	var outer, inner *Operation
+	c := newTestClient(t, srv.URL+"/",
+		WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
+			return RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+				outer = OperationFrom(req.Context())
+				return next.RoundTrip(req)
+			})
+		}),
+		WithAttemptMiddleware(func(next http.RoundTripper) http.RoundTripper {
+			return RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+				inner = OperationFrom(req.Context())
+				return next.RoundTrip(req)
+			})
+		}))
+	resp, err := c.Do(context.Background(), testOp, get("/thing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if outer != testOp || inner != testOp {
+		t.Errorf("OperationFrom = %v (call), %v (attempt); want %v", outer, inner, testOp)
+	}
+	if op := OperationFrom(context.Background()); op != nil {
+		t.Errorf("OperationFrom(Background) = %v", op)
+	}
+}

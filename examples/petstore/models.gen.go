@@ -14,6 +14,36 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for CatKind.
+const (
+	CatKindCat CatKind = "cat"
+)
+
+// Valid indicates whether the value is a known member of the CatKind enum.
+func (e CatKind) Valid() bool {
+	switch e {
+	case CatKindCat:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DogKind.
+const (
+	DogKindDog DogKind = "dog"
+)
+
+// Valid indicates whether the value is a known member of the DogKind enum.
+func (e DogKind) Valid() bool {
+	switch e {
+	case DogKindDog:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PetStatus.
 const (
 	PetStatusAvailable PetStatus = "available"
@@ -37,15 +67,21 @@ func (e PetStatus) Valid() bool {
 
 // Cat defines model for Cat.
 type Cat struct {
-	Indoor *bool  `json:"indoor,omitempty"`
-	Kind   string `json:"kind"`
+	Indoor *bool   `json:"indoor,omitempty"`
+	Kind   CatKind `json:"kind"`
 }
+
+// CatKind defines model for Cat.Kind.
+type CatKind string
 
 // Dog defines model for Dog.
 type Dog struct {
 	Breed *string `json:"breed,omitempty"`
-	Kind  string  `json:"kind"`
+	Kind  DogKind `json:"kind"`
 }
+
+// DogKind defines model for Dog.Kind.
+type DogKind string
 
 // Error defines model for Error.
 type Error struct {
