@@ -16,8 +16,10 @@ type failures struct {
 	errs []string
 }
 
-func (f *failures) Errorf(format string, args ...any) { f.errs = append(f.errs, fmt.Sprintf(format, args...)) }
-func (f *failures) Helper()                           {}
+func (f *failures) Errorf(format string, args ...any) {
+	f.errs = append(f.errs, fmt.Sprintf(format, args...))
+}
+func (f *failures) Helper() {}
 
 // The recorder fails a run in which Prism refused a call (here: no
 // credentials) or an operation was never called.
