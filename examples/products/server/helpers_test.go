@@ -84,7 +84,9 @@ func start(t *testing.T, opts Options) *harness {
 		t.Fatal(err)
 	}
 	tr := &http.Transport{}
-	h := &harness{t: t, srv: srv, url: srv.URL(), hc: &http.Client{Transport: tr}}
+	// All traffic is checked against the spec (contract_test.go).
+	hc := &http.Client{Transport: &contractTransport{t: t, router: specRouter(t), base: tr}}
+	h := &harness{t: t, srv: srv, url: srv.URL(), hc: hc}
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Error(err)
