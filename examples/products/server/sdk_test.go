@@ -94,7 +94,9 @@ func TestSDKRuntimeAgainstServer(t *testing.T) {
 
 	get := func(id string) (*http.Response, error) {
 		return c.Do(ctx, &sdk.Operation{ID: "getProduct", Method: http.MethodGet, Path: "/products/{id}"},
-			func(base string) (*http.Request, error) { return http.NewRequest(http.MethodGet, base+"products/"+id, nil) })
+			func(base string) (*http.Request, error) {
+				return http.NewRequest(http.MethodGet, base+"products/"+id, nil)
+			})
 	}
 	check := func(what string) {
 		t.Helper()
