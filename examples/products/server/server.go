@@ -145,6 +145,9 @@ type Server struct {
 	closing   chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+	// inFlight is held for reading by every request, and for writing by
+	// Close before it closes the database.
+	inFlight sync.RWMutex
 
 	mu        sync.Mutex // guards the fields below
 	hs        *http.Server
@@ -316,9 +319,10 @@ func (s *Server) URL() string {
 	return s.url
 }
 
-// Close stops the server: event streams end, requests in flight get five
-// seconds to finish, the database is closed, and a temporary database and
-// its images are removed. Later calls return the first call's result.
+// Close stops the server: new requests get 503, event streams end, requests
+// in flight finish (on Start's listener they get five seconds), the
+// database is closed, and a temporary database and its images are removed.
+// Later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
@@ -339,6 +343,8 @@ func (s *Server) Close() error {
 			s.serving.Wait()
 		}
 		s.events.close()
+		s.inFlight.Lock() // requests served as a plain handler finish first
+		defer s.inFlight.Unlock()
 		if err := s.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("server: close database: %w", err))
 		}
@@ -432,6 +438,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call) {
+	s.inFlight.RLock()
+	defer s.inFlight.RUnlock()
 	select {
 	case <-s.closing:
 		w.Header().Set("Connection", "close")
