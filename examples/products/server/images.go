@@ -110,6 +110,10 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, c *call, id
 	}
 
 	final := s.imagePath(id, up.sum)
+	if err := up.file.Close(); err != nil { // closed before the rename, which some systems need
+		s.internalError(w, r, c, err)
+		return
+	}
 	if err := os.Rename(up.file.Name(), final); err != nil {
 		s.internalError(w, r, c, err)
 		return
@@ -277,35 +281,40 @@ func isWriteError(err error, f *os.File) bool {
 }
 
 func (s *Server) getImage(w http.ResponseWriter, r *http.Request, c *call, id string) {
-	var p *product
-	if err := s.view(func(tx *bolt.Tx) (err error) {
-		p, err = getProduct(tx, id)
-		return err
-	}); err != nil {
-		s.storeError(w, r, c, id, err)
-		return
-	}
-	if p.Image == nil {
-		s.problem(w, r, c, http.StatusNotFound, probNotFound, "product "+id+" has no image")
-		return
-	}
-	ctype, ok := negotiate(r.Header.Values("Accept"), p.Image.ContentType)
-	if !ok {
-		s.problem(w, r, c, http.StatusNotAcceptable, probNotAcceptable,
-			fmt.Sprintf("the image is %s; the request accepts neither it nor application/octet-stream", p.Image.ContentType))
-		return
-	}
-	f, err := os.Open(s.imagePath(id, p.Image.SHA256))
-	if errors.Is(err, os.ErrNotExist) {
-		// Replaced or deleted since the read above.
-		s.problem(w, r, c, http.StatusNotFound, probNotFound, "product "+id+" has no image")
-		return
+	var (
+		p   *product
+		f   *os.File
+		err error
+	)
+	// An upload may replace the file between the read of the product and
+	// the open: then the product is read again.
+	for range 3 {
+		if err := s.view(func(tx *bolt.Tx) (err error) {
+			p, err = getProduct(tx, id)
+			return err
+		}); err != nil {
+			s.storeError(w, r, c, id, err)
+			return
+		}
+		if p.Image == nil {
+			s.problem(w, r, c, http.StatusNotFound, probNotFound, "product "+id+" has no image")
+			return
+		}
+		if f, err = os.Open(s.imagePath(id, p.Image.SHA256)); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
 	}
 	if err != nil {
 		s.internalError(w, r, c, err)
 		return
 	}
 	defer f.Close()
+	ctype, ok := negotiate(r.Header.Values("Accept"), p.Image.ContentType)
+	if !ok {
+		s.problem(w, r, c, http.StatusNotAcceptable, probNotAcceptable,
+			fmt.Sprintf("the image is %s; the request accepts neither it nor application/octet-stream", p.Image.ContentType))
+		return
+	}
 	st, err := f.Stat()
 	if err != nil {
 		s.internalError(w, r, c, err)

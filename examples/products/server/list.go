@@ -206,9 +206,10 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request, c *call) {
 	var after *sortKey
 	if params.Has("cursor") && len(errs) == 0 {
 		raw := params.Get("cursor")
-		k, msg := decodeCursor(q, raw)
-		if len(raw) > 1024 {
-			msg = "must be at most 1024 characters"
+		var k sortKey
+		msg := "must be at most 1024 characters"
+		if len(raw) <= 1024 {
+			k, msg = decodeCursor(q, raw)
 		}
 		if msg != "" {
 			bad("cursor", msg)
