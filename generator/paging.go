@@ -123,7 +123,8 @@ func (si *structInfo) resolve(typ string) string {
 }
 
 // access builds a Go expression reaching a dotted JSON path from expr of
-// type typ, dereferencing optional fields with sdk.Deref; it returns the
+// type typ, dereferencing optional fields with sdk.Deref and nullable ones
+// with OrZero; it returns the
 // expression and the type reached.
 func (si *structInfo) access(expr, typ, path string) (string, string, error) {
 	if path == "" {
@@ -141,9 +142,14 @@ func (si *structInfo) access(expr, typ, path string) (string, string, error) {
 		}
 		expr = expr + "." + f.Name
 		typ = f.Type
-		if strings.HasPrefix(typ, "*") {
+		switch {
+		case strings.HasPrefix(typ, "*"):
 			expr = "sdk.Deref(" + expr + ")"
 			typ = typ[1:]
+		case strings.HasPrefix(typ, "nullable.Nullable[") && strings.HasSuffix(typ, "]"):
+			// Required but nullable (next_cursor: null on the last page).
+			expr += ".OrZero()"
+			typ = strings.TrimSuffix(strings.TrimPrefix(typ, "nullable.Nullable["), "]")
 		}
 	}
 	return expr, typ, nil

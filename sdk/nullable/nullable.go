@@ -48,6 +48,9 @@ func (n Nullable[T]) Value() (T, bool) {
 	return v, ok
 }
 
+// OrZero returns the value, or T's zero value when n is null or absent.
+func (n Nullable[T]) OrZero() T { return n[true] }
+
 // Set makes n hold v.
 func (n *Nullable[T]) Set(v T) { *n = Nullable[T]{true: v} }
 

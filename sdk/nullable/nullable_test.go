@@ -57,3 +57,16 @@ func TestAbsentNullAndValueAreDistinct(t *testing.T) {
 		t.Errorf("Of: %v", v)
 	}
 }
+
+func TestOrZero(t *testing.T) {
+	var absent nullable.Nullable[string]
+	if got := absent.OrZero(); got != "" {
+		t.Errorf("absent: %q", got)
+	}
+	if got := nullable.Null[string]().OrZero(); got != "" {
+		t.Errorf("null: %q", got)
+	}
+	if got := nullable.Of("next").OrZero(); got != "next" {
+		t.Errorf("value: %q", got)
+	}
+}
