@@ -1,0 +1,341 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/sdkgen-go/sdkgen/examples/products"
+	"github.com/sdkgen-go/sdkgen/examples/products/server"
+)
+
+// binary is the productsctl command, built once: the tests run it as a
+// user would, against the real products server on loopback.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "productsctl-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "productsctl")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+const secret = "s3cret-for-tests"
+
+// startServer runs the products server on a free loopback port.
+func startServer(t *testing.T) *server.Server {
+	t.Helper()
+	srv, err := server.New(server.Options{
+		DBPath:   filepath.Join(t.TempDir(), "products.db"),
+		ImageDir: filepath.Join(t.TempDir(), "images"),
+		Clients:  []server.Client{{ID: "productsctl", Secret: secret, Scopes: []string{server.ScopeRead, server.ScopeWrite}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background(), "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// ctl runs the binary with args and only the environment env (plus PATH
+// and HOME), so nothing of the developer's environment leaks in.
+func ctl(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	code := 0
+	switch {
+	case errors.As(err, &exit):
+		code = exit.ExitCode()
+	case err != nil:
+		t.Fatalf("running productsctl: %v", err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// envFor points the command at srv through the environment.
+func envFor(srv *server.Server) []string {
+	return []string{"PRODUCTS_BASE_URL=" + srv.URL(), "PRODUCTS_CLIENT_SECRET=" + secret}
+}
+
+func mustOK(t *testing.T, r result) result {
+	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func decode[T any](t *testing.T, s string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, s)
+	}
+	return v
+}
+
+// The demo runs the whole walkthrough with no setup and exits 0.
+func TestDemo(t *testing.T) {
+	r := mustOK(t, ctl(t, nil, "demo"))
+	for _, want := range []string{"page 3:", "412 Precondition Failed", "attempt 2 got 503", "fetched token #2", "event #", "same sha256", "Done:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// Create, get, list with filters and sort, update with If-Match, delete:
+// each through the built binary, flags and environment both.
+func TestCRUD(t *testing.T) {
+	srv := startServer(t)
+	env := envFor(srv)
+	var ids []string
+	for i, p := range []struct{ sku, name, cat, price string }{
+		{"LAMP-1", "Desk lamp", "lighting", "3499"}, {"LAMP-2", "Floor lamp", "lighting", "8900"}, {"MUG-1", "Mug", "kitchen", "899"},
+	} {
+		r := mustOK(t, ctl(t, env, "create", "--sku", p.sku, "--name", p.name, "--category", p.cat, "--price", p.price, "--tag", "t1", "--output", "json"))
+		got := decode[[]products.Product](t, r.stdout)
+		if len(got) != 1 || got[0].Sku != p.sku || got[0].Version != 1 {
+			t.Fatalf("create %d: %+v", i, got)
+		}
+		ids = append(ids, got[0].Id)
+	}
+	// Table output, through the flags rather than the environment.
+	r := mustOK(t, ctl(t, nil, "get", ids[0], "--base-url", srv.URL(), "--client-secret", secret))
+	if !strings.Contains(r.stdout, "Desk lamp") || !strings.Contains(r.stdout, "34.99") || !strings.HasPrefix(r.stdout, "ID") {
+		t.Errorf("get: %s", r.stdout)
+	}
+	r = mustOK(t, ctl(t, env, "list", "--category", "lighting", "--sort", "-price", "--page-size", "1", "--output", "json"))
+	list := decode[[]products.Product](t, r.stdout)
+	if len(list) != 2 || list[0].Sku != "LAMP-2" || list[1].Sku != "LAMP-1" {
+		t.Errorf("list lighting by -price over pages of 1: %+v", list)
+	}
+	r = mustOK(t, ctl(t, append(env, "PRODUCTS_OUTPUT=json"), "list", "--max-price", "1000"))
+	if list := decode[[]products.Product](t, r.stdout); len(list) != 1 || list[0].Sku != "MUG-1" {
+		t.Errorf("list --max-price 1000: %+v", list)
+	}
+	r = mustOK(t, ctl(t, env, "update", ids[0], "--price", "2999", "--if-match", `"1"`, "--output", "json"))
+	if up := decode[[]products.Product](t, r.stdout); up[0].Price != 2999 || up[0].Version != 2 {
+		t.Errorf("update: %+v", up)
+	}
+	// A stale ETag: one readable line, exit 1.
+	r = ctl(t, env, "update", ids[0], "--price", "1", "--if-match", `"1"`)
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "412") || !strings.Contains(r.stderr, "request id") {
+		t.Errorf("stale update: exit %d, stderr %q", r.code, r.stderr)
+	}
+	mustOK(t, ctl(t, env, "delete", ids[2]))
+	r = ctl(t, env, "get", ids[2])
+	if r.code != 1 || !strings.Contains(r.stderr, "404 Not Found") || !strings.Contains(r.stderr, "GET /products/"+ids[2]) {
+		t.Errorf("get of a deleted product: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Export writes every product as JSON lines, page by page, with a progress
+// bar on stderr.
+func TestExport(t *testing.T) {
+	srv := startServer(t)
+	env := envFor(srv)
+	for i := range 23 {
+		mustOK(t, ctl(t, env, "create", "--sku", fmt.Sprintf("SKU-%02d", i), "--name", fmt.Sprintf("Item %d", i), "--category", "misc", "--price", "100"))
+	}
+	out := filepath.Join(t.TempDir(), "all.jsonl")
+	r := mustOK(t, ctl(t, env, "export", "--page-size", "5", "--file", out))
+	if !strings.Contains(r.stderr, "exported 23 products") || !strings.Contains(r.stderr, "exporting") {
+		t.Errorf("export stderr: %q", r.stderr)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		p := decode[products.Product](t, line)
+		if seen[p.Sku] {
+			t.Errorf("%s exported twice", p.Sku)
+		}
+		seen[p.Sku] = true
+	}
+	if len(seen) != 23 {
+		t.Errorf("exported %d products, want 23", len(seen))
+	}
+}
+
+// Watch prints the changes made while it runs and stops after --count.
+func TestWatch(t *testing.T) {
+	srv := startServer(t)
+	env := envFor(srv)
+	cmd := exec.Command(binary, "watch", "--count", "2", "--output", "json")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Changes until the watcher has seen two (it may connect after the
+	// first ones: they are not replayed without a Last-Event-ID).
+	var once sync.Once
+	deadline := time.After(30 * time.Second)
+	for i := 0; ; i++ {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("watch: %v\n%s", err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+			if len(lines) != 2 {
+				t.Fatalf("watch printed %d lines, want 2:\n%s", len(lines), stdout.String())
+			}
+			for _, l := range lines {
+				ev := decode[struct {
+					ID   string                `json:"id"`
+					Data products.ProductEvent `json:"data"`
+				}](t, l)
+				if ev.ID == "" || ev.Data.Type != "created" || ev.Data.Product == nil {
+					t.Errorf("event: %s", l)
+				}
+			}
+			return
+		case <-deadline:
+			once.Do(func() { cmd.Process.Kill() })
+			t.Fatalf("watch did not stop after 2 events:\n%s", stdout.String())
+		case <-time.After(200 * time.Millisecond):
+			mustOK(t, ctl(t, env, "create", "--sku", fmt.Sprintf("W-%d", i), "--name", "Watched", "--category", "misc", "--price", "1"))
+		}
+	}
+}
+
+// An image goes up with a progress bar and comes back the same.
+func TestImages(t *testing.T) {
+	srv := startServer(t)
+	env := envFor(srv)
+	r := mustOK(t, ctl(t, env, "create", "--sku", "IMG-1", "--name", "Pictured", "--category", "misc", "--price", "1", "--output", "json"))
+	id := decode[[]products.Product](t, r.stdout)[0].Id
+	img := noiseImage(300, 200)
+	in := filepath.Join(t.TempDir(), "in.png")
+	if err := os.WriteFile(in, img, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = mustOK(t, ctl(t, env, "upload-image", id, in, "--caption", "front"))
+	if !strings.Contains(r.stdout, "300x200 image/png") || !strings.Contains(r.stderr, "uploading 100%") {
+		t.Errorf("upload: stdout %q stderr %q", r.stdout, r.stderr)
+	}
+	out := filepath.Join(t.TempDir(), "out.png")
+	r = mustOK(t, ctl(t, env, "download-image", id, out))
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(img) {
+		t.Errorf("downloaded image differs (%d bytes, uploaded %d)", len(got), len(img))
+	}
+	if !strings.Contains(r.stderr, "downloading 100%") {
+		t.Errorf("download stderr: %q", r.stderr)
+	}
+	// Not an image: the server's 422 problem, on one line.
+	bad := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(bad, []byte("plain text"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = ctl(t, env, "upload-image", id, bad)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if last := lines[len(lines)-1]; r.code != 1 || !strings.HasPrefix(last, "productsctl: 422 Unprocessable Entity: ") || !strings.Contains(last, "request id") {
+		t.Errorf("upload of text: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// Usage errors exit 2 before any request; --help exits 0.
+func TestUsage(t *testing.T) {
+	srv := startServer(t)
+	env := envFor(srv)
+	for _, args := range [][]string{
+		{},
+		{"nope"},
+		{"get"},
+		{"list", "--sort", "colour"},
+		{"list", "--page-size", "0"},
+		{"create", "--name", "x"},
+		{"update", "prd_x"},
+		{"list", "--output", "yaml"},
+		{"watch", "--count", "-1"},
+	} {
+		if r := ctl(t, env, args...); r.code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", args, r.code, r.stderr)
+		}
+	}
+	// No credentials at all.
+	if r := ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL()}, "list"); r.code != 2 || !strings.Contains(r.stderr, "--client-secret") {
+		t.Errorf("no credentials: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"--help"}, {"list", "--help"}, {"demo", "--help"}} {
+		if r := ctl(t, nil, args...); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
+			t.Errorf("%q: exit %d\n%s", args, r.code, r.stdout)
+		}
+	}
+}
+
+// A wrong secret or token is one readable line and exit 1; an unreachable
+// server too.
+func TestFailures(t *testing.T) {
+	srv := startServer(t)
+	r := ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL(), "PRODUCTS_CLIENT_SECRET=wrong"}, "list")
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || strings.Contains(r.stderr, "wrong") {
+		t.Errorf("wrong secret: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL(), "PRODUCTS_TOKEN=not-a-token"}, "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "401") || strings.Contains(r.stderr, "not-a-token") {
+		t.Errorf("bad token: exit %d, stderr %q", r.code, r.stderr)
+	}
+	url := srv.URL()
+	srv.Close()
+	r = ctl(t, []string{"PRODUCTS_BASE_URL=" + url, "PRODUCTS_TOKEN=t"}, "get", "prd_x")
+	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("server gone: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
