@@ -33,6 +33,9 @@ type apiIR struct {
 	DocLines       []string
 	DefaultBaseURL string
 	Servers        []serverIR
+	// The names of the declarations of the default server URL and of the
+	// server list (DefaultBaseURL, Servers unless a schema took them).
+	DefaultBaseURLName, ServersName string
 	Services       []*serviceIR
 	Ops            []*opIR // every operation, by Go name
 	ErrorTypes     []*errorTypeIR
@@ -254,8 +257,9 @@ func buildFacade(t *openapi3.T, cfg Config, modelsSrc []byte, specIDs map[string
 	if len(api.Servers) > 0 {
 		api.DefaultBaseURL = expandServer(t.Servers[0])
 	}
-	syms.claim("DefaultBaseURL", "DefaultServerURL")
-	syms.claim("Servers", "ServerList")
+	// A schema may already be called Servers or DefaultBaseURL.
+	api.DefaultBaseURLName = syms.claim("DefaultBaseURL", "DefaultServerURL")
+	api.ServersName = syms.claim("Servers", "ServerList")
 
 	api.Schemes = buildSchemes(t, syms)
 
@@ -392,8 +396,29 @@ func fileStem(field string) string {
 		}
 		b.WriteRune(unicode.ToLower(r))
 	}
-	return b.String()
+	stem := b.String()
+	// The go command reads a file name ending in _<GOOS>, _<GOARCH> or
+	// _test as a build constraint (service_chart_js.gen.go builds only
+	// for GOOS=js): such a stem gets one more element.
+	// (The stem follows "service_", so its last element is the file's.)
+	if constraintSuffix[stem[strings.LastIndexByte(stem, '_')+1:]] {
+		stem += "_service"
+	}
+	return stem
 }
+
+// constraintSuffix lists the file-name elements the go command reads as
+// build constraints: the known GOOS and GOARCH values, and test.
+var constraintSuffix = func() map[string]bool {
+	m := map[string]bool{"test": true}
+	for _, s := range strings.Fields(`aix android darwin dragonfly freebsd hurd illumos ios js linux nacl netbsd
+		openbsd plan9 solaris wasip1 windows zos 386 amd64 amd64p32 arm armbe arm64 arm64be loong64 mips
+		mipsle mips64 mips64le mips64p32 mips64p32le ppc ppc64 ppc64le riscv riscv64 s390 s390x sparc
+		sparc64 wasm`) {
+		m[s] = true
+	}
+	return m
+}()
 
 func packageDoc(pkg string, t *openapi3.T) []string {
 	title := "the API"

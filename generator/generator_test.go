@@ -458,3 +458,15 @@ func TestUploadBodies(t *testing.T) {
 		t.Errorf("the schemas SendForm and SendFormData are not declared")
 	}
 }
+
+// A service file is never named like a build constraint.
+func TestServiceFilesAreNotBuildConstraints(t *testing.T) {
+	for field, want := range map[string]string{
+		"Pets": "pets", "ChartJs": "chart_js_service", "LoadTest": "load_test_service", "RunWindows": "run_windows_service",
+		"JsChart": "js_chart", "Js": "js_service",
+	} {
+		if got := fileStem(field); got != want {
+			t.Errorf("fileStem(%q) = %q, want %q", field, got, want)
+		}
+	}
+}

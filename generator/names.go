@@ -351,6 +351,8 @@ var builderLocals = map[string]bool{
 	"server": true, "err": true, "serverURL": true, "operationPath": true, "queryURL": true,
 	"req": true, "params": true, "body": true, "contentType": true, "bodyReader": true, "buf": true,
 	"queryValues": true, "rawQueryFragments": true, "queryFrag": true, "qp": true,
+	// Packages the builders use: a parameter of that name would shadow it.
+	"url": true, "http": true, "runtime": true, "fmt": true, "strings": true, "io": true, "bytes": true, "json": true,
 }
 
 // nameParameters gives parameters Go names that cannot collide: two
@@ -487,6 +489,31 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 			return
 		}
 		seen[s] = true
+		// oapi-codegen keeps a name that starts with neither a letter nor a
+		// separator as it is ("/contacts" is the field contacts), which
+		// encoding/json cannot fill: the field is exported instead.
+		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+			p := s.Properties[name]
+			if _, ok := p.Extensions["x-go-name"]; ok {
+				continue
+			}
+			gn := codegen.SchemaNameToTypeName(name)
+			r := []rune(gn)
+			if len(r) == 0 || unicode.IsUpper(r[0]) {
+				continue
+			}
+			alt := "X" + gn
+			if unicode.IsLetter(r[0]) {
+				alt = string(unicode.ToUpper(r[0])) + string(r[1:])
+			}
+			if p.Extensions == nil {
+				p.Extensions = map[string]any{}
+			}
+			p.Extensions["x-go-name"] = alt
+			diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo,
+				Pointer: ptr + "/properties/" + escapePtr(name),
+				Message: fmt.Sprintf("property %q is the field %s in Go: %s would not be exported", name, alt, gn)})
+		}
 		if len(s.Properties) > 1 {
 			groups := map[string][]string{}
 			for name, p := range s.Properties {

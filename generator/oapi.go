@@ -74,6 +74,10 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 			// Nullable fields become nullable.Nullable[T] (our sdk/nullable),
 			// so a PATCH body can say absent and null apart.
 			NullableType: true,
+			// oapi-codegen declares the bodies of webhooks but, pruning,
+			// counts only the references from paths: a spec of webhooks
+			// alone would lose the schemas its bodies name.
+			SkipPrune: len(t.Webhooks) > 0,
 		},
 		AllowRemoteRefsFrom:  []string{},
 		NoVCSVersionOverride: &version,

@@ -141,7 +141,13 @@ var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "p
 
 // operations calls fn for every operation of every path.
 func (n *normalizer) operations(fn func(path string, item, op *node, method string, segs []string)) {
-	paths := n.root.get("paths")
+	n.operationsIn("paths", fn)
+}
+
+// operationsIn calls fn for every operation of the path items under the
+// document's member section: "paths", or "webhooks" (OpenAPI 3.1).
+func (n *normalizer) operationsIn(section string, fn func(path string, item, op *node, method string, segs []string)) {
+	paths := n.root.get(section)
 	if paths == nil || paths.kind != kindObject {
 		return
 	}
@@ -152,7 +158,7 @@ func (n *normalizer) operations(fn func(path string, item, op *node, method stri
 		}
 		for _, m := range httpMethods {
 			if op := item.get(m); op != nil && op.kind == kindObject {
-				fn(p, item, op, m, []string{"paths", p, m})
+				fn(p, item, op, m, []string{section, p, m})
 			}
 		}
 	}
@@ -534,10 +540,53 @@ func (n *normalizer) deref(obj *node) *node {
 // says "by" the path parameter.
 func (n *normalizer) duplicateOperationIDs() {
 	seen := map[string]bool{}
-	n.operations(func(path string, _, op *node, method string, segs []string) {
+	// Webhooks and callbacks after paths: oapi-codegen declares their
+	// bodies under the same names, so one named like an operation is
+	// renamed.
+	each := func(fn func(path string, item, op *node, method string, segs []string)) {
+		var callbacks []*node
+		var callbackSegs [][]string
+		n.operationsIn("paths", func(path string, item, op *node, method string, segs []string) {
+			fn(path, item, op, method, segs)
+			if cb := op.get("callbacks"); cb != nil && cb.kind == kindObject {
+				callbacks = append(callbacks, cb)
+				callbackSegs = append(callbackSegs, append(slices.Clone(segs), "callbacks"))
+			}
+		})
+		n.operationsIn("webhooks", fn)
+		if cb := n.lookup([]string{"components", "callbacks"}); cb != nil && cb.kind == kindObject {
+			callbacks = append(callbacks, cb)
+			callbackSegs = append(callbackSegs, []string{"components", "callbacks"})
+		}
+		// Callbacks: name → expression → path item → operation.
+		for i, cb := range callbacks {
+			for j, name := range cb.keys {
+				exprs := cb.kids[j]
+				if exprs.kind != kindObject || exprs.get("$ref") != nil {
+					continue
+				}
+				for k, expr := range exprs.keys {
+					item := exprs.kids[k]
+					if item.kind != kindObject {
+						continue
+					}
+					for _, m := range httpMethods {
+						if op := item.get(m); op != nil && op.kind == kindObject {
+							fn(expr, item, op, m, append(slices.Clone(callbackSegs[i]), name, expr, m))
+						}
+					}
+				}
+			}
+		}
+	}
+	each(func(path string, _, op *node, method string, segs []string) {
 		id, given := op.stringAt("operationId")
 		if id == "" {
 			given = false
+		}
+		inCallback := slices.Contains(segs, "callbacks")
+		if !given && segs[0] == "webhooks" {
+			return // a webhook without an id generates nothing
 		}
 		var parts []string
 		for _, p := range strings.Split(path, "/") {
@@ -545,7 +594,10 @@ func (n *normalizer) duplicateOperationIDs() {
 				parts = append(parts, p)
 			}
 		}
-		if !given {
+		switch {
+		case !given && inCallback:
+			id = segs[len(segs)-3] // oapi-codegen names a callback's types after its name
+		case !given:
 			id = method + "-" + strings.Join(parts, "-")
 		}
 		if !seen[goNameKey(id)] {
@@ -553,7 +605,10 @@ func (n *normalizer) duplicateOperationIDs() {
 			return
 		}
 		alt := id + "_" + method + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
-		if !given {
+		switch {
+		case inCallback:
+			alt = id + "Callback"
+		case !given:
 			for i, p := range parts {
 				if strings.HasPrefix(p, "{") {
 					parts[i] = "by-" + strings.Trim(p, "{}")

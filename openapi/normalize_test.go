@@ -586,3 +586,29 @@ components:
 		t.Errorf("diagnostics:\n%s", format(diags))
 	}
 }
+
+// A callback is named like an operation (oapi-codegen names its types
+// after the callback when it has no operationId): it is renamed.
+func TestNormalizeCallbackNamedLikeAnOperation(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /calls:
+    post:
+      operationId: dial
+      callbacks:
+        callHangup:
+          '{$request.body#/url}':
+            post:
+              requestBody: {content: {application/json: {schema: {type: object}}}}
+              responses: {'200': {description: ok}}
+      responses: {'204': {description: ok}}
+  /calls/{id}/hangup:
+    post:
+      operationId: callHangup
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {'204': {description: ok}}
+`)
+	cb := at(doc, "paths", "/calls", "post", "callbacks", "callHangup", "{$request.body#/url}", "post", "operationId")
+	if cb != "callHangupCallback" || at(doc, "paths", "/calls/{id}/hangup", "post", "operationId") != "callHangup" {
+		t.Errorf("callback operationId = %v\n%s", cb, format(diags))
+	}
+}
