@@ -36,17 +36,17 @@ type apiIR struct {
 	// The names of the declarations of the default server URL and of the
 	// server list (DefaultBaseURL, Servers unless a schema took them).
 	DefaultBaseURLName, ServersName string
-	Services       []*serviceIR
-	Ops            []*opIR // every operation, by Go name
-	ErrorTypes     []*errorTypeIR
-	ResultTypes    []*resultTypeIR
-	Schemes        []*schemeIR
-	GenVersion     int
-	Diags          openapi.Diagnostics // what building the facade found (pagination...)
-	HasStreams     bool                // some operation returns an event stream
-	ClientName     string              // "Client", unless the models took it
-	NewClientName  string
-	SpecName       string
+	Services                        []*serviceIR
+	Ops                             []*opIR // every operation, by Go name
+	ErrorTypes                      []*errorTypeIR
+	ResultTypes                     []*resultTypeIR
+	Schemes                         []*schemeIR
+	GenVersion                      int
+	Diags                           openapi.Diagnostics // what building the facade found (pagination...)
+	HasStreams                      bool                // some operation returns an event stream
+	ClientName                      string              // "Client", unless the models took it
+	NewClientName                   string
+	SpecName                        string
 }
 
 type serverIR struct {
