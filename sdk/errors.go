@@ -9,7 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 )
 
 // APIError is the error of every response whose status is not 2xx.
@@ -108,27 +109,7 @@ func (e *APIError) Temporary() bool { return retryableStatus(e.StatusCode) }
 // sanitize makes server-controlled text safe for one log line: control
 // characters are escaped and the text is cut at max runes.
 func sanitize(s string, max int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(safetext.OneLine(s, max, false))
 }
 
 // Problem is an RFC 9457 problem details document
@@ -253,13 +234,7 @@ func (e *RequestError) Unwrap() error { return e.Err }
 
 // redactURL returns u without query, fragment and user information: what
 // error strings and logs may show.
-func redactURL(u *url.URL) string {
-	if u == nil {
-		return ""
-	}
-	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return c.String()
-}
+func redactURL(u *url.URL) string { return safetext.RedactURL(u) }
 
 // unwrapURLError strips net/http's *url.Error, whose message holds the full
 // URL (query included, where API keys may travel).

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 
 	"golang.org/x/oauth2"
 )
@@ -127,21 +128,5 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // sanitize makes server-controlled text fit for one line of an error:
 // control characters become spaces and the text is cut at max runes.
 func sanitize(s string, max int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return strings.TrimSpace(b.String())
+	return strings.TrimSpace(safetext.OneLine(s, max, true))
 }

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
+
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -399,14 +401,7 @@ func isLoopback(host string) bool {
 
 // redactURL drops the query, fragment and user information of a URL for
 // error strings.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return c.String()
-}
+func redactURL(raw string) string { return safetext.RedactRawURL(raw) }
 
 // unwrapURLError strips net/http's *url.Error, whose message holds the
 // full URL.

@@ -3,10 +3,10 @@ package ws
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 )
 
 // ErrClosed is returned by Send and Receive once the connection was closed
@@ -186,37 +186,8 @@ type ReconnectEvent struct {
 
 // redactURL drops the query and user information of a URL, which may
 // carry credentials.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(invalid URL)"
-	}
-	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return c.String()
-}
+func redactURL(raw string) string { return safetext.RedactRawURL(raw) }
 
 // sanitize makes server-controlled text safe for one line of an error:
 // control characters are escaped and the text is cut at max runes.
-func sanitize(s string, max int) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == max {
-			b.WriteString("…")
-			break
-		}
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-		n++
-	}
-	return b.String()
-}
+func sanitize(s string, max int) string { return safetext.OneLine(s, max, false) }
