@@ -1,81 +1,31 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
+	"github.com/sdkgen-go/sdkgen/internal/cli/clitest"
 	"github.com/sdkgen-go/sdkgen/internal/ghfake"
 )
 
 // binary is the ghrepos command, built once for all tests: they run it as
 // a user would, against a local server that speaks GitHub's protocol.
-var binary string
+var binary clitest.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ghrepos-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "ghrepos")
-	if runtime.GOOS == "windows" {
-		binary += ".exe"
-	}
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { clitest.Main(m, "ghrepos", &binary) }
 
 const token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
-
-// result is what a run of the binary gave.
-type result struct {
-	code           int
-	stdout, stderr string
-}
 
 // ghrepos runs the binary with args and an environment holding only env
 // (and what the Go runtime needs), so the developer's GITHUB_TOKEN never
 // leaks into a test.
-func ghrepos(t *testing.T, env []string, args ...string) result {
+func ghrepos(t *testing.T, env []string, args ...string) clitest.Result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running ghrepos: %v", err)
-	}
-	return result{code, stdout.String(), stderr.String()}
+	return binary.Run(t, env, args...)
 }
 
 // newServer starts a fake GitHub with octocat (7 repositories) and an
@@ -123,13 +73,13 @@ func wantNames(prefix string, from, to int) []string {
 func TestListFollowsLinkHeaderAcrossPages(t *testing.T) {
 	srv := newServer(t)
 	r := ghrepos(t, nil, "list", "octocat", "--per-page", "3", "--base-url", srv.URL, "--token", token)
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	if r.stderr != "" {
-		t.Errorf("stderr = %q, want nothing", r.stderr)
+	if r.Stderr != "" {
+		t.Errorf("stderr = %q, want nothing", r.Stderr)
 	}
-	if got, want := tableNames(t, r.stdout), wantNames("hello", 1, 7); !slices.Equal(got, want) {
+	if got, want := tableNames(t, r.Stdout), wantNames("hello", 1, 7); !slices.Equal(got, want) {
 		t.Errorf("names = %v, want %v", got, want)
 	}
 	reqs := srv.Requests()
@@ -156,7 +106,7 @@ func TestListFollowsLinkHeaderAcrossPages(t *testing.T) {
 		}
 	}
 	// The table shows the fields the generated model decoded.
-	first := strings.Split(r.stdout, "\n")[1]
+	first := strings.Split(r.Stdout, "\n")[1]
 	for _, want := range []string{"octocat/hello-01", "public", "Go", "2020-01-01", "Repository number 1 of the hello series"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first row %q lacks %q", first, want)
@@ -169,8 +119,8 @@ func TestListFollowsLinkHeaderAcrossPages(t *testing.T) {
 func TestListJSON(t *testing.T) {
 	srv := newServer(t)
 	r := ghrepos(t, nil, "list", "octocat", "--per-page", "2", "--output", "json", "--base-url", srv.URL, "--token", token)
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	var repos []struct {
 		FullName    string    `json:"full_name"`
@@ -184,8 +134,8 @@ func TestListJSON(t *testing.T) {
 		HTMLURL     string    `json:"html_url"`
 		PushedAt    time.Time `json:"pushed_at"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &repos); err != nil {
-		t.Fatalf("stdout is not a JSON array: %v\n%s", err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &repos); err != nil {
+		t.Fatalf("stdout is not a JSON array: %v\n%s", err, r.Stdout)
 	}
 	var names []string
 	for _, repo := range repos {
@@ -216,21 +166,21 @@ func TestListJSON(t *testing.T) {
 func TestBadTokenPrintsOneLineAndExits1(t *testing.T) {
 	srv := newServer(t)
 	r := ghrepos(t, nil, "list", "octocat", "--base-url", srv.URL, "--token", "ghp_wrong")
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1; stderr %q", r.code, r.stderr)
+	if r.Code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", r.Code, r.Stderr)
 	}
-	if r.stdout != "" {
-		t.Errorf("stdout = %q, want nothing", r.stdout)
+	if r.Stdout != "" {
+		t.Errorf("stdout = %q, want nothing", r.Stdout)
 	}
 	reqs := srv.Requests()
 	if len(reqs) != 1 || reqs[0].Status != 401 {
 		t.Fatalf("requests = %+v, want one answered 401 (a 401 is not retried)", reqs)
 	}
 	want := fmt.Sprintf("ghrepos: 401 Unauthorized: Bad credentials (GET /users/octocat/repos, request id %s; see https://docs.github.com/rest)\n", reqs[0].ID)
-	if r.stderr != want {
-		t.Errorf("stderr =\n%q, want\n%q", r.stderr, want)
+	if r.Stderr != want {
+		t.Errorf("stderr =\n%q, want\n%q", r.Stderr, want)
 	}
-	if strings.Contains(r.stderr, "ghp_wrong") {
+	if strings.Contains(r.Stderr, "ghp_wrong") {
 		t.Error("the token was printed")
 	}
 }
@@ -260,18 +210,18 @@ func TestOtherFailuresExit1(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := ghrepos(t, nil, tc.args...)
-			if r.code != 1 {
-				t.Fatalf("exit %d, want 1; stderr %q", r.code, r.stderr)
+			if r.Code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %q", r.Code, r.Stderr)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout = %q, want nothing", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout = %q, want nothing", r.Stdout)
 			}
-			if strings.Count(r.stderr, "\n") != 1 || !strings.HasPrefix(r.stderr, "ghrepos: ") {
-				t.Errorf("stderr is not one line: %q", r.stderr)
+			if strings.Count(r.Stderr, "\n") != 1 || !strings.HasPrefix(r.Stderr, "ghrepos: ") {
+				t.Errorf("stderr is not one line: %q", r.Stderr)
 			}
 			for _, w := range tc.want {
-				if !strings.Contains(r.stderr, w) {
-					t.Errorf("stderr %q lacks %q", r.stderr, w)
+				if !strings.Contains(r.Stderr, w) {
+					t.Errorf("stderr %q lacks %q", r.Stderr, w)
 				}
 			}
 		})
@@ -310,14 +260,14 @@ func TestUsageErrorsExit2(t *testing.T) {
 				args = append(slices.Clone(args), base...)
 			}
 			r := ghrepos(t, tc.env, args...)
-			if r.code != 2 {
-				t.Fatalf("exit %d, want 2; stderr %q", r.code, r.stderr)
+			if r.Code != 2 {
+				t.Fatalf("exit %d, want 2; stderr %q", r.Code, r.Stderr)
 			}
-			if !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, "--help' for usage.") {
-				t.Errorf("stderr %q lacks %q and a pointer to --help", r.stderr, tc.want)
+			if !strings.Contains(r.Stderr, tc.want) || !strings.Contains(r.Stderr, "--help' for usage.") {
+				t.Errorf("stderr %q lacks %q and a pointer to --help", r.Stderr, tc.want)
 			}
-			if r.stdout != "" {
-				t.Errorf("stdout = %q, want nothing", r.stdout)
+			if r.Stdout != "" {
+				t.Errorf("stdout = %q, want nothing", r.Stdout)
 			}
 		})
 	}
@@ -331,12 +281,12 @@ func TestUsageErrorsExit2(t *testing.T) {
 func TestHelp(t *testing.T) {
 	for _, args := range [][]string{{"--help"}, {"list", "--help"}, {"help", "list"}} {
 		r := ghrepos(t, nil, args...)
-		if r.code != 0 || r.stderr != "" {
-			t.Errorf("%v: exit %d, stderr %q", args, r.code, r.stderr)
+		if r.Code != 0 || r.Stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q", args, r.Code, r.Stderr)
 		}
 		for _, want := range []string{"--base-url", "(env GITHUB_API_URL)", "--token", "(env GITHUB_TOKEN)", "--output table|json", "(env GHREPOS_OUTPUT)"} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("%v: help lacks %q:\n%s", args, want, r.stdout)
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("%v: help lacks %q:\n%s", args, want, r.Stdout)
 			}
 		}
 	}
@@ -351,30 +301,30 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	env := []string{"GITHUB_API_URL=" + srv.URL, "GITHUB_TOKEN=" + token, "GHREPOS_OUTPUT=json"}
 
 	r := ghrepos(t, env, "list", "octocat")
-	if r.code != 0 {
-		t.Fatalf("env only: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("env only: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	var repos []struct {
 		FullName string `json:"full_name"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &repos); err != nil || len(repos) != 7 {
-		t.Fatalf("env only: %d repositories (%v), want 7 as JSON:\n%s", len(repos), err, r.stdout)
+	if err := json.Unmarshal([]byte(r.Stdout), &repos); err != nil || len(repos) != 7 {
+		t.Fatalf("env only: %d repositories (%v), want 7 as JSON:\n%s", len(repos), err, r.Stdout)
 	}
 	if got := srv.Requests()[0].Header.Get("Authorization"); got != "Bearer "+token {
 		t.Errorf("Authorization from GITHUB_TOKEN = %q", got)
 	}
 
 	r = ghrepos(t, env, "list", "octocat", "--base-url", other.URL, "--output", "table")
-	if r.code != 0 {
-		t.Fatalf("flags over env: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("flags over env: exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	if got, want := tableNames(t, r.stdout), []string{"octocat/other-01", "octocat/other-02"}; !slices.Equal(got, want) {
+	if got, want := tableNames(t, r.Stdout), []string{"octocat/other-01", "octocat/other-02"}; !slices.Equal(got, want) {
 		t.Errorf("flags over env: names = %v, want %v (from --base-url, as a table)", got, want)
 	}
 
 	r = ghrepos(t, env, "list", "octocat", "--token", "ghp_wrong")
-	if r.code != 1 || !strings.Contains(r.stderr, "Bad credentials") {
-		t.Errorf("--token over GITHUB_TOKEN: exit %d, stderr %q; want the flag's wrong token refused", r.code, r.stderr)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "Bad credentials") {
+		t.Errorf("--token over GITHUB_TOKEN: exit %d, stderr %q; want the flag's wrong token refused", r.Code, r.Stderr)
 	}
 }
 
@@ -384,10 +334,10 @@ func TestLimitAndFilters(t *testing.T) {
 	srv := newServer(t)
 	r := ghrepos(t, nil, "list", "octocat", "--per-page", "2", "--limit", "3", "--sort", "created", "--direction", "desc", "--type", "owner",
 		"--base-url", srv.URL, "--token", token)
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	if got, want := tableNames(t, r.stdout), []string{"octocat/hello-07", "octocat/hello-06", "octocat/hello-05"}; !slices.Equal(got, want) {
+	if got, want := tableNames(t, r.Stdout), []string{"octocat/hello-07", "octocat/hello-06", "octocat/hello-05"}; !slices.Equal(got, want) {
 		t.Errorf("names = %v, want %v", got, want)
 	}
 	reqs := srv.Requests()
@@ -401,8 +351,8 @@ func TestLimitAndFilters(t *testing.T) {
 	}
 
 	r = ghrepos(t, nil, "list", "nobody", "--base-url", srv.URL, "--token", token)
-	if lines := strings.Split(strings.TrimRight(r.stdout, "\n"), "\n"); r.code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "NAME") {
-		t.Errorf("a user without repositories: exit %d, stdout %q, stderr %q; want the header alone", r.code, r.stdout, r.stderr)
+	if lines := strings.Split(strings.TrimRight(r.Stdout, "\n"), "\n"); r.Code != 0 || len(lines) != 1 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Errorf("a user without repositories: exit %d, stdout %q, stderr %q; want the header alone", r.Code, r.Stdout, r.Stderr)
 	}
 }
 
@@ -413,16 +363,16 @@ func TestTableIsSafeFromServerText(t *testing.T) {
 	srv := ghfake.New(ghfake.Config{Users: []ghfake.User{{Login: "octocat", Repos: []ghfake.Repo{{Name: "evil", Description: &evil}, {Name: "fine"}}}}})
 	defer srv.Close()
 	r := ghrepos(t, nil, "list", "octocat", "--base-url", srv.URL)
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
-	if strings.Contains(r.stdout, "\x1b") {
-		t.Errorf("an escape character reached the output: %q", r.stdout)
+	if strings.Contains(r.Stdout, "\x1b") {
+		t.Errorf("an escape character reached the output: %q", r.Stdout)
 	}
-	if got := tableNames(t, r.stdout); !slices.Equal(got, []string{"octocat/evil", "octocat/fine"}) {
-		t.Errorf("names = %v: the description broke the table\n%s", got, r.stdout)
+	if got := tableNames(t, r.Stdout); !slices.Equal(got, []string{"octocat/evil", "octocat/fine"}) {
+		t.Errorf("names = %v: the description broke the table\n%s", got, r.Stdout)
 	}
-	if !strings.Contains(r.stdout, "line one line two [31m red Tab") {
-		t.Errorf("description not flattened to one line:\n%s", r.stdout)
+	if !strings.Contains(r.Stdout, "line one line two [31m red Tab") {
+		t.Errorf("description not flattened to one line:\n%s", r.Stdout)
 	}
 }

@@ -5,52 +5,24 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/sdkgen-go/sdkgen/examples/products"
 	"github.com/sdkgen-go/sdkgen/examples/products/server"
+	"github.com/sdkgen-go/sdkgen/internal/cli/clitest"
 )
 
 // binary is the productsctl command, built once: the tests run it as a
 // user would, against the real products server on loopback.
-var binary string
+var binary clitest.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "productsctl-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "productsctl")
-	if runtime.GOOS == "windows" {
-		binary += ".exe"
-	}
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { clitest.Main(m, "productsctl", &binary) }
 
 const secret = "s3cret-for-tests"
 
@@ -72,29 +44,13 @@ func startServer(t *testing.T) *server.Server {
 	return srv
 }
 
-type result struct {
-	code           int
-	stdout, stderr string
-}
+type result = clitest.Result
 
 // ctl runs the binary with args and only the environment env (plus PATH
 // and HOME), so nothing of the developer's environment leaks in.
 func ctl(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var exit *exec.ExitError
-	code := 0
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("running productsctl: %v", err)
-	}
-	return result{code, stdout.String(), stderr.String()}
+	return binary.Run(t, env, args...)
 }
 
 // envFor points the command at srv through the environment.
@@ -104,8 +60,8 @@ func envFor(srv *server.Server) []string {
 
 func mustOK(t *testing.T, r result) result {
 	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	if r.Code != 0 {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
 	}
 	return r
 }
@@ -123,8 +79,8 @@ func decode[T any](t *testing.T, s string) T {
 func TestDemo(t *testing.T) {
 	r := mustOK(t, ctl(t, nil, "demo"))
 	for _, want := range []string{"page 3:", "412 Precondition Failed", "attempt 2 got 503", "fetched token #2", "event #", "same sha256", "Done:"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("the demo's output lacks %q:\n%s", want, r.stdout)
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the demo's output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 }
@@ -139,7 +95,7 @@ func TestCRUD(t *testing.T) {
 		{"LAMP-1", "Desk lamp", "lighting", "3499"}, {"LAMP-2", "Floor lamp", "lighting", "8900"}, {"MUG-1", "Mug", "kitchen", "899"},
 	} {
 		r := mustOK(t, ctl(t, env, "create", "--sku", p.sku, "--name", p.name, "--category", p.cat, "--price", p.price, "--tag", "t1", "--output", "json"))
-		got := decode[[]products.Product](t, r.stdout)
+		got := decode[[]products.Product](t, r.Stdout)
 		if len(got) != 1 || got[0].Sku != p.sku || got[0].Version != 1 {
 			t.Fatalf("create %d: %+v", i, got)
 		}
@@ -147,31 +103,31 @@ func TestCRUD(t *testing.T) {
 	}
 	// Table output, through the flags rather than the environment.
 	r := mustOK(t, ctl(t, nil, "get", ids[0], "--base-url", srv.URL(), "--client-secret", secret))
-	if !strings.Contains(r.stdout, "Desk lamp") || !strings.Contains(r.stdout, "34.99") || !strings.HasPrefix(r.stdout, "ID") {
-		t.Errorf("get: %s", r.stdout)
+	if !strings.Contains(r.Stdout, "Desk lamp") || !strings.Contains(r.Stdout, "34.99") || !strings.HasPrefix(r.Stdout, "ID") {
+		t.Errorf("get: %s", r.Stdout)
 	}
 	r = mustOK(t, ctl(t, env, "list", "--category", "lighting", "--sort", "-price", "--page-size", "1", "--output", "json"))
-	list := decode[[]products.Product](t, r.stdout)
+	list := decode[[]products.Product](t, r.Stdout)
 	if len(list) != 2 || list[0].Sku != "LAMP-2" || list[1].Sku != "LAMP-1" {
 		t.Errorf("list lighting by -price over pages of 1: %+v", list)
 	}
 	r = mustOK(t, ctl(t, append(env, "PRODUCTS_OUTPUT=json"), "list", "--max-price", "1000"))
-	if list := decode[[]products.Product](t, r.stdout); len(list) != 1 || list[0].Sku != "MUG-1" {
+	if list := decode[[]products.Product](t, r.Stdout); len(list) != 1 || list[0].Sku != "MUG-1" {
 		t.Errorf("list --max-price 1000: %+v", list)
 	}
 	r = mustOK(t, ctl(t, env, "update", ids[0], "--price", "2999", "--if-match", `"1"`, "--output", "json"))
-	if up := decode[[]products.Product](t, r.stdout); up[0].Price != 2999 || up[0].Version != 2 {
+	if up := decode[[]products.Product](t, r.Stdout); up[0].Price != 2999 || up[0].Version != 2 {
 		t.Errorf("update: %+v", up)
 	}
 	// A stale ETag: one readable line, exit 1.
 	r = ctl(t, env, "update", ids[0], "--price", "1", "--if-match", `"1"`)
-	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.Contains(r.stderr, "412") || !strings.Contains(r.stderr, "request id") {
-		t.Errorf("stale update: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || !strings.Contains(r.Stderr, "412") || !strings.Contains(r.Stderr, "request id") {
+		t.Errorf("stale update: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	mustOK(t, ctl(t, env, "delete", ids[2]))
 	r = ctl(t, env, "get", ids[2])
-	if r.code != 1 || !strings.Contains(r.stderr, "404 Not Found") || !strings.Contains(r.stderr, "GET /products/"+ids[2]) {
-		t.Errorf("get of a deleted product: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "404 Not Found") || !strings.Contains(r.Stderr, "GET /products/"+ids[2]) {
+		t.Errorf("get of a deleted product: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
 
@@ -185,8 +141,8 @@ func TestExport(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "all.jsonl")
 	r := mustOK(t, ctl(t, env, "export", "--page-size", "5", "--file", out))
-	if !strings.Contains(r.stderr, "exported 23 products") || !strings.Contains(r.stderr, "exporting") {
-		t.Errorf("export stderr: %q", r.stderr)
+	if !strings.Contains(r.Stderr, "exported 23 products") || !strings.Contains(r.Stderr, "exporting") {
+		t.Errorf("export stderr: %q", r.Stderr)
 	}
 	data, err := os.ReadFile(out)
 	if err != nil {
@@ -209,8 +165,7 @@ func TestExport(t *testing.T) {
 func TestWatch(t *testing.T) {
 	srv := startServer(t)
 	env := envFor(srv)
-	cmd := exec.Command(binary, "watch", "--count", "2", "--output", "json")
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	cmd := binary.Command(t, env, "watch", "--count", "2", "--output", "json")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -256,15 +211,15 @@ func TestImages(t *testing.T) {
 	srv := startServer(t)
 	env := envFor(srv)
 	r := mustOK(t, ctl(t, env, "create", "--sku", "IMG-1", "--name", "Pictured", "--category", "misc", "--price", "1", "--output", "json"))
-	id := decode[[]products.Product](t, r.stdout)[0].Id
+	id := decode[[]products.Product](t, r.Stdout)[0].Id
 	img := noiseImage(300, 200)
 	in := filepath.Join(t.TempDir(), "in.png")
 	if err := os.WriteFile(in, img, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = mustOK(t, ctl(t, env, "upload-image", id, in, "--caption", "front"))
-	if !strings.Contains(r.stdout, "300x200 image/png") || !strings.Contains(r.stderr, "uploading 100%") {
-		t.Errorf("upload: stdout %q stderr %q", r.stdout, r.stderr)
+	if !strings.Contains(r.Stdout, "300x200 image/png") || !strings.Contains(r.Stderr, "uploading 100%") {
+		t.Errorf("upload: stdout %q stderr %q", r.Stdout, r.Stderr)
 	}
 	out := filepath.Join(t.TempDir(), "out.png")
 	r = mustOK(t, ctl(t, env, "download-image", id, out))
@@ -275,8 +230,8 @@ func TestImages(t *testing.T) {
 	if sha256.Sum256(got) != sha256.Sum256(img) {
 		t.Errorf("downloaded image differs (%d bytes, uploaded %d)", len(got), len(img))
 	}
-	if !strings.Contains(r.stderr, "downloading 100%") {
-		t.Errorf("download stderr: %q", r.stderr)
+	if !strings.Contains(r.Stderr, "downloading 100%") {
+		t.Errorf("download stderr: %q", r.Stderr)
 	}
 	// Not an image: the server's 422 problem, on one line.
 	bad := filepath.Join(t.TempDir(), "notes.txt")
@@ -284,9 +239,9 @@ func TestImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = ctl(t, env, "upload-image", id, bad)
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if last := lines[len(lines)-1]; r.code != 1 || !strings.HasPrefix(last, "productsctl: 422 Unprocessable Entity: ") || !strings.Contains(last, "request id") {
-		t.Errorf("upload of text: exit %d, stderr %q", r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.Stderr), "\n")
+	if last := lines[len(lines)-1]; r.Code != 1 || !strings.HasPrefix(last, "productsctl: 422 Unprocessable Entity: ") || !strings.Contains(last, "request id") {
+		t.Errorf("upload of text: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
 
@@ -305,17 +260,17 @@ func TestUsage(t *testing.T) {
 		{"list", "--output", "yaml"},
 		{"watch", "--count", "-1"},
 	} {
-		if r := ctl(t, env, args...); r.code != 2 {
-			t.Errorf("%q: exit %d, want 2\n%s", args, r.code, r.stderr)
+		if r := ctl(t, env, args...); r.Code != 2 {
+			t.Errorf("%q: exit %d, want 2\n%s", args, r.Code, r.Stderr)
 		}
 	}
 	// No credentials at all.
-	if r := ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL()}, "list"); r.code != 2 || !strings.Contains(r.stderr, "--client-secret") {
-		t.Errorf("no credentials: exit %d, stderr %q", r.code, r.stderr)
+	if r := ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL()}, "list"); r.Code != 2 || !strings.Contains(r.Stderr, "--client-secret") {
+		t.Errorf("no credentials: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	for _, args := range [][]string{{"--help"}, {"list", "--help"}, {"demo", "--help"}} {
-		if r := ctl(t, nil, args...); r.code != 0 || !strings.Contains(r.stdout, "Usage:") {
-			t.Errorf("%q: exit %d\n%s", args, r.code, r.stdout)
+		if r := ctl(t, nil, args...); r.Code != 0 || !strings.Contains(r.Stdout, "Usage:") {
+			t.Errorf("%q: exit %d\n%s", args, r.Code, r.Stdout)
 		}
 	}
 }
@@ -325,17 +280,17 @@ func TestUsage(t *testing.T) {
 func TestFailures(t *testing.T) {
 	srv := startServer(t)
 	r := ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL(), "PRODUCTS_CLIENT_SECRET=wrong"}, "list")
-	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || strings.Contains(r.stderr, "wrong") {
-		t.Errorf("wrong secret: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || strings.Contains(r.Stderr, "wrong") {
+		t.Errorf("wrong secret: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	r = ctl(t, []string{"PRODUCTS_BASE_URL=" + srv.URL(), "PRODUCTS_TOKEN=not-a-token"}, "list")
-	if r.code != 1 || !strings.Contains(r.stderr, "401") || strings.Contains(r.stderr, "not-a-token") {
-		t.Errorf("bad token: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "401") || strings.Contains(r.Stderr, "not-a-token") {
+		t.Errorf("bad token: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 	url := srv.URL()
 	srv.Close()
 	r = ctl(t, []string{"PRODUCTS_BASE_URL=" + url, "PRODUCTS_TOKEN=t"}, "get", "prd_x")
-	if r.code != 1 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-		t.Errorf("server gone: exit %d, stderr %q", r.code, r.stderr)
+	if r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
+		t.Errorf("server gone: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
