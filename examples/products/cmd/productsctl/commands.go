@@ -494,12 +494,7 @@ func uploadImage(ctx context.Context, c *products.Client, id string, file sdk.Fi
 	if caption != "" {
 		form.Caption = &caption
 	}
-	img, err := c.Products.UploadProductImage(ctx, id, form, sdk.WithUploadProgress(func(sent, total int64) {
-		if total > 0 {
-			bar.ChangeMax64(total)
-		}
-		_ = bar.Set64(sent)
-	}))
+	img, err := c.Products.UploadProductImage(ctx, id, form, sdk.WithUploadProgress(progress(bar)))
 	if err == nil {
 		_ = bar.Finish()
 	} else {
@@ -520,12 +515,7 @@ func newDownloadImage(g *globals) *cobra.Command {
 			}
 			defer c.Close()
 			bar := newBar(cmd.ErrOrStderr(), -1, "downloading", true)
-			body, err := c.Products.GetProductImage(cmd.Context(), args[0], sdk.WithDownloadProgress(func(received, total int64) {
-				if total > 0 {
-					bar.ChangeMax64(total)
-				}
-				_ = bar.Set64(received)
-			}))
+			body, err := c.Products.GetProductImage(cmd.Context(), args[0], sdk.WithDownloadProgress(progress(bar)))
 			if err != nil {
 				return err
 			}
@@ -561,6 +551,17 @@ func newBar(w io.Writer, total int64, what string, bytes bool) *progressbar.Prog
 		progressbar.OptionThrottle(50*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
 	)
+}
+
+// progress moves bar with the SDK's progress reports, taking the total
+// once it is known.
+func progress(bar *progressbar.ProgressBar) func(done, total int64) {
+	return func(done, total int64) {
+		if total > 0 {
+			bar.ChangeMax64(total)
+		}
+		_ = bar.Set64(done)
+	}
 }
 
 func writeProducts(w io.Writer, out cli.Output, list []products.Product) error {
