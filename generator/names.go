@@ -620,11 +620,22 @@ func dropIdenticalDecls(src []byte) []byte {
 	if err != nil {
 		return src
 	}
+	// Only declarations of a name declared more than once can be copies;
+	// the others are not printed.
+	count := countDeclNames(f)
+	repeated := func(d ast.Decl) bool {
+		for _, n := range declNames(d) {
+			if count[n] > 1 {
+				return true
+			}
+		}
+		return false
+	}
 	seen := map[string]bool{}
 	type span struct{ from, to int }
 	var cut []span
 	for _, d := range f.Decls {
-		if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.IMPORT {
+		if !repeated(d) {
 			continue
 		}
 		// Compared without their doc comments, which say where each copy
@@ -674,36 +685,59 @@ func duplicateDecls(src []byte) []string {
 	if err != nil {
 		return nil
 	}
-	count := map[string]int{}
-	for _, d := range f.Decls {
-		switch d := d.(type) {
-		case *ast.FuncDecl:
-			if d.Recv == nil {
-				count[d.Name.Name]++
-			}
-		case *ast.GenDecl:
-			for _, spec := range d.Specs {
-				switch sp := spec.(type) {
-				case *ast.TypeSpec:
-					count[sp.Name.Name]++
-				case *ast.ValueSpec:
-					for _, n := range sp.Names {
-						if n.Name != "_" {
-							count[n.Name]++
-						}
-					}
-				}
-			}
-		}
-	}
 	var dups []string
-	for n, c := range count {
-		if c > 1 {
+	for n, c := range countDeclNames(f) {
+		if c > 1 && !strings.Contains(n, ".") {
 			dups = append(dups, n)
 		}
 	}
 	slices.Sort(dups)
 	return dups
+}
+
+// declNames lists the names a top-level declaration declares; a method is
+// Type.Method.
+func declNames(d ast.Decl) []string {
+	var names []string
+	switch d := d.(type) {
+	case *ast.FuncDecl:
+		if d.Recv == nil || len(d.Recv.List) == 0 {
+			return []string{d.Name.Name}
+		}
+		recv := d.Recv.List[0].Type
+		if star, ok := recv.(*ast.StarExpr); ok {
+			recv = star.X
+		}
+		if id, ok := recv.(*ast.Ident); ok {
+			return []string{id.Name + "." + d.Name.Name}
+		}
+	case *ast.GenDecl:
+		for _, spec := range d.Specs {
+			switch sp := spec.(type) {
+			case *ast.TypeSpec:
+				names = append(names, sp.Name.Name)
+			case *ast.ValueSpec:
+				for _, n := range sp.Names {
+					if n.Name != "_" {
+						names = append(names, n.Name)
+					}
+				}
+			}
+		}
+	}
+	return names
+}
+
+// countDeclNames counts how many top-level declarations of f declare each
+// name.
+func countDeclNames(f *ast.File) map[string]int {
+	count := map[string]int{}
+	for _, d := range f.Decls {
+		for _, n := range declNames(d) {
+			count[n]++
+		}
+	}
+	return count
 }
 
 // enumConstFixes renames the enum constants among dups: the enum whose
