@@ -135,17 +135,16 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.base = base
 	c.baseString = base.String()
 	// The caller's *http.Client is copied, never modified; its Transport is
-	// wrapped in our per-attempt layers.
+	// wrapped in our per-attempt layers (and cloned when its TLS settings
+	// must change: see tls.go).
+	inner, owned, err := s.buildTransport()
+	if err != nil {
+		return nil, err
+	}
+	c.ownsTrans = owned
 	var hc http.Client
 	if s.httpClient != nil {
 		hc = *s.httpClient
-	} else {
-		c.ownsTrans = defaultTransport()
-		hc.Transport = c.ownsTrans
-	}
-	inner := hc.Transport
-	if inner == nil {
-		inner = http.DefaultTransport
 	}
 	hc.Transport = &attemptTransport{c: c, base: inner}
 	c.hc = &hc
@@ -208,8 +207,8 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // Close stops the client's background work (pagination prefetch, token
 // refresh, WebSocket keepalives) and closes the idle connections of the
-// transport the SDK created. It never closes connections of a caller's
-// *http.Client. Calls made after Close fail with [ErrClientClosed].
+// transport the SDK created (its own, or its clone of a caller's). It never
+// closes connections of a caller's *http.Client. Calls made after Close fail with [ErrClientClosed].
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		close(c.closed)

@@ -83,6 +83,7 @@ type settings struct {
 	cache             Cache
 	idleTimeout       time.Duration
 	maxEventSize      int
+	tls               tlsSettings
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
@@ -164,14 +165,27 @@ func (e *OptionError) Error() string { return fmt.Sprintf("sdk: %s: %s", e.Optio
 // connections. hc's Timeout, if set, bounds each attempt including its body
 // (prefer [WithTimeout], which does not cut streamed downloads short).
 // Client only.
+//
+// The SDK refuses TLS older than 1.2 with hc too. When hc's Transport (or
+// http.DefaultTransport, when it has none) is an *http.Transport whose TLS
+// config allows less, or when TLS options ([WithRootCAs],
+// [WithClientCertificates], [WithPinnedKeys]) are given, the client uses a
+// clone of it with those settings, whose idle connections [Client.Close]
+// closes. Any other RoundTripper (or an *http.Transport with its own
+// DialTLSContext, or with golang.org/x/net/http2 installed) is not one the
+// SDK can configure: TLS options then fail NewClient with an
+// [*OptionError], and the version is checked only on the response, which
+// is refused with a [*TLSVersionError] — after the request, credentials
+// included, went over the old protocol. Configure such transports with
+// MinVersion tls.VersionTLS12 yourself.
 func WithHTTPClient(hc *http.Client) Option {
-	return clientOption{"WithHTTPClient", func(s *settings) {
+	return transportOption{clientOption{"WithHTTPClient", func(s *settings) {
 		if hc == nil {
 			s.fail(&OptionError{Option: "WithHTTPClient", Reason: "nil client"})
 			return
 		}
 		s.httpClient = hc
-	}}
+	}}}
 }
 
 // WithBaseURL sends requests to url instead of the server the spec names,

@@ -785,9 +785,10 @@ func retryableStatus(code int) bool {
 // the connection was refused, reset or closed before a response, a dial, a
 // TLS handshake or an attempt timed out (ours, the Transport's
 // ResponseHeaderTimeout, the http.Client's Timeout), DNS timed out.
-// Cancellation, certificate errors, unknown hosts and malformed requests
-// are final. It is only asked while the caller's context is alive, so a
-// deadline seen here is one of a lower layer, never the caller's.
+// Cancellation, certificate, pinning and TLS version errors, unknown hosts
+// and malformed requests are final. It is only asked while the caller's
+// context is alive, so a deadline seen here is one of a lower layer, never
+// the caller's.
 func retryableError(err error) bool {
 	var ate *AttemptTimeoutError
 	if errors.As(err, &ate) {
@@ -804,8 +805,10 @@ func retryableError(err error) bool {
 		return true // net/http's header and client timeouts, dial timeouts
 	}
 	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &certErr) {
-		return false
+	var pinErr *PinError
+	var versionErr *TLSVersionError
+	if errors.As(err, &certErr) || errors.As(err, &pinErr) || errors.As(err, &versionErr) {
+		return false // the server's TLS will not change on the next try
 	}
 	var recordErr tls.RecordHeaderError
 	if errors.As(err, &recordErr) {
