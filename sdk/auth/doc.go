@@ -22,7 +22,10 @@
 //     through the SDK's middleware, retries or logging, and never follows a
 //     redirect from the token endpoint;
 //   - refuses to send client secrets or refresh tokens over plain http to a
-//     host other than loopback (see [WithInsecureHTTP]);
+//     host other than loopback (see [WithInsecureHTTP]), or over TLS older
+//     than 1.2, even through a caller's client; a client from
+//     sdk.NewHTTPClient adds a custom CA, client certificates and pinned
+//     keys (see [WithHTTPClient]);
 //   - reports failures as [*TokenError], which keeps the token endpoint's
 //     error code and description, and never puts a secret in an error
 //     string;

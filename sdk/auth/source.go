@@ -352,6 +352,12 @@ func buildOptions(opts []Option) options {
 // that redirects fails, so client secrets and refresh tokens go nowhere
 // else. Token requests never pass through the SDK's middleware, retries
 // or logging. Without it, a client of the source's own is used.
+//
+// TLS older than 1.2 is refused as the SDK's clients refuse it (see
+// [sdk.WithHTTPClient]): a transport that allows it is cloned with the
+// minimum raised. For a custom CA, client certificates or pinned keys, pass
+// a client from [sdk.NewHTTPClient] — the same one can serve the SDK client
+// (sdk.WithHTTPClient) so that both use the same TLS rules.
 func WithHTTPClient(hc *http.Client) Option {
 	return optionFunc(func(o *options) { o.hc = hc })
 }
@@ -441,14 +447,25 @@ func WithInsecureHTTP() Option {
 }
 
 // tokenClient returns the client token requests use: a copy of hc (or a
-// new client) that never follows redirects and has a timeout.
+// new client) that never follows redirects, has a timeout, and refuses
+// TLS older than 1.2 as the SDK's clients do (sdk.NewHTTPClient: a weak
+// *http.Transport is cloned with the minimum raised, another RoundTripper
+// has its responses checked).
 func tokenClient(hc *http.Client, timeout time.Duration) *http.Client {
-	var c http.Client
-	if hc != nil {
-		c = *hc
-	} else {
-		c.Timeout = timeout
+	if hc == nil {
+		hc = &http.Client{Timeout: timeout}
+	}
+	c, err := sdk.NewHTTPClient(sdk.WithHTTPClient(hc))
+	if err != nil {
+		// A transport that cannot do TLS 1.2: every token request fails
+		// with the reason, inside a TokenError.
+		c = &http.Client{Timeout: hc.Timeout, Transport: sdk.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, err
+		})}
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
+	return c
 }
