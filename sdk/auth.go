@@ -126,6 +126,8 @@ type authenticator struct {
 	// secret is the static credential's value (the basic credentials, the
 	// API key), for the cache's keyed fingerprint; empty for tokens.
 	secret string
+	// redact lists the static secret's forms, kept out of errors and logs.
+	redact []string
 	// slot is where the credential goes ("authorization", "header:X-Key",
 	// "query:key", "cookie:name"): unbound credentials replace only one of
 	// the same slot.
@@ -175,9 +177,10 @@ func WithBasicAuth(user, password string) Option { return WithBasicAuthFor("", u
 
 // WithBasicAuthFor is [WithBasicAuth] bound to a security scheme.
 func WithBasicAuthFor(scheme, user, password string) Option {
-	value := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
+	encoded := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	value := "Basic " + encoded
 	return optionFunc(func(s *settings) {
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", secret: value, apply: func(req *http.Request) {
+		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", secret: value, redact: []string{password, encoded}, apply: func(req *http.Request) {
 			req.Header.Set("Authorization", value)
 		}})
 	})
@@ -194,7 +197,7 @@ func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
 			s.fail(&OptionError{Option: "WithAPIKey", Reason: "empty parameter name"})
 			return
 		}
-		a := authenticator{scheme: scheme, secret: key}
+		a := authenticator{scheme: scheme, secret: key, redact: []string{key}}
 		switch in {
 		case InHeader:
 			a.secretHeader = http.CanonicalHeaderKey(name)
@@ -293,6 +296,7 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 			typ = "Bearer"
 		}
 		r2.Header.Set("Authorization", typ+" "+t.AccessToken)
+		st.secrets.note(t.AccessToken)
 		if r, ok := a.ts.(TokenRefresher); ok {
 			sent = append(sent, sentToken{scheme: a.scheme, src: r, tok: t})
 		}

@@ -129,6 +129,9 @@ type callState struct {
 	// authRefreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
 	authRefreshed atomic.Bool
+	// secrets holds the tokens the call sent, to keep them out of its
+	// errors and logs.
+	secrets callSecrets
 }
 
 type callKey struct{}

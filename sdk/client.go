@@ -328,7 +328,7 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 		*s.capture = resp
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		apiErr := c.apiError(op, req, resp, s)
+		apiErr := c.apiError(st, req, resp)
 		if cancel != nil {
 			cancel()
 		}
@@ -397,7 +397,8 @@ func (c *Client) wrapError(op *Operation, req *http.Request, err error) error {
 
 // apiError reads the bounded body of a non-2xx response, closes it, and
 // builds the error, decoding the declared model and problem+json.
-func (c *Client) apiError(op *Operation, req *http.Request, resp *http.Response, s *settings) *APIError {
+func (c *Client) apiError(st *callState, req *http.Request, resp *http.Response) *APIError {
+	op, s := st.op, st.s
 	body, truncated, readErr := readBounded(resp.Body, s.maxErrorBody)
 	drainClose(resp.Body)
 	e := &APIError{
@@ -410,6 +411,7 @@ func (c *Client) apiError(op *Operation, req *http.Request, resp *http.Response,
 		Header:     resp.Header,
 		Body:       body,
 		Truncated:  truncated,
+		redact:     st.redactor(resp.Request),
 	}
 	ct := resp.Header.Get("Content-Type")
 	if isProblem(ct) && !truncated {

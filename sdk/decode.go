@@ -54,7 +54,7 @@ func decodeJSONInto(resp *http.Response, v any) error {
 	ct := resp.Header.Get("Content-Type")
 	rec := &prefixRecorder{r: &limitedReader{r: resp.Body, n: limit}, max: prefixSize}
 	fail := func(err error) error {
-		return &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: ct, Prefix: rec.prefix, Err: err}
+		return &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: ct, Prefix: rec.prefix, Err: err, redact: st.redactor(resp.Request)}
 	}
 	if !isJSONish(ct) {
 		_, _ = io.CopyN(io.Discard, rec, prefixSize)
@@ -82,7 +82,7 @@ func DecodeText(resp *http.Response) (string, error) {
 	var b strings.Builder
 	if _, err := io.Copy(&b, &limitedReader{r: resp.Body, n: limit}); err != nil {
 		s := b.String()
-		return "", &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Prefix: []byte(s[:min(len(s), prefixSize)]), Err: err}
+		return "", &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Prefix: []byte(s[:min(len(s), prefixSize)]), Err: err, redact: st.redactor(resp.Request)}
 	}
 	return b.String(), nil
 }

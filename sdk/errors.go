@@ -50,11 +50,17 @@ type APIError struct {
 	// or nil. DecodeErr says why it is nil when a body was declared.
 	Model     error
 	DecodeErr error
+
+	// redact keeps the call's secrets out of Error, when the server echoed
+	// them.
+	redact *redactor
 }
 
 // Error describes the failure on one line: operation, method, path, status,
 // and what the server said (the problem's title and detail, the declared
-// body, or the start of the raw body).
+// body, or the start of the raw body). The secrets the call sent are
+// replaced with "[redacted]" where the server echoed them; the fields keep
+// what the server sent.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	if e.Operation != "" {
@@ -67,14 +73,14 @@ func (e *APIError) Error() string {
 		b.WriteString(msg)
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", sanitize(e.RequestID, 100))
+		fmt.Fprintf(&b, " (request id %s)", e.clean(e.RequestID, 100))
 	}
 	return b.String()
 }
 
 func (e *APIError) statusText() string {
 	if e.Status != "" {
-		return sanitize(e.Status, 100)
+		return e.clean(e.Status, 100)
 	}
 	return strconv.Itoa(e.StatusCode) + " " + http.StatusText(e.StatusCode)
 }
@@ -83,21 +89,25 @@ func (e *APIError) message() string {
 	if p := e.Problem; p != nil {
 		switch {
 		case p.Title != "" && p.Detail != "":
-			return sanitize(p.Title+": "+p.Detail, 300)
+			return e.clean(p.Title+": "+p.Detail, 300)
 		case p.Detail != "":
-			return sanitize(p.Detail, 300)
+			return e.clean(p.Detail, 300)
 		case p.Title != "":
-			return sanitize(p.Title, 300)
+			return e.clean(p.Title, 300)
 		}
 	}
 	if e.Model != nil {
-		return sanitize(e.Model.Error(), 300)
+		return e.clean(e.Model.Error(), 300)
 	}
 	if len(e.Body) > 0 {
-		return sanitize(string(e.Body), 200)
+		return e.clean(string(e.Body), 200)
 	}
 	return ""
 }
+
+// clean is sanitize of server text without the call's secrets (removed
+// first, so that cutting the text short cannot leave half of one).
+func (e *APIError) clean(s string, max int) string { return sanitize(e.redact.apply(s), max) }
 
 // Unwrap returns the declared error body, if any.
 func (e *APIError) Unwrap() error { return e.Model }
@@ -169,7 +179,8 @@ func requestID(h http.Header) string {
 
 // DecodeError reports a 2xx response whose body could not be decoded as
 // the spec says: malformed JSON, an unexpected shape, or a body over the
-// size limit. It keeps the status and the start of the body.
+// size limit. It keeps the status and the start of the body (in Error,
+// without the secrets the call sent).
 type DecodeError struct {
 	Operation   string
 	StatusCode  int
@@ -177,6 +188,8 @@ type DecodeError struct {
 	// Prefix holds the first bytes of the body (at most 1 KiB).
 	Prefix []byte
 	Err    error
+
+	redact *redactor
 }
 
 func (e *DecodeError) Error() string {
@@ -184,7 +197,7 @@ func (e *DecodeError) Error() string {
 	if e.Operation != "" {
 		op = e.Operation + ": "
 	}
-	return fmt.Sprintf("%sdecoding %d response (%s): %v; body starts %q", op, e.StatusCode, e.ContentType, e.Err, sanitize(string(e.Prefix), 120))
+	return e.redact.apply(fmt.Sprintf("%sdecoding %d response (%s): %v; body starts %q", op, e.StatusCode, e.ContentType, e.Err, sanitize(e.redact.apply(string(e.Prefix)), 120)))
 }
 
 // Unwrap returns the decoder's error ([ErrResponseTooLarge], a

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 )
 
 // defaultLogHeaders may appear in logs: they describe requests and
@@ -23,6 +25,7 @@ func (c *Client) logAttempt(req *http.Request, resp *http.Response, err error, s
 	if !l.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
+	red := st.redactor(req)
 	attrs := make([]slog.Attr, 0, 10)
 	attrs = append(attrs,
 		slog.String("operation", st.op.ID),
@@ -31,15 +34,15 @@ func (c *Client) logAttempt(req *http.Request, resp *http.Response, err error, s
 		slog.Int("attempt", int(st.attempt.Load())),
 		slog.Duration("elapsed", elapsed),
 	)
-	if h := c.loggableHeaders(req.Header, st.s); len(h) > 0 {
+	if h := c.loggableHeaders(req.Header, st.s, red); len(h) > 0 {
 		attrs = append(attrs, slog.Group("request_headers", h...))
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", sanitize(unwrapURLError(err).Error(), 300)))
+		attrs = append(attrs, slog.String("error", sanitize(red.apply(unwrapURLError(err).Error()), 300)))
 	}
 	if resp != nil {
 		attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		if h := c.loggableHeaders(resp.Header, st.s); len(h) > 0 {
+		if h := c.loggableHeaders(resp.Header, st.s, red); len(h) > 0 {
 			attrs = append(attrs, slog.Group("response_headers", h...))
 		}
 	}
@@ -57,14 +60,16 @@ func (c *Client) logRetry(st *callState, ev RetryEvent) {
 		attrs = append(attrs, slog.Int("status", ev.StatusCode))
 	}
 	if ev.Err != nil {
-		attrs = append(attrs, slog.String("error", sanitize(unwrapURLError(ev.Err).Error(), 300)))
+		attrs = append(attrs, slog.String("error", sanitize(st.redactor(st.retry.req).apply(unwrapURLError(ev.Err).Error()), 300)))
 	}
 	st.s.logger.LogAttrs(context.Background(), slog.LevelInfo, "sdk: retrying", attrs...)
 }
 
 // loggableHeaders returns the headers on the allowlist, minus those that
-// carry credentials whatever the allowlist says.
-func (c *Client) loggableHeaders(h http.Header, s *settings) []any {
+// carry credentials whatever the allowlist says. Values lose the call's
+// secrets, and URLs (Location) their query and user information, where
+// servers put signatures and tokens the client never had.
+func (c *Client) loggableHeaders(h http.Header, s *settings, red *redactor) []any {
 	secret := s.secretHeaders()
 	var keys []string
 	for k := range h {
@@ -75,9 +80,15 @@ func (c *Client) loggableHeaders(h http.Header, s *settings) []any {
 	slices.Sort(keys)
 	out := make([]any, 0, len(keys))
 	for _, k := range keys {
-		v := h[k]
+		v := make([]string, len(h[k]))
+		for i, x := range h[k] {
+			if k == "Location" || k == "Content-Location" {
+				x = safetext.RedactRawURL(x)
+			}
+			v[i] = sanitize(red.apply(x), 200)
+		}
 		if len(v) == 1 {
-			out = append(out, slog.String(k, sanitize(v[0], 200)))
+			out = append(out, slog.String(k, v[0]))
 		} else {
 			out = append(out, slog.Any(k, v))
 		}

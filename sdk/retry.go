@@ -651,7 +651,7 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 	// Keep what the failed attempt said: go-retryablehttp drains the body
 	// before the next attempt.
 	if resp != nil {
-		rs.lastResp = r.c.apiError(st.op, resp.Request, resp, st.s)
+		rs.lastResp = r.c.apiError(st, resp.Request, resp)
 		rs.last = rs.lastResp
 	} else {
 		rs.last = st.client.wrapError(st.op, rs.req, err)
