@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -61,6 +62,26 @@ func (c *Client) UpgradeClient(target string) (string, *http.Client, error) {
 	return u.String(), &hc, nil
 }
 
+type upgradeKey struct{}
+
+// UpgradeError turns the answer to an opening handshake that did not
+// switch protocols (a resp the *http.Client of [Client.UpgradeClient] got)
+// into an [*APIError] built as a call's is: a body bounded by
+// [WithMaxErrorBody], problem+json decoded, the request id, and an Error
+// string without the credentials the handshake sent, should the server
+// echo them. It reads and closes resp's body.
+func (c *Client) UpgradeError(resp *http.Response) *APIError {
+	req := resp.Request
+	if req == nil {
+		req = &http.Request{Method: http.MethodGet, URL: &url.URL{}}
+	}
+	st, _ := req.Context().Value(upgradeKey{}).(*callState)
+	if st == nil {
+		st = &callState{op: &Operation{ID: "upgrade", Method: http.MethodGet}, s: &c.settings, client: c}
+	}
+	return c.apiError(st, req, resp)
+}
+
 // resolveTarget turns a path or an absolute URL into an http or https URL.
 func (c *Client) resolveTarget(target string) (*url.URL, error) {
 	ref, err := url.Parse(target)
@@ -106,7 +127,9 @@ type upgradeTransport struct {
 
 func (t *upgradeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := t.st.s
-	r := req.Clone(req.Context())
+	// The handshake's state rides in the context of the request the
+	// response points back to, for UpgradeError.
+	r := req.Clone(context.WithValue(req.Context(), upgradeKey{}, t.st))
 	for k, v := range s.header {
 		if _, ok := r.Header[k]; !ok {
 			r.Header[k] = v

@@ -334,3 +334,29 @@ func TestDialErrorsHoldNoCredentials(t *testing.T) {
 		t.Errorf("another origin received %+v", h)
 	}
 }
+
+// A refused handshake whose body echoes the credentials gives a DialError
+// whose string holds none of them (the APIError keeps the raw body).
+func TestRefusedHandshakeEchoIsRedacted(t *testing.T) {
+	srv := newServer(t, func(s *server) {
+		s.route = func(w http.ResponseWriter, r *http.Request) bool {
+			http.Error(w, "refused "+r.Header.Get("Authorization")+" for "+r.URL.RequestURI(), http.StatusUnauthorized)
+			return true
+		}
+	})
+	c := newClient(t, srv.URL, sdk.WithAPIKey(sdk.InQuery, "api_key", querySecret), sdk.WithBearerToken(bearerSecret))
+	_, err := ws.Dial[Event, Command](context.Background(), c, "x")
+	de, ok := as[*ws.DialError](err)
+	ae, ok2 := as[*sdk.APIError](err)
+	if !ok || !ok2 || de.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("got %v", err)
+	}
+	if !strings.Contains(string(ae.Body), bearerSecret) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("the server did not echo, or nothing was redacted: body %q, error %v", ae.Body, err)
+	}
+	for _, s := range allSecrets {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error leaks %q: %v", s, err)
+		}
+	}
+}

@@ -584,7 +584,7 @@ func (c *Conn[In, Out]) dial(ctx context.Context) (*session, error) {
 		Subprotocols: c.cfg.subprotocols,
 	})
 	if err != nil {
-		return nil, dialError(u, resp, err)
+		return nil, dialError(c.client, u, resp, err)
 	}
 	// The read limit is applied per message by readMessage, which refuses
 	// a large message without closing the connection.
@@ -595,30 +595,22 @@ func (c *Conn[In, Out]) dial(ctx context.Context) (*session, error) {
 
 // dialError types a failed handshake. The library's own message is not
 // kept: it quotes the request URL in full.
-func dialError(u string, resp *http.Response, err error) error {
+func dialError(client *sdk.Client, u string, resp *http.Response, err error) error {
 	de := &DialError{URL: redactURL(u)}
 	var ae *sdk.AuthError
 	switch {
 	case errors.As(err, &ae):
 		de.Err = ae
 	case resp != nil && resp.StatusCode != http.StatusSwitchingProtocols:
-		var body []byte
-		if resp.Body != nil {
-			body, _ = io.ReadAll(resp.Body)
+		if resp.Body == nil {
+			resp.Body = http.NoBody
 		}
 		de.StatusCode = resp.StatusCode
-		de.Err = &sdk.APIError{
-			Operation:  "websocket",
-			Method:     http.MethodGet,
-			URL:        de.URL,
-			StatusCode: resp.StatusCode,
-			Status:     resp.Status,
-			RequestID:  firstHeader(resp.Header, "X-Request-Id", "Request-Id"),
-			Header:     resp.Header,
-			Body:       body,
-			// The library keeps the first KiB of the body.
-			Truncated: len(body) >= 1024,
-		}
+		ae := client.UpgradeError(resp)
+		ae.Operation, ae.URL = "websocket", de.URL
+		// The library keeps the first KiB of the body.
+		ae.Truncated = ae.Truncated || len(ae.Body) >= 1024
+		de.Err = ae
 	case resp != nil:
 		de.StatusCode = resp.StatusCode
 		de.Err = err
@@ -631,13 +623,4 @@ func dialError(u string, resp *http.Response, err error) error {
 		de.Err = &sdk.TransportError{Operation: "websocket", Method: http.MethodGet, URL: de.URL, Err: cause}
 	}
 	return de
-}
-
-func firstHeader(h http.Header, names ...string) string {
-	for _, n := range names {
-		if v := h.Get(n); v != "" {
-			return v
-		}
-	}
-	return ""
 }
