@@ -60,7 +60,20 @@
 //     errors.Is(err, context.Canceled) and the like hold).
 //
 // Error strings never contain credentials: URLs in them lose their query
-// and user information, and headers are not printed.
+// and user information, headers are not printed, and the secrets a call
+// sent become "[redacted]" where the server's text echoes them.
+//
+// # Transport security
+//
+// Every client refuses TLS older than 1.2, with its own transport and with
+// a caller's (see [WithHTTPClient]), and reports it as a
+// [*TLSVersionError]. [WithRootCAs] trusts a private CA,
+// [WithClientCertificates] presents a client certificate (mutual TLS), and
+// [WithPinnedKeys] accepts only servers whose verified chain holds a pinned
+// public key ([*PinError] otherwise, before any request byte is sent).
+// They apply to calls and to [Client.UpgradeClient]; [NewHTTPClient] gives
+// an *http.Client with the same rules for token endpoints, which a Client
+// can share.
 //
 // # Pagination
 //
