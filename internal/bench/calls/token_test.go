@@ -199,10 +199,12 @@ func BenchmarkTokenRefresh(b *testing.B) {
 			ctx := context.Background()
 			f0, r0 := s.fetches.Load(), s.refused.Load()
 			var failed int64
+			cpu := startCPU()
 			for b.Loop() {
 				n, _ := runConcurrent(ctx, concurrentCalls, im.get)
 				failed += n
 			}
+			cpu.report(b)
 			secs := b.Elapsed().Seconds()
 			b.ReportMetric(float64(concurrentCalls*b.N)/secs, "calls/s")
 			b.ReportMetric(float64(s.fetches.Load()-f0)/secs, "token-fetches/s")
