@@ -8,8 +8,10 @@
 //
 //	go run ./internal/bench/cmd/bench [flags]
 //
-// It runs go test -run '^$' -bench . -count N -benchmem on each package,
-// then, for each benchmark that sets our implementation beside its peers
+// It runs the benchmarks of each package as go test -run '^$' -bench .
+// -count N -benchmem would, but in N rounds of one run each, from a test
+// binary built once, so that the implementations a benchmark compares
+// alternate through the run (see goTest). Then, for each benchmark that sets our implementation beside its peers
 // (sub-benchmarks impl=sdk and impl=<peer>, or tool=sdkgen and
 // tool=<peer>), prints the ratio of medians ours/peer for every unit, and
 // benchstat's table of each pair (the peer as the base, so "vs base" is
@@ -37,10 +39,12 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,18 +56,21 @@ const (
 	benchstatVersion = "v0.0.0-20260908200009-22c9c6c9d4da"
 )
 
-// benchRoot holds the benchmark packages, discovered; extra lists the
-// benchmarks that live beside the code they measure.
+const modulePath = "github.com/sdkgen-go/sdkgen"
+
+// benchRoot holds the benchmark packages, discovered; extra names the
+// benchmarks that live beside the code they measure, by package.
 const benchRoot = "./internal/bench/..."
 
-var extra = []benchSet{
-	{pkg: "github.com/sdkgen-go/sdkgen/sdk", bench: "^BenchmarkPager(LiveHeap|Prefetch)$"},
+var extra = map[string]string{
+	"github.com/sdkgen-go/sdkgen/sdk": "^BenchmarkPager(LiveHeap|Prefetch)$",
 }
 
-// benchSet is what one go test run benchmarks.
+// benchSet is what one package's runs benchmark.
 type benchSet struct {
 	pkg   string // import path
-	bench string // -bench regexp
+	dir   string // its folder, where its test binary runs
+	bench string // -test.bench regexp
 }
 
 func main() {
@@ -152,12 +159,17 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
+	binDir, err := os.MkdirTemp("", "bench-bin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
 
 	var failed []string
 	var files []string
 	for _, s := range sets {
-		file := filepath.Join(dir, strings.ReplaceAll(strings.TrimPrefix(s.pkg, "github.com/sdkgen-go/sdkgen/"), "/", "_")+".txt")
-		if err := goTest(root, s, cfg, file); err != nil {
+		file := filepath.Join(dir, strings.ReplaceAll(strings.TrimPrefix(s.pkg, modulePath+"/"), "/", "_")+".txt")
+		if err := goTest(root, s, cfg, file, binDir); err != nil {
 			log.Printf("%s: %v", s.pkg, err)
 			failed = append(failed, s.pkg)
 		}
@@ -199,9 +211,11 @@ func moduleRoot() (string, error) {
 var benchFunc = regexp.MustCompile(`(?m)^func Benchmark\w*\(b \*testing\.B\)`)
 
 // discover lists the packages under benchRoot whose tests declare
-// benchmarks, then the extra sets.
+// benchmarks, then the extra ones.
 func discover(root string) ([]benchSet, error) {
-	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .TestGoFiles}} {{$.Dir}}/{{.}}{{end}}{{range .XTestGoFiles}} {{$.Dir}}/{{.}}{{end}}`, benchRoot)
+	args := []string{"list", "-f", `{{.ImportPath}} {{.Dir}}{{range .TestGoFiles}} {{$.Dir}}/{{.}}{{end}}{{range .XTestGoFiles}} {{$.Dir}}/{{.}}{{end}}`, benchRoot}
+	args = append(args, slices.Sorted(maps.Keys(extra))...)
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -214,45 +228,64 @@ func discover(root string) ([]benchSet, error) {
 		if len(f) < 2 {
 			continue
 		}
-		for _, name := range f[1:] {
+		if re, ok := extra[f[0]]; ok {
+			sets = append(sets, benchSet{pkg: f[0], dir: f[1], bench: re})
+			continue
+		}
+		for _, name := range f[2:] {
 			src, err := os.ReadFile(name)
 			if err != nil {
 				return nil, err
 			}
 			if benchFunc.Match(src) {
-				sets = append(sets, benchSet{pkg: f[0], bench: "."})
+				sets = append(sets, benchSet{pkg: f[0], dir: f[1], bench: "."})
 				break
 			}
 		}
 	}
-	return append(sets, extra...), nil
+	return sets, nil
 }
 
-// goTest runs the benchmarks of s, writing their output to file and, as
-// they come, to stderr.
-func goTest(root string, s benchSet, cfg config, file string) error {
-	args := []string{"test", "-run", "^$", "-bench", s.bench, "-count", fmt.Sprint(cfg.count), "-benchmem", "-timeout", "0"}
+// goTest builds the test binary of s once, then runs its benchmarks
+// cfg.count times, as go test -run '^$' -bench <s.bench> -count 1
+// -benchmem would, appending their output to file and showing it on
+// stderr. Rounds, rather than -count N, interleave the implementations a
+// benchmark compares: go test runs a sub-benchmark's N runs back to back,
+// so on a machine whose load changes, one implementation would get the
+// quiet minutes and another the busy ones.
+func goTest(root string, s benchSet, cfg config, file, binDir string) error {
+	bin := filepath.Join(binDir, filepath.Base(file)+".test")
+	build := exec.Command("go", "test", "-c", "-o", bin, s.pkg)
+	build.Dir = root
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go test -c: %v", err)
+	}
+	args := []string{"-test.run", "^$", "-test.bench", s.bench, "-test.count", "1", "-test.benchmem", "-test.timeout", "0"}
 	if cfg.benchtime != "" {
-		args = append(args, "-benchtime", cfg.benchtime)
+		args = append(args, "-test.benchtime", cfg.benchtime)
 	}
 	if cfg.short {
-		args = append(args, "-short")
+		args = append(args, "-test.short")
 	}
-	args = append(args, s.pkg)
 	f, err := os.Create(file)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	log.Printf("go %s", strings.Join(args, " "))
 	start := time.Now()
-	cmd := exec.Command("go", args...)
-	cmd.Dir = root
-	cmd.Stdout = io.MultiWriter(f, os.Stderr)
-	cmd.Stderr = os.Stderr
-	err = cmd.Run()
+	for round := 1; round <= cfg.count; round++ {
+		log.Printf("%s: round %d of %d", s.pkg, round, cfg.count)
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = s.dir
+		cmd.Stdout = io.MultiWriter(f, os.Stderr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("round %d: %v", round, err)
+		}
+	}
 	log.Printf("%s: %s", s.pkg, time.Since(start).Round(time.Second))
-	return err
+	return nil
 }
 
 // benchstat returns the command line of the pinned benchstat: .ci/bin's
