@@ -61,7 +61,7 @@ func getProductImpls(tb testing.TB, base string, newRT func() http.RoundTripper)
 }
 
 // BenchmarkGetProduct measures the cost of one call — a GET of one product
-// (about 500 bytes of JSON) with a bearer token — through each
+// (about 600 bytes of JSON) with a bearer token — through each
 // implementation: in memory (transport=memory: a RoundTripper that returns
 // a canned response, so only the client's CPU counts) and over loopback
 // HTTP to an httptest server (transport=loopback).
@@ -86,7 +86,7 @@ func BenchmarkGetProduct(b *testing.B) {
 	})
 }
 
-// largeItems is the size of the large list: 10,000 products, about 5 MB.
+// largeItems is the size of the large list: 10,000 products, about 6 MB.
 const largeItems = 10_000
 
 // listImpls returns the three ways to read one page of products: decoding
@@ -120,7 +120,7 @@ func listImpls(tb testing.TB, base string, newRT func() http.RoundTripper) []imp
 }
 
 // BenchmarkLargeList measures reading one page of 10,000 products (about
-// 5 MB of JSON) from memory, through each implementation, and reports the
+// 6 MB of JSON) from memory, through each implementation, and reports the
 // peak heap of one read (peak-heap-B, see peakHeap) beside the
 // allocations: the SDK and encoding/json decode from the stream, while
 // ClientWithResponses reads the whole body into memory first.

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 const benchToken = "bench-token"
 
 // productAt returns the i-th product of the canned catalogue: every field
-// set, an image included, about 500 bytes of JSON.
+// set, an image included, about 600 bytes of JSON.
 func productAt(i int) products.Product {
 	at := time.Date(2024, 11, 12, 9, 30, 0, 123456789, time.UTC).Add(time.Duration(i) * time.Minute)
 	return products.Product{
