@@ -50,6 +50,49 @@ var oapiTemplates = func() map[string]string {
 	}
 }()
 
+func init() {
+	// Our request template builds paths with it; oapi-codegen's templates
+	// see only codegen.TemplateFunctions.
+	codegen.TemplateFunctions["sdkgenPathExpr"] = pathExpr
+}
+
+// pathExpr returns the Go expression of an operation's path with its
+// parameters substituted: the path's literal parts and the variables
+// pathParam<i> of the request builder, concatenated, as in
+// "/pets/" + pathParam0 + "/photos". A parameter may appear more than
+// once, a literal % is only a character, and a placeholder no parameter
+// names stays as written. A concatenation costs one allocation where
+// strings.NewReplacer costs a replacer per call.
+func pathExpr(path string, params []codegen.ParameterDefinition) string {
+	var parts []string
+	lit := ""
+	for path != "" {
+		open := strings.IndexByte(path, '{')
+		end := strings.IndexByte(path[max(open, 0):], '}')
+		if open < 0 || end < 0 {
+			lit += path
+			break
+		}
+		end += open
+		name := path[open+1 : end]
+		i := slices.IndexFunc(params, func(p codegen.ParameterDefinition) bool { return p.ParamName == name })
+		if i < 0 {
+			lit += path[:end+1]
+			path = path[end+1:]
+			continue
+		}
+		if lit += path[:open]; lit != "" {
+			parts = append(parts, codegen.StringToGoString(lit))
+		}
+		parts = append(parts, fmt.Sprintf("pathParam%d", i))
+		lit, path = "", path[end+1:]
+	}
+	if lit != "" || len(parts) == 0 {
+		parts = append(parts, codegen.StringToGoString(lit))
+	}
+	return strings.Join(parts, " + ")
+}
+
 // generateCode runs oapi-codegen for the models and the request builders,
 // and builds the facade IR from its operation definitions in the same
 // critical section (they read the global state Generate set).

@@ -414,19 +414,26 @@ func chooseAuth(auths []authenticator, security [][]string) []*authenticator {
 		return nil
 	}
 	var out []*authenticator
-	var generic []*authenticator
-	byScheme := map[string]*authenticator{}
-	for i := range auths {
-		a := &auths[i]
-		if a.scheme == "" {
-			generic = append(generic, a)
-		} else {
-			byScheme[a.scheme] = a
-		}
-	}
 	if security == nil {
 		for i := range auths {
 			out = append(out, &auths[i])
+		}
+		return out
+	}
+	// A client has a handful of credentials: look them up by scanning.
+	byScheme := func(name string) *authenticator {
+		for i := len(auths) - 1; i >= 0; i-- {
+			if name != "" && auths[i].scheme == name {
+				return &auths[i]
+			}
+		}
+		return nil
+	}
+	generic := func(out []*authenticator) []*authenticator {
+		for i := range auths {
+			if auths[i].scheme == "" {
+				out = append(out, &auths[i])
+			}
 		}
 		return out
 	}
@@ -438,19 +445,19 @@ func chooseAuth(auths []authenticator, security [][]string) []*authenticator {
 		}
 		ok := true
 		for _, name := range alt {
-			if byScheme[name] == nil {
+			if byScheme(name) == nil {
 				ok = false
 				break
 			}
 		}
 		if ok {
 			for _, name := range alt {
-				out = append(out, byScheme[name])
+				out = append(out, byScheme(name))
 			}
-			return append(out, generic...)
+			return generic(out)
 		}
 	}
-	return generic
+	return generic(nil)
 }
 
 // origin is scheme://host:port with the default port made explicit.

@@ -16,7 +16,16 @@ func drainClose(body io.ReadCloser) {
 	if body == nil {
 		return
 	}
-	_, _ = io.CopyN(io.Discard, body, drainLimit)
+	bp := bodyBufs.Get().(*[]byte)
+	buf := *bp
+	for n := 0; n < drainLimit; {
+		m, err := body.Read(buf[:min(len(buf), drainLimit-n)])
+		n += m
+		if err != nil {
+			break
+		}
+	}
+	bodyBufs.Put(bp)
 	_ = body.Close()
 }
 
@@ -59,22 +68,6 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
-	return n, err
-}
-
-// prefixRecorder keeps the first bytes read through it, so a decode error
-// can show what the body looked like without buffering all of it.
-type prefixRecorder struct {
-	r      io.Reader
-	prefix []byte
-	max    int
-}
-
-func (p *prefixRecorder) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	if room := p.max - len(p.prefix); room > 0 && n > 0 {
-		p.prefix = append(p.prefix, b[:min(n, room)]...)
-	}
 	return n, err
 }
 

@@ -129,6 +129,7 @@ type callState struct {
 	// authRefreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
 	authRefreshed atomic.Bool
+	core          attemptCore // the current attempt's innermost layers
 	// secrets holds the tokens the call sent, to keep them out of its
 	// errors and logs.
 	secrets callSecrets
@@ -197,7 +198,10 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		// no call settings, so send as is.
 		return t.base.RoundTrip(req)
 	}
-	var rt http.RoundTripper = attemptCore{t: t, st: st}
+	// The core lives in the call's state: as an interface value of its own
+	// it would cost an allocation per attempt.
+	st.core = attemptCore{t: t, st: st}
+	var rt http.RoundTripper = &st.core
 	for i := len(st.s.attemptMiddleware) - 1; i >= 0; i-- {
 		rt = st.s.attemptMiddleware[i](rt)
 	}
@@ -221,7 +225,7 @@ type attemptCore struct {
 	st *callState
 }
 
-func (a attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
+func (a *attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := a.st.s
 	start := time.Now()
 	var resp *http.Response

@@ -97,7 +97,8 @@ func JSONError[E any, P interface {
 type Client struct {
 	base        *url.URL
 	baseString  string
-	specDefault bool // base is the spec's server, not the user's
+	baseSlash   string // baseString ending in a slash, for serverFor
+	specDefault bool   // base is the spec's server, not the user's
 	settings    settings
 	hc          *http.Client
 	ownsTrans   *http.Transport // closed by Close; nil for a caller's client
@@ -134,6 +135,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	c.base = base
 	c.baseString = base.String()
+	c.baseSlash = withSlash(c.baseString)
 	// The caller's *http.Client is copied, never modified; its Transport is
 	// wrapped in our per-attempt layers (and cloned when its TLS settings
 	// must change: see tls.go).
@@ -349,13 +351,16 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 // operation's path ("./pets") against it, and without the slash a base path
 // ("/v2") would be replaced instead of extended.
 func (c *Client) serverFor(op *Operation, s *settings) string {
-	server := c.baseString
 	switch {
 	case s.perCall && s.baseURLSet && s.baseURL != c.settings.baseURL:
-		server = s.baseURL
+		return withSlash(s.baseURL)
 	case op.Server != "" && c.specDefault:
-		server = op.Server
+		return withSlash(op.Server)
 	}
+	return c.baseSlash
+}
+
+func withSlash(server string) string {
 	if !strings.HasSuffix(server, "/") {
 		server += "/"
 	}
@@ -462,8 +467,9 @@ func (op *Operation) errorDecoder(status int) ErrorDecoder {
 // application/problem+json, application/vnd.api+json, ...), or is absent
 // (many servers omit it; the decoder will tell).
 func isJSONish(ct string) bool {
-	if ct == "" {
-		return true
+	switch ct {
+	case "", "application/json", "application/json; charset=utf-8", "application/json;charset=utf-8":
+		return true // the common cases, without parsing (and allocating)
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {

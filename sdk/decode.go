@@ -1,11 +1,13 @@
 package sdk
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // The helpers below finish a call for generated code: they read a 2xx
@@ -44,6 +46,14 @@ func DecodeJSONValue[T any](resp *http.Response) (T, error) {
 	return v, err
 }
 
+// bodyBufSize is the size of the pooled buffers JSON bodies are read into:
+// a body that fits is decoded from the buffer in one go (most responses
+// do); a larger one is decoded as it streams in (see decodeStream), so the
+// SDK never holds a large body in memory.
+const bodyBufSize = 32 << 10
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyBufSize); return &b }}
+
 func decodeJSONInto(resp *http.Response, v any) error {
 	defer drainClose(resp.Body)
 	st, opID := callOf(resp)
@@ -52,23 +62,66 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		limit = st.s.maxResponseSize
 	}
 	ct := resp.Header.Get("Content-Type")
-	rec := &prefixRecorder{r: &limitedReader{r: resp.Body, n: limit}, max: prefixSize}
-	fail := func(err error) error {
-		return &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: ct, Prefix: rec.prefix, Err: err, redact: st.redactor(resp.Request)}
-	}
+	body := &limitedReader{r: resp.Body, n: limit}
 	if !isJSONish(ct) {
-		_, _ = io.CopyN(io.Discard, rec, prefixSize)
-		return fail(errors.New("the response is not JSON"))
+		prefix := make([]byte, prefixSize)
+		n, _ := io.ReadFull(body, prefix)
+		return decodeError(resp, st, opID, prefix[:n], errors.New("the response is not JSON"))
 	}
-	dec := json.NewDecoder(rec)
-	if err := dec.Decode(v); err != nil {
+	bp := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(bp)
+	data, rerr := readUpTo(body, *bp)
+	var err error
+	switch {
+	case rerr == io.EOF:
+		// The whole body is in data. Unmarshal checks the syntax before it
+		// decodes: on a syntax error v is untouched, and the stream decoder
+		// reports it as it always has (a value followed by more data is
+		// fine, a cut one is io.ErrUnexpectedEOF, none is io.EOF).
+		var se *json.SyntaxError
+		if err = json.Unmarshal(data, v); errors.As(err, &se) {
+			err = json.NewDecoder(bytes.NewReader(data)).Decode(v)
+		}
+	case rerr != nil:
+		// Reading failed after data; the decoder fails where it needs more.
+		err = decodeStream(io.MultiReader(bytes.NewReader(data), failingReader{rerr}), data, v)
+	default:
+		err = decodeStream(io.MultiReader(bytes.NewReader(data), body), data, v)
+	}
+	if err != nil {
 		if errors.Is(err, io.EOF) {
 			err = errors.New("empty body")
 		}
-		return fail(err)
+		return decodeError(resp, st, opID, data, err)
 	}
 	return nil
 }
+
+// decodeError reports a 2xx body that could not be decoded, with its first
+// bytes (a copy of at most prefixSize of them).
+func decodeError(resp *http.Response, st *callState, opID string, head []byte, err error) error {
+	return &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+		Prefix: bytes.Clone(head[:min(len(head), prefixSize)]), Err: err, redact: st.redactor(resp.Request)}
+}
+
+// readUpTo reads r into buf until buf is full (nil error), r ends (io.EOF)
+// or fails, and returns what it read.
+func readUpTo(r io.Reader, buf []byte) ([]byte, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return buf[:n], err
+		}
+	}
+	return buf[:n], nil
+}
+
+// failingReader fails every read with err.
+type failingReader struct{ err error }
+
+func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 
 // DecodeText returns the body of a 2xx text response as a string, bounded
 // like JSON bodies.

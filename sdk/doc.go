@@ -107,6 +107,12 @@
 // [WithDownloadProgress] report the bytes sent or received and the total
 // (-1 when unknown), never going backwards.
 //
+// JSON responses are decoded as they arrive: a body of up to 32 KiB from a
+// pooled buffer, a larger one as a stream in which a list (a top-level
+// array, or an array in a top-level field of the result, as a page's items
+// are) is decoded one element at a time, so a large response is never held
+// in memory beside what it decodes to.
+//
 // # Streams
 //
 // Methods of operations that answer with server-sent events

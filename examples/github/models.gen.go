@@ -536,7 +536,7 @@ func NewReposlistForUserRequest(server string, username Username, params *Reposl
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{username}", pathParam0).Replace("/users/{username}/repos")
+	operationPath := "/users/" + pathParam0 + "/repos"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

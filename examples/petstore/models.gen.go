@@ -399,7 +399,7 @@ func NewDeletePetRequest(server string, petId int64) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
+	operationPath := "/pets/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -432,7 +432,7 @@ func NewGetPetRequest(server string, petId int64) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
+	operationPath := "/pets/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -476,7 +476,7 @@ func NewUpdatePetRequestWithBody(server string, petId int64, contentType string,
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{petId}", pathParam0).Replace("/pets/{petId}")
+	operationPath := "/pets/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

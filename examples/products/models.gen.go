@@ -810,7 +810,7 @@ func NewDeleteProductRequest(server string, id ProductIDParameter, params *Delet
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}")
+	operationPath := "/products/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -858,7 +858,7 @@ func NewGetProductRequest(server string, id ProductIDParameter) (*http.Request, 
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}")
+	operationPath := "/products/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -902,7 +902,7 @@ func NewUpdateProductRequestWithBody(server string, id ProductIDParameter, param
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}")
+	operationPath := "/products/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -952,7 +952,7 @@ func NewGetProductImageRequest(server string, id ProductIDParameter) (*http.Requ
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}/image")
+	operationPath := "/products/" + pathParam0 + "/image"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -985,7 +985,7 @@ func NewUploadProductImageRequestWithBody(server string, id ProductIDParameter, 
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}/image")
+	operationPath := "/products/" + pathParam0 + "/image"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

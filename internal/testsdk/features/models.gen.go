@@ -324,7 +324,7 @@ func NewDownloadRequest(server string, name string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{name}", pathParam0).Replace("/files/{name}")
+	operationPath := "/files/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -357,7 +357,7 @@ func NewUploadRequestWithBody(server string, name string, contentType string, bo
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{name}", pathParam0).Replace("/files/{name}")
+	operationPath := "/files/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -829,7 +829,7 @@ func NewDeleteThingRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
+	operationPath := "/things/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -862,7 +862,7 @@ func NewGetThingRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
+	operationPath := "/things/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -906,7 +906,7 @@ func NewPatchThingRequestWithBody(server string, id string, contentType string, 
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}")
+	operationPath := "/things/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -941,7 +941,7 @@ func NewGetNoteRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/note")
+	operationPath := "/things/" + pathParam0 + "/note"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -985,7 +985,7 @@ func NewPutNoteRequestWithBody(server string, id string, contentType string, bod
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/note")
+	operationPath := "/things/" + pathParam0 + "/note"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1020,7 +1020,7 @@ func NewGetThingSummaryRequest(server string, id string) (*http.Request, error) 
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/things/{id}/summary")
+	operationPath := "/things/" + pathParam0 + "/summary"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

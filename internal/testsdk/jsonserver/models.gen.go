@@ -273,7 +273,7 @@ func NewGetProductRequest(server string, id int) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{id}", pathParam0).Replace("/products/{id}")
+	operationPath := "/products/" + pathParam0
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

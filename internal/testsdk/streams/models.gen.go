@@ -93,7 +93,7 @@ func NewFollowJobLogsRequest(server string, jobId string) (*http.Request, error)
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{jobId}", pathParam0).Replace("/jobs/{jobId}/logs")
+	operationPath := "/jobs/" + pathParam0 + "/logs"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}

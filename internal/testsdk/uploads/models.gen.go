@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/oapi-codegen/runtime"
@@ -123,7 +122,7 @@ func NewUploadImageRequestWithBody(server string, album string, contentType stri
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{album}", pathParam0).Replace("/albums/{album}/images")
+	operationPath := "/albums/" + pathParam0 + "/images"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -165,7 +164,7 @@ func NewGetRawRequest(server string, album string, id string) (*http.Request, er
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{album}", pathParam0, "{id}", pathParam1).Replace("/albums/{album}/images/{id}/raw")
+	operationPath := "/albums/" + pathParam0 + "/images/" + pathParam1 + "/raw"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -205,7 +204,7 @@ func NewPutRawRequestWithBody(server string, album string, id string, contentTyp
 	if err != nil {
 		return nil, err
 	}
-	operationPath := strings.NewReplacer("{album}", pathParam0, "{id}", pathParam1).Replace("/albums/{album}/images/{id}/raw")
+	operationPath := "/albums/" + pathParam0 + "/images/" + pathParam1 + "/raw"
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
