@@ -21,6 +21,10 @@
 // Flags:
 //
 //	-count N      runs of each benchmark (default 6; 1 with -short)
+//	-gencount N   runs of the generator's benchmarks (internal/bench/genbench),
+//	              each one -benchtime 1x: a run generates and builds GitHub,
+//	              Stripe and Kubernetes with both tools, minutes and GiBs
+//	              (default 2; 1 with -short)
 //	-benchtime D  go test's -benchtime (default 1s; 1x with -short)
 //	-short        the CI variant: every benchmark once, in go test's short
 //	              mode, so none can rot; the figures mean nothing
@@ -42,6 +46,7 @@ import (
 	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -78,6 +83,7 @@ func main() {
 	log.SetPrefix("bench: ")
 	count := flag.Int("count", 6, "runs of each benchmark")
 	benchtime := flag.String("benchtime", "", "go test -benchtime (default 1s; 1x with -short)")
+	gencount := flag.Int("gencount", 2, "runs of the generator benchmarks (internal/bench/genbench)")
 	short := flag.Bool("short", false, "CI variant: each benchmark once, in short mode")
 	pkgRE := flag.String("pkg", "", "only packages whose import path matches this regexp")
 	out := flag.String("out", "", "keep raw outputs and tables in this folder")
@@ -96,12 +102,15 @@ func main() {
 		if !set["count"] {
 			*count = 1
 		}
+		if !set["gencount"] {
+			*gencount = 1
+		}
 		if *benchtime == "" {
 			*benchtime = "1x"
 		}
 	}
-	if *count < 1 {
-		log.Print("-count must be at least 1")
+	if *count < 1 || *gencount < 1 {
+		log.Print("-count and -gencount must be at least 1")
 		os.Exit(2)
 	}
 	var only *regexp.Regexp
@@ -112,13 +121,14 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	if err := run(config{count: *count, benchtime: *benchtime, short: *short, only: only, out: *out}); err != nil {
+	if err := run(config{count: *count, gencount: *gencount, benchtime: *benchtime, short: *short, only: only, out: *out}); err != nil {
 		log.Fatal(err)
 	}
 }
 
 type config struct {
 	count     int
+	gencount  int // rounds of the heavy generator benchmarks
 	benchtime string
 	short     bool
 	only      *regexp.Regexp
@@ -262,8 +272,12 @@ func goTest(root string, s benchSet, cfg config, file, binDir string) error {
 		return fmt.Errorf("go test -c: %v", err)
 	}
 	args := []string{"-test.run", "^$", "-test.bench", s.bench, "-test.count", "1", "-test.benchmem", "-test.timeout", "0"}
-	if cfg.benchtime != "" {
-		args = append(args, "-test.benchtime", cfg.benchtime)
+	rounds, benchtime := cfg.count, cfg.benchtime
+	if path.Base(s.pkg) == "genbench" {
+		rounds, benchtime = cfg.gencount, "1x"
+	}
+	if benchtime != "" {
+		args = append(args, "-test.benchtime", benchtime)
 	}
 	if cfg.short {
 		args = append(args, "-test.short")
@@ -274,8 +288,8 @@ func goTest(root string, s benchSet, cfg config, file, binDir string) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	for round := 1; round <= cfg.count; round++ {
-		log.Printf("%s: round %d of %d", s.pkg, round, cfg.count)
+	for round := 1; round <= rounds; round++ {
+		log.Printf("%s: round %d of %d", s.pkg, round, rounds)
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = s.dir
 		cmd.Stdout = io.MultiWriter(f, os.Stderr)
