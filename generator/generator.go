@@ -253,11 +253,18 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		oapiMu.Lock()
 		var more []nameFix
 		if dup != "" {
-			more = collisionFixes(fresh, dup)
+			more = collisionFixes(fresh, dup, false)
 		} else {
 			more = enumConstFixes(fresh, decls)
 			for _, d := range decls {
-				more = append(more, collisionFixes(fresh, d)...)
+				more = append(more, collisionFixes(fresh, d, false)...)
+			}
+			if len(more) == 0 {
+				// Nothing else explains the duplicate: a schema is named
+				// like a type declared for an operation.
+				for _, d := range decls {
+					more = append(more, collisionFixes(fresh, d, true)...)
+				}
 			}
 		}
 		oapiMu.Unlock()
