@@ -131,7 +131,14 @@ func (l *loadState) load(source string) *Document {
 	root, err := l.reader.openRoot(source)
 	if err != nil {
 		re := err.(*readError)
-		l.fail(re.code, re.msg, re.fix, Position{})
+		var pos Position
+		if re.code != CodeSourceInvalid && re.code != CodeSourceNotFound {
+			pos.File = source // the file that was too large or unreadable
+			if source == "-" {
+				pos.File = "<stdin>"
+			}
+		}
+		l.fail(re.code, re.msg, re.fix, pos)
 		return nil
 	}
 	l.root = root

@@ -189,6 +189,12 @@ func isHTTP(s string) bool {
 // resolve turns a $ref's document part into a location, relative to the
 // file it appears in, and applies the access policy.
 func (r *sourceReader) resolve(from *file, uri string) (*url.URL, error) {
+	if strings.ContainsRune(uri, '\\') {
+		// Not a URI character; on Windows a path separator (..\x,
+		// \\server\share): never guessed at.
+		return nil, &readError{code: CodeRefForbidden, msg: fmt.Sprintf("$ref %q: a reference may not hold a backslash", uri),
+			fix: "separate path elements with /"}
+	}
 	ref, err := url.Parse(uri)
 	if err != nil {
 		return nil, &readError{code: CodeRefInvalid, msg: fmt.Sprintf("%q is not a valid URI reference: %v", uri, errors.Unwrap(err))}
@@ -281,8 +287,13 @@ func (r *sourceReader) readFile(abs string) (*file, error) {
 		return nil, &readError{code: CodeSourceUnreadable, msg: fmt.Sprintf("%s: %v", display, unwrapPathError(err))}
 	}
 	defer fh.Close()
-	if info, err := fh.Stat(); err == nil && info.IsDir() {
+	info, err := fh.Stat()
+	if err == nil && info.IsDir() {
 		return nil, &readError{code: CodeSourceUnreadable, msg: fmt.Sprintf("%s is a directory", display)}
+	}
+	if err == nil && info.Mode().IsRegular() && info.Size() > r.opts.MaxFileSize {
+		// Refused before reading a byte.
+		return nil, tooLarge(display, r.opts.MaxFileSize)
 	}
 	data, err := readCapped(fh, r.opts.MaxFileSize, display)
 	if err != nil {
@@ -316,6 +327,9 @@ func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &readError{code: code, msg: fmt.Sprintf("GET %s: %s", u.Redacted(), resp.Status)}
 	}
+	if resp.ContentLength > r.opts.MaxFileSize {
+		return nil, tooLarge(u.Redacted(), r.opts.MaxFileSize)
+	}
 	data, err := readCapped(resp.Body, r.opts.MaxFileSize, u.Redacted())
 	if err != nil {
 		return nil, err
@@ -344,10 +358,14 @@ func readCapped(rd io.Reader, max int64, name string) ([]byte, error) {
 		return nil, &readError{code: CodeSourceUnreadable, msg: msg}
 	}
 	if int64(len(data)) > max {
-		return nil, &readError{code: CodeSourceTooLarge, msg: fmt.Sprintf("%s is larger than the %d-byte limit", name, max),
-			fix: "raise LoadOptions.MaxFileSize if the file is trusted"}
+		return nil, tooLarge(name, max)
 	}
 	return data, nil
+}
+
+func tooLarge(name string, max int64) error {
+	return &readError{code: CodeSourceTooLarge, msg: fmt.Sprintf("%s is larger than the %d-byte limit", name, max),
+		fix: "raise LoadOptions.MaxFileSize if the file is trusted"}
 }
 
 func unwrapPathError(err error) error {
