@@ -212,6 +212,8 @@ const (
 	CodeRefSibling       = "ref.sibling-ignored"
 	CodeRefRenamed       = "ref.internalized-renamed" // an external component got a qualified name to avoid a collision
 	CodeRefTooManyFiles  = "ref.too-many-files"
+	CodeRefCycle         = "ref.cycle"            // references that lead to one another and never to a value
+	CodeRefTooDeep       = "ref.too-deep"         // a chain of references longer than the limit
 	CodeMappingDangling  = "ref.mapping-dangling" // a discriminator mapping names a schema that does not exist
 	CodeExtensionIgnored = "extension.untrusted"  // an x-go-* / x-oapi-codegen-* extension was removed
 )

@@ -149,6 +149,7 @@ func (l *loadState) load(source string) *Document {
 		return nil
 	}
 	l.resolveRefs()
+	l.checkRefChains()
 	if l.diags.HasErrors() {
 		return nil
 	}
