@@ -307,6 +307,17 @@ func (l *loadState) loadOpenAPI3() *openapi3.T {
 		return err
 	})
 	if err != nil {
+		// Say where, when a value of the wrong kind is the reason.
+		var located Diagnostics
+		for _, f := range l.reader.order {
+			if f.tree != nil {
+				located = append(located, l.shapeErrors(f)...)
+			}
+		}
+		if len(located) > 0 {
+			l.diags = append(l.diags, located...)
+			return nil
+		}
 		l.fail(CodeSpecInvalid, "the document cannot be loaded: "+cleanKinError(err), "", l.rootPos())
 		return nil
 	}
@@ -323,6 +334,10 @@ func cleanKinError(err error) string {
 func (l *loadState) convertSwagger2() *openapi3.T {
 	var doc2 openapi2.T
 	if err := json.Unmarshal(jsonOf(l.root), &doc2); err != nil {
+		if located := l.shapeErrors(l.root); len(located) > 0 {
+			l.diags = append(l.diags, located...)
+			return nil
+		}
 		l.fail(CodeSpecInvalid, "the Swagger 2.0 document cannot be read: "+cleanKinError(err), "", l.rootPos())
 		return nil
 	}
