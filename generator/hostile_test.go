@@ -201,7 +201,7 @@ var hostileExpectations = map[string]func(t *testing.T, files Files, diags opena
 	"injection.yaml": func(t *testing.T, files Files, diags openapi.Diagnostics) {
 		models, client := string(fileNamed(t, files, "models.gen.go")), string(fileNamed(t, files, "client.gen.go"))
 		// The payload is there, as inert comment text.
-		for _, want := range []string{"\n// //go:generate rm -rf /\n", "\n// package evil\n", "\n// func init() { exec.Command(\"sh\").Run() }\n"} {
+		for _, want := range []string{"\n// //go:generate rm -rf /\n", "\n// package evil\n", "\n// func init() { exec.Command(\"sh\").Run() }\n", "\n// + build ignore\n", "\n// go:build ignore\n"} {
 			if !strings.Contains(models, want) || !strings.Contains(client, want) {
 				t.Errorf("the payload line %q is not in the doc comments", want)
 			}

@@ -157,19 +157,19 @@ func (n *normalizer) prose() {
 	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
 		for _, k := range proseKeys {
 			v := obj.get(k)
-			if v == nil || v.kind != kindString || !gotext.HasUnsafe(v.str) {
+			if v == nil || v.kind != kindString || gotext.Prose(v.str) == v.str {
 				continue
 			}
 			v.str = gotext.Prose(v.str)
 			n.changed = true
 			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), k),
-				"control or bidirectional-formatting characters removed from the %s", k)
+				"the %s was cleaned for Go comments (control and bidirectional-formatting characters removed, a line starting \"+build\" spaced)", k)
 		}
 		for _, k := range []string{"example", "examples"} {
 			if v := obj.get(k); v != nil && cleanStrings(v) {
 				n.changed = true
 				n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), k),
-					"control or bidirectional-formatting characters removed from the strings of the %s", k)
+					"the strings of the %s were cleaned for Go comments (control and bidirectional-formatting characters removed, a line starting \"+build\" spaced)", k)
 			}
 		}
 	})
@@ -181,13 +181,15 @@ func cleanStrings(v *node) bool {
 	changed := false
 	switch v.kind {
 	case kindString:
-		if gotext.HasUnsafe(v.str) {
-			v.str, changed = gotext.Prose(v.str), true
+		if p := gotext.Prose(v.str); p != v.str {
+			v.str, changed = p, true
 		}
 	case kindArray, kindObject:
 		for i, k := range v.kids {
-			if v.kind == kindObject && gotext.HasUnsafe(v.keys[i]) {
-				v.keys[i], v.index, changed = gotext.Prose(v.keys[i]), nil, true
+			if v.kind == kindObject {
+				if p := gotext.Prose(v.keys[i]); p != v.keys[i] {
+					v.keys[i], v.index, changed = p, nil, true
+				}
 			}
 			if cleanStrings(k) {
 				changed = true

@@ -45,14 +45,18 @@ func HasUnsafe(s string) bool {
 
 // Prose cleans text for use as comment lines: line breaks of every kind
 // (CRLF, CR, U+2028, U+2029, NEL U+0085) become "\n", tabs stay, and every
-// other [Unsafe] rune is removed, as are bytes that are not UTF-8.
+// other [Unsafe] rune is removed, as are bytes that are not UTF-8. A line
+// that begins with "+build" gets a space after its "+": gofmt (go/printer)
+// hoists every "// +build" comment line of a file, wherever it is, to the
+// top as a //go:build constraint, so such a line in a doc comment would
+// decide when the package builds.
 func Prose(s string) string {
-	if !HasUnsafe(s) && !strings.ContainsRune(s, '\r') {
+	if !HasUnsafe(s) && !strings.ContainsRune(s, '\r') && !strings.Contains(s, "+build") {
 		return s
 	}
 	s = strings.ToValidUTF8(s, "")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		switch r {
 		case '\r', '\u2028', '\u2029', '\u0085':
 			return '\n'
@@ -64,6 +68,13 @@ func Prose(s string) string {
 		}
 		return r
 	}, s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(strings.TrimLeft(l, " \t"), "+build"); ok {
+			lines[i] = l[:len(l)-len(rest)-len("build")] + " build" + rest
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Literal reports whether s can be copied raw between the quotes of a Go

@@ -39,6 +39,10 @@ func TestProseAndLiteral(t *testing.T) {
 			t.Errorf("token %s %q outside the comments", tok, lit)
 		}
 	}
+	// A "+build" line would be hoisted by gofmt into a build constraint.
+	if got := Prose("a\n  +build ignore\n+buildx"); got != "a\n  + build ignore\n+ buildx" {
+		t.Errorf("Prose kept a +build line: %q", got)
+	}
 	for _, ok := range []string{"plain", "ünïcödé", "a\u200db", "ｐａｇｅ", "*/ /*", "\ufffd"} {
 		if !Literal(ok) {
 			t.Errorf("Literal(%q) = false", ok)
