@@ -34,6 +34,7 @@ const (
 	CodeStrict           = "generate.strict"       // strict mode: warnings are failures
 	CodeCanceled         = "generate.canceled"     // the context ended first
 	CodeNothingGenerated = "generate.no-content"   // filters left no operations and no schemas
+	// CodeUnsafeOutput (verify.go): generated code failed the generator's own safety check.
 )
 
 // Config says what to generate. It is what sdkgen.yaml holds; flags of the
@@ -296,6 +297,11 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		return nil, diags
 	}
 	files := append(Files{{Name: "models.gen.go", Content: models}}, facade...)
+	if vd := verifyOutput(files, cfg.Package, cfg.TrustGoExtensions); len(vd) > 0 {
+		diags = append(diags, vd...)
+		diags.Sort()
+		return nil, diags
+	}
 	// Strict mode counts the warnings of loading too; they are not repeated
 	// in the result (Load returned them already).
 	if warnings := diags.Count(openapi.SeverityWarning) + doc.Diagnostics().Count(openapi.SeverityWarning); cfg.Strict && warnings > 0 {

@@ -319,3 +319,45 @@ func TestHostileSpecsGenerate(t *testing.T) {
 	mod.BuildAndVet()
 	_ = filepath.Join
 }
+
+// The generator's own last check refuses what the audit refuses: each kind
+// of injection, in a file as a broken sanitizer would let it through.
+func TestVerifyOutputRefusesInjectedCode(t *testing.T) {
+	good := Header + "\n\npackage api\n\nimport (\n\t\"net/http\"\n)\n\n// Get gets.\nvar Get = http.MethodGet\n"
+	if p := verifyFile("a.go", []byte(good), "api", false); len(p) != 0 {
+		t.Fatalf("a clean file was refused: %q", p)
+	}
+	for name, evil := range map[string]string{
+		"init":         good + "\nfunc init() {}\n",
+		"package":      strings.Replace(good, "package api", "package evil", 1),
+		"header":       strings.TrimPrefix(good, Header+"\n"),
+		"import":       strings.Replace(good, `"net/http"`, "\"net/http\"\n\t_ \"os/exec\"", 1),
+		"cgo":          strings.Replace(good, "import (", "import \"C\"\nimport (", 1),
+		"go:generate":  good + "\n" + "//go:" + "generate rm -rf /\nvar X int\n",
+		"+build":       good + "\n// +build ignore\nvar X int\n",
+		"//line":       good + "\n//line evil.go:1\nvar X int\n",
+		"raw string":   good + "\nvar X = `\n" + "//go:" + "generate rm -rf /\n`\n",
+		"bidi comment": good + "\n// a \u202e b\nvar X int\n",
+		"bidi literal": good + "\nvar X = \"\u2066\"\n",
+		"block":        good + "\n/* x */\nvar X int\n",
+		"syntax":       good + "\nfunc {\n",
+	} {
+		if p := verifyFile("a.go", []byte(evil), "api", false); len(p) == 0 {
+			t.Errorf("%s: not refused", name)
+		}
+	}
+	// Trusted extensions may import what they name.
+	trusted := strings.Replace(good, `"net/http"`, "\"net/http\"\n\tevil \"github.com/evil/pkg\"", 1) + "\nvar _ evil.T\n"
+	if p := verifyFile("a.go", []byte(trusted), "api", true); len(p) != 0 {
+		t.Errorf("trusted import refused: %q", p)
+	}
+	if p := verifyFile("a.go", []byte(trusted), "api", false); len(p) != 1 {
+		t.Errorf("untrusted import: %q", p)
+	}
+	// The templates' imports are what the audit allows, and no more.
+	for p := range templateImports {
+		if !allowedImports[p] {
+			t.Errorf("the templates import %q, which the audit's allowlist lacks", p)
+		}
+	}
+}
