@@ -395,6 +395,13 @@ func fileStem(field string) string {
 		if unicode.IsUpper(r) && i > 0 {
 			b.WriteByte('_')
 		}
+		if r > unicode.MaxASCII {
+			// File names stay ASCII: look-alike letters (Cyrillic е
+			// for Latin e) would make two files of one look, and file
+			// systems normalize other letters differently.
+			fmt.Fprintf(&b, "u%04x", unicode.ToLower(r))
+			continue
+		}
 		b.WriteRune(unicode.ToLower(r))
 	}
 	stem := b.String()

@@ -469,7 +469,7 @@ func TestUploadBodies(t *testing.T) {
 func TestServiceFilesAreNotBuildConstraints(t *testing.T) {
 	for field, want := range map[string]string{
 		"Pets": "pets", "ChartJs": "chart_js_service", "LoadTest": "load_test_service", "RunWindows": "run_windows_service",
-		"JsChart": "js_chart", "Js": "js_service",
+		"JsChart": "js_chart", "Js": "js_service", "Pеts": "pu0435ts", "Ｐｅｔｓ": "uff50uff45uff54uff53",
 	} {
 		if got := fileStem(field); got != want {
 			t.Errorf("fileStem(%q) = %q, want %q", field, got, want)

@@ -302,6 +302,9 @@ func TestHostileSpecsGenerate(t *testing.T) {
 		}
 		pkgFiles := map[string][]byte{}
 		for _, f := range files {
+			if strings.ContainsFunc(f.Name, func(r rune) bool { return r > unicode.MaxASCII }) {
+				t.Errorf("%s: file name %q is not ASCII", name, f.Name)
+			}
 			if !strings.HasSuffix(f.Name, ".go") {
 				continue
 			}
