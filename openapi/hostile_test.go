@@ -2,7 +2,10 @@ package openapi
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync/atomic"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,4 +106,42 @@ func TestDiagnosticStringEscapes(t *testing.T) {
 	if got, want := d.String(), `spec\x1b[2J.yaml:1: error[ref.dangling] #/components/schemas/a\nb\u202e: bad \x1b]0;title\a name`; got != want {
 		t.Errorf("String() = %q\nwant       %q", got, want)
 	}
+}
+
+// A reference of a URL spec may be redirected within the spec's origin,
+// never away from it: the other host gets no request.
+func TestRefRedirectsStayAtTheOrigin(t *testing.T) {
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, "X: {type: object, description: TOP SECRET}\n")
+	}))
+	defer other.Close()
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) // another host
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/away.yaml":
+			fmt.Fprint(w, specHead+"paths: {}\ncomponents:\n  schemas:\n    S: {$ref: 'moved.yaml#/X'}\n")
+		case "/near.yaml":
+			fmt.Fprint(w, specHead+"paths: {}\ncomponents:\n  schemas:\n    S: {$ref: 'renamed.yaml#/X'}\n")
+		case "/moved.yaml":
+			http.Redirect(w, r, otherURL+"/latest/meta-data", http.StatusFound)
+		case "/renamed.yaml":
+			http.Redirect(w, r, "/x.yaml", http.StatusMovedPermanently)
+		case "/x.yaml":
+			fmt.Fprint(w, "X: {type: object}\n")
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer origin.Close()
+	_, diags := load(t, origin.URL+"/away.yaml", LoadOptions{})
+	forbidden := withCode(diags, CodeRefForbidden)
+	if len(forbidden) != 1 || forbidden[0].Pos.Line != 6 || !strings.Contains(forbidden[0].Message, "redirected to http://localhost") {
+		t.Errorf("want a located %s:\n%s", CodeRefForbidden, format(diags))
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+	mustLoad(t, origin.URL+"/near.yaml", LoadOptions{})
 }

@@ -145,7 +145,7 @@ func (r *sourceReader) openRoot(source string) (*file, error) {
 		}
 		u.Fragment, u.RawFragment = "", ""
 		r.origin = u
-		return r.fetch(u, source)
+		return r.fetch(u, source, true)
 	default:
 		abs, err := filepath.Abs(source)
 		if err != nil {
@@ -256,7 +256,7 @@ func (r *sourceReader) get(loc *url.URL, display string) (*file, error) {
 		return nil, &readError{code: CodeRefTooManyFiles, msg: fmt.Sprintf("the spec spans more than %d files", r.opts.MaxFiles)}
 	}
 	if loc.Scheme == "http" || loc.Scheme == "https" {
-		return r.fetch(loc, display)
+		return r.fetch(loc, display, false)
 	}
 	return r.readFile(filepath.FromSlash(loc.Path))
 }
@@ -302,7 +302,19 @@ func (r *sourceReader) readFile(abs string) (*file, error) {
 	return r.add(&file{key: path.Clean(filepath.ToSlash(abs)), loc: &url.URL{Path: path.Clean(filepath.ToSlash(abs))}, name: display, data: data})
 }
 
-func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
+// redirectRefused is a redirect of a reference's request away from the
+// hosts the spec may read from.
+type redirectRefused struct{ to *url.URL }
+
+func (e *redirectRefused) Error() string {
+	return fmt.Sprintf("redirected to %s, which is not the spec's origin", e.to.Redacted())
+}
+
+// fetch reads a URL. The spec's own URL may redirect anywhere (the caller
+// chose it); a reference's request may only be redirected to the hosts
+// references may name, or a same-origin $ref could lead the loader
+// anywhere (a cloud metadata address, say).
+func (r *sourceReader) fetch(u *url.URL, display string, root bool) (*file, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -310,8 +322,31 @@ func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
 		return nil, &readError{code: CodeSourceInvalid, msg: fmt.Sprintf("%s: %v", display, err)}
 	}
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
-	resp, err := r.opts.HTTPClient.Do(req)
+	client := r.opts.HTTPClient
+	if !root {
+		c := *client
+		next := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || !r.hostAllowed(req.URL) {
+				return &redirectRefused{to: req.URL}
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		}
+		client = &c
+	}
+	resp, err := client.Do(req)
 	if err != nil {
+		var refused *redirectRefused
+		if errors.As(err, &refused) {
+			return nil, &readError{code: CodeRefForbidden, msg: fmt.Sprintf("GET %s: %v", u.Redacted(), refused),
+				fix: "add the host to LoadOptions.AllowedHosts if it is trusted"}
+		}
 		msg := err.Error()
 		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
 			msg = fmt.Sprintf("%s: no answer within %s", u.Redacted(), r.opts.Timeout)
