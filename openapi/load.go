@@ -308,11 +308,14 @@ func (l *loadState) loadOpenAPI3() *openapi3.T {
 	})
 	if err != nil {
 		// Say where, when a value of the wrong kind is the reason.
-		var located Diagnostics
+		located := l.refKindErrors()
 		for _, f := range l.reader.order {
 			if f.tree != nil {
 				located = append(located, l.shapeErrors(f)...)
 			}
+		}
+		if len(located) == 0 {
+			located = l.badRefErrors(err.Error())
 		}
 		if len(located) > 0 {
 			l.diags = append(l.diags, located...)

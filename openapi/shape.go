@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 )
 
@@ -76,4 +77,97 @@ func joinOr(list []string) string {
 		return list[0]
 	}
 	return list[0] + " or " + joinOr(list[1:])
+}
+
+// refKindErrors finds the references whose target is a component of
+// another kind than their place takes (a parameter that refers to a
+// schema), which kin-openapi refuses without saying where. Like
+// shapeErrors, it runs only once kin-openapi has refused the document.
+func (l *loadState) refKindErrors() Diagnostics {
+	var out Diagnostics
+	for _, r := range l.targets {
+		if r.site.mapping {
+			continue
+		}
+		want := expectedSection(r.site.ptr)
+		tsegs, err := splitPointer(r.target.frag)
+		if want == "" || err != nil || len(tsegs) < 3 || tsegs[0] != "components" || tsegs[1] == want {
+			continue
+		}
+		l.siteDiag(r.site, CodeSpecInvalid, SeverityError,
+			fmt.Sprintf("$ref %q: a %s belongs here, and it refers to a %s", r.site.ref, sectionNoun(want), sectionNoun(tsegs[1])), "")
+		out = append(out, l.diags[len(l.diags)-1])
+		l.diags = l.diags[:len(l.diags)-1]
+	}
+	return out
+}
+
+// expectedSection returns the components section a $ref at ptr (the
+// pointer of the $ref member) must point into, or "" when the place does
+// not say.
+func expectedSection(ptr string) string {
+	segs, err := splitPointer(ptr)
+	if err != nil || len(segs) < 2 {
+		return ""
+	}
+	segs = segs[:len(segs)-1] // the object holding the $ref
+	last := segs[len(segs)-1]
+	parent := ""
+	if len(segs) >= 2 {
+		parent = segs[len(segs)-2]
+	}
+	switch {
+	case last == "requestBody":
+		return "requestBodies"
+	case last == "schema" || last == "items" || last == "not" || last == "additionalProperties":
+		return "schemas"
+	case parent == "parameters" && !(len(segs) == 3 && segs[0] == "components"):
+		return "parameters"
+	case parent == "responses" && len(segs) >= 3:
+		return "responses"
+	case parent == "properties" || parent == "allOf" || parent == "oneOf" || parent == "anyOf":
+		return "schemas"
+	}
+	return ""
+}
+
+func sectionNoun(section string) string {
+	switch section {
+	case "schemas":
+		return "schema"
+	case "parameters":
+		return "parameter"
+	case "requestBodies":
+		return "request body"
+	case "responses":
+		return "response"
+	case "headers":
+		return "header"
+	case "securitySchemes":
+		return "security scheme"
+	case "examples":
+		return "example"
+	}
+	return section
+}
+
+var badRefData = regexp.MustCompile(`bad data in "([^"]*)" \(expecting ref to ([a-z ]+) object\)`)
+
+// badRefErrors places kin-openapi's "bad data in <ref>" error at the
+// references it names, when refKindErrors did not explain it (a schema
+// that refers to "#/paths").
+func (l *loadState) badRefErrors(kinErr string) Diagnostics {
+	m := badRefData.FindStringSubmatch(kinErr)
+	if m == nil {
+		return nil
+	}
+	var out Diagnostics
+	for _, r := range l.targets {
+		if !r.site.mapping && r.site.ref == m[1] {
+			l.siteDiag(r.site, CodeSpecInvalid, SeverityError, fmt.Sprintf("$ref %q: a %s belongs here, and what it refers to is not one", m[1], m[2]), "")
+			out = append(out, l.diags[len(l.diags)-1])
+			l.diags = l.diags[:len(l.diags)-1]
+		}
+	}
+	return out
 }
