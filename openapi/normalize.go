@@ -157,13 +157,22 @@ func (n *normalizer) prose() {
 	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
 		for _, k := range proseKeys {
 			v := obj.get(k)
-			if v == nil || v.kind != kindString || gotext.Prose(v.str) == v.str {
+			if v == nil || v.kind != kindString || !needsProse(v.str) {
 				continue
 			}
-			v.str = gotext.Prose(v.str)
+			old := v.str
+			v.str = gotext.Prose(old)
 			n.changed = true
+			if v.str == gotext.Breaks(old) {
+				n.report(CodeUnrepresentable, SeverityInfo, append(slices.Clone(segs), k),
+					"line or paragraph separators of the %s (U+2028, U+2029, NEL) written as line breaks", k)
+				continue
+			}
 			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), k),
 				"the %s was cleaned for Go comments (control and bidirectional-formatting characters removed, a line starting \"+build\" spaced)", k)
+		}
+		if !schemaPlace(segs) {
+			return // oapi-codegen prints the examples of schemas only
 		}
 		for _, k := range []string{"example", "examples"} {
 			if v := obj.get(k); v != nil && cleanStrings(v) {
@@ -175,21 +184,49 @@ func (n *normalizer) prose() {
 	})
 }
 
+// needsProse reports whether gotext.Prose must clean s for a comment (a
+// plain carriage return needs nothing: oapi-codegen and the facade read it
+// as a line break).
+func needsProse(s string) bool {
+	return (gotext.HasUnsafe(s) || strings.Contains(s, "+build")) && gotext.Prose(s) != s
+}
+
+// schemaPlace reports whether the object at segs is a schema.
+func schemaPlace(segs []string) bool {
+	n := len(segs)
+	switch {
+	case n == 0:
+		return false
+	case n == 3 && segs[0] == "components" && segs[1] == "schemas":
+		return true
+	}
+	switch segs[n-1] {
+	case "schema", "items", "not", "additionalProperties", "additionalItems", "contains", "if", "then", "else",
+		"propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema":
+		return true
+	}
+	if n >= 2 {
+		switch segs[n-2] {
+		case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "allOf", "oneOf", "anyOf", "prefixItems":
+			return true
+		}
+	}
+	return false
+}
+
 // cleanStrings applies gotext.Prose to every string and key of a value and
 // reports whether it changed any.
 func cleanStrings(v *node) bool {
 	changed := false
 	switch v.kind {
 	case kindString:
-		if p := gotext.Prose(v.str); p != v.str {
-			v.str, changed = p, true
+		if needsProse(v.str) {
+			v.str, changed = gotext.Prose(v.str), true
 		}
 	case kindArray, kindObject:
 		for i, k := range v.kids {
-			if v.kind == kindObject {
-				if p := gotext.Prose(v.keys[i]); p != v.keys[i] {
-					v.keys[i], v.index, changed = p, nil, true
-				}
+			if v.kind == kindObject && needsProse(v.keys[i]) {
+				v.keys[i], v.index, changed = gotext.Prose(v.keys[i]), nil, true
 			}
 			if cleanStrings(k) {
 				changed = true

@@ -77,6 +77,19 @@ func Prose(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// Breaks writes every kind of line break of s (CRLF, CR, U+2028, U+2029,
+// NEL U+0085) as "\n", and changes nothing else.
+func Breaks(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\r', '\u2028', '\u2029', '\u0085':
+			return '\n'
+		}
+		return r
+	}, s)
+}
+
 // Literal reports whether s can be copied raw between the quotes of a Go
 // string literal or a struct tag (as oapi-codegen copies names and enum
 // values): no quote, backtick or backslash, no line break and no [Unsafe]
