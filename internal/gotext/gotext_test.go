@@ -55,6 +55,12 @@ func TestProseAndLiteral(t *testing.T) {
 	}
 }
 
+func TestBreaks(t *testing.T) {
+	if got := Breaks("a\r\nb\rc\u2028d\u2029e\u0085f\u202eg"); got != "a\nb\nc\nd\ne\nf\u202eg" {
+		t.Errorf("Breaks = %q", got)
+	}
+}
+
 func TestPrintable(t *testing.T) {
 	got := Printable("ok\ttab é\n\x1b[2J\u202eevil\xff")
 	if want := `ok` + "\t" + `tab é\n\x1b[2J\u202eevil\xff`; got != want {
