@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
+	"github.com/sdkgen-go/sdkgen/internal/gotext"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -394,6 +395,13 @@ func fileStem(field string) string {
 		if unicode.IsUpper(r) && i > 0 {
 			b.WriteByte('_')
 		}
+		if r > unicode.MaxASCII {
+			// File names stay ASCII: look-alike letters (Cyrillic е
+			// for Latin e) would make two files of one look, and file
+			// systems normalize other letters differently.
+			fmt.Fprintf(&b, "u%04x", unicode.ToLower(r))
+			continue
+		}
 		b.WriteRune(unicode.ToLower(r))
 	}
 	stem := b.String()
@@ -502,7 +510,7 @@ func argName(goVar string, used map[string]bool) string {
 	r := []rune(n)
 	r[0] = unicode.ToLower(r[0])
 	n = string(r)
-	if reservedArgs[n] || token.IsKeyword(n) || used[n] {
+	if reservedArgs[n] || token.IsKeyword(n) || codegen.IsPredeclaredGoIdentifier(n) || used[n] {
 		n += "Param"
 	}
 	for i := 2; used[n]; i++ {
@@ -1102,7 +1110,7 @@ func exampleValue(typ, pkg string, si *structInfo, depth int) string {
 // comment whatever it holds: a line reading "//go:generate ..." or
 // "package x" stays prose.
 func commentLines(s string) []string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = gotext.Prose(strings.ReplaceAll(s, "\r\n", "\n"))
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
 		out = append(out, strings.TrimRightFunc(cleanText(l), unicode.IsSpace))
@@ -1116,21 +1124,21 @@ func commentLines(s string) []string {
 	return out
 }
 
-// cleanText drops control characters (other than tab) and the Unicode line
-// and paragraph separators.
+// cleanText drops control characters (a tab becomes a space) and every rune
+// gotext.Unsafe names: what is left can sit in a comment line or a string.
 func cleanText(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r == '\t':
 			return ' '
-		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r == '\ufeff':
+		case unicode.IsControl(r), gotext.Unsafe(r):
 			return -1
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, ""))
 }
 
-// oneLine flattens text to one line.
+// oneLine flattens text to one line, cleaned: safe inside a comment line.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(cleanText(strings.ReplaceAll(s, "\n", " "))), " ")
+	return strings.Join(strings.Fields(cleanText(strings.ReplaceAll(gotext.Prose(s), "\n", " "))), " ")
 }

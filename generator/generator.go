@@ -34,6 +34,7 @@ const (
 	CodeStrict           = "generate.strict"       // strict mode: warnings are failures
 	CodeCanceled         = "generate.canceled"     // the context ended first
 	CodeNothingGenerated = "generate.no-content"   // filters left no operations and no schemas
+	// CodeUnsafeOutput (verify.go): generated code failed the generator's own safety check.
 )
 
 // Config says what to generate. It is what sdkgen.yaml holds; flags of the
@@ -253,11 +254,18 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		oapiMu.Lock()
 		var more []nameFix
 		if dup != "" {
-			more = collisionFixes(fresh, dup)
+			more = collisionFixes(fresh, dup, false)
 		} else {
 			more = enumConstFixes(fresh, decls)
 			for _, d := range decls {
-				more = append(more, collisionFixes(fresh, d)...)
+				more = append(more, collisionFixes(fresh, d, false)...)
+			}
+			if len(more) == 0 {
+				// Nothing else explains the duplicate: a schema is named
+				// like a type declared for an operation.
+				for _, d := range decls {
+					more = append(more, collisionFixes(fresh, d, true)...)
+				}
 			}
 		}
 		oapiMu.Unlock()
@@ -289,6 +297,11 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		return nil, diags
 	}
 	files := append(Files{{Name: "models.gen.go", Content: models}}, facade...)
+	if vd := verifyOutput(files, cfg.Package, cfg.TrustGoExtensions); len(vd) > 0 {
+		diags = append(diags, vd...)
+		diags.Sort()
+		return nil, diags
+	}
 	// Strict mode counts the warnings of loading too; they are not repeated
 	// in the result (Load returned them already).
 	if warnings := diags.Count(openapi.SeverityWarning) + doc.Diagnostics().Count(openapi.SeverityWarning); cfg.Strict && warnings > 0 {

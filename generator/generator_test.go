@@ -139,7 +139,7 @@ func TestMustGenerate(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata/generate", name+".golden"), txtar.Format(ar))
 		}
 		mod.Add(pkg, pkgFiles)
-		mod.Add(pkg+"/apimd", map[string][]byte{"calls.go": apiMDCalls(t, pkg, fileNamed(t, files, "API.md"))})
+		mod.Add(pkg+"/apimd", map[string][]byte{"calls.go": apiMDCalls(t, pkg, files)})
 	}
 	mod.BuildAndVet()
 }
@@ -147,9 +147,15 @@ func TestMustGenerate(t *testing.T) {
 // apiMDCalls turns the method calls of API.md's examples into a package
 // that calls them, so building it proves every example's arguments
 // compile.
-func apiMDCalls(t *testing.T, pkg string, apiMD []byte) []byte {
+func apiMDCalls(t *testing.T, pkg string, files Files) []byte {
 	t.Helper()
-	calls := regexp.MustCompile(`(?m)c\.\w+\.\w+\(ctx.*\)`).FindAll(apiMD, -1)
+	apiMD := fileNamed(t, files, "API.md")
+	calls := regexp.MustCompile(`(?m)c\.[\pL\pN_]+\.[\pL\pN_]+\(ctx.*\)`).FindAll(apiMD, -1)
+	// The client type is Client unless a schema took the name.
+	client := "Client"
+	if m := regexp.MustCompile(`(?m)^func New[\pL\pN_]*\(baseURL string, opts \.\.\.sdk\.Option\) \(\*([\pL\pN_]+), error\)`).FindSubmatch(fileNamed(t, files, "client.gen.go")); m != nil {
+		client = string(m[1])
+	}
 	if len(calls) == 0 {
 		t.Errorf("%s: API.md shows no method call", pkg)
 	}
@@ -159,7 +165,7 @@ func apiMDCalls(t *testing.T, pkg string, apiMD []byte) []byte {
 	// Upload examples stream a file f.
 	fmt.Fprintf(&b, "package apimd\n\nimport (\n\t\"context\"\n\t\"io\"\n\t\"strings\"\n\t\"time\"\n\n\topenapi_types \"github.com/oapi-codegen/runtime/types\"\n\t\"github.com/sdkgen-go/sdkgen/sdk\"\n\t%q\n)\n\n", "sdkgentest/"+pkg)
 	b.WriteString("var (\n\t_ = strings.NewReader\n\t_ time.Time\n\t_ openapi_types.File\n\t_ sdk.File\n)\n\n")
-	fmt.Fprintf(&b, "func calls(ctx context.Context, c *%s.Client, f io.Reader) {\n", pkg)
+	fmt.Fprintf(&b, "func calls(ctx context.Context, c *%s.%s, f io.Reader) {\n", pkg, client)
 	for _, call := range calls {
 		fmt.Fprintf(&b, "\t%s\n", call)
 	}
@@ -463,7 +469,7 @@ func TestUploadBodies(t *testing.T) {
 func TestServiceFilesAreNotBuildConstraints(t *testing.T) {
 	for field, want := range map[string]string{
 		"Pets": "pets", "ChartJs": "chart_js_service", "LoadTest": "load_test_service", "RunWindows": "run_windows_service",
-		"JsChart": "js_chart", "Js": "js_service",
+		"JsChart": "js_chart", "Js": "js_service", "Pеts": "pu0435ts", "Ｐｅｔｓ": "uff50uff45uff54uff53",
 	} {
 		if got := fileStem(field); got != want {
 			t.Errorf("fileStem(%q) = %q, want %q", field, got, want)

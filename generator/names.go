@@ -219,8 +219,9 @@ func escapePtr(s string) string {
 // called dup: inline types take a suffix saying what they are
 // (ServerStatusEnum); among components, the one whose key is the name keeps
 // it and the others take a number in key order. taken lists the names of
-// all sites, so a new name is free.
-func collisionFixes(t *openapi3.T, dup string) []nameFix {
+// all sites, so a new name is free. With lone, a single component named
+// like a declaration that is no schema's takes a number too.
+func collisionFixes(t *openapi3.T, dup string, lone bool) []nameFix {
 	sites := schemaSites(t)
 	taken := map[string]bool{}
 	for _, s := range sites {
@@ -251,6 +252,14 @@ func collisionFixes(t *openapi3.T, dup string) []nameFix {
 		name := claim(dup + s.kind)
 		fixes = append(fixes, nameFix{pointer: s.pointer, ext: "x-go-type-name", name: name,
 			reason: fmt.Sprintf("its type would be called %s, like another", dup)})
+	}
+	if len(comps) == 1 && len(inline) == 0 && lone {
+		// The other declaration is one oapi-codegen makes for an
+		// operation (ListPetsParams, CreatePetJSONRequestBody): the
+		// schema gives way.
+		name := claim(dup)
+		fixes = append(fixes, nameFix{pointer: comps[0].pointer, ext: "x-go-name", name: name,
+			reason: fmt.Sprintf("schema %q would be the Go type %s, which is declared for an operation", comps[0].key, dup)})
 	}
 	if len(comps) > 1 {
 		slices.SortFunc(comps, func(a, b schemaSite) int {
@@ -365,18 +374,26 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 		return nil
 	}
 	var diags openapi.Diagnostics
-	renamed := map[*openapi3.Parameter]bool{}
+	type renaming struct {
+		diag    int // index in diags
+		reasons []string
+	}
+	renamed := map[*openapi3.Parameter]*renaming{}
 	rename := func(p *openapi3.Parameter, name, ptr, reason string) {
-		if renamed[p] {
-			return
-		}
-		renamed[p] = true
 		if p.Extensions == nil {
 			p.Extensions = map[string]any{}
 		}
 		p.Extensions["x-go-name"] = name
-		diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: ptr,
-			Message: fmt.Sprintf("parameter %q is %s in Go: %s", p.Name, name, reason)})
+		r := renamed[p]
+		if r == nil {
+			// Renamed once, or again when the name given first is taken
+			// too: one diagnostic, with the final name.
+			r = &renaming{diag: len(diags)}
+			renamed[p] = r
+			diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: ptr})
+		}
+		r.reasons = append(r.reasons, reason)
+		diags[r.diag].Message = fmt.Sprintf("parameter %q is %s in Go: %s", p.Name, name, strings.Join(r.reasons, "; "))
 	}
 	for _, path := range slices.Sorted(maps.Keys(t.Paths.Map())) {
 		item := t.Paths.Value(path)
@@ -410,14 +427,36 @@ func nameParameters(t *openapi3.T) openapi.Diagnostics {
 				}
 				return codegen.SchemaNameToTypeName(p.Name)
 			}
-			// Path parameters become variables of the builder.
+			// A name of which nothing is left in Go ("获取") would make
+			// an empty identifier.
+			// One that does not start with a letter or a separator
+			// ("//go:generate") would be an unexported field.
+			for _, e := range all {
+				gn := goName(e.p)
+				switch r := []rune(gn); {
+				case gn == "":
+					rename(e.p, "Param", e.ptr, "no letter or digit of its name is left in Go")
+				case e.p.In != openapi3.ParameterInPath && !unicode.IsUpper(r[0]):
+					alt := "X" + gn
+					if unicode.IsLetter(r[0]) {
+						alt = string(unicode.ToUpper(r[0])) + string(r[1:])
+					}
+					rename(e.p, alt, e.ptr, gn+" would not be exported")
+				}
+			}
+			// Path parameters become variables of the builder: not one
+			// of its own, and not a predeclared identifier (a variable
+			// called string or nil would shadow it).
 			for _, e := range all {
 				if e.p.In != openapi3.ParameterInPath {
 					continue
 				}
 				v := codegen.LowercaseFirstCharacters(goName(e.p))
-				if builderLocals[v] {
+				switch {
+				case builderLocals[v]:
 					rename(e.p, goName(e.p)+"Param", e.ptr, "the request builder uses "+v+" itself")
+				case codegen.IsPredeclaredGoIdentifier(v):
+					rename(e.p, goName(e.p)+"Param", e.ptr, v+" is a predeclared Go identifier")
 				}
 			}
 			// The others become fields of one struct.
@@ -491,7 +530,11 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 		seen[s] = true
 		// oapi-codegen keeps a name that starts with neither a letter nor a
 		// separator as it is ("/contacts" is the field contacts), which
-		// encoding/json cannot fill: the field is exported instead.
+		// encoding/json cannot fill: the field is exported instead. A name
+		// of which nothing is left ("获取") would be an embedded field, and
+		// one named like a method oapi-codegen gives the type (Get, Set,
+		// MarshalJSON...) does not compile: both are named apart.
+		methods := typeMethods(s)
 		for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
 			p := s.Properties[name]
 			if _, ok := p.Extensions["x-go-name"]; ok {
@@ -499,12 +542,18 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 			}
 			gn := codegen.SchemaNameToTypeName(name)
 			r := []rune(gn)
-			if len(r) == 0 || unicode.IsUpper(r[0]) {
+			var alt, why string
+			switch {
+			case len(r) == 0:
+				alt, why = "X", "no letter or digit of its name is left in Go"
+			case methods(gn):
+				alt, why = gn+"Property", gn+" is a method of the type"
+			case unicode.IsUpper(r[0]):
 				continue
-			}
-			alt := "X" + gn
-			if unicode.IsLetter(r[0]) {
-				alt = string(unicode.ToUpper(r[0])) + string(r[1:])
+			case unicode.IsLetter(r[0]):
+				alt, why = string(unicode.ToUpper(r[0]))+string(r[1:]), gn+" would not be exported"
+			default:
+				alt, why = "X"+gn, gn+" would not be exported"
 			}
 			if p.Extensions == nil {
 				p.Extensions = map[string]any{}
@@ -512,7 +561,7 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 			p.Extensions["x-go-name"] = alt
 			diags = append(diags, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo,
 				Pointer: ptr + "/properties/" + escapePtr(name),
-				Message: fmt.Sprintf("property %q is the field %s in Go: %s would not be exported", name, alt, gn)})
+				Message: fmt.Sprintf("property %q is the field %s in Go: %s", name, alt, why)})
 		}
 		if len(s.Properties) > 1 {
 			groups := map[string][]string{}
@@ -523,7 +572,7 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 				}
 				groups[gn] = append(groups[gn], name)
 			}
-			taken := map[string]bool{"AdditionalProperties": true}
+			taken := map[string]bool{}
 			for gn := range groups {
 				taken[gn] = true
 			}
@@ -607,6 +656,41 @@ func nameProperties(t *openapi3.T) openapi.Diagnostics {
 		}
 	}
 	return diags
+}
+
+// typeMethods reports the names oapi-codegen gives the members of the type
+// it declares for s besides its properties' fields: a schema with
+// additionalProperties gets an AdditionalProperties field and Get, Set and
+// JSON methods; a union gets As<Variant>, From<Variant>, Merge<Variant>,
+// discriminator and JSON methods.
+func typeMethods(s *openapi3.Schema) func(string) bool {
+	hasMap := s.AdditionalProperties.Schema != nil || (s.AdditionalProperties.Has != nil && *s.AdditionalProperties.Has)
+	union := len(s.OneOf) > 0 || len(s.AnyOf) > 0
+	// Variants are named after their schema, or after the union's type
+	// and their index when written in place.
+	variants := map[string]bool{}
+	for _, v := range append(slices.Clone(s.OneOf), s.AnyOf...) {
+		if v != nil && v.Ref != "" {
+			variants[codegen.SchemaNameToTypeName(v.Ref[strings.LastIndexByte(v.Ref, '/')+1:])] = true
+		}
+	}
+	return func(name string) bool {
+		switch {
+		case hasMap && (name == "AdditionalProperties" || name == "Get" || name == "Set"):
+			return true
+		case (hasMap || union) && (name == "MarshalJSON" || name == "UnmarshalJSON"):
+			return true
+		case union && (name == "Discriminator" || name == "ValueByDiscriminator"):
+			return true
+		case union:
+			for _, prefix := range []string{"As", "From", "Merge"} {
+				if rest, ok := strings.CutPrefix(name, prefix); ok && rest != "" && (variants[rest] || unicode.IsDigit(rune(rest[len(rest)-1]))) {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }
 
 // dropIdenticalDecls removes the second and later copies of top-level

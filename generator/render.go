@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unicode"
+
+	"github.com/sdkgen-go/sdkgen/internal/gotext"
 )
 
 //go:embed templates/facade/*.tmpl
@@ -93,8 +96,17 @@ func flowName(kind string) string {
 }
 
 // comment renders lines as a // comment, each line prefixed; an empty line
-// becomes a bare "//".
+// becomes a bare "//". It is the one way facade templates write text into
+// comments: whatever a line holds (a line break, a control or
+// bidirectional-formatting character), the result is comment lines only.
 func comment(prefix string, lines []string) string {
+	var clean []string
+	for _, l := range lines {
+		for _, part := range strings.Split(gotext.Prose(l), "\n") {
+			clean = append(clean, strings.TrimRightFunc(cleanText(part), unicode.IsSpace))
+		}
+	}
+	lines = clean
 	var b strings.Builder
 	for i, l := range lines {
 		if i > 0 {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/sdkgen-go/sdkgen/internal/gotext"
 )
 
 // Severity says how bad a [Diagnostic] is.
@@ -97,19 +99,22 @@ type Diagnostic struct {
 // String formats the diagnostic on one line, the way compilers do:
 //
 //	spec.yaml:12:9: error[ref.dangling] #/paths/~1pets/get/...: message
+//
+// Control and bidirectional-formatting characters that a spec put in a
+// name are escaped (\n, \u202e): the line is safe to print on a terminal.
 func (d Diagnostic) String() string {
 	var b strings.Builder
 	if p := d.Pos.String(); p != "" {
-		b.WriteString(p)
+		b.WriteString(gotext.Printable(p))
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, "%s[%s]", d.Severity, d.Code)
+	fmt.Fprintf(&b, "%s[%s]", d.Severity, gotext.Printable(d.Code))
 	if d.Pointer != "" {
 		b.WriteString(" #")
-		b.WriteString(d.Pointer)
+		b.WriteString(gotext.Printable(d.Pointer))
 	}
 	b.WriteString(": ")
-	b.WriteString(d.Message)
+	b.WriteString(gotext.Printable(d.Message))
 	return b.String()
 }
 
@@ -207,6 +212,8 @@ const (
 	CodeRefSibling       = "ref.sibling-ignored"
 	CodeRefRenamed       = "ref.internalized-renamed" // an external component got a qualified name to avoid a collision
 	CodeRefTooManyFiles  = "ref.too-many-files"
+	CodeRefCycle         = "ref.cycle"            // references that lead to one another and never to a value
+	CodeRefTooDeep       = "ref.too-deep"         // a chain of references longer than the limit
 	CodeMappingDangling  = "ref.mapping-dangling" // a discriminator mapping names a schema that does not exist
 	CodeExtensionIgnored = "extension.untrusted"  // an x-go-* / x-oapi-codegen-* extension was removed
 )

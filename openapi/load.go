@@ -131,7 +131,14 @@ func (l *loadState) load(source string) *Document {
 	root, err := l.reader.openRoot(source)
 	if err != nil {
 		re := err.(*readError)
-		l.fail(re.code, re.msg, re.fix, Position{})
+		var pos Position
+		if re.code != CodeSourceInvalid && re.code != CodeSourceNotFound {
+			pos.File = source // the file that was too large or unreadable
+			if source == "-" {
+				pos.File = "<stdin>"
+			}
+		}
+		l.fail(re.code, re.msg, re.fix, pos)
 		return nil
 	}
 	l.root = root
@@ -142,6 +149,7 @@ func (l *loadState) load(source string) *Document {
 		return nil
 	}
 	l.resolveRefs()
+	l.checkRefChains()
 	if l.diags.HasErrors() {
 		return nil
 	}
@@ -299,6 +307,20 @@ func (l *loadState) loadOpenAPI3() *openapi3.T {
 		return err
 	})
 	if err != nil {
+		// Say where, when a value of the wrong kind is the reason.
+		located := l.refKindErrors()
+		for _, f := range l.reader.order {
+			if f.tree != nil {
+				located = append(located, l.shapeErrors(f)...)
+			}
+		}
+		if len(located) == 0 {
+			located = l.badRefErrors(err.Error())
+		}
+		if len(located) > 0 {
+			l.diags = append(l.diags, located...)
+			return nil
+		}
 		l.fail(CodeSpecInvalid, "the document cannot be loaded: "+cleanKinError(err), "", l.rootPos())
 		return nil
 	}
@@ -315,6 +337,10 @@ func cleanKinError(err error) string {
 func (l *loadState) convertSwagger2() *openapi3.T {
 	var doc2 openapi2.T
 	if err := json.Unmarshal(jsonOf(l.root), &doc2); err != nil {
+		if located := l.shapeErrors(l.root); len(located) > 0 {
+			l.diags = append(l.diags, located...)
+			return nil
+		}
 		l.fail(CodeSpecInvalid, "the Swagger 2.0 document cannot be read: "+cleanKinError(err), "", l.rootPos())
 		return nil
 	}

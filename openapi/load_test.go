@@ -428,7 +428,7 @@ paths:
 		{source: "missing.yaml", code: CodeSourceNotFound, msg: "no such file"},
 		{source: "missingref.yaml", code: CodeRefFileMissing, msg: "responses.yaml: no such file", line: 7},
 		{source: "badref.yaml", code: CodeSyntax, msg: "invalid YAML"},
-		{source: "wrongtype.yaml", code: CodeSpecInvalid, msg: "cannot be loaded"},
+		{source: "wrongtype.yaml", code: CodeSpecInvalid, msg: `"parameters" must be an array, not an object`, line: 6},
 		{source: srv.URL + "/api.yaml", code: CodeSourceNotFound, msg: "404 Not Found"},
 		{source: "", code: CodeSourceInvalid, msg: "no spec given"},
 		{source: ".", code: CodeSourceInvalid, msg: "is a directory"},

@@ -1,12 +1,16 @@
 package openapi
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/sdkgen-go/sdkgen/internal/gotext"
 )
 
 // NormalizeOptions tune [Normalize].
@@ -47,8 +51,10 @@ func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
 	if !opts.TrustGoExtensions {
 		n.stripGoExtensions()
 	}
+	n.prose()
 	n.responseKeys()
 	n.unrepresentable()
+	n.unsafeNames()
 	n.pathParams()
 	n.duplicateOperationIDs()
 	n.paramUnions()
@@ -56,6 +62,7 @@ func Normalize(doc *Document, opts NormalizeOptions) (*Document, Diagnostics) {
 	// that untypedBodies sets aside.
 	n.hoistDeepRefs()
 	n.recursiveArrays()
+	n.arrayCycles()
 	n.untypedBodies()
 	n.foldAllOf()
 	n.allOfConflicts()
@@ -137,6 +144,98 @@ func (n *normalizer) stripGoExtensions() {
 	})
 }
 
+// proseKeys are the members of spec objects that generators copy into
+// comments.
+var proseKeys = []string{"description", "summary", "title", "x-deprecated-reason"}
+
+// prose removes from the text generators copy into comments the characters
+// Go source must not hold raw (see gotext.Unsafe): NUL, control characters,
+// bidirectional overrides. Line breaks stay. Examples are data, but
+// oapi-codegen prints a schema's examples in its doc comment, so their
+// strings are cleaned too.
+func (n *normalizer) prose() {
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		for _, k := range proseKeys {
+			v := obj.get(k)
+			if v == nil || v.kind != kindString || !needsProse(v.str) {
+				continue
+			}
+			old := v.str
+			v.str = gotext.Prose(old)
+			n.changed = true
+			if v.str == gotext.Breaks(old) {
+				n.report(CodeUnrepresentable, SeverityInfo, append(slices.Clone(segs), k),
+					"line or paragraph separators of the %s (U+2028, U+2029, NEL) written as line breaks", k)
+				continue
+			}
+			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), k),
+				"the %s was cleaned for Go comments (control and bidirectional-formatting characters removed, a line starting \"+build\" spaced)", k)
+		}
+		if !schemaPlace(segs) {
+			return // oapi-codegen prints the examples of schemas only
+		}
+		for _, k := range []string{"example", "examples"} {
+			if v := obj.get(k); v != nil && cleanStrings(v) {
+				n.changed = true
+				n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), k),
+					"the strings of the %s were cleaned for Go comments (control and bidirectional-formatting characters removed, a line starting \"+build\" spaced)", k)
+			}
+		}
+	})
+}
+
+// needsProse reports whether gotext.Prose must clean s for a comment (a
+// plain carriage return needs nothing: oapi-codegen and the facade read it
+// as a line break).
+func needsProse(s string) bool {
+	return (gotext.HasUnsafe(s) || strings.Contains(s, "+build")) && gotext.Prose(s) != s
+}
+
+// schemaPlace reports whether the object at segs is a schema.
+func schemaPlace(segs []string) bool {
+	n := len(segs)
+	switch {
+	case n == 0:
+		return false
+	case n == 3 && segs[0] == "components" && segs[1] == "schemas":
+		return true
+	}
+	switch segs[n-1] {
+	case "schema", "items", "not", "additionalProperties", "additionalItems", "contains", "if", "then", "else",
+		"propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema":
+		return true
+	}
+	if n >= 2 {
+		switch segs[n-2] {
+		case "properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "allOf", "oneOf", "anyOf", "prefixItems":
+			return true
+		}
+	}
+	return false
+}
+
+// cleanStrings applies gotext.Prose to every string and key of a value and
+// reports whether it changed any.
+func cleanStrings(v *node) bool {
+	changed := false
+	switch v.kind {
+	case kindString:
+		if needsProse(v.str) {
+			v.str, changed = gotext.Prose(v.str), true
+		}
+	case kindArray, kindObject:
+		for i, k := range v.kids {
+			if v.kind == kindObject && needsProse(v.keys[i]) {
+				v.keys[i], v.index, changed = gotext.Prose(v.keys[i]), nil, true
+			}
+			if cleanStrings(k) {
+				changed = true
+			}
+		}
+	}
+	return changed
+}
+
 var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 // operations calls fn for every operation of every path.
@@ -197,14 +296,12 @@ func (n *normalizer) responseKeys() {
 
 // representable reports whether a name can be copied into Go source as
 // oapi-codegen does (string literals, struct tags, comments).
-func representable(s string) bool {
-	for _, r := range s {
-		if r == '"' || r == '`' || r == '\\' || unicode.IsControl(r) {
-			return false
-		}
-	}
-	return true
-}
+func representable(s string) bool { return gotext.Literal(s) }
+
+// unsafeInName reports whether r has no place in a name: a control
+// character (tab and line breaks included) or a rune that is never copied
+// raw into Go source.
+func unsafeInName(r rune) bool { return unicode.IsControl(r) || gotext.Unsafe(r) }
 
 // scalarKind is the node kind the values of a schema of one scalar type
 // have (integer and number: numbers; boolean: booleans; string: strings).
@@ -254,7 +351,9 @@ func (n *normalizer) unrepresentable() {
 	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
 		if props := obj.get("properties"); props != nil && props.kind == kindObject {
 			for _, k := range slices.Clone(props.keys) {
-				if !representable(k) {
+				// An empty name cannot be a JSON tag's name either (the
+				// field's own name would be used).
+				if !representable(k) || k == "" {
 					props.remove(k)
 					if req := obj.get("required"); req != nil && req.kind == kindArray {
 						req.kids = slices.DeleteFunc(req.kids, func(r *node) bool { return r.str == k })
@@ -310,16 +409,16 @@ func (n *normalizer) unrepresentable() {
 			}
 			params.kids = kept
 		}
-		if id, ok := obj.stringAt("operationId"); ok && strings.IndexFunc(id, unicode.IsControl) >= 0 {
+		if id, ok := obj.stringAt("operationId"); ok && strings.IndexFunc(id, unsafeInName) >= 0 {
 			clean := strings.Map(func(r rune) rune {
-				if unicode.IsControl(r) {
+				if unsafeInName(r) {
 					return -1
 				}
 				return r
 			}, id)
 			obj.set("operationId", strNode(clean))
 			n.changed = true
-			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "operationId"), "control characters removed from operationId %q", id)
+			n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "operationId"), "control and bidirectional-formatting characters removed from operationId %q", id)
 		}
 	})
 	// Scopes of security requirements are copied into string literals.
@@ -351,6 +450,137 @@ func (n *normalizer) unrepresentable() {
 	cleanScopes(n.root.get("security"), []string{"security"})
 	n.operations(func(_ string, _, op *node, _ string, segs []string) {
 		cleanScopes(op.get("security"), append(segs, "security"))
+	})
+}
+
+// unsafeNames removes what unrepresentable leaves of the characters no name
+// may hold (control characters, line breaks, bidirectional formatting; see
+// gotext.Unsafe): generators copy names into identifiers, string literals
+// and comments. A component whose name holds one is renamed, and every
+// reference to it follows; any other entry of a map of names (a media
+// type, a header, a callback, an encoding) is dropped; a string value of
+// the spec's structure (a style, a URL, a tag) loses them.
+func (n *normalizer) unsafeNames() {
+	bad := func(s string) bool { return strings.IndexFunc(s, unsafeInName) >= 0 }
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if unsafeInName(r) {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	renamed := map[string]map[string]string{} // section → old name → new name
+	visitSpecObjects(n.root, false, func(segs []string, obj *node) {
+		for i, key := range obj.keys {
+			v := obj.kids[i]
+			switch {
+			case dataKeys[key], key == "examples", key == "pattern", key == "$ref", key == "operationId", slices.Contains(proseKeys, key):
+				// Data, references, and what prose and unrepresentable
+				// took care of.
+			case v.kind == kindString && bad(v.str):
+				old := v.str
+				v.str = clean(v.str)
+				n.changed = true
+				n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), key),
+					"control and bidirectional-formatting characters removed from %s %q", key, old)
+			case v.kind == kindArray:
+				for j, e := range v.kids {
+					if e.kind == kindString && bad(e.str) {
+						old := e.str
+						e.str = clean(e.str)
+						n.changed = true
+						n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), key, strconv.Itoa(j)),
+							"control and bidirectional-formatting characters removed from %s entry %q", key, old)
+					}
+				}
+			case v.kind == kindObject && nameMapKeys[key] && key != "paths" && key != "properties":
+				component := len(segs) == 1 && segs[0] == "components"
+				for _, name := range slices.Clone(v.keys) {
+					// oapi-codegen names the type of a $ref after the
+					// reference's last segment as written: a "/" or "~"
+					// (~1, ~0 there) makes it differ from the component's.
+					if !bad(name) && !(component && strings.ContainsAny(name, "/~")) {
+						continue
+					}
+					where := append(slices.Clone(segs), key, name)
+					n.changed = true
+					if !component {
+						v.remove(name)
+						n.report(CodeUnrepresentable, SeverityWarning, where,
+							"%s entry %q dropped: its name holds control or bidirectional-formatting characters", key, name)
+						continue
+					}
+					base := cmp.Or(strings.NewReplacer("/", "_", "~", "_").Replace(clean(name)), "Component")
+					fresh := base
+					for k := 2; v.get(fresh) != nil; k++ {
+						fresh = fmt.Sprintf("%s%d", base, k)
+					}
+					idx := slices.Index(v.keys, name)
+					v.keys[idx], v.index = fresh, nil
+					if renamed[key] == nil {
+						renamed[key] = map[string]string{}
+					}
+					renamed[key][name] = fresh
+					why := "holds control or bidirectional-formatting characters"
+					if !bad(name) {
+						why = `holds "/" or "~", which references cannot carry as written`
+					}
+					n.report(CodeUnrepresentable, SeverityWarning, where, "component %q renamed %q: its name %s", name, fresh, why)
+				}
+			}
+		}
+	})
+	if len(renamed) == 0 {
+		return
+	}
+	// References follow the renamed components.
+	retarget := func(ref string) (string, bool) {
+		segs, ok := refSegments(ref)
+		if !ok || len(segs) < 3 || segs[0] != "components" {
+			return "", false
+		}
+		fresh, ok := renamed[segs[1]][segs[2]]
+		if !ok {
+			return "", false
+		}
+		segs[2] = fresh
+		return "#" + pointerOf(segs), true
+	}
+	visitSpecObjects(n.root, false, func(_ []string, obj *node) {
+		if r := obj.get("$ref"); r != nil && r.kind == kindString {
+			if fresh, ok := retarget(r.str); ok {
+				r.str = fresh
+			}
+		}
+		if m := obj.get("discriminator").get("mapping"); m != nil && m.kind == kindObject {
+			for _, v := range m.kids {
+				if v.kind != kindString {
+					continue
+				}
+				if fresh, ok := retarget(v.str); ok {
+					v.str = fresh
+				} else if fresh, ok := renamed["schemas"][v.str]; ok {
+					v.str = fresh // a bare schema name
+				}
+			}
+		}
+		// Security requirements name schemes by their component name.
+		for _, list := range []*node{obj.get("security")} {
+			if list == nil || list.kind != kindArray {
+				continue
+			}
+			for _, req := range list.kids {
+				if req.kind != kindObject {
+					continue
+				}
+				for i, k := range req.keys {
+					if fresh, ok := renamed["securitySchemes"][k]; ok {
+						req.keys[i], req.index = fresh, nil
+					}
+				}
+			}
+		}
 	})
 }
 
@@ -594,6 +824,13 @@ func (n *normalizer) duplicateOperationIDs() {
 				parts = append(parts, p)
 			}
 		}
+		// An operationId of which no letter or digit survives in a Go name
+		// ("获取宠物", "*/") is replaced like a missing one.
+		unusable := given && goNameKey(id) == "" && !inCallback
+		if unusable {
+			given = false
+		}
+		original := id
 		switch {
 		case !given && inCallback:
 			id = segs[len(segs)-3] // oapi-codegen names a callback's types after its name
@@ -602,6 +839,12 @@ func (n *normalizer) duplicateOperationIDs() {
 		}
 		if !seen[goNameKey(id)] {
 			seen[goNameKey(id)] = true
+			if unusable {
+				op.set("operationId", strNode(id))
+				n.changed = true
+				n.report(CodeUnrepresentable, SeverityWarning, append(segs, "operationId"),
+					"operationId %q has no letter or digit a Go name can keep; this operation is %q", original, id)
+			}
 			return
 		}
 		alt := id + "_" + method + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(path)
@@ -623,19 +866,24 @@ func (n *normalizer) duplicateOperationIDs() {
 		seen[goNameKey(alt)] = true
 		op.set("operationId", strNode(alt))
 		n.changed = true
-		if given {
+		switch {
+		case unusable:
+			n.report(CodeUnrepresentable, SeverityWarning, append(segs, "operationId"),
+				"operationId %q has no letter or digit a Go name can keep, and the one derived from its path (%q) names the same Go method as an earlier one; this operation is %q", original, id, alt)
+		case given:
 			n.report(CodeDuplicateOpID, SeverityWarning, append(segs, "operationId"), "operationId %q names the same Go method as an earlier one; this one is %q", id, alt)
-		} else {
+		default:
 			n.report(CodeDuplicateOpID, SeverityWarning, segs, "this operation has no operationId, and the one derived from its path (%q) names the same Go method as an earlier one; it is %q", id, alt)
 		}
 	})
 }
 
-// goNameKey folds an operationId to what decides its Go name: letters and
-// digits, case aside.
+// goNameKey folds an operationId to what decides its Go name: the letters
+// oapi-codegen keeps (upper and lower case ones: letters without case, as in
+// Chinese, are dropped) and digits, case aside.
 func goNameKey(id string) string {
 	return strings.ToLower(strings.Map(func(r rune) rune {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsDigit(r) {
 			return r
 		}
 		return -1
@@ -888,6 +1136,53 @@ func (n *normalizer) recursiveArrays() {
 		n.changed = true
 		n.report(CodeRefHoisted, SeverityInfo, []string{"components", "schemas", key, "items"},
 			"the items of this array refer back to it; they became the component %s", name)
+	}
+}
+
+// arrayCycles makes untyped the items of a component array that holds
+// itself through arrays alone (Nested: [Nested]; Ping: [Pong], Pong:
+// [Ping]). JSON can hold such nesting, but generators declare arrays as
+// aliases, and an alias cannot refer to itself: the first array of each
+// cycle, in name order, gets items of any JSON value.
+func (n *normalizer) arrayCycles() {
+	schemas := n.lookup([]string{"components", "schemas"})
+	if schemas == nil || schemas.kind != kindObject {
+		return
+	}
+	// itemsOf returns the component an array component's items refer to.
+	itemsOf := func(key string) (string, bool) {
+		arr := schemas.get(key)
+		if t, _ := arr.stringAt("type"); arr == nil || t != "array" {
+			return "", false
+		}
+		ref, ok := arr.get("items").stringAt("$ref")
+		if !ok {
+			return "", false
+		}
+		segs, ok := refSegments(ref)
+		if !ok || len(segs) != 3 || segs[0] != "components" || segs[1] != "schemas" {
+			return "", false
+		}
+		return segs[2], true
+	}
+	for _, key := range slices.Sorted(slices.Values(schemas.keys)) {
+		seen := map[string]bool{}
+		for cur := key; !seen[cur]; {
+			seen[cur] = true
+			next, ok := itemsOf(cur)
+			if !ok {
+				break
+			}
+			if next == key {
+				arr := schemas.get(key)
+				arr.set("items", &node{kind: kindObject})
+				n.changed = true
+				n.report(CodeDegraded, SeverityWarning, []string{"components", "schemas", key, "items"},
+					"the items of this array are arrays that hold it again (%s); they are typed as any JSON value", strings.Join(slices.Sorted(maps.Keys(seen)), ", "))
+				break
+			}
+			cur = next
+		}
 	}
 }
 

@@ -612,3 +612,88 @@ func TestNormalizeCallbackNamedLikeAnOperation(t *testing.T) {
 		t.Errorf("callback operationId = %v\n%s", cb, format(diags))
 	}
 }
+
+// Text that would break out of generated comments or hide in them loses
+// what Go source must not hold raw, each change reported where it was made.
+func TestNormalizeCleansUnsafeText(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths:
+  /a:
+    get:
+      operationId: "get\u202eA"
+      summary: "one\u0000two"
+      description: "line\nbreaks stay\u2028but LS becomes one\u202e"
+      parameters:
+        - {name: q, in: query, style: "form\n//x", schema: {type: string, example: {k: "v\u0007"}}}
+      responses:
+        '200':
+          description: ok
+          headers:
+            "X-Bad\nHeader": {schema: {type: string}}
+            X-Good: {schema: {type: string}}
+          content:
+            "application/json\n//x": {schema: {type: string}}
+            application/json: {schema: {$ref: "#/components/schemas/Bad\u202e~1Name"}}
+  /b:
+    get:
+      operationId: "获取"
+      responses: {'204': {description: ok}}
+components:
+  schemas:
+    "Bad\u202e/Name":
+      type: object
+      properties:
+        self: {$ref: "#/components/schemas/Bad\u202e~1Name"}
+        "": {type: string}
+      discriminator: {propertyName: self, mapping: {x: "#/components/schemas/Bad\u202e~1Name"}}
+    Nested: {type: array, items: {$ref: "#/components/schemas/Nested"}}
+`)
+	op := at(doc, "paths", "/a", "get")
+	if got := js(at(op, "operationId")) + js(at(op, "summary")) + js(at(op, "description")); got != `"getA""onetwo""line\nbreaks stay\nbut LS becomes one"` {
+		t.Errorf("operation text = %s", got)
+	}
+	if got := js(at(op, "parameters", "0", "style")) + js(at(op, "parameters", "0", "schema", "example")); got != `"form//x"{"k":"v"}` {
+		t.Errorf("parameter = %s", got)
+	}
+	if got := js(at(op, "responses", "200", "headers")); got != `{"X-Good":{"schema":{"type":"string"}}}` {
+		t.Errorf("headers = %s", got)
+	}
+	// The component is renamed, and every reference follows it.
+	schemas := at(doc, "components", "schemas").(map[string]any)
+	if _, ok := schemas["Bad_Name"]; !ok || len(schemas) != 2 {
+		t.Fatalf("schemas = %s", js(schemas))
+	}
+	for _, ref := range []any{
+		at(op, "responses", "200", "content", "application/json", "schema", "$ref"),
+		at(schemas, "Bad_Name", "properties", "self", "$ref"),
+		at(schemas, "Bad_Name", "discriminator", "mapping", "x"),
+	} {
+		if ref != "#/components/schemas/Bad_Name" {
+			t.Errorf("reference not retargeted: %v", ref)
+		}
+	}
+	if js(at(op, "responses", "200", "content")) != `{"application/json":{"schema":{"$ref":"#/components/schemas/Bad_Name"}}}` {
+		t.Errorf("content = %s", js(at(op, "responses", "200", "content")))
+	}
+	if at(schemas, "Bad_Name", "properties", "") != nil {
+		t.Errorf("a property without a name was kept")
+	}
+	// An operationId Go keeps nothing of is derived from the path.
+	if id := at(doc, "paths", "/b", "get", "operationId"); id != "get-b" {
+		t.Errorf("operationId = %v", id)
+	}
+	// An array of itself cannot be a Go alias: its items became untyped.
+	if js(at(schemas, "Nested")) != `{"items":{},"type":"array"}` {
+		t.Errorf("Nested = %s", js(at(schemas, "Nested")))
+	}
+	if n := len(withCode(diags, CodeUnrepresentable)); n != 10 {
+		t.Errorf("%d %s warnings, want 10:\n%s", n, CodeUnrepresentable, format(diags))
+	}
+	if len(withCode(diags, CodeDegraded)) != 1 {
+		t.Errorf("no %s warning for the nested array:\n%s", CodeDegraded, format(diags))
+	}
+	for _, d := range diags {
+		if d.Code == CodeUnrepresentable && d.Pos.Line == 0 {
+			t.Errorf("unlocated: %s", d)
+		}
+	}
+}

@@ -240,6 +240,107 @@ func (l *loadState) resolveRefs() {
 	}
 }
 
+// maxRefChain bounds how many references may follow one another with
+// nothing in between (A is a $ref to B, B to C...). Real specs alias a
+// schema once or twice; a chain of thousands only makes every consumer
+// walk it.
+const maxRefChain = 64
+
+// checkRefChains follows every reference whose target is itself only a
+// reference. A cycle of them (A → B → A, or Self → Self) describes no value
+// at all and is an error at the first of them in the document; so is a
+// chain longer than maxRefChain, at the reference that starts it. (A
+// schema that holds itself through a property or an array is a legal
+// recursive type, not a cycle of references: the links here are only
+// objects that hold a $ref.)
+func (l *loadState) checkRefChains() {
+	type link struct {
+		ref resolvedRef
+		to  string
+	}
+	next := map[string]link{}
+	var order []string // objects holding a $ref, in document order
+	for _, r := range l.targets {
+		if r.site.mapping {
+			continue
+		}
+		from := targetKey(r.site.file.key, strings.TrimSuffix(r.site.ptr, "/$ref"))
+		if _, dup := next[from]; dup {
+			continue
+		}
+		next[from] = link{r, targetKey(r.target.file.key, r.target.frag)}
+		order = append(order, from)
+	}
+	rank := make(map[string]int, len(order))
+	for i, k := range order {
+		rank[k] = i
+	}
+	show := func(key string) string {
+		file, frag, _ := strings.Cut(key, "#")
+		if file == l.root.key {
+			return "#" + frag
+		}
+		return next[key].ref.site.file.name + "#" + frag
+	}
+	const inCycle = -1
+	depth := map[string]int{} // references to follow from an object to a value
+	active := map[string]bool{}
+	for _, start := range order {
+		if _, known := depth[start]; known {
+			continue
+		}
+		var path []string
+		cur := start
+		d := 0
+		for {
+			if v, known := depth[cur]; known {
+				d = v
+				break
+			}
+			lk, isRef := next[cur]
+			if !isRef {
+				d = 0 // a value
+				break
+			}
+			if active[cur] {
+				cycle := path[slices.Index(path, cur):]
+				first := slices.MinFunc(cycle, func(a, b string) int { return rank[a] - rank[b] })
+				i := slices.Index(cycle, first)
+				names := make([]string, 0, len(cycle)+1)
+				for _, k := range append(slices.Clone(cycle[i:]), cycle[:i+1]...) {
+					names = append(names, show(k))
+				}
+				l.siteDiag(next[first].ref.site, CodeRefCycle, SeverityError,
+					fmt.Sprintf("$ref cycle %s: these references lead to one another and never to a value", strings.Join(names, " → ")),
+					"give one of them a schema (or parameter, response...) of its own")
+				d = inCycle
+				break
+			}
+			active[cur] = true
+			path = append(path, cur)
+			cur = lk.to
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			if d != inCycle {
+				d++
+			}
+			depth[path[i]] = d
+			delete(active, path[i])
+		}
+	}
+	targeted := map[string]bool{}
+	for _, lk := range next {
+		targeted[lk.to] = true
+	}
+	for _, from := range order {
+		if depth[from] > maxRefChain && !targeted[from] {
+			l.siteDiag(next[from].ref.site, CodeRefTooDeep, SeverityError,
+				fmt.Sprintf("$ref chain of %d references, each to the next, before a value (the limit is %d)", depth[from], maxRefChain),
+				"refer to the component at the end of the chain directly")
+		}
+	}
+}
+
 type resolvedRef struct {
 	site   refSite
 	target refTarget

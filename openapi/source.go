@@ -145,7 +145,7 @@ func (r *sourceReader) openRoot(source string) (*file, error) {
 		}
 		u.Fragment, u.RawFragment = "", ""
 		r.origin = u
-		return r.fetch(u, source)
+		return r.fetch(u, source, true)
 	default:
 		abs, err := filepath.Abs(source)
 		if err != nil {
@@ -189,6 +189,12 @@ func isHTTP(s string) bool {
 // resolve turns a $ref's document part into a location, relative to the
 // file it appears in, and applies the access policy.
 func (r *sourceReader) resolve(from *file, uri string) (*url.URL, error) {
+	if strings.ContainsRune(uri, '\\') {
+		// Not a URI character; on Windows a path separator (..\x,
+		// \\server\share): never guessed at.
+		return nil, &readError{code: CodeRefForbidden, msg: fmt.Sprintf("$ref %q: a reference may not hold a backslash", uri),
+			fix: "separate path elements with /"}
+	}
 	ref, err := url.Parse(uri)
 	if err != nil {
 		return nil, &readError{code: CodeRefInvalid, msg: fmt.Sprintf("%q is not a valid URI reference: %v", uri, errors.Unwrap(err))}
@@ -250,7 +256,7 @@ func (r *sourceReader) get(loc *url.URL, display string) (*file, error) {
 		return nil, &readError{code: CodeRefTooManyFiles, msg: fmt.Sprintf("the spec spans more than %d files", r.opts.MaxFiles)}
 	}
 	if loc.Scheme == "http" || loc.Scheme == "https" {
-		return r.fetch(loc, display)
+		return r.fetch(loc, display, false)
 	}
 	return r.readFile(filepath.FromSlash(loc.Path))
 }
@@ -281,8 +287,13 @@ func (r *sourceReader) readFile(abs string) (*file, error) {
 		return nil, &readError{code: CodeSourceUnreadable, msg: fmt.Sprintf("%s: %v", display, unwrapPathError(err))}
 	}
 	defer fh.Close()
-	if info, err := fh.Stat(); err == nil && info.IsDir() {
+	info, err := fh.Stat()
+	if err == nil && info.IsDir() {
 		return nil, &readError{code: CodeSourceUnreadable, msg: fmt.Sprintf("%s is a directory", display)}
+	}
+	if err == nil && info.Mode().IsRegular() && info.Size() > r.opts.MaxFileSize {
+		// Refused before reading a byte.
+		return nil, tooLarge(display, r.opts.MaxFileSize)
 	}
 	data, err := readCapped(fh, r.opts.MaxFileSize, display)
 	if err != nil {
@@ -291,7 +302,19 @@ func (r *sourceReader) readFile(abs string) (*file, error) {
 	return r.add(&file{key: path.Clean(filepath.ToSlash(abs)), loc: &url.URL{Path: path.Clean(filepath.ToSlash(abs))}, name: display, data: data})
 }
 
-func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
+// redirectRefused is a redirect of a reference's request away from the
+// hosts the spec may read from.
+type redirectRefused struct{ to *url.URL }
+
+func (e *redirectRefused) Error() string {
+	return fmt.Sprintf("redirected to %s, which is not the spec's origin", e.to.Redacted())
+}
+
+// fetch reads a URL. The spec's own URL may redirect anywhere (the caller
+// chose it); a reference's request may only be redirected to the hosts
+// references may name, or a same-origin $ref could lead the loader
+// anywhere (a cloud metadata address, say).
+func (r *sourceReader) fetch(u *url.URL, display string, root bool) (*file, error) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
@@ -299,8 +322,31 @@ func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
 		return nil, &readError{code: CodeSourceInvalid, msg: fmt.Sprintf("%s: %v", display, err)}
 	}
 	req.Header.Set("Accept", "application/json, application/yaml;q=0.9, */*;q=0.5")
-	resp, err := r.opts.HTTPClient.Do(req)
+	client := r.opts.HTTPClient
+	if !root {
+		c := *client
+		next := c.CheckRedirect
+		c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+			if (req.URL.Scheme != "http" && req.URL.Scheme != "https") || !r.hostAllowed(req.URL) {
+				return &redirectRefused{to: req.URL}
+			}
+			if next != nil {
+				return next(req, via)
+			}
+			if len(via) >= 10 {
+				return errors.New("stopped after 10 redirects")
+			}
+			return nil
+		}
+		client = &c
+	}
+	resp, err := client.Do(req)
 	if err != nil {
+		var refused *redirectRefused
+		if errors.As(err, &refused) {
+			return nil, &readError{code: CodeRefForbidden, msg: fmt.Sprintf("GET %s: %v", u.Redacted(), refused),
+				fix: "add the host to LoadOptions.AllowedHosts if it is trusted"}
+		}
 		msg := err.Error()
 		if errors.Is(err, context.DeadlineExceeded) || os.IsTimeout(err) {
 			msg = fmt.Sprintf("%s: no answer within %s", u.Redacted(), r.opts.Timeout)
@@ -315,6 +361,9 @@ func (r *sourceReader) fetch(u *url.URL, display string) (*file, error) {
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &readError{code: code, msg: fmt.Sprintf("GET %s: %s", u.Redacted(), resp.Status)}
+	}
+	if resp.ContentLength > r.opts.MaxFileSize {
+		return nil, tooLarge(u.Redacted(), r.opts.MaxFileSize)
 	}
 	data, err := readCapped(resp.Body, r.opts.MaxFileSize, u.Redacted())
 	if err != nil {
@@ -344,10 +393,14 @@ func readCapped(rd io.Reader, max int64, name string) ([]byte, error) {
 		return nil, &readError{code: CodeSourceUnreadable, msg: msg}
 	}
 	if int64(len(data)) > max {
-		return nil, &readError{code: CodeSourceTooLarge, msg: fmt.Sprintf("%s is larger than the %d-byte limit", name, max),
-			fix: "raise LoadOptions.MaxFileSize if the file is trusted"}
+		return nil, tooLarge(name, max)
 	}
 	return data, nil
+}
+
+func tooLarge(name string, max int64) error {
+	return &readError{code: CodeSourceTooLarge, msg: fmt.Sprintf("%s is larger than the %d-byte limit", name, max),
+		fix: "raise LoadOptions.MaxFileSize if the file is trusted"}
 }
 
 func unwrapPathError(err error) error {

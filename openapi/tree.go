@@ -528,7 +528,11 @@ func yamlError(err error) error {
 	if line == 0 {
 		line = 1
 	}
-	return &syntaxError{line: line, col: 1, msg: "invalid YAML: " + text, code: CodeSyntax}
+	code := CodeSyntax
+	if strings.Contains(text, "exceeded max depth") {
+		code = CodeSyntaxTooComplex // the YAML parser's own nesting limit
+	}
+	return &syntaxError{line: line, col: 1, msg: "invalid YAML: " + text, code: code}
 }
 
 // countYAML counts the nodes written in the file, not following aliases.
@@ -606,6 +610,17 @@ func (c *yamlConverter) convert(n *yaml.Node, depth int) (*node, error) {
 // Keys written in the mapping win over merged ones; of a key written twice,
 // the last wins (reported as a duplicate).
 func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int) error {
+	// Merged mappings are converted again for every merge key that names
+	// them: each conversion, and each key it copies, counts against the
+	// same budget as alias expansion (a "merge-key bomb" nests merges of
+	// empty mappings, which no value conversion would count).
+	if depth > maxDepth {
+		return c.tooComplex(n, fmt.Sprintf("nesting deeper than %d levels", maxDepth))
+	}
+	c.budget--
+	if c.budget < 0 {
+		return c.tooComplex(n, "alias expansion makes the document too large (a YAML alias bomb?)")
+	}
 	written := map[string]bool{}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -656,6 +671,9 @@ func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int) error {
 			tmp := &node{kind: kindObject}
 			if err := c.mapping(tmp, s, depth+1); err != nil {
 				return err
+			}
+			if c.budget -= len(tmp.keys); c.budget < 0 {
+				return c.tooComplex(m, "alias expansion makes the document too large (a YAML alias bomb?)")
 			}
 			for i, key := range tmp.keys {
 				// Written keys win, and of several merged mappings the

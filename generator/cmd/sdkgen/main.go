@@ -40,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/generator"
+	"github.com/sdkgen-go/sdkgen/internal/gotext"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -339,7 +340,7 @@ func printDiagnostics(w io.Writer, diags openapi.Diagnostics, verbose bool) {
 		shown[d.Code]++
 		fmt.Fprintln(w, d.String())
 		if d.Fix != "" {
-			fmt.Fprintf(w, "\tfix: %s\n", d.Fix)
+			fmt.Fprintf(w, "\tfix: %s\n", gotext.Printable(d.Fix))
 		}
 	}
 	var more []string
