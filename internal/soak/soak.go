@@ -258,8 +258,14 @@ var mix = []struct {
 	kind opKind
 	pct  int
 }{
-	{opGet, 30}, {opList, 10}, {opCreateAutoKey, 12}, {opCreateParamKey, 8}, {opCreateNoKey, 10}, {opUpdate, 18}, {opDelete, 12},
+	{opGet, 25}, {opList, 10}, {opCreateAutoKey, 12}, {opCreateParamKey, 8}, {opCreateNoKey, 10}, {opUpdate, 15}, {opDelete, 20},
 }
+
+// maxOwned bounds the products a worker keeps: past it, a create becomes a
+// delete. The server computes every list by scanning the whole catalogue,
+// so a catalogue that grew with the run would make lists, not faults, set
+// the pace of long runs.
+const maxOwned = 8
 
 // fault is a kind of fault the server injects.
 type fault struct {
@@ -641,8 +647,11 @@ func (h *harness) worker(ctx context.Context, c *products.Client, stable []strin
 			return
 		}
 		kind := chooseKind(rng)
-		if (kind == opUpdate || kind == opDelete) && len(own) == 0 {
+		switch {
+		case (kind == opUpdate || kind == opDelete) && len(own) == 0:
 			kind = opCreateAutoKey
+		case kind.isCreate() && len(own) >= maxOwned:
+			kind = opDelete
 		}
 		rec := &h.calls[id]
 		rec.kind = kind

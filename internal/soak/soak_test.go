@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // SDKGEN_SOAK=full, 20,000; with SDKGEN_SOAK=<n>, n. SDKGEN_SOAK_SEED
 // repeats a seed.
 //
-//	SDKGEN_SOAK=full go test -race -run TestSoak -v ./internal/soak/
+//	SDKGEN_SOAK=full go test -race -timeout 30m -run TestSoak -v ./internal/soak/
 func TestSoak(t *testing.T) {
 	cfg := soak.Config{Calls: 2000, Workers: 64}
 	switch v := os.Getenv("SDKGEN_SOAK"); v {
@@ -67,15 +67,16 @@ func TestSoak(t *testing.T) {
 	if rep.Duplicates != 0 || rep.SKUConflicts != 0 {
 		t.Errorf("%d duplicated writes, %d SKU conflicts", rep.Duplicates, rep.SKUConflicts)
 	}
-	// The faults were really injected, of every kind.
+	// The faults were really injected, of every kind, and bit (checked on
+	// runs large enough for the counts to be sure).
 	total := 0
 	for _, n := range rep.Faults {
 		total += n
 	}
-	if share := float64(total) / float64(rep.Requests); share < 0.15 || share > 0.25 || len(rep.Faults) != 8 {
+	if share := float64(total) / float64(rep.Requests); rep.Calls >= 1000 && (share < 0.15 || share > 0.25 || len(rep.Faults) != 8) {
 		t.Errorf("faults %v: %.1f%% of %d requests, want about 20%% of every kind", rep.Faults, 100*share, rep.Requests)
 	}
-	if rep.Retries == 0 || rep.UnseenWrites == 0 {
+	if rep.Calls >= 1000 && (rep.Retries == 0 || rep.UnseenWrites == 0) {
 		t.Errorf("%d retries, %d writes applied with a failed response: the faults did not bite", rep.Retries, rep.UnseenWrites)
 	}
 	// The heap returns to its level: while the client lives (nothing
