@@ -30,7 +30,9 @@
 //     408, 429, 500, 502, 503 and 504, with exponential backoff and full
 //     jitter. GET, HEAD, OPTIONS, PUT and DELETE are retried; POST and PATCH
 //     only when they carry an Idempotency-Key, which the SDK adds (the same
-//     on every attempt) to operations marked idempotent.
+//     on every attempt) to operations marked idempotent. Such a call is also
+//     retried on a 409 (key in use) after one of its attempts got no
+//     response, since that attempt may still be running on the server.
 //  4. Redirects, followed by the [http.Client] within one attempt.
 //  5. Auth ([WithBearerToken], [WithTokenSource], [WithAPIKey], and the
 //     per-scheme options generated from the spec): once per attempt and per

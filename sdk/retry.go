@@ -26,7 +26,14 @@ import (
 // What is retried: connection failures (refused, reset, closed before a
 // response, TLS handshake timeouts, per-attempt timeouts) and the statuses
 // 408, 429, 500, 502, 503 and 504; never another 4xx, never 501, never a
-// redirect. A 2xx response is handed to the caller as soon as its headers
+// redirect. One exception: a 409 Conflict to a request that carries an
+// Idempotency-Key, after an earlier attempt of the same call got no
+// response (a reset, a per-attempt timeout). That attempt may still be
+// running on the server, and servers answer a request whose key is in use
+// with 409 (draft-ietf-httpapi-idempotency-key-header); the retry, made
+// after the usual backoff, gets the first attempt's outcome replayed
+// instead of a failure that hides a write about to be applied. A 409 to a
+// call whose attempts all got responses stays final. A 2xx response is handed to the caller as soon as its headers
 // arrive, so a body that is cut short later (a [*DecodeError] wrapping
 // io.ErrUnexpectedEOF) is not retried: that would mean buffering every body
 // before returning it, which the SDK never does.
@@ -443,12 +450,15 @@ type retryState struct {
 	started   time.Time // on the sleeper's clock, for MaxElapsed
 	nextDelay time.Duration
 	totalWait time.Duration
-	transient bool   // the last attempt failed transiently
-	pending   bool   // a retry was decided and has not started
-	reason    string // why retrying stopped, when not never
-	stoppedBy error
-	last      error     // the last attempt's typed error, kept when a retry was decided
-	lastResp  *APIError // the last response that was retried
+	transient bool // the last attempt failed transiently
+	// unanswered is set once an attempt got no response: the server may
+	// still be processing it.
+	unanswered bool
+	pending    bool   // a retry was decided and has not started
+	reason     string // why retrying stopped, when not never
+	stoppedBy  error
+	last       error     // the last attempt's typed error, kept when a retry was decided
+	lastResp   *APIError // the last response that was retried
 }
 
 // retrier is the retry layer: go-retryablehttp, configured so that its
@@ -611,6 +621,12 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 		return false, nil
 	}
 	rs.transient = st.s.record(resp, err)
+	if !rs.transient && resp != nil && resp.StatusCode == http.StatusConflict && st.key != "" && rs.unanswered {
+		rs.transient = true // the key is in use by an earlier attempt, most likely
+	}
+	if err != nil {
+		rs.unanswered = true
+	}
 	if !rs.transient {
 		return false, nil
 	}

@@ -13,6 +13,12 @@
 // refused until [Server.Up], and [Server.StallConnections] holds accepted
 // connections without a byte of answer (with TLS, a stalled handshake).
 //
+// A step may also inject its fault after Config.Handler served the request
+// (Step.AfterHandler): the handler's effects happen, and then its response
+// is lost, held back or cut short, as when a server commits a write and the
+// connection fails on the way back. [Config.Pick] chooses steps per
+// request, for randomized fault mixes in soak tests.
+//
 // Every request is recorded before any byte of its response is written (or
 // its fault injected): method, path, headers, Idempotency-Key, and the size
 // and SHA-256 of its body, hashed as it streams in and never buffered. So
@@ -32,6 +38,7 @@ package faultserver
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -103,6 +110,15 @@ type Step struct {
 	// TruncateAt is how many bytes of Body TruncateBody sends; zero means
 	// half.
 	TruncateAt int
+	// AfterHandler first has Config.Handler serve the request, its
+	// response buffered, and then injects the step's fault into that
+	// response, which replaces Status, Header and Body: Reset and
+	// CloseBeforeResponse lose it, SlowHeaders holds it back for Delay (or
+	// forever), TruncateBody cuts it short, Respond sends it after Delay.
+	// The handler's effects happen whatever the client sees. Streaming
+	// handlers do not suit it: the response is sent only once the handler
+	// returns. Without Config.Handler it is ignored.
+	AfterHandler bool
 }
 
 // Status returns a step responding with code, the headers given as
@@ -119,7 +135,7 @@ func Status(code int, body string, headerPairs ...string) Step {
 }
 
 func (s Step) isZero() bool {
-	return s.Fault == Respond && s.Status == 0 && s.Header == nil && s.Body == nil && s.Delay == 0 && s.TruncateAt == 0
+	return s.Fault == Respond && s.Status == 0 && s.Header == nil && s.Body == nil && s.Delay == 0 && s.TruncateAt == 0 && !s.AfterHandler
 }
 
 // Request is the record of one request the server received.
@@ -143,6 +159,11 @@ type Request struct {
 	// it sent (0 when it sent none).
 	Fault  Fault
 	Status int
+	// Handled reports whether Config.Handler served the request (its
+	// effects happened), and HandlerStatus is the status it answered,
+	// which an AfterHandler fault may have kept from the client.
+	Handled       bool
+	HandlerStatus int
 }
 
 // Config configures a [Server]. The zero value serves plain HTTP, closes
@@ -165,6 +186,12 @@ type Config struct {
 	// a real API. It reads the request body through the server's hashing
 	// reader; the request is recorded when it first writes.
 	Handler http.Handler
+	// Pick, when set, chooses the step of each request once the script is
+	// used up, in place of Default, before the request body is read. It is
+	// called once per request, with the server's lock held: calls are
+	// serialized (a seeded math/rand source needs no lock of its own), and
+	// Pick must not call the Server's methods.
+	Pick func(r *http.Request) Step
 }
 
 // Server is a fault-injecting HTTP server on a loopback address.
@@ -298,7 +325,7 @@ func (s *Server) ClientTLSConfig() *tls.Config {
 }
 
 // next takes the step for a request and gives the request its rank.
-func (s *Server) next() (Step, int) {
+func (s *Server) next(r *http.Request) (Step, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.count++
@@ -306,6 +333,9 @@ func (s *Server) next() (Step, int) {
 		st := s.script[0]
 		s.script = s.script[1:]
 		return st, s.count
+	}
+	if s.cfg.Pick != nil {
+		return s.cfg.Pick(r), s.count
 	}
 	return s.def, s.count
 }
@@ -352,7 +382,7 @@ func (b *hashingBody) Close() error { return b.r.Close() }
 func (b *hashingBody) drain() { _, _ = io.Copy(io.Discard, b) }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	step, n := s.next()
+	step, n := s.next(r)
 	rec := Request{
 		N: n, Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Proto: r.Proto,
 		Header: r.Header.Clone(), IdempotencyKey: r.Header.Get("Idempotency-Key"), Fault: step.Fault,
@@ -371,6 +401,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.cfg.Handler.ServeHTTP(rw, r)
 		rw.ensure(http.StatusOK)
 		return
+	}
+	if step.AfterHandler && s.cfg.Handler != nil {
+		r.Body = body
+		bw := &bufferedWriter{header: make(http.Header)}
+		s.cfg.Handler.ServeHTTP(bw, r)
+		if bw.status == 0 {
+			bw.status = http.StatusOK
+		}
+		rec.Handled, rec.HandlerStatus = true, bw.status
+		step = Step{Fault: step.Fault, Status: bw.status, Header: bw.header, Body: bw.body.Bytes(),
+			Delay: step.Delay, TruncateAt: step.TruncateAt}
 	}
 	status := step.Status
 	if status == 0 {
@@ -483,9 +524,41 @@ func respond(w http.ResponseWriter, status int, step Step) {
 	if w.Header().Get("Content-Type") == "" && len(step.Body) > 0 {
 		w.Header().Set("Content-Type", "application/json")
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(step.Body)))
+	if bodyAllowed(status) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(step.Body)))
+	}
 	w.WriteHeader(status)
-	_, _ = w.Write(step.Body)
+	if bodyAllowed(status) {
+		_, _ = w.Write(step.Body)
+	}
+}
+
+// bodyAllowed reports whether a response with status may have a body (and
+// a Content-Length): not 1xx, 204 or 304 (RFC 9110).
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
+}
+
+// bufferedWriter keeps a handler's response for an AfterHandler step.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *bufferedWriter) Header() http.Header { return w.header }
+
+func (w *bufferedWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+}
+
+func (w *bufferedWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(p)
 }
 
 func hijack(w http.ResponseWriter) net.Conn {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -300,5 +301,113 @@ func TestMaxRecords(t *testing.T) {
 	reqs := srv.Requests()
 	if srv.Count() != 10 || len(reqs) != 3 || reqs[0].N != 8 || reqs[2].N != 10 {
 		t.Errorf("count %d, records %+v", srv.Count(), reqs)
+	}
+}
+
+// An AfterHandler step lets the handler do its work, then loses, holds back
+// or cuts short its response: the write happens, the client does not learn
+// of it.
+func TestAfterHandler(t *testing.T) {
+	var served atomic.Int32
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		served.Add(1)
+		w.Header().Set("Location", "/things/1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte(`{"id":"1","echo":"` + string(b) + `"}`))
+	})
+	const full = `{"id":"1","echo":"payload"}`
+	for _, tc := range []struct {
+		step   faultserver.Step
+		check  func(resp *http.Response, body []byte, err error) bool
+		status int // recorded as sent
+	}{
+		{faultserver.Step{Fault: faultserver.Reset, AfterHandler: true}, func(_ *http.Response, _ []byte, err error) bool {
+			return errors.Is(err, syscall.ECONNRESET)
+		}, 0},
+		{faultserver.Step{Fault: faultserver.CloseBeforeResponse, AfterHandler: true}, func(_ *http.Response, _ []byte, err error) bool {
+			return errors.Is(err, io.EOF)
+		}, 0},
+		{faultserver.Step{Fault: faultserver.TruncateBody, AfterHandler: true, TruncateAt: 5}, func(resp *http.Response, body []byte, err error) bool {
+			return errors.Is(err, io.ErrUnexpectedEOF) && string(body) == full[:5] && resp.StatusCode == 201 &&
+				resp.ContentLength == int64(len(full)) && resp.Header.Get("Location") == "/things/1"
+		}, 201},
+		{faultserver.Step{Fault: faultserver.SlowHeaders, AfterHandler: true, Delay: 20 * time.Millisecond}, func(resp *http.Response, body []byte, err error) bool {
+			return err == nil && resp.StatusCode == 201 && string(body) == full
+		}, 201},
+		{faultserver.Step{AfterHandler: true}, func(resp *http.Response, body []byte, err error) bool {
+			return err == nil && resp.StatusCode == 201 && string(body) == full && resp.Header.Get("Location") == "/things/1"
+		}, 201},
+	} {
+		t.Run(tc.step.Fault.String(), func(t *testing.T) {
+			served.Store(0)
+			srv := newServer(t, faultserver.Config{Handler: handler})
+			srv.Script(tc.step)
+			c := client(t, srv, nil)
+			resp, err := post(t, c, srv.URL, "payload", "")
+			var body []byte
+			if err == nil {
+				body, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if !tc.check(resp, body, err) {
+				t.Errorf("got %v, %q, %v", resp, body, err)
+			}
+			reqs := srv.Requests()
+			if served.Load() != 1 || len(reqs) != 1 || !reqs[0].Handled || reqs[0].HandlerStatus != 201 ||
+				reqs[0].Status != tc.status || reqs[0].Fault != tc.step.Fault || reqs[0].BodyLen != 7 {
+				t.Errorf("served %d times; records %+v", served.Load(), reqs)
+			}
+		})
+	}
+	t.Run("NoHandler", func(t *testing.T) {
+		srv := newServer(t, faultserver.Config{})
+		srv.Script(faultserver.Step{Status: 202, AfterHandler: true})
+		resp, err := client(t, srv, nil).Get(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 202 || srv.Requests()[0].Handled {
+			t.Errorf("status %d, records %+v", resp.StatusCode, srv.Requests())
+		}
+	})
+}
+
+// Pick chooses the step of every request past the script, once per
+// request, and sees the request.
+func TestPick(t *testing.T) {
+	var picks []string
+	srv := newServer(t, faultserver.Config{
+		Default: faultserver.Status(500, "never"),
+		Pick: func(r *http.Request) faultserver.Step {
+			picks = append(picks, r.URL.Path)
+			if r.URL.Path == "/busy" {
+				return faultserver.Status(503, "", "Retry-After", "1")
+			}
+			return faultserver.Status(http.StatusNoContent, "")
+		},
+	})
+	srv.Script(faultserver.Status(201, "scripted"))
+	c := client(t, srv, nil)
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{{"/a", 201}, {"/busy", 503}, {"/b", 204}} {
+		resp, err := c.Get(srv.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if tc.status == 204 && resp.Header.Get("Content-Length") != "" {
+			t.Errorf("204 with Content-Length %q", resp.Header.Get("Content-Length"))
+		}
+	}
+	// Count takes the lock Pick ran under, so picks is safe to read.
+	if srv.Count() != 3 || strings.Join(picks, ",") != "/busy,/b" {
+		t.Errorf("picks = %q", picks)
 	}
 }
