@@ -606,6 +606,17 @@ func (c *yamlConverter) convert(n *yaml.Node, depth int) (*node, error) {
 // Keys written in the mapping win over merged ones; of a key written twice,
 // the last wins (reported as a duplicate).
 func (c *yamlConverter) mapping(out *node, n *yaml.Node, depth int) error {
+	// Merge keys recurse here without passing through convert: the same
+	// limits apply (a mapping that merges itself, or merges of empty
+	// mappings that double at each level, would otherwise run without
+	// end).
+	if depth > maxDepth {
+		return c.tooComplex(n, fmt.Sprintf("nesting deeper than %d levels (through merge keys)", maxDepth))
+	}
+	c.budget--
+	if c.budget < 0 {
+		return c.tooComplex(n, "merge keys make the document too large (a YAML alias bomb?)")
+	}
 	written := map[string]bool{}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
