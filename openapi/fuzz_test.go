@@ -168,72 +168,124 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	}
-	dir := f.TempDir() // empty: $refs to files find nothing
-	load := func(data []byte) (*Document, Diagnostics) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*fuzzTimeBudget)
-		defer cancel()
-		return Load(ctx, "-", LoadOptions{Stdin: bytes.NewReader(data), Dir: dir, MaxFileSize: fuzzInputCap})
-	}
+	load := stdinLoader(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > fuzzInputCap {
 			return
 		}
-		start := time.Now()
-		doc, diags := load(data)
-		if (doc == nil) != diags.HasErrors() {
-			t.Fatalf("document %v with diagnostics:\n%s", doc != nil, format(diags))
+		checkLoad(t, load, data)
+	})
+}
+
+// stdinLoader returns Load of a spec given as bytes on standard input,
+// with $refs confined to an empty folder.
+func stdinLoader(f *testing.F) func([]byte) (*Document, Diagnostics) {
+	dir := f.TempDir()
+	return func(data []byte) (*Document, Diagnostics) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*fuzzTimeBudget)
+		defer cancel()
+		return Load(ctx, "-", LoadOptions{Stdin: bytes.NewReader(data), Dir: dir, MaxFileSize: fuzzInputCap})
+	}
+}
+
+// checkLoad loads data and checks the invariants of FuzzLoad.
+func checkLoad(t *testing.T, load func([]byte) (*Document, Diagnostics), data []byte) {
+	t.Helper()
+	start := time.Now()
+	doc, diags := load(data)
+	if (doc == nil) != diags.HasErrors() {
+		t.Fatalf("document %v with diagnostics:\n%s", doc != nil, format(diags))
+	}
+	for _, d := range diags {
+		if !codeRE.MatchString(d.Code) || d.Severity < SeverityError || d.Severity > SeverityInfo || d.Message == "" || strings.ContainsAny(d.Message, "\r\n") {
+			t.Fatalf("diagnostic %#v", d)
 		}
-		for _, d := range diags {
-			if !codeRE.MatchString(d.Code) || d.Severity < SeverityError || d.Severity > SeverityInfo || d.Message == "" || strings.ContainsAny(d.Message, "\r\n") {
-				t.Fatalf("diagnostic %#v", d)
+		switch d.Pos.File {
+		case "":
+		case "<stdin>":
+			if d.Pos.Line != 0 {
+				checkPos(t, data, d.String(), d.Pos.Line, max(d.Pos.Column, 1))
 			}
-			switch d.Pos.File {
-			case "":
-			case "<stdin>":
-				if d.Pos.Line != 0 {
-					checkPos(t, data, d.String(), d.Pos.Line, max(d.Pos.Column, 1))
-				}
-			default:
-				t.Fatalf("diagnostic in file %q: %s", d.Pos.File, d)
-			}
+		default:
+			t.Fatalf("diagnostic in file %q: %s", d.Pos.File, d)
 		}
-		if doc == nil {
+	}
+	if doc == nil {
+		return
+	}
+	canonical := doc.JSON()
+	if !json.Valid(canonical) {
+		t.Fatalf("canonical JSON invalid: %s", canonical)
+	}
+	if _, err := doc.OpenAPI(); err != nil {
+		t.Fatalf("OpenAPI(): %v", err)
+	}
+	doc2, diags2 := load(canonical)
+	if doc2 == nil {
+		t.Fatalf("the canonical JSON does not load:\n%s\n%s", format(diags2), canonical)
+	}
+	if again := doc2.JSON(); !bytes.Equal(again, canonical) {
+		t.Fatalf("loading the canonical JSON changed it:\n%s\n%s", canonical, again)
+	}
+	nd, ndiags := Normalize(doc, NormalizeOptions{})
+	if ndiags.HasErrors() {
+		t.Fatalf("Normalize failed:\n%s", format(ndiags))
+	}
+	for _, d := range ndiags {
+		if !codeRE.MatchString(d.Code) || d.Message == "" || strings.ContainsAny(d.Message, "\r\n") {
+			t.Fatalf("diagnostic %#v", d)
+		}
+	}
+	if !bytes.Equal(doc.JSON(), canonical) {
+		t.Fatal("Normalize changed its input")
+	}
+	if _, err := nd.OpenAPI(); err != nil {
+		t.Fatalf("the normalized document does not load: %v\n%s", err, nd.JSON())
+	}
+	if nd2, d2 := Normalize(nd, NormalizeOptions{}); !bytes.Equal(nd2.JSON(), nd.JSON()) {
+		t.Fatalf("Normalize is not idempotent:\n%s\n%s\n%s", nd.JSON(), nd2.JSON(), format(d2))
+	}
+	if d := time.Since(start); d > fuzzTimeBudget {
+		t.Fatalf("%d bytes took %v", len(data), d)
+	}
+}
+
+// FuzzNormalize drives the normalizer with specs that load: the fuzzer
+// writes a path template and three JSON values, placed as a response
+// schema, a component schema (A) and a path parameter's schema of one
+// valid document, so that mutations reach the normalization passes
+// (allOf folding and conflicts, deep $refs, recursive arrays,
+// discriminators, parameter unions, path parameters) instead of failing
+// to parse. The invariants are FuzzLoad's.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range [][4]string{
+		{"/a/{id}", `{"$ref":"#/components/schemas/A"}`, `{"type":"object","properties":{"x":{"type":"string"}}}`, `{"type":"integer"}`},
+		{"/a/{id}", `{"allOf":[{"$ref":"#/components/schemas/A"},{"description":"d"}]}`, `{"type":"string","format":"date"}`, `{"oneOf":[{"type":"string"},{"type":"integer"}]}`},
+		{"/a/{id}/{other}", `{"$ref":"#/components/schemas/A/properties/x"}`, `{"type":"object","properties":{"x":{"type":"object","properties":{"y":{"$ref":"#/components/schemas/A/properties/x"}}}}}`, `{"type":"string"}`},
+		{"/a/{id}", `{"type":"array","items":{"$ref":"#/components/schemas/A"}}`, `{"type":"array","items":{"type":"object","properties":{"kids":{"$ref":"#/components/schemas/A"}}}}`, `{}`},
+		{"/a/{id}", `{"allOf":[{"type":"integer","format":"int32"},{"type":"number","format":"int64"},{"$ref":"#/components/schemas/A"}]}`, `{"type":"string"}`, `{"enum":["a",1,null]}`},
+		{"/a/{id}", `{"oneOf":[{"type":"object","properties":{"k":{"type":"string","enum":["a"]}}},{"$ref":"#/components/schemas/A"}],"discriminator":{"propertyName":"k","mapping":{"a":"#/components/schemas/A"}}}`, `{"type":"object","properties":{"k":{"type":"string"}}}`, `{"type":"string"}`},
+		{"/a/{id*}", `{"type":"string","format":"binary"}`, `{"x-go-type":"int","x-go-type-import":{"path":"evil.example/x"}}`, `{"type":"array","items":{"type":"string"}}`},
+		{"/a/{}/{id}/{id}", `{"properties":{"a b":{"type":"string"},"":{"type":"integer"},"‮":{}}}`, `{"enum":["*/","
+//go:generate x",""]}`, `{"type":"object"}`},
+	} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	load := stdinLoader(f)
+	f.Fuzz(func(t *testing.T, path, resp, a, param string) {
+		if !strings.HasPrefix(path, "/") || len(path)+len(resp)+len(a)+len(param) > 16<<10 {
 			return
 		}
-		canonical := doc.JSON()
-		if !json.Valid(canonical) {
-			t.Fatalf("canonical JSON invalid: %s", canonical)
-		}
-		if _, err := doc.OpenAPI(); err != nil {
-			t.Fatalf("OpenAPI(): %v", err)
-		}
-		doc2, diags2 := load(canonical)
-		if doc2 == nil {
-			t.Fatalf("the canonical JSON does not load:\n%s\n%s", format(diags2), canonical)
-		}
-		if again := doc2.JSON(); !bytes.Equal(again, canonical) {
-			t.Fatalf("loading the canonical JSON changed it:\n%s\n%s", canonical, again)
-		}
-		nd, ndiags := Normalize(doc, NormalizeOptions{})
-		if ndiags.HasErrors() {
-			t.Fatalf("Normalize failed:\n%s", format(ndiags))
-		}
-		for _, d := range ndiags {
-			if !codeRE.MatchString(d.Code) || d.Message == "" || strings.ContainsAny(d.Message, "\r\n") {
-				t.Fatalf("diagnostic %#v", d)
+		for _, v := range []string{resp, a, param} {
+			if !json.Valid([]byte(v)) {
+				return
 			}
 		}
-		if !bytes.Equal(doc.JSON(), canonical) {
-			t.Fatal("Normalize changed its input")
-		}
-		if _, err := nd.OpenAPI(); err != nil {
-			t.Fatalf("the normalized document does not load: %v\n%s", err, nd.JSON())
-		}
-		if nd2, d2 := Normalize(nd, NormalizeOptions{}); !bytes.Equal(nd2.JSON(), nd.JSON()) {
-			t.Fatalf("Normalize is not idempotent:\n%s\n%s\n%s", nd.JSON(), nd2.JSON(), format(d2))
-		}
-		if d := time.Since(start); d > fuzzTimeBudget {
-			t.Fatalf("%d bytes took %v", len(data), d)
-		}
+		p, _ := json.Marshal(path)
+		spec := `{"openapi":"3.0.3","info":{"title":"t","version":"1"},"paths":{` + string(p) + `:{"get":{"operationId":"get",` +
+			`"parameters":[{"name":"id","in":"path","required":true,"schema":` + param + `}],` +
+			`"responses":{"200":{"description":"ok","content":{"application/json":{"schema":` + resp + `}}}}}}},` +
+			`"components":{"schemas":{"A":` + a + `,"B":{"type":"object","properties":{"a":{"$ref":"#/components/schemas/A"}}}}}}`
+		checkLoad(t, load, []byte(spec))
 	})
 }
