@@ -873,14 +873,21 @@ func backoff(p *RetryPolicy, n int) time.Duration {
 func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, bool) {
 	h := resp.Header
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		// ParseFloat reports a value too large for a float64 as +Inf
-		// with ErrRange: still a (very long) wait.
+		// Whole milliseconds are converted exactly (a float64 holds only
+		// 53 bits); ParseFloat reports a value too large for a float64 as
+		// +Inf with ErrRange: still a (very long) wait.
+		if ms, ok := delayNumber(v); ok {
+			if ms > math.MaxInt64/int64(time.Millisecond) {
+				return time.Duration(math.MaxInt64), "Retry-After-Ms", true
+			}
+			return time.Duration(ms) * time.Millisecond, "Retry-After-Ms", true
+		}
 		if ms, err := strconv.ParseFloat(v, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && ms >= 0 {
 			return millisDuration(ms), "Retry-After-Ms", true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, ok := delaySeconds(v); ok {
+		if secs, ok := delayNumber(v); ok {
 			return secondsDuration(secs), "Retry-After", true
 		} else if t, err := http.ParseTime(v); err == nil {
 			return max(t.Sub(now), 0), "Retry-After", true
@@ -888,7 +895,7 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 	}
 	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" &&
 		(resp.StatusCode == http.StatusTooManyRequests || strings.TrimSpace(h.Get("Ratelimit-Remaining")) == "0") {
-		if secs, ok := delaySeconds(v); ok {
+		if secs, ok := delayNumber(v); ok {
 			switch {
 			case secs > 1<<40:
 				// A Unix time some 30,000 years away, past what
@@ -903,10 +910,10 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 	return 0, "", false
 }
 
-// delaySeconds parses a non-negative integer number of seconds (an
-// optional "+" and decimal digits); a number too large for an int64 is the
-// largest int64.
-func delaySeconds(v string) (int64, bool) {
+// delayNumber parses a non-negative integer (an optional "+" and decimal
+// digits: seconds, or milliseconds for Retry-After-Ms); a number too large
+// for an int64 is the largest int64.
+func delayNumber(v string) (int64, bool) {
 	secs, err := strconv.ParseInt(v, 10, 64)
 	switch {
 	case err == nil:
