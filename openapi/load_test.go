@@ -580,6 +580,33 @@ func TestLimits(t *testing.T) {
 			t.Errorf("alias bomb took %v", elapsed)
 		}
 	})
+	// Merge keys (<<) recurse on their own: a mapping that merges itself
+	// overflowed the stack (a fatal error, not a panic), and merges of
+	// empty mappings doubling at each level ran without end. Both found
+	// by FuzzParseTree.
+	for name, spec := range map[string]string{
+		"merge of itself": "openapi: 3.0.3\nx: &x {<<: *x}\n",
+		"merge bomb": func() string {
+			var b strings.Builder
+			b.WriteString("openapi: 3.0.3\nx-m0: &m0 {}\n")
+			for i := 1; i < 64; i++ {
+				fmt.Fprintf(&b, "x-m%d: &m%d {<<: [*m%d, *m%d]}\n", i, i, i-1, i-1)
+			}
+			return b.String()
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"merge.yaml": spec})
+			start := time.Now()
+			_, diags := load(t, filepath.Join(dir, "merge.yaml"), LoadOptions{})
+			if len(withCode(diags, CodeSyntaxTooComplex)) != 1 {
+				t.Fatalf("want %s, got:\n%s", CodeSyntaxTooComplex, format(diags))
+			}
+			if elapsed := time.Since(start); elapsed > 10*time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+		})
+	}
 }
 
 // Two files each define a schema called Pet: bundling keeps both, under

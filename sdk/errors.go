@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -135,24 +136,57 @@ type Problem struct {
 }
 
 // UnmarshalJSON decodes a problem, keeping unknown members in Extensions.
+// As RFC 9457 section 3.1 says, a standard member whose value has the
+// wrong type ("status": "404") is ignored, not an error; member names are
+// case-sensitive. Only input that is not a JSON object (or null) fails.
 func (p *Problem) UnmarshalJSON(data []byte) error {
-	type plain Problem
-	var pp plain
-	if err := json.Unmarshal(data, &pp); err != nil {
-		return err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	for _, k := range []string{"type", "title", "status", "detail", "instance"} {
-		delete(all, k)
+	var out Problem
+	for k, dst := range map[string]*string{"type": &out.Type, "title": &out.Title, "detail": &out.Detail, "instance": &out.Instance} {
+		if raw, ok := all[k]; ok {
+			delete(all, k)
+			var v string
+			if json.Unmarshal(raw, &v) == nil {
+				*dst = v
+			}
+		}
 	}
-	*p = Problem(pp)
+	if raw, ok := all["status"]; ok {
+		delete(all, "status")
+		// A JSON number: 404 and 404.0 alike; a fraction or a number past
+		// any status is ignored.
+		var f float64
+		if json.Unmarshal(raw, &f) == nil && f == math.Trunc(f) && math.Abs(f) <= math.MaxInt32 {
+			out.Status = int(f)
+		}
+	}
 	if len(all) > 0 {
-		p.Extensions = all
+		out.Extensions = all
 	}
+	*p = out
 	return nil
+}
+
+// MarshalJSON encodes the problem with its extension members beside the
+// standard ones; a standard member set on p wins over an extension of the
+// same name.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(p.Extensions)+5)
+	for k, v := range p.Extensions {
+		m[k] = v
+	}
+	for k, v := range map[string]string{"type": p.Type, "title": p.Title, "detail": p.Detail, "instance": p.Instance} {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if p.Status != 0 {
+		m["status"] = p.Status
+	}
+	return json.Marshal(m)
 }
 
 // isProblem reports whether a content type is RFC 9457 problem JSON.

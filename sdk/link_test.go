@@ -122,24 +122,75 @@ func TestParseLinksBounded(t *testing.T) {
 	}
 }
 
+// FuzzParseLinks: whatever the Link fields hold, the parser stays within
+// its limits, every link it returns was written in the input, relation
+// types are lower-cased single words, nextLink agrees with the links,
+// fields parse independently of each other, and writing the links back
+// as a Link field gives the same links again.
 func FuzzParseLinks(f *testing.F) {
-	for _, s := range []string{
-		`<https://a.test/x?page=2>; rel="next", <https://a.test/x?page=9>; rel="last"`,
-		`<a>; title="x, \"y\"; z"; rel=next; anchor="#b"`,
-		`<a`, `"`, `<a>; rel="`, `;;,,<>;=;`, `<a>; title*=UTF-8''%e2; rel=next`, "\\",
+	for _, s := range [][2]string{
+		{`<https://a.test/x?page=2>; rel="next", <https://a.test/x?page=9>; rel="last"`, ""},
+		{`<a>; title="x, \"y\"; z"; rel=next; anchor="#b"`, `<c>; rel="prev next"`},
+		{`<a`, `"`}, {`<a>; rel="`, `;;,,<>;=;`}, {`<a>; title*=UTF-8''%e2; rel=next`, "\\"},
+		{`<https://api.github.com/repositories/1300192/issues?page=2>; rel="next", <https://api.github.com/repositories/1300192/issues?page=3>; rel="last"`, ""},
+		{"< a b >;REL=\"NEXT\u00a0Last\"", "<x>;rel=\"\u0130\""},
 	} {
-		f.Add(s)
+		f.Add(s[0], s[1])
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		links := parseLinks([]string{s, s})
+	f.Fuzz(func(t *testing.T, a, b string) {
+		links := parseLinks([]string{a, b})
 		if len(links) > maxLinks {
 			t.Fatalf("%d links", len(links))
 		}
 		for _, l := range links {
-			if len(l.uri) > len(s) {
-				t.Fatalf("uri longer than the input: %q", l.uri)
+			if strings.Contains(l.uri, ">") || l.uri != strings.TrimSpace(l.uri) || !strings.Contains(a+"\x00"+b, l.uri) {
+				t.Fatalf("uri %q not as written in %q, %q", l.uri, a, b)
+			}
+			for _, r := range l.rels {
+				if r == "" || r != strings.ToLower(r) || len(strings.Fields(r)) != 1 {
+					t.Fatalf("relation type %q", r)
+				}
 			}
 		}
-		nextLink(http.Header{"Link": {s}})
+		// nextLink is the first link about the response with rel next.
+		h := http.Header{"Link": {a, b}}
+		uri, ok := nextLink(h)
+		var want string
+		var wantOK bool
+	search:
+		for _, l := range links {
+			for _, r := range l.rels {
+				if r == "next" && !l.anchor {
+					want, wantOK = l.uri, true
+					break search
+				}
+			}
+		}
+		if uri != want || ok != wantOK {
+			t.Fatalf("nextLink = %q, %v; the links say %q, %v", uri, ok, want, wantOK)
+		}
+		// Two fields parse as each alone, when under the limits.
+		if len(a)+len(b) <= maxLinkHeaderBytes && len(links) < maxLinks {
+			alone := append(parseLinks([]string{a}), parseLinks([]string{b})...)
+			if !reflect.DeepEqual(alone, links) && len(alone)+len(links) > 0 {
+				t.Fatalf("fields together %+v, alone %+v", links, alone)
+			}
+		}
+		// Written back, the links read the same.
+		var out []string
+		for _, l := range links {
+			v := "<" + l.uri + ">"
+			if l.rels != nil {
+				v += `; rel="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(strings.Join(l.rels, " ")) + `"`
+			}
+			if l.anchor {
+				v += `; anchor="#"`
+			}
+			out = append(out, v)
+		}
+		again := parseLinks([]string{strings.Join(out, ", ")})
+		if !reflect.DeepEqual(again, links) && len(again)+len(links) > 0 {
+			t.Fatalf("links %+v written as %q read back as %+v", links, strings.Join(out, ", "), again)
+		}
 	})
 }

@@ -137,9 +137,9 @@ func numberPager[P, T any](ctx context.Context, c *Client, op *Operation, start 
 	return httpPager(ctx, c, op, opts, func(ctx context.Context, pos string, call []Option) (Page[T], error) {
 		n := start
 		if pos != "" {
-			v, err := strconv.Atoi(pos)
-			if err != nil || v < 0 {
-				return Page[T]{}, invalidPosition(pos, "not a non-negative integer")
+			v, invalid := numberPosition(pos)
+			if invalid != nil {
+				return Page[T]{}, invalid
 			}
 			n = v
 		}
@@ -216,16 +216,9 @@ func urlPager[P, T any](ctx context.Context, c *Client, op *Operation, build Req
 				if err != nil {
 					return nil, err
 				}
-				u, err := url.Parse(pos)
-				switch {
-				case err != nil || !u.IsAbs() || u.Host == "":
-					invalid = invalidPosition(pos, "not an absolute URL")
-				case u.Scheme != "http" && u.Scheme != "https":
-					invalid = invalidPosition(pos, "not an http or https URL")
-				case !sameOrigin(u, originOf(req.URL)):
-					invalid = invalidPosition(pos, "on another origin than "+redactURL(&url.URL{Scheme: req.URL.Scheme, Host: req.URL.Host}))
-				}
-				if invalid != nil {
+				u, bad := urlPosition(pos, req.URL)
+				if bad != nil {
+					invalid = bad
 					return nil, invalid
 				}
 				req.URL, req.Host = u, u.Host
@@ -241,15 +234,47 @@ func urlPager[P, T any](ctx context.Context, c *Client, op *Operation, build Req
 		}
 		items, next := page(body, resp)
 		if next != "" && resp.Request != nil && resp.Request.URL != nil {
-			// Resolved against the response's URL (the link's context);
-			// a reference that cannot be parsed is kept as it is, and
-			// refused when the pager tries to follow it.
-			if u, err := resp.Request.URL.Parse(next); err == nil {
-				next = u.String()
-			}
+			next = resolveNext(resp.Request.URL, next)
 		}
 		return Page[T]{Items: items, Next: next, Body: body}, nil
 	})
+}
+
+// numberPosition reads the position of an offset or page-number pager: a
+// non-negative integer in decimal.
+func numberPosition(pos string) (int, *PaginationError) {
+	v, err := strconv.Atoi(pos)
+	if err != nil || v < 0 {
+		return 0, invalidPosition(pos, "not a non-negative integer")
+	}
+	return v, nil
+}
+
+// resolveNext resolves the next-page reference a server gave against the
+// URL of its response (the link's context). A reference that cannot be
+// parsed is kept as it is, and refused when the pager tries to follow it.
+func resolveNext(base *url.URL, next string) string {
+	if u, err := base.Parse(next); err == nil {
+		return u.String()
+	}
+	return next
+}
+
+// urlPosition checks the position of a URL pager (a next URL, or one given
+// to WithStartAt) before it is requested: an absolute http or https URL on
+// the origin (scheme, host and port) of first, the URL of the list's first
+// request. Credentials of the client are sent to it.
+func urlPosition(pos string, first *url.URL) (*url.URL, *PaginationError) {
+	u, err := url.Parse(pos)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "":
+		return nil, invalidPosition(pos, "not an absolute URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, invalidPosition(pos, "not an http or https URL")
+	case !sameOrigin(u, originOf(first)):
+		return nil, invalidPosition(pos, "on another origin than "+redactURL(&url.URL{Scheme: first.Scheme, Host: first.Host}))
+	}
+	return u, nil
 }
 
 // httpPager builds a Pager whose pages are calls of op through c: pager

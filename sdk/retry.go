@@ -887,26 +887,40 @@ func backoff(p *RetryPolicy, n int) time.Duration {
 // RateLimit-Reset (seconds, the IETF RateLimit fields draft; a value that
 // looks like a Unix time is taken as one), the last only when the status is
 // 429 or RateLimit-Remaining is 0, since servers send it on every response.
+// A wait too long for a time.Duration is the longest one (which the retry
+// policy then refuses), never a wrapped-around or ignored value.
 func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, bool) {
 	h := resp.Header
 	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e15 {
-			return time.Duration(ms * float64(time.Millisecond)), "Retry-After-Ms", true
+		// Whole milliseconds are converted exactly (a float64 holds only
+		// 53 bits); ParseFloat reports a value too large for a float64 as
+		// +Inf with ErrRange: still a (very long) wait.
+		if ms, ok := delayNumber(v); ok {
+			if ms > math.MaxInt64/int64(time.Millisecond) {
+				return time.Duration(math.MaxInt64), "Retry-After-Ms", true
+			}
+			return time.Duration(ms) * time.Millisecond, "Retry-After-Ms", true
+		}
+		if ms, err := strconv.ParseFloat(v, 64); (err == nil || errors.Is(err, strconv.ErrRange)) && ms >= 0 {
+			return millisDuration(ms), "Retry-After-Ms", true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-			if secs >= 0 {
-				return secondsDuration(secs), "Retry-After", true
-			}
+		if secs, ok := delayNumber(v); ok {
+			return secondsDuration(secs), "Retry-After", true
 		} else if t, err := http.ParseTime(v); err == nil {
 			return max(t.Sub(now), 0), "Retry-After", true
 		}
 	}
 	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" &&
 		(resp.StatusCode == http.StatusTooManyRequests || strings.TrimSpace(h.Get("Ratelimit-Remaining")) == "0") {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
-			if secs > 1_000_000_000 { // a Unix time, not a delay
+		if secs, ok := delayNumber(v); ok {
+			switch {
+			case secs > 1<<40:
+				// A Unix time some 30,000 years away, past what
+				// time.Unix can hold without wrapping around.
+				return time.Duration(math.MaxInt64), "RateLimit-Reset", true
+			case secs > 1_000_000_000: // a Unix time, not a delay
 				return max(time.Unix(secs, 0).Sub(now), 0), "RateLimit-Reset", true
 			}
 			return secondsDuration(secs), "RateLimit-Reset", true
@@ -915,11 +929,36 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 	return 0, "", false
 }
 
+// delayNumber parses a non-negative integer (an optional "+" and decimal
+// digits: seconds, or milliseconds for Retry-After-Ms); a number too large
+// for an int64 is the largest int64.
+func delayNumber(v string) (int64, bool) {
+	secs, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err == nil:
+		return secs, secs >= 0
+	case errors.Is(err, strconv.ErrRange) && secs > 0:
+		return secs, true // math.MaxInt64
+	}
+	return 0, false
+}
+
 func secondsDuration(secs int64) time.Duration {
 	if secs > math.MaxInt64/int64(time.Second) {
 		return time.Duration(math.MaxInt64)
 	}
 	return time.Duration(secs) * time.Second
+}
+
+// millisDuration converts a non-negative number of milliseconds,
+// saturating: float64 to int64 conversion of a value out of range is not
+// defined (on amd64 it gives the most negative int64).
+func millisDuration(ms float64) time.Duration {
+	ns := ms * float64(time.Millisecond)
+	if ns >= math.MaxInt64 { // float64(MaxInt64) is 2^63, itself out of range
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(ns)
 }
 
 // prepareIdempotency gives calls that may only be retried with an

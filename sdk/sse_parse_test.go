@@ -3,11 +3,14 @@ package sdk
 import (
 	"errors"
 	"io"
+	"math"
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+	"unicode/utf8"
 )
 
 type parsed struct {
@@ -132,22 +135,136 @@ func TestEventSizeLimit(t *testing.T) {
 	}
 }
 
-// No input makes the parser panic or exceed its limit.
+// FuzzEventParser: the parser reads any stream exactly as a plain
+// reading of the WHATWG rules does (refEvents below, which sees the whole
+// stream at once), however the stream is cut into reads: the same events,
+// the same last event id and retry, and ErrEventTooLarge at the same
+// place. Events never exceed the limit.
 func FuzzEventParser(f *testing.F) {
-	for _, s := range []string{"data: a\n\n", "id: 1\r\ndata: b\r\rretry: 10\n", "\xEF\xBB\xBF:c\nevent: e\ndata\n\n", "data: \x00\xff\r\n\r\n"} {
-		f.Add(s)
+	for _, s := range []string{
+		"data: a\n\n", "id: 1\r\ndata: b\r\rretry: 10\n", "\xEF\xBB\xBF:c\nevent: e\ndata\n\n", "data: \x00\xff\r\n\r\n",
+		": keep-alive\n\nevent: message_start\ndata: {\"type\":\"message_start\"}\n\nevent: content_block_delta\ndata: {\"delta\":{\"text\":\"Hi\"}}\n\n",
+		"data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n",
+		"id: 7\rdata: a\rdata: b\r\r", "data: " + strings.Repeat("y", 70) + "\n\n", "event: " + strings.Repeat("z", 70),
+		"retry: 99999999999999999999\nid: x\x00y\n\n", "\xEF\xBB\xBF\xEF\xBB\xBFdata: 2nd BOM\n\n",
+	} {
+		f.Add(s, []byte{1, 2, 3}, uint8(63))
 	}
-	f.Fuzz(func(t *testing.T, in string) {
-		p := &eventParser{max: 64}
-		p.reset(iotest.HalfReader(strings.NewReader(in)))
+	f.Fuzz(func(t *testing.T, in string, cuts []byte, m uint8) {
+		max := 1 + int(m)%128
+		want, wantID, wantRetry, wantErr := refEvents(in, max)
+		p := &eventParser{max: max}
+		p.reset(&cutReader{s: in, cuts: cuts})
+		var got []parsed
+		var err error
 		for {
-			ev, err := p.next()
+			var ev rawEvent
+			ev, err = p.next()
 			if err != nil {
-				return
+				break
 			}
-			if len(ev.Data) > 64 || strings.ContainsRune(ev.Type, '\n') || strings.ContainsAny(ev.ID, "\r\n\x00") {
+			if len(ev.Data) > max || !utf8.ValidString(ev.Type) || !utf8.ValidString(ev.ID) || strings.ContainsAny(ev.Type+ev.ID, "\r\n") || strings.Contains(ev.ID, "\x00") {
 				t.Fatalf("event %+v", ev)
 			}
+			got = append(got, parsed{ev.ID, ev.Type, string(ev.Data), ev.HasData})
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("events (max %d, cuts %v)\n got %+v\nwant %+v", max, cuts, got, want)
+		}
+		if errors.Is(err, ErrEventTooLarge) != wantErr || (!wantErr && !errors.Is(err, io.EOF)) {
+			t.Fatalf("ended with %v; too large: %v", err, wantErr)
+		}
+		if !wantErr && (p.lastID != wantID || p.retry != wantRetry) {
+			t.Fatalf("last id %q retry %v, want %q %v", p.lastID, p.retry, wantID, wantRetry)
 		}
 	})
+}
+
+// cutReader returns s in reads of the sizes cuts gives, in turn (a zero
+// means one byte).
+type cutReader struct {
+	s    string
+	cuts []byte
+	i    int
+}
+
+func (r *cutReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := len(r.s)
+	if len(r.cuts) > 0 {
+		n = max(1, int(r.cuts[r.i%len(r.cuts)]))
+		r.i++
+	}
+	n = copy(p, r.s[:min(n, len(r.s))])
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// refEvents reads a whole stream by the WHATWG rules, as plainly as they
+// are written, with the parser's size limit: lines (and a last line
+// without an end) longer than max, or event data past max, end the stream.
+func refEvents(in string, max int) (events []parsed, lastID string, retry time.Duration, tooLarge bool) {
+	var data strings.Builder
+	hasData, evType, first := false, "", true
+	for {
+		end := strings.IndexAny(in, "\r\n")
+		if end < 0 {
+			return events, lastID, retry, len(in) > max
+		}
+		line := in[:end]
+		if len(line) > max {
+			return events, lastID, retry, true
+		}
+		crlf := in[end] == '\r' && end+1 < len(in) && in[end+1] == '\n'
+		in = in[end+1:]
+		if crlf {
+			in = in[1:]
+		}
+		if first {
+			line, first = strings.TrimPrefix(line, "\xEF\xBB\xBF"), false
+		}
+		name, value, colon := strings.Cut(line, ":")
+		switch {
+		case line == "":
+			if hasData || evType != "" {
+				typ := evType
+				if typ == "" {
+					typ = "message"
+				}
+				events = append(events, parsed{lastID, typ, strings.TrimSuffix(data.String(), "\n"), hasData})
+			}
+			data.Reset()
+			hasData, evType = false, ""
+			continue
+		case name == "":
+			continue // a comment
+		}
+		if colon {
+			value = strings.TrimPrefix(value, " ")
+		}
+		switch name {
+		case "event":
+			evType = strings.ToValidUTF8(value, "\uFFFD")
+		case "data":
+			if data.Len()+len(value)+1 > max {
+				return events, lastID, retry, true
+			}
+			data.WriteString(value + "\n")
+			hasData = true
+		case "id":
+			if !strings.Contains(value, "\x00") {
+				lastID = strings.ToValidUTF8(value, "\uFFFD")
+			}
+		case "retry":
+			if n, ok := new(big.Int).SetString(value, 10); ok && value[0] != '+' && value[0] != '-' {
+				// Milliseconds, saturating.
+				if most := big.NewInt(math.MaxInt64 / int64(time.Millisecond)); n.Cmp(most) > 0 {
+					n = most
+				}
+				retry = time.Duration(n.Int64()) * time.Millisecond
+			}
+		}
+	}
 }

@@ -149,6 +149,22 @@ func TestAgeDateAndExpires(t *testing.T) {
 	}
 }
 
+// A Date centuries in the past makes a response as old as can be, never
+// one whose age wraps around to negative and stays fresh for ever
+// (found by FuzzFreshness).
+func TestAncientDateIsStale(t *testing.T) {
+	clk := newClock()
+	o := newOrigin(clk)
+	srv := newServer(t, o)
+	c := newClient(t, srv.URL, sdk.WithCache(newCache(t, cache.NewMemoryStore(0), cache.WithClock(clk.Now))))
+	o.set("/ancient", `{}`, "Cache-Control", "max-age=60", "Date", "Mon, 01 Jan 0001 00:00:00 GMT")
+	get(c, "/ancient")
+	clk.Advance(time.Second)
+	if r := get(c, "/ancient"); r.outcome != cache.Miss {
+		t.Fatalf("%q with Age %q, want miss", r.outcome, r.header.Get("Age"))
+	}
+}
+
 // The request's own directives: no-cache revalidates, max-age and
 // min-fresh refuse old responses, max-stale accepts stale ones, no-store
 // does not store, only-if-cached never asks the server.

@@ -205,8 +205,18 @@ func (e *entry) currentAge(now time.Time) time.Duration {
 	}
 	apparentAge := max(e.responseTime.Sub(e.dateOf()), 0)
 	responseDelay := max(e.responseTime.Sub(e.requestTime), 0)
-	correctedAgeValue := ageValue + responseDelay
+	correctedAgeValue := addAges(ageValue, responseDelay)
 	correctedInitialAge := max(apparentAge, correctedAgeValue)
 	residentTime := max(now.Sub(e.responseTime), 0)
-	return correctedInitialAge + residentTime
+	return addAges(correctedInitialAge, residentTime)
+}
+
+// addAges adds two non-negative durations, saturating: a Date far in the
+// past makes the apparent age the largest duration (time.Sub saturates),
+// and adding to it must not wrap around to a negative, fresh-looking age.
+func addAges(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }

@@ -55,6 +55,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -543,17 +544,31 @@ func permanent(err error) bool {
 	return errors.As(err, &au) || errors.As(err, &re) || errors.Is(err, sdk.ErrClientClosed)
 }
 
-// retryAfter reads a Retry-After in seconds from a refused handshake.
+// retryAfter reads the Retry-After of a refused handshake: seconds (a
+// number past int64 is the longest wait, never ignored) or an HTTP date;
+// waits are capped at 2^20 s, far beyond any MaxRetryAfter.
 func retryAfter(err error) (time.Duration, bool) {
 	var ae *sdk.APIError
 	if !errors.As(err, &ae) || ae.Header == nil {
 		return 0, false
 	}
-	secs, perr := strconv.ParseInt(ae.Header.Get("Retry-After"), 10, 64)
-	if perr != nil || secs < 0 {
-		return 0, false
+	return parseRetryAfter(ae.Header.Get("Retry-After"), time.Now())
+}
+
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	const longest = 1 << 20 * time.Second
+	v = strings.TrimSpace(v)
+	secs, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err == nil && secs >= 0, errors.Is(err, strconv.ErrRange) && secs > 0:
+		return time.Duration(min(secs, int64(longest/time.Second))) * time.Second, true
+	case err == nil:
+		return 0, false // negative
 	}
-	return time.Duration(min(secs, 1<<20)) * time.Second, true
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(t.Sub(now), 0), longest), true
+	}
+	return 0, false
 }
 
 // dial makes one opening handshake.

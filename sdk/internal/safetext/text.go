@@ -11,9 +11,11 @@ import (
 )
 
 // OneLine makes s safe for one line of an error or a log record: invalid
-// UTF-8 is replaced, line breaks and tabs become spaces, other control
-// characters are escaped as \xNN (or, with blank, become spaces too), and
-// the text is cut at max runes with "…".
+// UTF-8 is replaced, line breaks (CR, LF, and the Unicode line and
+// paragraph separators) and tabs become spaces, other control characters
+// are escaped as \xNN and the bidirectional formatting characters (which
+// can make a log line read other than it is) as \uNNNN (or, with blank,
+// both become spaces too), and the text is cut at max runes with "…".
 func OneLine(s string, max int, blank bool) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
@@ -26,20 +28,36 @@ func OneLine(s string, max int, blank bool) string {
 			break
 		}
 		switch {
-		case r == '\n' || r == '\r' || r == '\t':
+		case r == '\n' || r == '\r' || r == '\t' || r == '\u2028' || r == '\u2029':
 			b.WriteByte(' ')
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			if blank {
-				b.WriteByte(' ')
-			} else {
-				fmt.Fprintf(&b, "\\x%02x", r)
-			}
+		case blank && (IsControl(r) || IsBidi(r)):
+			b.WriteByte(' ')
+		case IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case IsBidi(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
 			b.WriteRune(r)
 		}
 		n++
 	}
 	return b.String()
+}
+
+// IsControl reports whether r is a C0 or C1 control character or DEL.
+func IsControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// IsBidi reports whether r is a bidirectional formatting character: the
+// marks, embeddings, overrides and isolates of Unicode's bidirectional
+// algorithm (UAX #9), which reorder the text around them on display.
+func IsBidi(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200e, r == 0x200f:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }
 
 // RedactURL returns u without its query, fragment and user information,
