@@ -147,7 +147,7 @@ func FuzzAPIError(f *testing.F) {
 			h.Set("X-Request-Id", reqID)
 		}
 		resp := &http.Response{StatusCode: int(status), Status: statusLine, Header: h, Body: io.NopCloser(strings.NewReader(body)), Request: req}
-		e := c.apiError(op, req, resp, &c.settings)
+		e := c.apiError(&callState{op: op, s: &c.settings, client: c}, req, resp)
 
 		if len(e.Body) > maxBody || !strings.HasPrefix(body, string(e.Body)) || e.Truncated != (len(body) > maxBody) {
 			t.Fatalf("kept %d of %d bytes, truncated %v", len(e.Body), len(body), e.Truncated)
