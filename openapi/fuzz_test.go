@@ -42,22 +42,24 @@ func addSpecSeeds(f *testing.F) {
 	}
 }
 
-// lines returns the text of each line of data (split at \n).
-func lines(data []byte) []string {
-	return strings.Split(string(data), "\n")
-}
+// yamlBreak matches the line breaks of YAML (libyaml's, which yaml.v3
+// keeps): CRLF, CR, LF, NEL and the Unicode line and paragraph separators.
+var yamlBreak = regexp.MustCompile("\r\n|[\r\n\u0085\u2028\u2029]")
 
-// checkPos fails unless line and col name a place within data (or its end).
+// checkPos fails unless line and col name a place within data (or its
+// end), with lines split at LF (as the JSON scanner counts them) or at
+// YAML's line breaks (as yaml.v3 does).
 func checkPos(t *testing.T, data []byte, what string, line, col int) {
 	t.Helper()
-	ls := lines(data)
-	if line < 1 || line > len(ls)+1 || col < 1 {
-		t.Fatalf("%s at %d:%d, outside the input's %d lines", what, line, col, len(ls))
-	}
-	if line <= len(ls) {
-		if n := utf8.RuneCountInString(ls[line-1]); col > n+1 {
-			t.Fatalf("%s at %d:%d, past the line's %d characters", what, line, col, n)
+	valid := func(lines []string) bool {
+		if line < 1 || line > len(lines)+1 || col < 1 {
+			return false
 		}
+		return line > len(lines) || col <= utf8.RuneCountInString(lines[line-1])+1
+	}
+	byLF := strings.Split(string(data), "\n")
+	if !valid(byLF) && !valid(yamlBreak.Split(string(data), -1)) {
+		t.Fatalf("%s at %d:%d, outside the input (%d lines)", what, line, col, len(byLF))
 	}
 }
 
