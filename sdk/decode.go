@@ -57,10 +57,7 @@ var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyBufSize); retur
 func decodeJSONInto(resp *http.Response, v any) error {
 	defer drainClose(resp.Body)
 	st, opID := callOf(resp)
-	limit := int64(DefaultMaxResponseSize)
-	if st != nil {
-		limit = st.s.maxResponseSize
-	}
+	limit := maxResponseSize(st)
 	ct := resp.Header.Get("Content-Type")
 	body := &limitedReader{r: resp.Body, n: limit}
 	if !isJSONish(ct) {
@@ -97,6 +94,15 @@ func decodeJSONInto(resp *http.Response, v any) error {
 	return nil
 }
 
+// maxResponseSize is how much of a body the call st may decode (st is nil
+// for a response that did not come through the SDK).
+func maxResponseSize(st *callState) int64 {
+	if st == nil {
+		return DefaultMaxResponseSize
+	}
+	return st.s.maxResponseSize
+}
+
 // decodeError reports a 2xx body that could not be decoded, with its first
 // bytes (a copy of at most prefixSize of them).
 func decodeError(resp *http.Response, st *callState, opID string, head []byte, err error) error {
@@ -128,14 +134,10 @@ func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 func DecodeText(resp *http.Response) (string, error) {
 	defer drainClose(resp.Body)
 	st, opID := callOf(resp)
-	limit := int64(DefaultMaxResponseSize)
-	if st != nil {
-		limit = st.s.maxResponseSize
-	}
+	limit := maxResponseSize(st)
 	var b strings.Builder
 	if _, err := io.Copy(&b, &limitedReader{r: resp.Body, n: limit}); err != nil {
-		s := b.String()
-		return "", &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Prefix: []byte(s[:min(len(s), prefixSize)]), Err: err, redact: st.redactor(resp.Request)}
+		return "", decodeError(resp, st, opID, []byte(b.String()[:min(b.Len(), prefixSize)]), err)
 	}
 	return b.String(), nil
 }
