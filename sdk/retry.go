@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+	"github.com/sdkgen-go/sdkgen/sdk/internal/wait"
 )
 
 // RetryPolicy says whether, how often and how long calls are retried.
@@ -895,7 +896,7 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 		// Whole milliseconds are converted exactly (a float64 holds only
 		// 53 bits); ParseFloat reports a value too large for a float64 as
 		// +Inf with ErrRange: still a (very long) wait.
-		if ms, ok := delayNumber(v); ok {
+		if ms, ok := wait.Number(v); ok {
 			if ms > math.MaxInt64/int64(time.Millisecond) {
 				return time.Duration(math.MaxInt64), "Retry-After-Ms", true
 			}
@@ -905,16 +906,12 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 			return millisDuration(ms), "Retry-After-Ms", true
 		}
 	}
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, ok := delayNumber(v); ok {
-			return secondsDuration(secs), "Retry-After", true
-		} else if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0), "Retry-After", true
-		}
+	if d, ok := wait.RetryAfter(h.Get("Retry-After"), now); ok {
+		return d, "Retry-After", true
 	}
 	if v := strings.TrimSpace(h.Get("Ratelimit-Reset")); v != "" &&
 		(resp.StatusCode == http.StatusTooManyRequests || strings.TrimSpace(h.Get("Ratelimit-Remaining")) == "0") {
-		if secs, ok := delayNumber(v); ok {
+		if secs, ok := wait.Number(v); ok {
 			switch {
 			case secs > 1<<40:
 				// A Unix time some 30,000 years away, past what
@@ -923,31 +920,10 @@ func serverDelay(resp *http.Response, now time.Time) (time.Duration, string, boo
 			case secs > 1_000_000_000: // a Unix time, not a delay
 				return max(time.Unix(secs, 0).Sub(now), 0), "RateLimit-Reset", true
 			}
-			return secondsDuration(secs), "RateLimit-Reset", true
+			return wait.Seconds(secs), "RateLimit-Reset", true
 		}
 	}
 	return 0, "", false
-}
-
-// delayNumber parses a non-negative integer (an optional "+" and decimal
-// digits: seconds, or milliseconds for Retry-After-Ms); a number too large
-// for an int64 is the largest int64.
-func delayNumber(v string) (int64, bool) {
-	secs, err := strconv.ParseInt(v, 10, 64)
-	switch {
-	case err == nil:
-		return secs, secs >= 0
-	case errors.Is(err, strconv.ErrRange) && secs > 0:
-		return secs, true // math.MaxInt64
-	}
-	return 0, false
-}
-
-func secondsDuration(secs int64) time.Duration {
-	if secs > math.MaxInt64/int64(time.Second) {
-		return time.Duration(math.MaxInt64)
-	}
-	return time.Duration(secs) * time.Second
 }
 
 // millisDuration converts a non-negative number of milliseconds,

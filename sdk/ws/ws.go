@@ -54,8 +54,6 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +61,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/internal/wait"
 )
 
 // closeGrace is how long Close waits for the server's close frame before it
@@ -557,18 +556,8 @@ func retryAfter(err error) (time.Duration, bool) {
 
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	const longest = 1 << 20 * time.Second
-	v = strings.TrimSpace(v)
-	secs, err := strconv.ParseInt(v, 10, 64)
-	switch {
-	case err == nil && secs >= 0, errors.Is(err, strconv.ErrRange) && secs > 0:
-		return time.Duration(min(secs, int64(longest/time.Second))) * time.Second, true
-	case err == nil:
-		return 0, false // negative
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), longest), true
-	}
-	return 0, false
+	d, ok := wait.RetryAfter(v, now)
+	return min(d, longest), ok
 }
 
 // dial makes one opening handshake.
