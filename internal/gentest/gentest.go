@@ -17,18 +17,28 @@ import (
 // up from the test's working directory.
 func RepoRoot(t testing.TB) string {
 	t.Helper()
+	dir, err := FindRepoRoot()
+	if err != nil {
+		t.Fatal("gentest: ", err)
+	}
+	return dir
+}
+
+// FindRepoRoot returns the folder of this repository's go.mod, found by
+// walking up from the working directory, for commands and tests alike.
+func FindRepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for {
 		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 		if err == nil && bytes.HasPrefix(data, []byte("module github.com/sdkgen-go/sdkgen\n")) {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			t.Fatal("gentest: repository root not found")
+			return "", fmt.Errorf("run from inside the sdkgen repository")
 		}
 		dir = parent
 	}

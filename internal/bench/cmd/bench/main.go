@@ -52,6 +52,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
 
 // benchstat's pinned version; .ci/run installs the same one.
@@ -136,7 +138,7 @@ type config struct {
 }
 
 func run(cfg config) error {
-	root, err := moduleRoot()
+	root, err := gentest.FindRepoRoot()
 	if err != nil {
 		return err
 	}
@@ -203,19 +205,6 @@ func run(cfg config) error {
 		return fmt.Errorf("failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
-}
-
-// moduleRoot returns the folder of the main module's go.mod.
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %v", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the sdkgen module")
-	}
-	return filepath.Dir(gomod), nil
 }
 
 var benchFunc = regexp.MustCompile(`(?m)^func Benchmark\w*\(b \*testing\.B\)`)

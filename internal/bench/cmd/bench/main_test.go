@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
 
 const sample = `goos: linux
@@ -107,7 +109,7 @@ func TestCIPinsBenchstat(t *testing.T) {
 // Discovery finds the benchmark packages under internal/bench, not the
 // ones without benchmarks, and adds the pager benchmarks of package sdk.
 func TestDiscover(t *testing.T) {
-	root, err := moduleRoot()
+	root, err := gentest.FindRepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

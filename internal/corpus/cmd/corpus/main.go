@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
@@ -25,6 +24,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/internal/corpus"
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
 
 func main() {
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string) int {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
 		return 1
 	}
-	repo, err := repoRoot()
+	repo, err := gentest.FindRepoRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "corpus:", err)
 		return 1
@@ -197,21 +197,4 @@ func sortedKeys(m map[string]int) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.HasPrefix(string(data), "module github.com/sdkgen-go/sdkgen\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("run from inside the sdkgen repository")
-		}
-		dir = parent
-	}
 }
