@@ -1,6 +1,6 @@
 // Package hygiene holds repository-wide checks: the module's go line, the
 // header of generated files, and paths of this machine leaking into
-// committed files.
+// committed files, and lines go generate would run.
 package hygiene
 
 import (
@@ -155,6 +155,37 @@ func TestRuntimeDoesNotLinkTheGenerator(t *testing.T) {
 				if dep == f || strings.HasPrefix(dep, f+"/") {
 					t.Errorf("%s depends on %s", pkgs, dep)
 				}
+			}
+		}
+	}
+}
+
+// go generate runs every line that starts with its directive, string
+// literals included (it reads lines, not Go tokens): test data holding
+// hostile spec text once made `go generate ./...` run a fuzz seed. Only the
+// generators this repository means to run may stand at the start of a line.
+func TestGoGenerateRunsOnlyTheGenerators(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	directive := "//go:" + "generate"
+	allowed := []string{
+		directive + " go tool sdkgen generate --config sdkgen.yaml",
+		directive + " go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ",
+	}
+	for _, f := range trackedFiles(t, root) {
+		if !strings.HasSuffix(f, ".go") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			continue
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			if !strings.HasPrefix(line, directive) {
+				continue
+			}
+			if !slices.ContainsFunc(allowed, func(a string) bool { return line == a || strings.HasPrefix(line, a) && strings.HasSuffix(a, " ") }) {
+				t.Errorf("%s:%d: go generate would run %q", f, i+1, line)
 			}
 		}
 	}
