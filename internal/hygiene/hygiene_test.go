@@ -1,5 +1,5 @@
 // Package hygiene holds repository-wide checks: the module's go line, the
-// header of generated files, and paths of this machine leaking into
+// header of generated files, paths of this machine leaking into
 // committed files, and lines go generate would run.
 package hygiene
 
