@@ -218,13 +218,10 @@ type checkedReader struct {
 
 func (r *checkedReader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
+	before := r.n
 	r.n += int64(n)
 	size := r.c.size
-	if size >= 0 && r.n > size {
-		over := r.n - size
-		r.n = size
-		return n - int(over), &UploadError{Part: r.c.part, Err: fmt.Errorf("the source gave more than the %d bytes declared", size)}
-	}
+	overlong := size >= 0 && r.n > size
 	if size >= 0 && r.n == size && err == nil {
 		// All the declared bytes: make sure there are no more now, so an
 		// overlong source fails the body before it is complete, instead of
@@ -233,10 +230,18 @@ func (r *checkedReader) Read(p []byte) (int, error) {
 		m, perr := r.rc.Read(one[:])
 		switch {
 		case m > 0:
-			return n, &UploadError{Part: r.c.part, Err: fmt.Errorf("the source gave more than the %d bytes declared", size)}
+			overlong = true
 		case perr != nil:
 			err = perr
 		}
+	}
+	if overlong {
+		// Hold back the last declared byte: a body that reached its
+		// Content-Length could be answered by the server before the
+		// transport reports this error, and the call would succeed.
+		keep := max(size-1-before, 0)
+		r.n = before + keep
+		return int(keep), &UploadError{Part: r.c.part, Err: fmt.Errorf("the source gave more than the %d bytes declared", size)}
 	}
 	switch {
 	case err == io.EOF && size >= 0 && r.n < size:
