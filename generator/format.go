@@ -36,11 +36,19 @@ func (e *FormatError) Error() string {
 
 func (e *FormatError) Unwrap() error { return e.Err }
 
-// formatGo gofmts generated source and drops the imports it does not use.
-// It never adds imports and never looks at the module cache (unlike
-// golang.org/x/tools/imports.Process), so the output depends on the input
-// alone.
-func formatGo(name string, src []byte) ([]byte, error) {
+// goFile is one generated Go file on its way out: parsed once, checked and
+// trimmed on its syntax tree, printed once.
+type goFile struct {
+	name string
+	fset *token.FileSet
+	f    *ast.File
+	// trimmed reports imports removed, whose block the printer may leave
+	// with a blank line in it.
+	trimmed bool
+}
+
+// parseGo parses generated source, or returns a *FormatError keeping it.
+func parseGo(name string, src []byte) (*goFile, error) {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
 	if err != nil {
@@ -51,32 +59,61 @@ func formatGo(name string, src []byte) ([]byte, error) {
 		}
 		return nil, &FormatError{File: name, Line: line, Err: err, Raw: src}
 	}
-	used := usedPackageNames(f)
-	for _, imp := range slices.Clone(f.Imports) { // deleting edits f.Imports
+	return &goFile{name: name, fset: fset, f: f}, nil
+}
+
+// dropUnusedImports removes the imports the file does not use. It never
+// adds imports and never looks at the module cache (unlike
+// golang.org/x/tools/imports.Process), so the output depends on the input
+// alone.
+func (g *goFile) dropUnusedImports() {
+	used := usedPackageNames(g.f)
+	for _, imp := range slices.Clone(g.f.Imports) { // deleting edits f.Imports
 		p, _ := strconv.Unquote(imp.Path.Value)
 		local := importName(imp)
-		if local == "_" || local == "." {
+		if local == "_" || local == "." || used[local] {
 			continue
 		}
-		if !used[local] {
-			if imp.Name != nil {
-				astutil.DeleteNamedImport(fset, f, imp.Name.Name, p)
-			} else {
-				astutil.DeleteImport(fset, f, p)
-			}
+		if imp.Name != nil {
+			astutil.DeleteNamedImport(g.fset, g.f, imp.Name.Name, p)
+		} else {
+			astutil.DeleteImport(g.fset, g.f, p)
+		}
+		g.trimmed = true
+	}
+}
+
+// print prints the file as gofmt does.
+func (g *goFile) print() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := format.Node(&buf, g.fset, g.f); err != nil {
+		return nil, &FormatError{File: g.name, Err: err}
+	}
+	out := buf.Bytes()
+	if !g.trimmed {
+		return out, nil
+	}
+	// Removing imports can leave a blank line where they were: the
+	// canonical formatter settles the file's head (package clause and
+	// imports), which is all that removal touched.
+	head := len(out)
+	if i := bytes.Index(out, []byte("\nimport (")); i >= 0 {
+		if j := bytes.Index(out[i:], []byte("\n)\n")); j >= 0 {
+			head = i + j + 3
+		}
+	} else if i := bytes.Index(out, []byte("\nimport ")); i >= 0 {
+		if j := bytes.IndexByte(out[i+1:], '\n'); j >= 0 {
+			head = i + 1 + j + 1
 		}
 	}
-	var buf bytes.Buffer
-	if err := format.Node(&buf, fset, f); err != nil {
-		return nil, &FormatError{File: name, Err: err, Raw: src}
-	}
-	// A second pass through the canonical formatter settles any layout the
-	// import removal left behind (blank lines in the import block).
-	out, err := format.Source(buf.Bytes())
+	fixed, err := format.Source(out[:head])
 	if err != nil {
-		return nil, &FormatError{File: name, Err: err, Raw: buf.Bytes()}
+		return nil, &FormatError{File: g.name, Err: err, Raw: out}
 	}
-	return out, nil
+	if !bytes.HasSuffix(fixed, []byte("\n")) {
+		fixed = append(fixed, '\n')
+	}
+	return append(fixed, out[head:]...), nil
 }
 
 // usedPackageNames collects X of every selector X.Sel where X does not

@@ -12,10 +12,13 @@ import (
 	"context"
 	"fmt"
 	"go/token"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
@@ -62,6 +65,38 @@ type Config struct {
 	// Operations says, per operationId, what the spec does not: how results
 	// are paged, whether a POST may be retried.
 	Operations map[string]OperationConfig `yaml:"operations" json:"operations,omitempty"`
+	// Names renames what sdkgen names: methods, services, types.
+	Names Names `yaml:"names" json:"names,omitzero"`
+}
+
+// Names overrides the Go names sdkgen chooses. The names it gives still go
+// through the generator's collision checks: a name another declaration
+// holds is given a suffix, with a note.
+type Names struct {
+	// Initialisms are written in upper case in every generated name (or as
+	// given, for a word like OAuth), beside Go's usual ones (ID, URL, HTTP,
+	// API, JSON, UUID, ...).
+	Initialisms []string `yaml:"initialisms" json:"initialisms,omitempty"`
+	// Methods names operations' methods, by operationId.
+	Methods map[string]string `yaml:"methods" json:"methods,omitempty"`
+	// Services names services (the client's fields), by tag; "default" is
+	// the service of untagged operations.
+	Services map[string]string `yaml:"services" json:"services,omitempty"`
+	// Types names component schemas' Go types, by schema name.
+	Types map[string]string `yaml:"types" json:"types,omitempty"`
+	// Rules rename by pattern, in order, every name sdkgen chooses of a
+	// kind.
+	Rules []NameRule `yaml:"rules" json:"rules,omitempty"`
+}
+
+// NameRule renames the names of one kind that match a regular expression.
+type NameRule struct {
+	// Kind is method, service or type.
+	Kind string `yaml:"kind" json:"kind"`
+	// Match is a regular expression (RE2) over the Go name sdkgen chose.
+	Match string `yaml:"match" json:"match"`
+	// Replace replaces the match; $1 and ${name} refer to its groups.
+	Replace string `yaml:"replace" json:"replace"`
 }
 
 // OperationConfig holds the settings of one operation.
@@ -203,8 +238,12 @@ func isGenerated(path string) bool {
 // input: every problem is a diagnostic, and when any is an error (or, with
 // Config.Strict, a warning) no files are returned.
 //
-// Calls are serialized internally (oapi-codegen keeps global state); each
-// works on its own copy of the document.
+// It works in one pass: the naming pass decides every Go name, oapi-codegen
+// runs once for the models and the request builders, the IR is built from
+// its model of the operations, the models are parsed once (checked, trimmed
+// and printed from that one syntax tree), and the facade is rendered from
+// the IR. Calls are serialized where they run oapi-codegen (it keeps
+// global state); each works on its own copy of the document.
 func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, openapi.Diagnostics) {
 	diags := cfg.check()
 	if diags.HasErrors() {
@@ -223,85 +262,35 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 		return nil, append(diags, openapi.Diagnostic{Code: CodeCodegenFailed, Severity: openapi.SeverityError, Message: err.Error()})
 	}
 	diags = append(diags, checkFilters(t, cfg)...)
+	applyFilters(t, cfg)
+	pruneUnused(t)
 
-	// Generate; when oapi-codegen reports two types with one name, name
-	// them apart and generate again.
-	var fixes []nameFix
-	var models []byte
-	var api *apiIR
-	var md openapi.Diagnostics
-	for round := 0; ; round++ {
-		if round > 0 {
-			if t, err = ndoc.OpenAPI(); err != nil {
-				return nil, append(diags, openapi.Diagnostic{Code: CodeCodegenFailed, Severity: openapi.SeverityError, Message: err.Error()})
-			}
-		}
-		applyNameFixes(t, fixes)
-		models, api, md = generateCode(ctx, t, cfg)
-		dup := duplicateType(md)
-		var decls []string
-		if dup == "" && !md.HasErrors() {
-			decls = duplicateDecls(models)
-		}
-		if (dup == "" && len(decls) == 0) || round >= maxNameRounds {
-			break
-		}
-		fresh, err := ndoc.OpenAPI()
-		if err != nil {
-			break
-		}
-		applyNameFixes(fresh, fixes)
-		oapiMu.Lock()
-		var more []nameFix
-		if dup != "" {
-			more = collisionFixes(fresh, dup, false)
-		} else {
-			more = enumConstFixes(fresh, decls)
-			for _, d := range decls {
-				more = append(more, collisionFixes(fresh, d, false)...)
-			}
-			if len(more) == 0 {
-				// Nothing else explains the duplicate: a schema is named
-				// like a type declared for an operation.
-				for _, d := range decls {
-					more = append(more, collisionFixes(fresh, d, true)...)
-				}
-			}
-		}
-		oapiMu.Unlock()
-		if len(more) == 0 {
-			break
-		}
-		fixes = append(fixes, more...)
-	}
-	var renamed openapi.Diagnostics
-	for _, f := range fixes {
-		what := "Go type named " + f.name
-		if f.names != nil {
-			what = "enum constants named " + strings.Join(f.names, ", ")
-		}
-		renamed = append(renamed, openapi.Diagnostic{Code: CodeTypeRenamed, Severity: openapi.SeverityInfo, Pointer: f.pointer,
-			Message: fmt.Sprintf("%s: %s", what, f.reason)})
-	}
-	renamed = append(renamed, md...)
-	ndoc.Annotate(renamed)
-	diags = append(diags, renamed...)
-	if diags.HasErrors() {
+	var gen openapi.Diagnostics
+	finish := func() (Files, openapi.Diagnostics) {
+		ndoc.Annotate(gen)
+		diags = append(diags, gen...)
 		diags.Sort()
 		return nil, diags
 	}
-	facade, err := renderFacade(api)
-	if err != nil {
-		diags = append(diags, openapi.Diagnostic{Code: CodeFormat, Severity: openapi.SeverityError, Message: err.Error()})
-		diags.Sort()
-		return nil, diags
+	nm, nd := decideNames(t, cfg)
+	gen = append(gen, nd...)
+	if gen.HasErrors() {
+		return finish()
 	}
-	files := append(Files{{Name: "models.gen.go", Content: models}}, facade...)
-	if vd := verifyOutput(files, cfg.Package, cfg.TrustGoExtensions); len(vd) > 0 {
-		diags = append(diags, vd...)
-		diags.Sort()
-		return nil, diags
+	fn := nm.nameFacade()
+	gen = append(gen, nm.diags[len(nd):]...)
+	res := runOapi(ctx, t, cfg, nm, fn)
+	gen = append(gen, res.diags...)
+	if gen.HasErrors() {
+		return finish()
 	}
+	files, ed := emit(res, cfg)
+	gen = append(gen, ed...)
+	if gen.HasErrors() {
+		return finish()
+	}
+	ndoc.Annotate(gen)
+	diags = append(diags, gen...)
 	// Strict mode counts the warnings of loading too; they are not repeated
 	// in the result (Load returned them already).
 	if warnings := diags.Count(openapi.SeverityWarning) + doc.Diagnostics().Count(openapi.SeverityWarning); cfg.Strict && warnings > 0 {
@@ -312,6 +301,38 @@ func Generate(ctx context.Context, doc *openapi.Document, cfg Config) (Files, op
 	diags.Sort()
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	return files, diags
+}
+
+// applyFilters removes the operations include and exclude leave out, as
+// oapi-codegen's own filters would (by any tag, by operationId), before
+// anything is named; oapi-codegen then prunes the schemas nothing uses.
+func applyFilters(t *openapi3.T, cfg Config) {
+	if (cfg.Include.empty() && cfg.Exclude.empty()) || t.Paths == nil {
+		return
+	}
+	keep := func(op *openapi3.Operation) bool {
+		if len(cfg.Include.Tags) > 0 && !slices.ContainsFunc(op.Tags, func(tg string) bool { return slices.Contains(cfg.Include.Tags, tg) }) {
+			return false
+		}
+		if len(cfg.Include.Operations) > 0 && !slices.Contains(cfg.Include.Operations, op.OperationID) {
+			return false
+		}
+		if slices.ContainsFunc(op.Tags, func(tg string) bool { return slices.Contains(cfg.Exclude.Tags, tg) }) {
+			return false
+		}
+		return !slices.Contains(cfg.Exclude.Operations, op.OperationID)
+	}
+	for _, path := range slices.Sorted(maps.Keys(t.Paths.Map())) {
+		item := t.Paths.Value(path)
+		for m, op := range item.Operations() {
+			if !keep(op) {
+				item.SetOperation(m, nil)
+			}
+		}
+		if len(item.Operations()) == 0 {
+			t.Paths.Delete(path)
+		}
+	}
 }
 
 func plural(n int, one, many string) string {

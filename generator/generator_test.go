@@ -286,7 +286,9 @@ func TestCodegenPanicIsRecovered(t *testing.T) {
 		Paths:      openapi3.NewPaths(openapi3.WithPath("/x", &openapi3.PathItem{Get: &openapi3.Operation{OperationID: "getX", Responses: openapi3.NewResponses(openapi3.WithStatus(200, &openapi3.ResponseRef{Value: resp}))}})),
 		Components: &openapi3.Components{Schemas: openapi3.Schemas{"Broken": broken}},
 	}
-	_, _, diags := generateCode(context.Background(), bad, Config{Package: "api"})
+	cfg := Config{Package: "api"}
+	nm, _ := decideNames(bad, cfg)
+	diags := runOapi(context.Background(), bad, cfg, nm, nm.nameFacade()).diags
 	if len(diags) != 1 || diags[0].Code != CodeCodegenPanic || diags[0].Severity != openapi.SeverityError {
 		t.Fatalf("diagnostics = %s", diagText(diags))
 	}

@@ -364,3 +364,17 @@ func TestVerifyOutputRefusesInjectedCode(t *testing.T) {
 		}
 	}
 }
+
+// verifyFile runs the generator's checks of a file's syntax tree and of its
+// bytes on source, as emit runs them on what it writes.
+func verifyFile(name string, src []byte, pkg string, trusted bool) []string {
+	g, err := parseGo(name, src)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var problems []string
+	for _, d := range append(verifyGo(g, pkg, trusted), verifyText(name, src)...) {
+		problems = append(problems, d.Message)
+	}
+	return problems
+}

@@ -4,14 +4,17 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
+	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/internal/suggest"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
@@ -50,21 +53,23 @@ var oapiTemplates = func() map[string]string {
 	}
 }()
 
-func init() {
-	// Our request template builds paths with it; oapi-codegen's templates
-	// see only codegen.TemplateFunctions.
-	codegen.TemplateFunctions["sdkgenPathExpr"] = pathExpr
+// pathSegment is one piece of an operation's path, for the request
+// builders' template: a literal or the index of a path parameter (its
+// variable is pathParam<Index>).
+type pathSegment struct {
+	Lit   string
+	Param bool
+	Index int
 }
 
-// pathExpr returns the Go expression of an operation's path with its
-// parameters substituted: the path's literal parts and the variables
-// pathParam<i> of the request builder, concatenated, as in
-// "/pets/" + pathParam0 + "/photos". A parameter may appear more than
-// once, a literal % is only a character, and a placeholder no parameter
-// names stays as written. A concatenation costs one allocation where
-// strings.NewReplacer costs a replacer per call.
-func pathExpr(path string, params []codegen.ParameterDefinition) string {
-	var parts []string
+// pathSegments cuts a path template at its parameters, given the path
+// parameters in the order oapi-codegen passes them (their order in the
+// path). A parameter may appear twice; a placeholder no parameter names
+// stays as written. The request builders concatenate the segments
+// ("/pets/" + pathParam0 + "/photos"), which costs one allocation where
+// oapi-codegen's strings.Replacer costs a replacer per call.
+func pathSegments(path string, params []string) []pathSegment {
+	var out []pathSegment
 	lit := ""
 	for path != "" {
 		open := strings.IndexByte(path, '{')
@@ -75,28 +80,70 @@ func pathExpr(path string, params []codegen.ParameterDefinition) string {
 		}
 		end += open
 		name := path[open+1 : end]
-		i := slices.IndexFunc(params, func(p codegen.ParameterDefinition) bool { return p.ParamName == name })
+		i := slices.Index(params, name)
 		if i < 0 {
 			lit += path[:end+1]
 			path = path[end+1:]
 			continue
 		}
 		if lit += path[:open]; lit != "" {
-			parts = append(parts, codegen.StringToGoString(lit))
+			out = append(out, pathSegment{Lit: lit})
 		}
-		parts = append(parts, fmt.Sprintf("pathParam%d", i))
+		out = append(out, pathSegment{Param: true, Index: i})
 		lit, path = "", path[end+1:]
 	}
-	if lit != "" || len(parts) == 0 {
-		parts = append(parts, codegen.StringToGoString(lit))
+	if lit != "" || len(out) == 0 {
+		out = append(out, pathSegment{Lit: lit})
 	}
-	return strings.Join(parts, " + ")
+	return out
 }
 
-// generateCode runs oapi-codegen for the models and the request builders,
-// and builds the facade IR from its operation definitions in the same
-// critical section (they read the global state Generate set).
-func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte, api *apiIR, diags openapi.Diagnostics) {
+// pathParamOrder lists the path parameters an operation declares in the
+// order oapi-codegen passes them to the request builder: by their first
+// appearance in the path (its SortParamsByPath).
+func pathParamOrder(path string, declared []string) []string {
+	var out []string
+	for _, m := range pathParamRE.FindAllStringSubmatch(path, -1) {
+		if slices.Contains(declared, m[1]) && !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+var pathParamRE = regexp.MustCompile(`{[.;?]?([^{}*]+)\*?}`)
+
+// oapiResult is what one run of oapi-codegen gives.
+type oapiResult struct {
+	models string
+	api    *ir.API
+	states map[*ir.Operation]*opState
+	diags  openapi.Diagnostics
+}
+
+// oapiRuns counts the calls of codegen.Generate in this process, so that
+// the corpus runner can show one per spec.
+var oapiRuns atomic.Int64
+
+// OapiCodegenRuns reports how many times this process has run
+// oapi-codegen's code generation.
+func OapiCodegenRuns() int64 { return oapiRuns.Load() }
+
+// sdkgenNormalizer is the name under which runOapi registers the naming
+// pass's normalizer with oapi-codegen.
+const sdkgenNormalizer codegen.NameNormalizerFunction = "sdkgen"
+
+// runOapi runs oapi-codegen once for the models and the request builders,
+// with the names the naming pass decided, and builds the IR from its model
+// of the operations in the same critical section (that model reads the
+// global state codegen.Generate set). This is the one place where
+// oapi-codegen is bent: our templates replace four of its own (header,
+// builders only, no ClientWithResponses, no webhook senders), the
+// operations carry their path segments in an extension the builders'
+// template reads (x-sdkgen-path), and its name normalizer is sdkgen's,
+// registered for the call under its documented extension point
+// (codegen.NameNormalizers).
+func runOapi(ctx context.Context, t *openapi3.T, cfg Config, nm *naming, fn *facadeNames) (res oapiResult) {
 	version := "sdkgen"
 	conf := codegen.Configuration{
 		PackageName: cfg.Package,
@@ -107,38 +154,40 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 			AlwaysPrefixEnumValues: true,
 		},
 		OutputOptions: codegen.OutputOptions{
-			SkipFmt:                   true, // we format, without goimports' module-cache lookups
-			IncludeTags:               cfg.Include.Tags,
-			ExcludeTags:               cfg.Exclude.Tags,
-			IncludeOperationIDs:       cfg.Include.Operations,
-			ExcludeOperationIDs:       cfg.Exclude.Operations,
-			UserTemplates:             oapiTemplates,
-			ResolveTypeNameCollisions: true,
+			SkipFmt:        true, // we format, without goimports' module-cache lookups
+			UserTemplates:  oapiTemplates,
+			NameNormalizer: string(sdkgenNormalizer),
 			// Nullable fields become nullable.Nullable[T] (our sdk/nullable),
 			// so a PATCH body can say absent and null apart.
 			NullableType: true,
-			// oapi-codegen declares the bodies of webhooks but, pruning,
-			// counts only the references from paths: a spec of webhooks
-			// alone would lose the schemas its bodies name.
-			SkipPrune: len(t.Webhooks) > 0,
+			// Unused components were pruned before naming (pruneUnused):
+			// oapi-codegen's own pass would find nothing, quadratically.
+			SkipPrune: true,
 		},
 		AllowRemoteRefsFrom:  []string{},
 		NoVCSVersionOverride: &version,
 	}
 	fail := func(code, msg string) {
-		diags = append(diags, openapi.Diagnostic{Code: code, Severity: openapi.SeverityError, Message: msg})
+		res.diags = append(res.diags, openapi.Diagnostic{Code: code, Severity: openapi.SeverityError, Message: msg})
 	}
 	if err := ctx.Err(); err != nil {
 		fail(CodeCanceled, err.Error())
-		return nil, nil, diags
+		return res
 	}
-	// codegen.Generate rewrites operationIds into Go names in place; keep the
-	// spec's own for the facade's docs and errors.
-	specIDs := operationIDs(t)
+	for _, o := range nm.ops {
+		var declared []string
+		for _, p := range opParams(o) {
+			if p.ref.Value.In == openapi3.ParameterInPath {
+				declared = append(declared, p.ref.Value.Name)
+			}
+		}
+		nm.setExt(&o.op.Extensions, "x-sdkgen-path", pathSegments(o.path, pathParamOrder(o.path, declared)))
+	}
 	oapiMu.Lock()
 	defer oapiMu.Unlock()
-	diags = append(diags, nameParameters(t)...)
-	diags = append(diags, nameProperties(t)...)
+	codegen.NameNormalizers[sdkgenNormalizer] = nm.normalize
+	defer delete(codegen.NameNormalizers, sdkgenNormalizer)
+	oapiRuns.Add(1)
 	src, err := guardCodegen("oapi-codegen", func() (string, error) { return codegen.Generate(t, conf) })
 	if err != nil {
 		code := CodeCodegenFailed
@@ -146,17 +195,20 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 			code = CodeCodegenPanic
 		}
 		fail(code, err.Error())
-		return nil, nil, diags
+		return res
 	}
-	formatted, err := formatGo("models.gen.go", dropIdenticalDecls([]byte(src)))
-	if err != nil {
-		fail(CodeFormat, err.Error())
-		return nil, nil, diags
-	}
+	res.models = src
 	_, err = guardCodegen("sdkgen's facade", func() (string, error) {
-		var err error
-		api, err = buildFacade(t, cfg, formatted, specIDs)
-		return "", err
+		defs, err := codegen.OperationDefinitions(t)
+		if err != nil {
+			return "", fmt.Errorf("reading operations: %w", err)
+		}
+		b, err := buildAPI(t, cfg, nm, fn, defs)
+		if err != nil {
+			return "", err
+		}
+		res.api, res.states, res.diags = b.api, b.ops, append(res.diags, b.diags...)
+		return "", nil
 	})
 	if err != nil {
 		code := CodeFacadeFailed
@@ -164,24 +216,8 @@ func generateCode(ctx context.Context, t *openapi3.T, cfg Config) (models []byte
 			code = CodeCodegenPanic
 		}
 		fail(code, err.Error())
-		return nil, nil, diags
 	}
-	diags = append(diags, api.Diags...)
-	return formatted, api, diags
-}
-
-// operationIDs maps "METHOD /path" to the operation's operationId.
-func operationIDs(t *openapi3.T) map[string]string {
-	ids := map[string]string{}
-	if t.Paths == nil {
-		return ids
-	}
-	for p, item := range t.Paths.Map() {
-		for m, op := range item.Operations() {
-			ids[m+" "+p] = op.OperationID
-		}
-	}
-	return ids
+	return res
 }
 
 type panicError struct {
@@ -194,8 +230,7 @@ func (e *panicError) Error() string {
 	return fmt.Sprintf("%s panicked: %v (this is a bug; please report it with the spec)\n%s", e.who, e.value, e.stack)
 }
 
-// guardCodegen runs fn, turning a panic into a *panicError. The caller
-// holds oapiMu.
+// guardCodegen runs fn, turning a panic into a *panicError.
 func guardCodegen(who string, fn func() (string, error)) (src string, err error) {
 	defer func() {
 		if r := recover(); r != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/printer"
 	"go/token"
 	"reflect"
@@ -13,8 +12,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
+	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -29,24 +28,6 @@ import (
 // declared pagination could not be used (warning).
 const CodePagination = "generate.pagination"
 
-// pagingIR is how the generated method reads pages: Go expressions over
-// the decoded page `page` and the parameters copy `p`.
-type pagingIR struct {
-	Style    string // cursor, offset, page, link, next-url
-	Helper   string // sdk.CursorPager ...
-	ItemType string
-	PageType string
-	Items    string // []T expression over `page`
-	// cursor
-	SetCursor string // statements setting `cursor` on p
-	Next      string // next cursor, or next URL, over `page`
-	// offset and page numbers
-	Start  string // statements computing `start`
-	SetPos string // statements setting `pos` (int) on p
-	More   string // expression over `page` and `pos`
-	Source string // where the configuration came from
-}
-
 // structInfo describes the fields of the models' struct types, by JSON
 // name, read from the generated source.
 type structInfo struct {
@@ -60,13 +41,12 @@ type fieldInfo struct {
 	Type string // Go type as written
 }
 
-func readStructs(src []byte) (*structInfo, error) {
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "models.gen.go", src, parser.SkipObjectResolution)
-	if err != nil {
-		return nil, err
+// readStructs reads the struct types, aliases and defined types of a
+// parsed file.
+func readStructs(fset *token.FileSet, f *ast.File, si *structInfo) *structInfo {
+	if si == nil {
+		si = &structInfo{fields: map[string]map[string]fieldInfo{}, aliases: map[string]string{}, defined: map[string]string{}}
 	}
-	si := &structInfo{fields: map[string]map[string]fieldInfo{}, aliases: map[string]string{}, defined: map[string]string{}}
 	for _, d := range f.Decls {
 		gd, ok := d.(*ast.GenDecl)
 		if !ok {
@@ -101,7 +81,7 @@ func readStructs(src []byte) (*structInfo, error) {
 			si.fields[ts.Name.Name] = fields
 		}
 	}
-	return si, nil
+	return si
 }
 
 func exprString(fset *token.FileSet, e ast.Expr) string {
@@ -122,67 +102,67 @@ func (si *structInfo) resolve(typ string) string {
 	return typ
 }
 
-// access builds a Go expression reaching a dotted JSON path from expr of
-// type typ, dereferencing optional fields with sdk.Deref and nullable ones
-// with OrZero; it returns the
-// expression and the type reached.
-func (si *structInfo) access(expr, typ, path string) (string, string, error) {
+// access follows a dotted JSON path from a value of type typ: the fields
+// it reads and the type it reaches (an optional field's pointer, a
+// nullable field's wrapper, taken off).
+func (si *structInfo) access(typ, path string) (ir.FieldPath, string, error) {
+	var fp ir.FieldPath
 	if path == "" {
-		return expr, typ, nil
+		return nil, typ, nil
 	}
 	for _, seg := range strings.Split(path, ".") {
 		base := strings.TrimPrefix(typ, "*")
 		fields, ok := si.fields[si.resolve(base)]
 		if !ok {
-			return "", "", fmt.Errorf("%s is not an object with a %q field", typ, seg)
+			return nil, "", fmt.Errorf("%s is not an object with a %q field", typ, seg)
 		}
 		f, ok := fields[seg]
 		if !ok {
-			return "", "", fmt.Errorf("%s has no %q field", base, seg)
+			return nil, "", fmt.Errorf("%s has no %q field", base, seg)
 		}
-		expr = expr + "." + f.Name
+		step := ir.FieldStep{Field: f.Name}
 		typ = f.Type
 		switch {
 		case strings.HasPrefix(typ, "*"):
-			expr = "sdk.Deref(" + expr + ")"
+			step.Pointer = true
 			typ = typ[1:]
 		case strings.HasPrefix(typ, "nullable.Nullable[") && strings.HasSuffix(typ, "]"):
 			// Required but nullable (next_cursor: null on the last page).
-			expr += ".OrZero()"
+			step.Nullable = true
 			typ = strings.TrimSuffix(strings.TrimPrefix(typ, "nullable.Nullable["), "]")
 		}
+		fp = append(fp, step)
 	}
-	return expr, typ, nil
+	return fp, typ, nil
 }
 
-// pagination decides how op pages, if it does. od is oapi-codegen's view
-// of the operation (its parameters); the returned diagnostics say what was
-// chosen or why a declaration was not usable.
-func pagination(op *opIR, od *codegen.OperationDefinition, cfg Config, si *structInfo) (*pagingIR, openapi.Diagnostics) {
-	if op.Result.Kind != resultJSON && op.Result.Kind != resultValue {
+// pagination decides how op pages, if it does; the diagnostics say what
+// was chosen or why a declaration was not usable.
+func pagination(op *ir.Operation, st *opState, cfg Config, si *structInfo) (*ir.Paging, openapi.Diagnostics) {
+	if op.Result.Kind != ir.ResultJSON && op.Result.Kind != ir.ResultValue {
 		return nil, nil
 	}
-	pg, source := declaredPagination(op, od.Spec, cfg)
+	pg, source := declaredPagination(op, st.od.Spec, cfg)
 	if pg == nil {
-		pg, source = detectPagination(op, od, si)
+		pg, source = detectPagination(op, st, si)
 	}
 	if pg == nil || pg.Style == "none" {
 		return nil, nil
 	}
-	ptr := "/paths/" + escapePtr(op.Path) + "/" + strings.ToLower(op.Method)
-	ir, err := resolvePaging(op, od, pg, si)
+	ptr := opPointer(op)
+	p, err := resolvePaging(op, st, pg, si)
 	if err != nil {
 		return nil, openapi.Diagnostics{{Code: CodePagination, Severity: openapi.SeverityWarning, Pointer: ptr,
 			Message: fmt.Sprintf("%s: pagination from %s not used: %v; the method returns one page", op.ID, source, err)}}
 	}
-	ir.Source = source
-	return ir, openapi.Diagnostics{{Code: CodePagination, Severity: openapi.SeverityInfo, Pointer: ptr,
-		Message: fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, source, ir.ItemType)}}
+	p.Source = source
+	return p, openapi.Diagnostics{{Code: CodePagination, Severity: openapi.SeverityInfo, Pointer: ptr,
+		Message: fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, source, p.ItemType)}}
 }
 
 // declaredPagination reads the pagination the configuration or the spec
 // declares.
-func declaredPagination(op *opIR, spec *openapi3.Operation, cfg Config) (*Pagination, string) {
+func declaredPagination(op *ir.Operation, spec *openapi3.Operation, cfg Config) (*Pagination, string) {
 	if oc, ok := cfg.Operations[op.ID]; ok && oc.Pagination != nil {
 		return oc.Pagination, "sdkgen.yaml"
 	}
@@ -309,20 +289,10 @@ func fernPagination(raw any) *Pagination {
 	return nil
 }
 
-// queryParam finds an operation's query parameter by its name in the spec.
-func queryParam(od *codegen.OperationDefinition, name string) *codegen.ParameterDefinition {
-	for i := range od.QueryParams {
-		if od.QueryParams[i].ParamName == name {
-			return &od.QueryParams[i]
-		}
-	}
-	return nil
-}
-
 // detectPagination recognises the shapes most APIs use: Stripe's
 // starting_after/has_more/data, GitHub's page/per_page with a Link header,
 // Google's pageToken/nextPageToken, and cursor/next_cursor pairs.
-func detectPagination(op *opIR, od *codegen.OperationDefinition, si *structInfo) (*Pagination, string) {
+func detectPagination(op *ir.Operation, st *opState, si *structInfo) (*Pagination, string) {
 	pageFields := si.fields[si.resolve(strings.TrimPrefix(op.Result.Type, "*"))]
 	arrayFields := func() []string {
 		var out []string
@@ -336,14 +306,14 @@ func detectPagination(op *opIR, od *codegen.OperationDefinition, si *structInfo)
 	}
 	has := func(name string) bool { _, ok := pageFields[name]; return ok }
 	switch {
-	case queryParam(od, "starting_after") != nil && has("data") && has("has_more"):
+	case st.query("starting_after") != nil && has("data") && has("has_more"):
 		return &Pagination{Style: "cursor", Items: "data", HasMore: "has_more",
 			Cursor: &CursorConfig{Param: "starting_after", From: "last-item.id"}}, "detected: Stripe-style starting_after, has_more and data"
-	case queryParam(od, "page") != nil && queryParam(od, "per_page") != nil && strings.HasPrefix(op.Result.Type, "[]"):
+	case st.query("page") != nil && st.query("per_page") != nil && strings.HasPrefix(op.Result.Type, "[]"):
 		return &Pagination{Style: "link"}, "detected: GitHub-style page and per_page with a list body, following Link headers"
 	}
 	for _, pair := range [][2]string{{"pageToken", "nextPageToken"}, {"page_token", "next_page_token"}, {"cursor", "next_cursor"}, {"cursor", "nextCursor"}} {
-		if queryParam(od, pair[0]) != nil && has(pair[1]) {
+		if st.query(pair[0]) != nil && has(pair[1]) {
 			if arr := arrayFields(); len(arr) == 1 {
 				return &Pagination{Style: "cursor", Items: arr[0], Cursor: &CursorConfig{Param: pair[0], Next: pair[1]}},
 					fmt.Sprintf("detected: %s parameter, %s and %s fields", pair[0], pair[1], arr[0])
@@ -353,183 +323,136 @@ func detectPagination(op *opIR, od *codegen.OperationDefinition, si *structInfo)
 	return nil, ""
 }
 
-// resolvePaging turns a pagination block into Go expressions, checking
-// that every field and parameter it names exists.
-func resolvePaging(op *opIR, od *codegen.OperationDefinition, pg *Pagination, si *structInfo) (*pagingIR, error) {
+// resolvePaging turns a pagination block into the fields a pager reads,
+// checking that every field and parameter it names exists.
+func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo) (*ir.Paging, error) {
 	pageType := strings.TrimPrefix(op.Result.Type, "*")
-	ir := &pagingIR{Style: pg.Style, PageType: pageType}
-	items, itemsType, err := si.access("page", pageType, pg.Items)
+	p := &ir.Paging{Style: pg.Style, PageType: pageType}
+	items, itemsType, err := si.access(pageType, pg.Items)
 	if err != nil {
 		return nil, fmt.Errorf("items: %v", err)
-	}
-	if pg.Items == "" {
-		items, itemsType = "*page", pageType
 	}
 	itemsType = si.resolve(itemsType)
 	if !strings.HasPrefix(itemsType, "[]") {
 		return nil, fmt.Errorf("items %q is a %s, not a list", pg.Items, itemsType)
 	}
-	ir.Items, ir.ItemType = items, itemsType[2:]
-	if op.Result.Kind == resultValue && pg.Items != "" {
+	p.Items, p.ItemType = items, itemsType[2:]
+	if op.Result.Kind == ir.ResultValue && pg.Items != "" {
 		return nil, fmt.Errorf("the body is not an object")
 	}
-	setParam := func(name, value, kind string) (string, error) {
-		if !hasParamsArg(op) {
-			return "", fmt.Errorf("the operation has no query parameters")
+	param := func(name, kind string) (*ir.ParamField, error) {
+		if !slices.ContainsFunc(op.Args, func(a ir.Arg) bool { return a.Kind == ir.ArgParams }) {
+			return nil, fmt.Errorf("the operation has no query parameters")
 		}
-		p := queryParam(od, name)
-		if p == nil {
-			return "", fmt.Errorf("no query parameter %q", name)
+		q := st.query(name)
+		if q == nil {
+			return nil, fmt.Errorf("no query parameter %q", name)
 		}
-		field := p.GoName()
-		typ := p.TypeDef()
-		ptr := p.HasOptionalPointer()
 		switch {
-		case kind == "string" && typ == "string":
-		case kind == "int" && (typ == "int" || typ == "int32" || typ == "int64" || typ == "float32" || typ == "float64"):
-			if typ != "int" {
-				value = typ + "(" + value + ")"
-			}
+		case kind == "string" && q.Type == "string":
+		case kind == "int" && isIntType(q.Type):
 		default:
-			return "", fmt.Errorf("query parameter %q is a %s, not a %s", name, typ, kind)
+			return nil, fmt.Errorf("query parameter %q is a %s, not a %s", name, q.Type, kind)
 		}
-		if ptr {
-			return fmt.Sprintf("v := %s\n\t\t\tp.%s = &v", value, field), nil
-		}
-		return fmt.Sprintf("p.%s = %s", field, value), nil
+		return q, nil
 	}
-	readInt := func(name string) (string, error) {
-		p := queryParam(od, name)
-		if p == nil {
-			return "", fmt.Errorf("no query parameter %q", name)
-		}
-		if p.HasOptionalPointer() {
-			return fmt.Sprintf("if params != nil && params.%s != nil {\n\t\tstart = int(*params.%s)\n\t}", p.GoName(), p.GoName()), nil
-		}
-		return fmt.Sprintf("if params != nil {\n\t\tstart = int(params.%s)\n\t}", p.GoName()), nil
-	}
-	boolField := func(name string) (string, error) {
-		expr, typ, err := si.access("page", pageType, name)
+	field := func(name, want string) (ir.FieldPath, error) {
+		fp, typ, err := si.access(pageType, name)
 		if err != nil {
-			return "", err
-		}
-		if typ != "bool" {
-			return "", fmt.Errorf("%q is a %s, not a boolean", name, typ)
-		}
-		return expr, nil
-	}
-	stringField := func(name string) (string, error) {
-		expr, typ, err := si.access("page", pageType, name)
-		if err != nil {
-			return "", err
-		}
-		if typ != "string" {
-			return "", fmt.Errorf("%q is a %s, not a string", name, typ)
-		}
-		return expr, nil
-	}
-	switch pg.Style {
-	case "cursor":
-		ir.Helper = "sdk.CursorPager"
-		if pg.Cursor == nil || pg.Cursor.Param == "" {
-			return nil, fmt.Errorf("cursor style needs cursor.param")
-		}
-		if ir.SetCursor, err = setParam(pg.Cursor.Param, "cursor", "string"); err != nil {
 			return nil, err
 		}
 		switch {
+		case want == "int" && isIntType(typ):
+		case typ == want:
+		default:
+			return nil, fmt.Errorf("%q is a %s, not a %s", name, typ, want)
+		}
+		return fp, nil
+	}
+	switch pg.Style {
+	case "cursor":
+		p.Helper = "sdk.CursorPager"
+		if pg.Cursor == nil || pg.Cursor.Param == "" {
+			return nil, fmt.Errorf("cursor style needs cursor.param")
+		}
+		if p.Param, err = param(pg.Cursor.Param, "string"); err != nil {
+			return nil, err
+		}
+		if pg.HasMore != "" {
+			if p.HasMore, err = field(pg.HasMore, "bool"); err != nil {
+				return nil, fmt.Errorf("has-more: %v", err)
+			}
+		}
+		switch {
 		case pg.Cursor.Next != "":
-			if ir.Next, err = stringField(pg.Cursor.Next); err != nil {
+			if p.Next, err = field(pg.Cursor.Next, "string"); err != nil {
 				return nil, fmt.Errorf("cursor.next: %v", err)
 			}
-			if pg.HasMore != "" {
-				more, err := boolField(pg.HasMore)
-				if err != nil {
-					return nil, fmt.Errorf("has-more: %v", err)
-				}
-				ir.Next = fmt.Sprintf("func() string {\n\t\t\tif !%s {\n\t\t\t\treturn \"\"\n\t\t\t}\n\t\t\treturn %s\n\t\t}()", more, ir.Next)
-			}
 		case strings.HasPrefix(pg.Cursor.From, "last-item."):
-			idExpr, idType, err := si.access("it", ir.ItemType, strings.TrimPrefix(pg.Cursor.From, "last-item."))
+			fp, idType, err := si.access(p.ItemType, strings.TrimPrefix(pg.Cursor.From, "last-item."))
 			if err != nil {
 				return nil, fmt.Errorf("cursor.from: %v", err)
 			}
 			switch idType {
 			case "string":
 			case "int", "int32", "int64":
-				idExpr = "strconv.FormatInt(int64(" + idExpr + "), 10)"
+				p.LastItemInt = true
 			default:
 				return nil, fmt.Errorf("cursor.from: the item's %s is a %s", pg.Cursor.From, idType)
 			}
-			more := "true"
-			if pg.HasMore != "" {
-				if more, err = boolField(pg.HasMore); err != nil {
-					return nil, fmt.Errorf("has-more: %v", err)
-				}
-			}
-			ir.Next = fmt.Sprintf("sdk.LastItemCursor(%s, %s, func(it %s) string { return %s })", ir.Items, more, ir.ItemType, idExpr)
+			p.LastItem = fp
 		default:
 			return nil, fmt.Errorf("cursor style needs cursor.next or cursor.from")
 		}
 	case "offset", "page":
-		param, start := "", "0"
+		name := ""
 		if pg.Style == "offset" {
-			ir.Helper = "sdk.OffsetPager"
+			p.Helper = "sdk.OffsetPager"
 			if pg.Offset == nil {
 				return nil, fmt.Errorf("offset style needs offset.param")
 			}
-			param = pg.Offset.Param
+			name = pg.Offset.Param
 		} else {
-			ir.Helper = "sdk.PageNumberPager"
+			p.Helper = "sdk.PageNumberPager"
 			if pg.Page == nil {
 				return nil, fmt.Errorf("page style needs page.param")
 			}
-			param, start = pg.Page.Param, "1"
+			name, p.Start = pg.Page.Param, 1
 			if pg.Page.Start != nil {
-				start = strconv.Itoa(*pg.Page.Start)
+				p.Start = *pg.Page.Start
 			}
 		}
-		if ir.SetPos, err = setParam(param, "pos", "int"); err != nil {
+		if p.Param, err = param(name, "int"); err != nil {
 			return nil, err
 		}
-		read, err := readInt(param)
-		if err != nil {
-			return nil, err
-		}
-		ir.Start = "start := " + start + "\n\t" + read
-		ir.More = "true"
 		switch {
 		case pg.HasMore != "":
-			if ir.More, err = boolField(pg.HasMore); err != nil {
+			if p.HasMore, err = field(pg.HasMore, "bool"); err != nil {
 				return nil, fmt.Errorf("has-more: %v", err)
 			}
 		case pg.Style == "offset" && pg.Total != "":
-			total, typ, err := si.access("page", pageType, pg.Total)
-			if err != nil || !isIntType(typ) {
+			if p.Total, err = field(pg.Total, "int"); err != nil {
 				return nil, fmt.Errorf("total: not an integer field")
 			}
-			ir.More = fmt.Sprintf("pos+len(%s) < int(%s)", ir.Items, total)
 		case pg.Style == "page" && pg.TotalPages != "":
-			total, typ, err := si.access("page", pageType, pg.TotalPages)
-			if err != nil || !isIntType(typ) {
+			if p.TotalPages, err = field(pg.TotalPages, "int"); err != nil {
 				return nil, fmt.Errorf("total-pages: not an integer field")
 			}
-			ir.More = fmt.Sprintf("pos < int(%s)", total)
 		}
 	case "link":
-		ir.Helper = "sdk.LinkPager"
+		p.Helper = "sdk.LinkPager"
 	case "next-url":
-		ir.Helper = "sdk.NextURLPager"
+		p.Helper = "sdk.NextURLPager"
 		if pg.Next == "" {
 			return nil, fmt.Errorf("next-url style needs next")
 		}
-		if ir.Next, err = stringField(pg.Next); err != nil {
+		if p.Next, err = field(pg.Next, "string"); err != nil {
 			return nil, fmt.Errorf("next: %v", err)
 		}
 	default:
 		return nil, fmt.Errorf("unknown style %q", pg.Style)
 	}
-	return ir, nil
+	return p, nil
 }
 
 func isIntType(t string) bool {
@@ -538,8 +461,4 @@ func isIntType(t string) bool {
 		return true
 	}
 	return false
-}
-
-func hasParamsArg(op *opIR) bool {
-	return slices.ContainsFunc(op.Params, func(a argIR) bool { return a.Name == "params" })
 }

@@ -1,10 +1,28 @@
 package generator
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 )
+
+// pathExpr renders segments as the request builders' template does.
+func pathExpr(path string, params []codegen.ParameterDefinition) string {
+	var names []string
+	for _, p := range params {
+		names = append(names, p.ParamName)
+	}
+	var parts []string
+	for _, s := range pathSegments(path, names) {
+		if s.Param {
+			parts = append(parts, "pathParam"+string(rune('0'+s.Index)))
+		} else {
+			parts = append(parts, codegen.StringToGoString(s.Lit))
+		}
+	}
+	return strings.Join(parts, " + ")
+}
 
 // Paths are built by concatenation, by name: a parameter used twice, a
 // literal % and a placeholder no parameter names all come out as written.

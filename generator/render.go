@@ -10,30 +10,49 @@ import (
 	"text/template"
 	"unicode"
 
+	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/internal/gotext"
 )
 
 //go:embed templates/facade/*.tmpl
 var facadeFS embed.FS
 
-var facadeTemplates = template.Must(template.New("facade").Funcs(template.FuncMap{
-	"header":      func() string { return Header },
-	"comment":     comment,
-	"quote":       strconv.Quote,
-	"oneline":     oneLine,
-	"inName":      inName,
-	"opDoc":       opDoc,
-	"signature":   signature,
-	"fieldType":   fieldType,
-	"multiCases":  multiCases,
-	"caseCond":    caseCond,
-	"md":          mdText,
-	"mdCode":      mdCode,
-	"anchor":      anchor,
-	"summary":     summary,
-	"schemeSends": schemeSends,
-	"flowName":    flowName,
-}).ParseFS(facadeFS, "templates/facade/*.tmpl"))
+// facadeFuncs are the facade templates' functions. The example function
+// is replaced per rendering (see renderFacade).
+var facadeFuncs = template.FuncMap{
+	"header":           func() string { return Header },
+	"comment":          comment,
+	"quote":            strconv.Quote,
+	"oneline":          oneLine,
+	"inName":           inName,
+	"inConst":          inConst,
+	"opDoc":            opDoc,
+	"signature":        signature,
+	"fieldType":        fieldType,
+	"multiCases":       multiCases,
+	"caseCond":         caseCond,
+	"md":               mdText,
+	"mdCode":           mdCode,
+	"anchor":           anchor,
+	"summary":          summary,
+	"schemeSends":      schemeSends,
+	"flowName":         flowName,
+	"methodExpr":       methodExpr,
+	"securityLit":      securityLit,
+	"securityDeclared": securityDeclared,
+	"call":             callExpr,
+	"rawCall":          rawCallExpr,
+	"zero":             zeroOf,
+	"fieldExpr":        fieldExpr,
+	"setParam":         setParam,
+	"startFromParams":  startFromParams,
+	"cursorNext":       cursorNext,
+	"pagerMore":        pagerMore,
+	"usedBy":           usedBy,
+	"example":          func(*ir.Operation) string { return "" },
+}
+
+var facadeTemplates = template.Must(template.New("facade").Funcs(facadeFuncs).ParseFS(facadeFS, "templates/facade/*.tmpl"))
 
 // mdText makes spec text safe inside one line of Markdown: one line, no
 // HTML, no table breaks.
@@ -48,13 +67,13 @@ func mdCode(s string) string {
 }
 
 // anchor is the GitHub anchor of an operation's heading.
-func anchor(op *opIR) string {
-	return strings.ToLower(op.Service.Field + op.GoName)
+func anchor(op *ir.Operation) string {
+	return strings.ToLower(op.Service.Field + op.Name)
 }
 
 // summary is the first paragraph of an operation's documentation, for
 // API.md.
-func summary(op *opIR) string {
+func summary(op *ir.Operation) string {
 	var lines []string
 	for _, l := range op.DocLines[1:] {
 		if l == "" && len(lines) > 0 {
@@ -65,7 +84,7 @@ func summary(op *opIR) string {
 		}
 	}
 	first := op.DocLines[0]
-	if i := strings.Index(first, ": "); i > 0 && strings.HasPrefix(first, op.GoName) {
+	if i := strings.Index(first, ": "); i > 0 && strings.HasPrefix(first, op.Name) {
 		first = first[i+2:]
 	} else {
 		first = ""
@@ -74,7 +93,7 @@ func summary(op *opIR) string {
 	return mdText(text)
 }
 
-func schemeSends(sc *schemeIR) string {
+func schemeSends(sc *ir.Scheme) string {
 	switch sc.Kind {
 	case "apiKey":
 		return fmt.Sprintf("%s `%s`", inName(sc.In), mdCode(sc.ParamName))
@@ -125,22 +144,33 @@ func comment(prefix string, lines []string) string {
 
 func inName(in string) string {
 	switch in {
-	case "sdk.InQuery":
+	case "query":
 		return "query parameter"
-	case "sdk.InCookie":
+	case "cookie":
 		return "cookie"
 	}
 	return "header"
 }
 
+// inConst is the sdk constant of where an API key goes.
+func inConst(in string) string {
+	switch in {
+	case "query":
+		return "sdk.InQuery"
+	case "cookie":
+		return "sdk.InCookie"
+	}
+	return "sdk.InHeader"
+}
+
 // opDoc is the doc comment of an operation's method: what it does, where it
 // goes, what it returns, its declared errors and deprecation.
-func opDoc(op *opIR) []string {
+func opDoc(op *ir.Operation) []string {
 	lines := slices.Clone(op.DocLines)
 	switch {
 	case op.Paging != nil:
 		lines = append(lines, "", fmt.Sprintf("It returns a pager over the items of every page (paged by %s, from %s): range over its All method; see sdk.Pager.", op.Paging.Style, op.Paging.Source))
-	case op.Result.Kind == resultEvents:
+	case op.Result.Kind == ir.ResultEvents:
 		lines = append(lines, "")
 		lines = append(lines, streamDoc(op)...)
 	case op.Result.DocNote != "":
@@ -153,7 +183,7 @@ func opDoc(op *opIR) []string {
 	if len(op.Errors) > 0 {
 		lines = append(lines, "", "Declared errors (reach them with errors.As through the *sdk.APIError):")
 		for _, e := range op.Errors {
-			lines = append(lines, fmt.Sprintf("  - %s: *%s", e.Status, e.Type))
+			lines = append(lines, fmt.Sprintf("  - %s: *%s", e.Status, e.Type.Name))
 		}
 	}
 	if op.Deprecated != "" {
@@ -162,10 +192,10 @@ func opDoc(op *opIR) []string {
 	return lines
 }
 
-func signature(op *opIR) string {
+func signature(op *ir.Operation) string {
 	var b strings.Builder
 	b.WriteString("(ctx context.Context")
-	for _, p := range op.Params {
+	for _, p := range op.Args {
 		fmt.Fprintf(&b, ", %s %s", p.Name, p.Type)
 	}
 	b.WriteString(", opts ...sdk.Option) ")
@@ -173,19 +203,38 @@ func signature(op *opIR) string {
 		b.WriteString("*sdk.Pager[" + op.Paging.ItemType + "]")
 		return b.String()
 	}
-	b.WriteString(op.Result.Returns)
+	b.WriteString(returns(op.Result))
 	return b.String()
 }
 
-func fieldType(c resultCaseIR) string {
+// returns is a method's results.
+func returns(r ir.Result) string {
+	switch r.Kind {
+	case ir.ResultNone:
+		return "error"
+	case ir.ResultJSON, ir.ResultMulti:
+		return fmt.Sprintf("(*%s, error)", r.Type)
+	case ir.ResultValue:
+		return fmt.Sprintf("(%s, error)", r.Type)
+	case ir.ResultText:
+		return "(string, error)"
+	case ir.ResultStream:
+		return "(io.ReadCloser, error)"
+	case ir.ResultEvents:
+		return fmt.Sprintf("iter.Seq2[sdk.Event[%s], error]", r.Type)
+	}
+	return "error"
+}
+
+func fieldType(c ir.ResultCase) string {
 	switch c.Kind {
-	case resultJSON:
+	case ir.ResultJSON:
 		return "*" + c.Type
-	case resultValue:
+	case ir.ResultValue:
 		return c.Type
-	case resultText:
+	case ir.ResultText:
 		return "string"
-	case resultStream:
+	case ir.ResultStream:
 		return "io.ReadCloser"
 	}
 	return ""
@@ -193,7 +242,7 @@ func fieldType(c resultCaseIR) string {
 
 // multiCases orders the cases of a result with several shapes: exact
 // statuses, then ranges, then default.
-func multiCases(r resultIR) []resultCaseIR {
+func multiCases(r ir.Result) []ir.ResultCase {
 	cs := slices.Clone(r.Cases)
 	rank := func(s string) int {
 		switch {
@@ -204,7 +253,7 @@ func multiCases(r resultIR) []resultCaseIR {
 		}
 		return 0
 	}
-	slices.SortStableFunc(cs, func(a, b resultCaseIR) int {
+	slices.SortStableFunc(cs, func(a, b ir.ResultCase) int {
 		if d := rank(a.Status) - rank(b.Status); d != 0 {
 			return d
 		}
@@ -224,37 +273,43 @@ func caseCond(status string) string {
 	return "resp.StatusCode == " + status
 }
 
-// renderFacade renders the client and service files, formatted.
-func renderFacade(api *apiIR) (Files, error) {
-	var files Files
-	render := func(name, tmpl string, data any) error {
+// rendered is a facade file as rendered, before formatting.
+type rendered struct {
+	name string
+	src  []byte
+}
+
+// renderFacade renders the client and service files and API.md from the
+// IR; examples holds each operation's call for API.md.
+func renderFacade(api *ir.API, examples map[*ir.Operation]string) ([]rendered, error) {
+	tmpl, err := facadeTemplates.Clone()
+	if err != nil {
+		return nil, err
+	}
+	tmpl.Funcs(template.FuncMap{"example": func(op *ir.Operation) string { return examples[op] }})
+	var out []rendered
+	render := func(name, t string, data any) error {
 		var buf bytes.Buffer
-		if err := facadeTemplates.ExecuteTemplate(&buf, tmpl, data); err != nil {
+		if err := tmpl.ExecuteTemplate(&buf, t, data); err != nil {
 			return fmt.Errorf("rendering %s: %w", name, err)
 		}
-		src, err := formatGo(name, buf.Bytes())
-		if err != nil {
-			return err
-		}
-		files = append(files, File{Name: name, Content: src})
+		out = append(out, rendered{name: name, src: buf.Bytes()})
 		return nil
 	}
 	if err := render("client.gen.go", "client.tmpl", api); err != nil {
 		return nil, err
 	}
-	var md bytes.Buffer
-	if err := facadeTemplates.ExecuteTemplate(&md, "api.md.tmpl", api); err != nil {
-		return nil, fmt.Errorf("rendering API.md: %w", err)
+	if err := render("API.md", "api.md.tmpl", api); err != nil {
+		return nil, err
 	}
-	files = append(files, File{Name: "API.md", Content: md.Bytes()})
 	for _, svc := range api.Services {
 		data := struct {
-			API     *apiIR
-			Service *serviceIR
+			API     *ir.API
+			Service *ir.Service
 		}{api, svc}
 		if err := render(svc.File, "service.tmpl", data); err != nil {
 			return nil, err
 		}
 	}
-	return files, nil
+	return out, nil
 }

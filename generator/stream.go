@@ -7,6 +7,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
 
+	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -31,7 +32,7 @@ const CodeStream = "generate.stream"
 // oapi-codegen declares only for components and JSON bodies; as a plain
 // struct their data would be lost), or one oapi-codegen cannot read. A
 // $ref to such a component is fine.
-func eventType(od *codegen.OperationDefinition, status, contentType, goName string) (typ, degraded string) {
+func eventType(od *codegen.OperationDefinition, status, contentType, stem string) (typ, degraded string) {
 	if od.Spec.Responses == nil {
 		return "string", ""
 	}
@@ -46,7 +47,7 @@ func eventType(od *codegen.OperationDefinition, status, contentType, goName stri
 	if v := mt.Schema.Value; v == nil || v.Type != nil && v.Type.Is("string") {
 		return "string", ""
 	}
-	gs, err := codegen.GenerateGoSchema(mt.Schema, []string{goName + "Event"})
+	gs, err := codegen.GenerateGoSchema(mt.Schema, []string{stem + "Event"})
 	switch {
 	case err != nil:
 		return "json.RawMessage", "the event schema cannot be generated: " + err.Error()
@@ -59,7 +60,7 @@ func eventType(od *codegen.OperationDefinition, status, contentType, goName stri
 // streamEnd reads how op's event stream ends, from sdkgen.yaml or the
 // spec, into op.Result.Stream. A stream setting on an operation that does
 // not stream is a warning; a stream without a terminal event an info.
-func streamEnd(op *opIR, spec *openapi3.Operation, cfg Config) openapi.Diagnostics {
+func streamEnd(op *ir.Operation, spec *openapi3.Operation, cfg Config) openapi.Diagnostics {
 	var sc *StreamConfig
 	source := ""
 	if oc, ok := cfg.Operations[op.ID]; ok && oc.Stream != nil {
@@ -72,7 +73,7 @@ func streamEnd(op *opIR, spec *openapi3.Operation, cfg Config) openapi.Diagnosti
 		}
 		sc, source = &v, "x-sdkgen-stream"
 	}
-	if op.Result.Kind != resultEvents {
+	if op.Result.Kind != ir.ResultEvents {
 		if sc == nil {
 			return nil
 		}
@@ -84,18 +85,13 @@ func streamEnd(op *opIR, spec *openapi3.Operation, cfg Config) openapi.Diagnosti
 			Message: fmt.Sprintf("%s streams events with no terminal event declared: a closed connection that cannot be resumed ends it with an error", op.ID),
 			Fix:     "declare how it ends: x-sdkgen-stream: {terminal: <event type>} or {terminal-data: <data>}, or stream: under operations in sdkgen.yaml"}}
 	}
-	op.Result.Stream = &streamIR{Terminal: sc.Terminal, TerminalData: sc.TerminalData, Source: source}
+	op.Result.Stream = &ir.Stream{Terminal: sc.Terminal, TerminalData: sc.TerminalData, Source: source}
 	return nil
-}
-
-// opPointer is the JSON pointer of an operation.
-func opPointer(op *opIR) string {
-	return "/paths/" + escapePtr(op.Path) + "/" + strings.ToLower(op.Method)
 }
 
 // streamDoc says, for the method's doc, what the stream yields and how it
 // ends.
-func streamDoc(op *opIR) []string {
+func streamDoc(op *ir.Operation) []string {
 	r := &op.Result
 	data := "its raw data as a string"
 	if r.Type != "string" {

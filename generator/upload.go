@@ -8,6 +8,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/oapi-codegen/oapi-codegen/v2/pkg/codegen"
+
+	"github.com/sdkgen-go/sdkgen/generator/ir"
 )
 
 // Uploads. A multipart/form-data body with an object schema becomes a
@@ -16,35 +18,10 @@ import (
 // the client cannot encode itself (binary, XML, a multipart body without
 // properties) are taken as an io.Reader and streamed by sdk.StreamBody.
 
-// formIR is the generated struct of a multipart/form-data body.
-type formIR struct {
-	Name     string // claimed once every operation is known
-	DocLines []string
-	Fields   []formFieldIR
-}
-
-type formFieldKind string
-
-const (
-	formValue formFieldKind = "value" // a field, encoded by sdk.Multipart.Field
-	formFile  formFieldKind = "file"  // sdk.File or *sdk.File
-	formFiles formFieldKind = "files" // []sdk.File
-)
-
-type formFieldIR struct {
-	Name        string // Go field
-	Part        string // form field name
-	Type        string
-	Kind        formFieldKind
-	Required    bool
-	ContentType string // the part's media type the spec gives a file, or ""
-	DocLines    []string
-}
-
 // multipartForm returns the form struct of a multipart/form-data body, or
 // nil when its schema has no properties to make one of. The caller holds
 // oapiMu (GenerateGoSchema reads oapi-codegen's global state).
-func multipartForm(b codegen.RequestBodyDefinition, t *openapi3.T, spec *openapi3.Operation) (*formIR, error) {
+func multipartForm(b codegen.RequestBodyDefinition, t *openapi3.T, spec *openapi3.Operation) (*ir.Form, error) {
 	if b.ContentType != "multipart/form-data" && !strings.HasPrefix(b.ContentType, "multipart/form-data;") {
 		return nil, nil
 	}
@@ -66,24 +43,24 @@ func multipartForm(b codegen.RequestBodyDefinition, t *openapi3.T, spec *openapi
 	if len(sch.Properties) == 0 {
 		return nil, nil
 	}
-	form := &formIR{}
-	var files []formFieldIR
+	form := &ir.Form{}
+	var files []ir.FormField
 	for _, p := range sch.Properties {
-		f := formFieldIR{Name: p.GoFieldName(), Part: p.JsonFieldName, Required: p.Required}
+		f := ir.FormField{Name: p.GoFieldName(), Part: p.JsonFieldName, Required: p.Required}
 		switch {
 		case isFileSchema(p.Schema):
-			f.Kind = formFile
+			f.Kind = ir.FormFile
 			f.Type = "sdk.File"
 			if !p.Required {
 				f.Type = "*sdk.File"
 			}
 			f.ContentType = partContentType(b, p.JsonFieldName, p.Schema.OAPISchema)
 		case p.Schema.ArrayType != nil && isFileSchema(*p.Schema.ArrayType):
-			f.Kind = formFiles
+			f.Kind = ir.FormFiles
 			f.Type = "[]sdk.File"
 			f.ContentType = partContentType(b, p.JsonFieldName, p.Schema.ArrayType.OAPISchema)
 		default:
-			f.Kind = formValue
+			f.Kind = ir.FormValue
 			f.Type = p.Schema.TypeDecl()
 			if !p.Required && !strings.HasPrefix(f.Type, "[]") && !strings.HasPrefix(f.Type, "map[") {
 				f.Type = "*" + f.Type
@@ -94,7 +71,7 @@ func multipartForm(b codegen.RequestBodyDefinition, t *openapi3.T, spec *openapi
 			f.DocLines = append(f.DocLines, "")
 			f.DocLines = append(f.DocLines, commentLines(d)...)
 		}
-		if f.Kind == formValue {
+		if f.Kind == ir.FormValue {
 			form.Fields = append(form.Fields, f)
 		} else {
 			files = append(files, f)
@@ -124,6 +101,12 @@ func componentOf(t *openapi3.T, ref string) (string, *openapi3.SchemaRef) {
 			return "", nil
 		}
 		if comp.Ref == "" {
+			// A component that only refers to another is an allOf of that
+			// one after naming (see nameComponents).
+			if v := comp.Value; len(v.AllOf) == 1 && v.AllOf[0].Ref != "" && len(v.Properties) == 0 && v.Type == nil {
+				ref = v.AllOf[0].Ref
+				continue
+			}
 			return key, comp
 		}
 		ref = comp.Ref
@@ -176,13 +159,13 @@ func partContentType(b codegen.RequestBodyDefinition, field string, s *openapi3.
 	return ""
 }
 
-func formFieldDoc(f formFieldIR) []string {
+func formFieldDoc(f ir.FormField) []string {
 	part := strconv.Quote(f.Part)
 	switch f.Kind {
-	case formFile, formFiles:
+	case ir.FormFile, ir.FormFiles:
 		var lines []string
 		switch {
-		case f.Kind == formFiles:
+		case f.Kind == ir.FormFiles:
 			lines = append(lines, fmt.Sprintf("%s are the %s file parts, one per file.", f.Name, part))
 		case f.Required:
 			lines = append(lines, fmt.Sprintf("%s is the %s file part.", f.Name, part))
@@ -200,38 +183,6 @@ func formFieldDoc(f formFieldIR) []string {
 	return []string{fmt.Sprintf("%s is the %s field; nil leaves it out.", f.Name, part)}
 }
 
-// formCall is the expression that builds the request of a form body:
-// the fields and files of body, then the request builder.
-func formCall(form *formIR, builder string, callArgs []string) string {
-	var b strings.Builder
-	b.WriteString("sdk.NewMultipart().")
-	for _, f := range form.Fields {
-		b.WriteString("\n")
-		switch f.Kind {
-		case formValue:
-			fmt.Fprintf(&b, "Field(%s, body.%s).", strconv.Quote(f.Part), f.Name)
-		case formFile:
-			ref := "body." + f.Name
-			if f.Required {
-				ref = "&" + ref
-			}
-			fmt.Fprintf(&b, "File(%s, %s, %s).", strconv.Quote(f.Part), strconv.Quote(f.ContentType), ref)
-		case formFiles:
-			fmt.Fprintf(&b, "Files(%s, %s, body.%s).", strconv.Quote(f.Part), strconv.Quote(f.ContentType), f.Name)
-		}
-	}
-	fmt.Fprintf(&b, "\nRequest(func(contentType string, reader io.Reader) (*http.Request, error) {\nreturn %sWithBody(%s, contentType, reader)\n})",
-		builder, strings.Join(callArgs, ", "))
-	return b.String()
-}
-
-// streamCall is the expression that builds the request of a body taken as
-// an io.Reader.
-func streamCall(builder string, callArgs []string, contentType string) string {
-	return fmt.Sprintf("sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {\nreturn %sWithBody(%s, %s, reader)\n})",
-		builder, strings.Join(callArgs, ", "), contentType)
-}
-
 // Notes for the doc comments of upload methods.
 var (
 	formBodyNote = []string{
@@ -246,44 +197,21 @@ var (
 	}
 )
 
-// nameForms names the form structs, in the order of the operations' Go
-// names, through the symbol table: a schema called UploadImageForm keeps
-// its name and the form becomes UploadImageFormData.
-func nameForms(ops []*opIR, syms *symbols) {
-	for _, op := range ops {
-		f := op.Form
-		if f == nil {
-			continue
-		}
-		f.Name = syms.claim(op.GoName+"Form", op.GoName+"FormData", op.GoName+"MultipartForm")
-		f.DocLines = []string{fmt.Sprintf("%s is the multipart/form-data body of %s.", f.Name, op.GoName)}
-		for i := range op.Params {
-			if op.Params[i].Name == "body" && op.Params[i].Type == "" {
-				op.Params[i].Type = f.Name
-				if op.OptBody != nil {
-					op.Params[i].Type = "*" + f.Name
-					op.OptBody.Type = f.Name
-				}
-			}
-		}
-	}
-}
-
 // exampleForm writes a form for API.md: its first file, streamed from f.
-func exampleForm(form *formIR, typ, pkg string) string {
+func exampleForm(form *ir.Form, typ, pkg string) string {
 	lit := pkg + "." + form.Name + "{"
 	fields := slices.Clone(form.Fields)
 	// A required file first: the example then shows what a call needs.
-	slices.SortStableFunc(fields, func(a, b formFieldIR) int { return boolRank(b.Required) - boolRank(a.Required) })
+	slices.SortStableFunc(fields, func(a, b ir.FormField) int { return boolRank(b.Required) - boolRank(a.Required) })
 	for _, f := range fields {
 		switch f.Kind {
-		case formFile:
+		case ir.FormFile:
 			ref := ""
 			if !f.Required {
 				ref = "&"
 			}
 			lit += f.Name + ": " + ref + `sdk.File{Name: "photo.jpg", Reader: f}`
-		case formFiles:
+		case ir.FormFiles:
 			lit += f.Name + `: []sdk.File{{Name: "a.bin", Reader: f}}`
 		default:
 			continue

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"regexp"
 	"strconv"
@@ -43,42 +42,22 @@ var templateImports = func() map[string]bool {
 // //extern, // +build (the space is optional), #cgo.
 var directiveLine = regexp.MustCompile(`^\s*(//[a-z0-9]+:[a-z0-9]|//line |/\*line |//export |//extern |//\s*\+build|#cgo)`)
 
-// verifyOutput is the generator's last look at what it writes, whatever
-// the spec held: every Go file parses, starts with Header, belongs to pkg,
-// declares no init (or main) function, holds no comment directive and no
-// line the go command would read as one (go generate reads raw lines, in
-// string literals too), no raw control, bidirectional-formatting or
-// line-separator character in a comment or literal, no cgo, and, unless
-// the spec's Go extensions are trusted, imports only what the templates
-// import.
-func verifyOutput(files Files, pkg string, trusted bool) openapi.Diagnostics {
-	var ds openapi.Diagnostics
-	for _, f := range files {
-		if !strings.HasSuffix(f.Name, ".go") {
-			continue
-		}
-		for _, p := range verifyFile(f.Name, f.Content, pkg, trusted) {
-			ds = append(ds, openapi.Diagnostic{Code: CodeUnsafeOutput, Severity: openapi.SeverityError,
-				Message: p + " (a bug of sdkgen: please report it with the spec)"})
-		}
-	}
-	return ds
-}
+// The generator's last look at what it writes, whatever the spec held:
+// every Go file parses, starts with Header, belongs to pkg, declares no init
+// (or main) function, holds no comment directive and no line the go command
+// would read as one (go generate reads raw lines, in string literals too),
+// no raw control, bidirectional-formatting or line-separator character in a
+// comment or literal, no cgo, and, unless the spec's Go extensions are
+// trusted, imports only what the templates import. verifyGo checks a
+// file's syntax tree, verifyText its printed bytes.
 
-func verifyFile(name string, src []byte, pkg string, trusted bool) []string {
+// verifyGo checks a parsed file.
+func verifyGo(g *goFile, pkg string, trusted bool) openapi.Diagnostics {
 	var problems []string
 	bad := func(format string, args ...any) {
-		problems = append(problems, name+": "+fmt.Sprintf(format, args...))
+		problems = append(problems, g.name+": "+fmt.Sprintf(format, args...))
 	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, name, src, parser.ParseComments|parser.SkipObjectResolution)
-	if err != nil {
-		bad("does not parse: %v", err)
-		return problems
-	}
-	if !bytes.HasPrefix(src, []byte(Header+"\n")) {
-		bad("does not start with the generated-code header")
-	}
+	f, fset := g.f, g.fset
 	if f.Name.Name != pkg {
 		bad("is in package %s, not %s", f.Name.Name, pkg)
 	}
@@ -91,11 +70,6 @@ func verifyFile(name string, src []byte, pkg string, trusted bool) []string {
 		p, _ := strconv.Unquote(imp.Path.Value)
 		if p == "C" || (!trusted && !templateImports[p]) {
 			bad("imports %q", p)
-		}
-	}
-	for i, line := range bytes.Split(src, []byte("\n")) {
-		if directiveLine.Match(line) {
-			bad("line %d reads as a directive: %s", i+1, gotext.Printable(string(line)))
 		}
 	}
 	for _, cg := range f.Comments {
@@ -114,5 +88,28 @@ func verifyFile(name string, src []byte, pkg string, trusted bool) []string {
 		}
 		return true
 	})
-	return problems
+	return unsafeOutput(problems)
+}
+
+// verifyText checks a printed file's lines.
+func verifyText(name string, src []byte) openapi.Diagnostics {
+	var problems []string
+	if !bytes.HasPrefix(src, []byte(Header+"\n")) {
+		problems = append(problems, name+": does not start with the generated-code header")
+	}
+	for i, line := range bytes.Split(src, []byte("\n")) {
+		if directiveLine.Match(line) {
+			problems = append(problems, fmt.Sprintf("%s: line %d reads as a directive: %s", name, i+1, gotext.Printable(string(line))))
+		}
+	}
+	return unsafeOutput(problems)
+}
+
+func unsafeOutput(problems []string) openapi.Diagnostics {
+	var ds openapi.Diagnostics
+	for _, p := range problems {
+		ds = append(ds, openapi.Diagnostic{Code: CodeUnsafeOutput, Severity: openapi.SeverityError,
+			Message: p + " (a bug of sdkgen: please report it with the spec)"})
+	}
+	return ds
 }

@@ -31,7 +31,7 @@ func Example() {
 	defer c.Close()
 
 	perPage := 2 // three pages of two
-	repos := c.Repos.ReposlistForUser(ctx, "octocat", &github.ReposlistForUserParams{PerPage: &perPage})
+	repos := c.Repos.ListForUser(ctx, "octocat", &github.ReposListForUserParams{PerPage: &perPage})
 	for repo, err := range repos.All() {
 		if err != nil {
 			log.Fatal(err)
@@ -42,7 +42,7 @@ func Example() {
 	fmt.Println(len(srv.Requests()), "requests")
 
 	// GitHub's errors are *sdk.APIError values, with GitHub's request id.
-	for _, err := range c.Repos.ReposlistForUser(ctx, "ghost", nil).All() {
+	for _, err := range c.Repos.ListForUser(ctx, "ghost", nil).All() {
 		var apiErr *sdk.APIError
 		if errors.As(err, &apiErr) {
 			fmt.Println(apiErr.StatusCode, apiErr.RequestID != "")

@@ -66,63 +66,63 @@ func (e SecurityAndAnalysisSecretScanningPushProtectionStatus) Valid() bool {
 	}
 }
 
-// Defines values for ReposlistForUserParamsType.
+// Defines values for ReposListForUserType.
 const (
-	ReposlistForUserParamsTypeAll    ReposlistForUserParamsType = "all"
-	ReposlistForUserParamsTypeMember ReposlistForUserParamsType = "member"
-	ReposlistForUserParamsTypeOwner  ReposlistForUserParamsType = "owner"
+	ReposListForUserTypeAll    ReposListForUserType = "all"
+	ReposListForUserTypeMember ReposListForUserType = "member"
+	ReposListForUserTypeOwner  ReposListForUserType = "owner"
 )
 
-// Valid indicates whether the value is a known member of the ReposlistForUserParamsType enum.
-func (e ReposlistForUserParamsType) Valid() bool {
+// Valid indicates whether the value is a known member of the ReposListForUserType enum.
+func (e ReposListForUserType) Valid() bool {
 	switch e {
-	case ReposlistForUserParamsTypeAll:
+	case ReposListForUserTypeAll:
 		return true
-	case ReposlistForUserParamsTypeMember:
+	case ReposListForUserTypeMember:
 		return true
-	case ReposlistForUserParamsTypeOwner:
+	case ReposListForUserTypeOwner:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ReposlistForUserParamsSort.
+// Defines values for ReposListForUserSort.
 const (
-	ReposlistForUserParamsSortCreated  ReposlistForUserParamsSort = "created"
-	ReposlistForUserParamsSortFullName ReposlistForUserParamsSort = "full_name"
-	ReposlistForUserParamsSortPushed   ReposlistForUserParamsSort = "pushed"
-	ReposlistForUserParamsSortUpdated  ReposlistForUserParamsSort = "updated"
+	ReposListForUserSortCreated  ReposListForUserSort = "created"
+	ReposListForUserSortFullName ReposListForUserSort = "full_name"
+	ReposListForUserSortPushed   ReposListForUserSort = "pushed"
+	ReposListForUserSortUpdated  ReposListForUserSort = "updated"
 )
 
-// Valid indicates whether the value is a known member of the ReposlistForUserParamsSort enum.
-func (e ReposlistForUserParamsSort) Valid() bool {
+// Valid indicates whether the value is a known member of the ReposListForUserSort enum.
+func (e ReposListForUserSort) Valid() bool {
 	switch e {
-	case ReposlistForUserParamsSortCreated:
+	case ReposListForUserSortCreated:
 		return true
-	case ReposlistForUserParamsSortFullName:
+	case ReposListForUserSortFullName:
 		return true
-	case ReposlistForUserParamsSortPushed:
+	case ReposListForUserSortPushed:
 		return true
-	case ReposlistForUserParamsSortUpdated:
+	case ReposListForUserSortUpdated:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ReposlistForUserParamsDirection.
+// Defines values for ReposListForUserDirection.
 const (
-	ReposlistForUserParamsDirectionAsc  ReposlistForUserParamsDirection = "asc"
-	ReposlistForUserParamsDirectionDesc ReposlistForUserParamsDirection = "desc"
+	ReposListForUserDirectionAsc  ReposListForUserDirection = "asc"
+	ReposListForUserDirectionDesc ReposListForUserDirection = "desc"
 )
 
-// Valid indicates whether the value is a known member of the ReposlistForUserParamsDirection enum.
-func (e ReposlistForUserParamsDirection) Valid() bool {
+// Valid indicates whether the value is a known member of the ReposListForUserDirection enum.
+func (e ReposListForUserDirection) Valid() bool {
 	switch e {
-	case ReposlistForUserParamsDirectionAsc:
+	case ReposListForUserDirectionAsc:
 		return true
-	case ReposlistForUserParamsDirectionDesc:
+	case ReposListForUserDirectionDesc:
 		return true
 	default:
 		return false
@@ -180,7 +180,7 @@ type CodeOfConduct struct {
 	// [homepage]: http://contributor-covenant.org
 	// [version]: http://contributor-covenant.org/version/1/4/
 	Body    *string                   `json:"body,omitempty"`
-	HtmlUrl nullable.Nullable[string] `json:"html_url"`
+	HTMLURL nullable.Nullable[string] `json:"html_url"`
 
 	// Key Example: contributor_covenant
 	Key string `json:"key"`
@@ -188,87 +188,87 @@ type CodeOfConduct struct {
 	// Name Example: Contributor Covenant
 	Name string `json:"name"`
 
-	// Url Example: https://api.github.com/codes_of_conduct/contributor_covenant
-	Url string `json:"url"`
+	// URL Example: https://api.github.com/codes_of_conduct/contributor_covenant
+	URL string `json:"url"`
 }
 
 // MinimalRepository Minimal Repository
 type MinimalRepository struct {
 	AllowForking *bool `json:"allow_forking,omitempty"`
 
-	// ArchiveUrl Example: http://api.github.com/repos/octocat/Hello-World/{archive_format}{/ref}
-	ArchiveUrl string `json:"archive_url"`
+	// ArchiveURL Example: http://api.github.com/repos/octocat/Hello-World/{archive_format}{/ref}
+	ArchiveURL string `json:"archive_url"`
 	Archived   *bool  `json:"archived,omitempty"`
 
-	// AssigneesUrl Example: http://api.github.com/repos/octocat/Hello-World/assignees{/user}
-	AssigneesUrl string `json:"assignees_url"`
+	// AssigneesURL Example: http://api.github.com/repos/octocat/Hello-World/assignees{/user}
+	AssigneesURL string `json:"assignees_url"`
 
-	// BlobsUrl Example: http://api.github.com/repos/octocat/Hello-World/git/blobs{/sha}
-	BlobsUrl string `json:"blobs_url"`
+	// BlobsURL Example: http://api.github.com/repos/octocat/Hello-World/git/blobs{/sha}
+	BlobsURL string `json:"blobs_url"`
 
-	// BranchesUrl Example: http://api.github.com/repos/octocat/Hello-World/branches{/branch}
-	BranchesUrl string  `json:"branches_url"`
-	CloneUrl    *string `json:"clone_url,omitempty"`
+	// BranchesURL Example: http://api.github.com/repos/octocat/Hello-World/branches{/branch}
+	BranchesURL string  `json:"branches_url"`
+	CloneURL    *string `json:"clone_url,omitempty"`
 
 	// CodeOfConduct Code Of Conduct
 	CodeOfConduct *CodeOfConduct `json:"code_of_conduct,omitempty"`
 
-	// CollaboratorsUrl Example: http://api.github.com/repos/octocat/Hello-World/collaborators{/collaborator}
-	CollaboratorsUrl string `json:"collaborators_url"`
+	// CollaboratorsURL Example: http://api.github.com/repos/octocat/Hello-World/collaborators{/collaborator}
+	CollaboratorsURL string `json:"collaborators_url"`
 
-	// CommentsUrl Example: http://api.github.com/repos/octocat/Hello-World/comments{/number}
-	CommentsUrl string `json:"comments_url"`
+	// CommentsURL Example: http://api.github.com/repos/octocat/Hello-World/comments{/number}
+	CommentsURL string `json:"comments_url"`
 
-	// CommitsUrl Example: http://api.github.com/repos/octocat/Hello-World/commits{/sha}
-	CommitsUrl string `json:"commits_url"`
+	// CommitsURL Example: http://api.github.com/repos/octocat/Hello-World/commits{/sha}
+	CommitsURL string `json:"commits_url"`
 
-	// CompareUrl Example: http://api.github.com/repos/octocat/Hello-World/compare/{base}...{head}
-	CompareUrl string `json:"compare_url"`
+	// CompareURL Example: http://api.github.com/repos/octocat/Hello-World/compare/{base}...{head}
+	CompareURL string `json:"compare_url"`
 
-	// ContentsUrl Example: http://api.github.com/repos/octocat/Hello-World/contents/{+path}
-	ContentsUrl string `json:"contents_url"`
+	// ContentsURL Example: http://api.github.com/repos/octocat/Hello-World/contents/{+path}
+	ContentsURL string `json:"contents_url"`
 
-	// ContributorsUrl Example: http://api.github.com/repos/octocat/Hello-World/contributors
-	ContributorsUrl string `json:"contributors_url"`
+	// ContributorsURL Example: http://api.github.com/repos/octocat/Hello-World/contributors
+	ContributorsURL string `json:"contributors_url"`
 
 	// CreatedAt Example: 2025-10-15T13:53:41.032Z
 	CreatedAt           nullable.Nullable[time.Time] `json:"created_at,omitempty"`
 	DefaultBranch       *string                      `json:"default_branch,omitempty"`
 	DeleteBranchOnMerge *bool                        `json:"delete_branch_on_merge,omitempty"`
 
-	// DeploymentsUrl Example: http://api.github.com/repos/octocat/Hello-World/deployments
-	DeploymentsUrl string `json:"deployments_url"`
+	// DeploymentsURL Example: http://api.github.com/repos/octocat/Hello-World/deployments
+	DeploymentsURL string `json:"deployments_url"`
 
 	// Description Example: This your first repo!
 	Description nullable.Nullable[string] `json:"description"`
 	Disabled    *bool                     `json:"disabled,omitempty"`
 
-	// DownloadsUrl Example: http://api.github.com/repos/octocat/Hello-World/downloads
-	DownloadsUrl string `json:"downloads_url"`
+	// DownloadsURL Example: http://api.github.com/repos/octocat/Hello-World/downloads
+	DownloadsURL string `json:"downloads_url"`
 
-	// EventsUrl Example: http://api.github.com/repos/octocat/Hello-World/events
-	EventsUrl string `json:"events_url"`
+	// EventsURL Example: http://api.github.com/repos/octocat/Hello-World/events
+	EventsURL string `json:"events_url"`
 	Fork      bool   `json:"fork"`
 
 	// Forks Example: 0
 	Forks      *int `json:"forks,omitempty"`
 	ForksCount *int `json:"forks_count,omitempty"`
 
-	// ForksUrl Example: http://api.github.com/repos/octocat/Hello-World/forks
-	ForksUrl string `json:"forks_url"`
+	// ForksURL Example: http://api.github.com/repos/octocat/Hello-World/forks
+	ForksURL string `json:"forks_url"`
 
 	// FullName Example: octocat/Hello-World
 	FullName string `json:"full_name"`
 
-	// GitCommitsUrl Example: http://api.github.com/repos/octocat/Hello-World/git/commits{/sha}
-	GitCommitsUrl string `json:"git_commits_url"`
+	// GitCommitsURL Example: http://api.github.com/repos/octocat/Hello-World/git/commits{/sha}
+	GitCommitsURL string `json:"git_commits_url"`
 
-	// GitRefsUrl Example: http://api.github.com/repos/octocat/Hello-World/git/refs{/sha}
-	GitRefsUrl string `json:"git_refs_url"`
+	// GitRefsURL Example: http://api.github.com/repos/octocat/Hello-World/git/refs{/sha}
+	GitRefsURL string `json:"git_refs_url"`
 
-	// GitTagsUrl Example: http://api.github.com/repos/octocat/Hello-World/git/tags{/sha}
-	GitTagsUrl     string                    `json:"git_tags_url"`
-	GitUrl         *string                   `json:"git_url,omitempty"`
+	// GitTagsURL Example: http://api.github.com/repos/octocat/Hello-World/git/tags{/sha}
+	GitTagsURL     string                    `json:"git_tags_url"`
+	GitURL         *string                   `json:"git_url,omitempty"`
 	HasDiscussions *bool                     `json:"has_discussions,omitempty"`
 	HasDownloads   *bool                     `json:"has_downloads,omitempty"`
 	HasIssues      *bool                     `json:"has_issues,omitempty"`
@@ -277,58 +277,58 @@ type MinimalRepository struct {
 	HasWiki        *bool                     `json:"has_wiki,omitempty"`
 	Homepage       nullable.Nullable[string] `json:"homepage,omitempty"`
 
-	// HooksUrl Example: http://api.github.com/repos/octocat/Hello-World/hooks
-	HooksUrl string `json:"hooks_url"`
+	// HooksURL Example: http://api.github.com/repos/octocat/Hello-World/hooks
+	HooksURL string `json:"hooks_url"`
 
-	// HtmlUrl Example: https://github.com/octocat/Hello-World
-	HtmlUrl string `json:"html_url"`
+	// HTMLURL Example: https://github.com/octocat/Hello-World
+	HTMLURL string `json:"html_url"`
 
-	// Id Example: 1296269
-	Id         int   `json:"id"`
+	// ID Example: 1296269
+	ID         int   `json:"id"`
 	IsTemplate *bool `json:"is_template,omitempty"`
 
-	// IssueCommentUrl Example: http://api.github.com/repos/octocat/Hello-World/issues/comments{/number}
-	IssueCommentUrl string `json:"issue_comment_url"`
+	// IssueCommentURL Example: http://api.github.com/repos/octocat/Hello-World/issues/comments{/number}
+	IssueCommentURL string `json:"issue_comment_url"`
 
-	// IssueEventsUrl Example: http://api.github.com/repos/octocat/Hello-World/issues/events{/number}
-	IssueEventsUrl string `json:"issue_events_url"`
+	// IssueEventsURL Example: http://api.github.com/repos/octocat/Hello-World/issues/events{/number}
+	IssueEventsURL string `json:"issue_events_url"`
 
-	// IssuesUrl Example: http://api.github.com/repos/octocat/Hello-World/issues{/number}
-	IssuesUrl string `json:"issues_url"`
+	// IssuesURL Example: http://api.github.com/repos/octocat/Hello-World/issues{/number}
+	IssuesURL string `json:"issues_url"`
 
-	// KeysUrl Example: http://api.github.com/repos/octocat/Hello-World/keys{/key_id}
-	KeysUrl string `json:"keys_url"`
+	// KeysURL Example: http://api.github.com/repos/octocat/Hello-World/keys{/key_id}
+	KeysURL string `json:"keys_url"`
 
-	// LabelsUrl Example: http://api.github.com/repos/octocat/Hello-World/labels{/name}
-	LabelsUrl string                    `json:"labels_url"`
+	// LabelsURL Example: http://api.github.com/repos/octocat/Hello-World/labels{/name}
+	LabelsURL string                    `json:"labels_url"`
 	Language  nullable.Nullable[string] `json:"language,omitempty"`
 
-	// LanguagesUrl Example: http://api.github.com/repos/octocat/Hello-World/languages
-	LanguagesUrl string `json:"languages_url"`
+	// LanguagesURL Example: http://api.github.com/repos/octocat/Hello-World/languages
+	LanguagesURL string `json:"languages_url"`
 	License      nullable.Nullable[struct {
 		Key    *string `json:"key,omitempty"`
 		Name   *string `json:"name,omitempty"`
-		NodeId *string `json:"node_id,omitempty"`
-		SpdxId *string `json:"spdx_id,omitempty"`
-		Url    *string `json:"url,omitempty"`
+		NodeID *string `json:"node_id,omitempty"`
+		SpdxID *string `json:"spdx_id,omitempty"`
+		URL    *string `json:"url,omitempty"`
 	}] `json:"license,omitempty"`
 
-	// MergesUrl Example: http://api.github.com/repos/octocat/Hello-World/merges
-	MergesUrl string `json:"merges_url"`
+	// MergesURL Example: http://api.github.com/repos/octocat/Hello-World/merges
+	MergesURL string `json:"merges_url"`
 
-	// MilestonesUrl Example: http://api.github.com/repos/octocat/Hello-World/milestones{/number}
-	MilestonesUrl string                    `json:"milestones_url"`
-	MirrorUrl     nullable.Nullable[string] `json:"mirror_url,omitempty"`
+	// MilestonesURL Example: http://api.github.com/repos/octocat/Hello-World/milestones{/number}
+	MilestonesURL string                    `json:"milestones_url"`
+	MirrorURL     nullable.Nullable[string] `json:"mirror_url,omitempty"`
 
 	// Name Example: Hello-World
 	Name         string `json:"name"`
 	NetworkCount *int   `json:"network_count,omitempty"`
 
-	// NodeId Example: MDEwOlJlcG9zaXRvcnkxMjk2MjY5
-	NodeId string `json:"node_id"`
+	// NodeID Example: MDEwOlJlcG9zaXRvcnkxMjk2MjY5
+	NodeID string `json:"node_id"`
 
-	// NotificationsUrl Example: http://api.github.com/repos/octocat/Hello-World/notifications{?since,all,participating}
-	NotificationsUrl string `json:"notifications_url"`
+	// NotificationsURL Example: http://api.github.com/repos/octocat/Hello-World/notifications{?since,all,participating}
+	NotificationsURL string `json:"notifications_url"`
 
 	// OpenIssues Example: 0
 	OpenIssues      *int `json:"open_issues,omitempty"`
@@ -345,14 +345,14 @@ type MinimalRepository struct {
 	} `json:"permissions,omitempty"`
 	Private bool `json:"private"`
 
-	// PullsUrl Example: http://api.github.com/repos/octocat/Hello-World/pulls{/number}
-	PullsUrl string `json:"pulls_url"`
+	// PullsURL Example: http://api.github.com/repos/octocat/Hello-World/pulls{/number}
+	PullsURL string `json:"pulls_url"`
 
 	// PushedAt Example: 2025-10-15T13:53:41.032Z
 	PushedAt nullable.Nullable[time.Time] `json:"pushed_at,omitempty"`
 
-	// ReleasesUrl Example: http://api.github.com/repos/octocat/Hello-World/releases{/id}
-	ReleasesUrl string `json:"releases_url"`
+	// ReleasesURL Example: http://api.github.com/repos/octocat/Hello-World/releases{/id}
+	ReleasesURL string `json:"releases_url"`
 
 	// RoleName Example: admin
 	RoleName            *string                                `json:"role_name,omitempty"`
@@ -360,39 +360,39 @@ type MinimalRepository struct {
 
 	// Size The size of the repository. Size is calculated hourly. When a repository is initially created, the size is 0.
 	Size            *int    `json:"size,omitempty"`
-	SshUrl          *string `json:"ssh_url,omitempty"`
+	SSHURL          *string `json:"ssh_url,omitempty"`
 	StargazersCount *int    `json:"stargazers_count,omitempty"`
 
-	// StargazersUrl Example: http://api.github.com/repos/octocat/Hello-World/stargazers
-	StargazersUrl string `json:"stargazers_url"`
+	// StargazersURL Example: http://api.github.com/repos/octocat/Hello-World/stargazers
+	StargazersURL string `json:"stargazers_url"`
 
-	// StatusesUrl Example: http://api.github.com/repos/octocat/Hello-World/statuses/{sha}
-	StatusesUrl      string `json:"statuses_url"`
+	// StatusesURL Example: http://api.github.com/repos/octocat/Hello-World/statuses/{sha}
+	StatusesURL      string `json:"statuses_url"`
 	SubscribersCount *int   `json:"subscribers_count,omitempty"`
 
-	// SubscribersUrl Example: http://api.github.com/repos/octocat/Hello-World/subscribers
-	SubscribersUrl string `json:"subscribers_url"`
+	// SubscribersURL Example: http://api.github.com/repos/octocat/Hello-World/subscribers
+	SubscribersURL string `json:"subscribers_url"`
 
-	// SubscriptionUrl Example: http://api.github.com/repos/octocat/Hello-World/subscription
-	SubscriptionUrl string  `json:"subscription_url"`
-	SvnUrl          *string `json:"svn_url,omitempty"`
+	// SubscriptionURL Example: http://api.github.com/repos/octocat/Hello-World/subscription
+	SubscriptionURL string  `json:"subscription_url"`
+	SvnURL          *string `json:"svn_url,omitempty"`
 
-	// TagsUrl Example: http://api.github.com/repos/octocat/Hello-World/tags
-	TagsUrl string `json:"tags_url"`
+	// TagsURL Example: http://api.github.com/repos/octocat/Hello-World/tags
+	TagsURL string `json:"tags_url"`
 
-	// TeamsUrl Example: http://api.github.com/repos/octocat/Hello-World/teams
-	TeamsUrl       string    `json:"teams_url"`
+	// TeamsURL Example: http://api.github.com/repos/octocat/Hello-World/teams
+	TeamsURL       string    `json:"teams_url"`
 	TempCloneToken *string   `json:"temp_clone_token,omitempty"`
 	Topics         *[]string `json:"topics,omitempty"`
 
-	// TreesUrl Example: http://api.github.com/repos/octocat/Hello-World/git/trees{/sha}
-	TreesUrl string `json:"trees_url"`
+	// TreesURL Example: http://api.github.com/repos/octocat/Hello-World/git/trees{/sha}
+	TreesURL string `json:"trees_url"`
 
 	// UpdatedAt Example: 2025-10-15T13:53:41.032Z
 	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at,omitempty"`
 
-	// Url Example: https://api.github.com/repos/octocat/Hello-World
-	Url        string  `json:"url"`
+	// URL Example: https://api.github.com/repos/octocat/Hello-World
+	URL        string  `json:"url"`
 	Visibility *string `json:"visibility,omitempty"`
 
 	// Watchers Example: 0
@@ -416,113 +416,104 @@ type SecurityAndAnalysis struct {
 	} `json:"secret_scanning_push_protection,omitempty"`
 }
 
-// SecurityAndAnalysisAdvancedSecurityStatus defines model for SecurityAndAnalysis.AdvancedSecurity.Status.
+// SecurityAndAnalysisAdvancedSecurityStatus defines model for security-and-analysis.advanced_security.status.
 type SecurityAndAnalysisAdvancedSecurityStatus string
 
-// SecurityAndAnalysisSecretScanningStatus defines model for SecurityAndAnalysis.SecretScanning.Status.
+// SecurityAndAnalysisSecretScanningStatus defines model for security-and-analysis.secret_scanning.status.
 type SecurityAndAnalysisSecretScanningStatus string
 
-// SecurityAndAnalysisSecretScanningPushProtectionStatus defines model for SecurityAndAnalysis.SecretScanningPushProtection.Status.
+// SecurityAndAnalysisSecretScanningPushProtectionStatus defines model for security-and-analysis.secret_scanning_push_protection.status.
 type SecurityAndAnalysisSecretScanningPushProtectionStatus string
 
 // SimpleUser A GitHub user.
 type SimpleUser struct {
-	// AvatarUrl Example: https://github.com/images/error/octocat_happy.gif
-	AvatarUrl string                    `json:"avatar_url"`
+	// AvatarURL Example: https://github.com/images/error/octocat_happy.gif
+	AvatarURL string                    `json:"avatar_url"`
 	Email     nullable.Nullable[string] `json:"email,omitempty"`
 
-	// EventsUrl Example: https://api.github.com/users/octocat/events{/privacy}
-	EventsUrl string `json:"events_url"`
+	// EventsURL Example: https://api.github.com/users/octocat/events{/privacy}
+	EventsURL string `json:"events_url"`
 
-	// FollowersUrl Example: https://api.github.com/users/octocat/followers
-	FollowersUrl string `json:"followers_url"`
+	// FollowersURL Example: https://api.github.com/users/octocat/followers
+	FollowersURL string `json:"followers_url"`
 
-	// FollowingUrl Example: https://api.github.com/users/octocat/following{/other_user}
-	FollowingUrl string `json:"following_url"`
+	// FollowingURL Example: https://api.github.com/users/octocat/following{/other_user}
+	FollowingURL string `json:"following_url"`
 
-	// GistsUrl Example: https://api.github.com/users/octocat/gists{/gist_id}
-	GistsUrl string `json:"gists_url"`
+	// GistsURL Example: https://api.github.com/users/octocat/gists{/gist_id}
+	GistsURL string `json:"gists_url"`
 
-	// GravatarId Example: 41d064eb2195891e12d0413f63227ea7
-	GravatarId nullable.Nullable[string] `json:"gravatar_id"`
+	// GravatarID Example: 41d064eb2195891e12d0413f63227ea7
+	GravatarID nullable.Nullable[string] `json:"gravatar_id"`
 
-	// HtmlUrl Example: https://github.com/octocat
-	HtmlUrl string `json:"html_url"`
+	// HTMLURL Example: https://github.com/octocat
+	HTMLURL string `json:"html_url"`
 
-	// Id Example: 1
-	Id int `json:"id"`
+	// ID Example: 1
+	ID int `json:"id"`
 
 	// Login Example: octocat
 	Login string                    `json:"login"`
 	Name  nullable.Nullable[string] `json:"name,omitempty"`
 
-	// NodeId Example: MDQ6VXNlcjE=
-	NodeId string `json:"node_id"`
+	// NodeID Example: MDQ6VXNlcjE=
+	NodeID string `json:"node_id"`
 
-	// OrganizationsUrl Example: https://api.github.com/users/octocat/orgs
-	OrganizationsUrl string `json:"organizations_url"`
+	// OrganizationsURL Example: https://api.github.com/users/octocat/orgs
+	OrganizationsURL string `json:"organizations_url"`
 
-	// ReceivedEventsUrl Example: https://api.github.com/users/octocat/received_events
-	ReceivedEventsUrl string `json:"received_events_url"`
+	// ReceivedEventsURL Example: https://api.github.com/users/octocat/received_events
+	ReceivedEventsURL string `json:"received_events_url"`
 
-	// ReposUrl Example: https://api.github.com/users/octocat/repos
-	ReposUrl  string `json:"repos_url"`
+	// ReposURL Example: https://api.github.com/users/octocat/repos
+	ReposURL  string `json:"repos_url"`
 	SiteAdmin bool   `json:"site_admin"`
 
 	// StarredAt Example: "2020-07-09T00:17:55Z"
 	StarredAt *string `json:"starred_at,omitempty"`
 
-	// StarredUrl Example: https://api.github.com/users/octocat/starred{/owner}{/repo}
-	StarredUrl string `json:"starred_url"`
+	// StarredURL Example: https://api.github.com/users/octocat/starred{/owner}{/repo}
+	StarredURL string `json:"starred_url"`
 
-	// SubscriptionsUrl Example: https://api.github.com/users/octocat/subscriptions
-	SubscriptionsUrl string `json:"subscriptions_url"`
+	// SubscriptionsURL Example: https://api.github.com/users/octocat/subscriptions
+	SubscriptionsURL string `json:"subscriptions_url"`
 
 	// Type Example: User
 	Type string `json:"type"`
 
-	// Url Example: https://api.github.com/users/octocat
-	Url string `json:"url"`
+	// URL Example: https://api.github.com/users/octocat
+	URL string `json:"url"`
 }
 
-// Page defines model for page.
-type Page = int
-
-// PerPage defines model for per-page.
-type PerPage = int
-
-// Username defines model for username.
-type Username = string
-
-// ReposlistForUserParams defines parameters for ReposlistForUser.
-type ReposlistForUserParams struct {
+// ReposListForUserParams defines parameters for ReposListForUser.
+type ReposListForUserParams struct {
 	// Type Limit results to repositories of the specified type.
-	Type *ReposlistForUserParamsType `form:"type,omitempty" json:"type,omitempty"`
+	Type *ReposListForUserType `form:"type,omitempty" json:"type,omitempty"`
 
 	// Sort The property to sort the results by.
-	Sort *ReposlistForUserParamsSort `form:"sort,omitempty" json:"sort,omitempty"`
+	Sort *ReposListForUserSort `form:"sort,omitempty" json:"sort,omitempty"`
 
 	// Direction The order to sort by. Default: `asc` when using `full_name`, otherwise `desc`.
-	Direction *ReposlistForUserParamsDirection `form:"direction,omitempty" json:"direction,omitempty"`
+	Direction *ReposListForUserDirection `form:"direction,omitempty" json:"direction,omitempty"`
 
 	// PerPage The number of results per page (max 100).
-	PerPage *PerPage `form:"per_page,omitempty" json:"per_page,omitempty"`
+	PerPage *int `form:"per_page,omitempty" json:"per_page,omitempty"`
 
 	// Page Page number of the results to fetch.
-	Page *Page `form:"page,omitempty" json:"page,omitempty"`
+	Page *int `form:"page,omitempty" json:"page,omitempty"`
 }
 
-// ReposlistForUserParamsType defines parameters for ReposlistForUser.
-type ReposlistForUserParamsType string
+// ReposListForUserType defines parameters for ReposListForUser.
+type ReposListForUserType string
 
-// ReposlistForUserParamsSort defines parameters for ReposlistForUser.
-type ReposlistForUserParamsSort string
+// ReposListForUserSort defines parameters for ReposListForUser.
+type ReposListForUserSort string
 
-// ReposlistForUserParamsDirection defines parameters for ReposlistForUser.
-type ReposlistForUserParamsDirection string
+// ReposListForUserDirection defines parameters for ReposListForUser.
+type ReposListForUserDirection string
 
-// NewReposlistForUserRequest constructs an http.Request for the ReposlistForUser method
-func NewReposlistForUserRequest(server string, username Username, params *ReposlistForUserParams) (*http.Request, error) {
+// NewReposListForUserRequest constructs an http.Request for the ReposListForUser method
+func NewReposListForUserRequest(server string, username string, params *ReposListForUserParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

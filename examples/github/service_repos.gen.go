@@ -19,34 +19,34 @@ type ReposService struct {
 // ReposAPI is the interface of ReposService, for code that
 // wants to fake it in tests.
 type ReposAPI interface {
-	// ReposlistForUser: List repositories for a user.
+	// ListForUser: List repositories for a user.
 	//
 	// Lists public repositories for the specified user. Note: For GitHub AE, this endpoint will list internal repositories for the specified user.
 	//
 	// Operation repos/list-for-user: GET /users/{username}/repos.
 	//
 	// It returns a pager over the items of every page (paged by link, from sdkgen.yaml): range over its All method; see sdk.Pager.
-	ReposlistForUser(ctx context.Context, username Username, params *ReposlistForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository]
+	ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository]
 }
 
 var _ ReposAPI = (*ReposService)(nil)
 
-var opReposlistForUser = &sdk.Operation{
+var opReposListForUser = &sdk.Operation{
 	ID:     "repos/list-for-user",
 	Method: http.MethodGet,
 	Path:   "/users/{username}/repos",
 }
 
-// ReposlistForUser: List repositories for a user.
+// ListForUser: List repositories for a user.
 //
 // Lists public repositories for the specified user. Note: For GitHub AE, this endpoint will list internal repositories for the specified user.
 //
 // Operation repos/list-for-user: GET /users/{username}/repos.
 //
 // It returns a pager over the items of every page (paged by link, from sdkgen.yaml): range over its All method; see sdk.Pager.
-func (s *ReposService) ReposlistForUser(ctx context.Context, username Username, params *ReposlistForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository] {
-	return sdk.LinkPager(ctx, s.client, opReposlistForUser, func(server string) (*http.Request, error) {
-		return NewReposlistForUserRequest(server, username, params)
+func (s *ReposService) ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository] {
+	return sdk.LinkPager(ctx, s.client, opReposListForUser, func(server string) (*http.Request, error) {
+		return NewReposListForUserRequest(server, username, params)
 	}, func(page *[]MinimalRepository) []MinimalRepository {
 		return *page
 	}, opts...)

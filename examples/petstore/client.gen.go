@@ -71,11 +71,11 @@ func (c *Client) SDK() *sdk.Client { return c.sdk }
 // of the transport it created (never those of a caller's *http.Client).
 func (c *Client) Close() error { return c.sdk.Close() }
 
-// WithApiKey sends key as the "X-API-Key" header of the operations that use
+// WithAPIKey sends key as the "X-API-Key" header of the operations that use
 // the "api_key" security scheme.
 //
 // The store's API key, from its dashboard.
-func WithApiKey(key string) sdk.Option {
+func WithAPIKey(key string) sdk.Option {
 	return sdk.WithAPIKeyFor("api_key", sdk.InHeader, "X-API-Key", key)
 }
 
@@ -111,26 +111,26 @@ func PetstoreAuthClientCredentials(clientID, clientSecret string, scopes ...stri
 	}
 }
 
-// ErrorError is the error body of the Error schema. The *sdk.APIError that these
+// APIError is the error body of the Error schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - CreatePet (default)
-//   - DeletePet (default)
-//   - GetPet (default)
-//   - ListPets (default)
-//   - UpdatePet (default)
-type ErrorError struct {
+//   - Pets.CreatePet (default)
+//   - Pets.DeletePet (default)
+//   - Pets.GetPet (default)
+//   - Pets.ListPets (default)
+//   - Pets.UpdatePet (default)
+type APIError struct {
 	// Body is the decoded response body.
 	Body Error
 }
 
 // Error describes the error body on one line.
-func (e *ErrorError) Error() string { return sdk.DescribeBody("ErrorError", e.Body) }
+func (e *APIError) Error() string { return sdk.DescribeBody("APIError", e.Body) }
 
 // NotFoundError is the error body of the NotFound schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - DeletePet (404)
-//   - GetPet (404)
-//   - UpdatePet (404)
+//   - Pets.DeletePet (404)
+//   - Pets.GetPet (404)
+//   - Pets.UpdatePet (404)
 type NotFoundError struct {
 	// Body is the decoded response body.
 	Body NotFound
@@ -139,15 +139,15 @@ type NotFoundError struct {
 // Error describes the error body on one line.
 func (e *NotFoundError) Error() string { return sdk.DescribeBody("NotFoundError", e.Body) }
 
-// ValidationErrorError is the error body of the ValidationError schema. The *sdk.APIError that these
+// ValidationErrorResponse is the error body of the ValidationError schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - CreatePet (422)
-type ValidationErrorError struct {
+//   - Pets.CreatePet (422)
+type ValidationErrorResponse struct {
 	// Body is the decoded response body.
 	Body ValidationError
 }
 
 // Error describes the error body on one line.
-func (e *ValidationErrorError) Error() string {
-	return sdk.DescribeBody("ValidationErrorError", e.Body)
+func (e *ValidationErrorResponse) Error() string {
+	return sdk.DescribeBody("ValidationErrorResponse", e.Body)
 }

@@ -19,7 +19,7 @@ func TestPrismContract(t *testing.T) {
 	base := contract.StartPrism(t, "petstore.yaml")
 	rec := contract.NewRecorder()
 	c, err := petstore.NewClient(base,
-		petstore.WithApiKey("contract-key"),
+		petstore.WithAPIKey("contract-key"),
 		petstore.WithPetstoreAuth(sdk.StaticToken("contract-token")),
 		sdk.WithMaxRetries(0),
 		rec.Option())
@@ -37,7 +37,7 @@ func TestPrismContract(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreatePet: %v", err)
 	}
-	if _, err := c.Pets.GetPet(ctx, created.Id); err != nil {
+	if _, err := c.Pets.GetPet(ctx, created.ID); err != nil {
 		t.Errorf("GetPet: %v", err)
 	}
 	if _, err := c.Pets.ListPets(ctx, &petstore.ListPetsParams{Limit: ptr[int32](10), Status: ptr(petstore.PetStatusAvailable), XRequestID: ptr("req-1")}); err != nil {
@@ -46,10 +46,10 @@ func TestPrismContract(t *testing.T) {
 	if _, err := c.Pets.ListPets(ctx, &petstore.ListPetsParams{}); err != nil {
 		t.Errorf("ListPets without parameters: %v", err)
 	}
-	if _, err := c.Pets.UpdatePet(ctx, created.Id, petstore.NewPet{Name: "Rex", Status: ptr(petstore.PetStatusSold)}); err != nil {
+	if _, err := c.Pets.UpdatePet(ctx, created.ID, petstore.NewPet{Name: "Rex", Status: ptr(petstore.PetStatusSold)}); err != nil {
 		t.Errorf("UpdatePet: %v", err)
 	}
-	if err := c.Pets.DeletePet(ctx, created.Id); err != nil {
+	if err := c.Pets.DeletePet(ctx, created.ID); err != nil {
 		t.Errorf("DeletePet: %v", err)
 	}
 	if _, err := c.Store.GetInventory(ctx); err != nil {

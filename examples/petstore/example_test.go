@@ -35,13 +35,13 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("created", rex.Id, rex.Name)
+	fmt.Println("created", rex.ID, rex.Name)
 
 	if _, err := c.Pets.CreatePet(ctx, petstore.NewPet{Name: "Tom", Status: ptr(petstore.PetStatusSold)}); err != nil {
 		log.Fatal(err)
 	}
 
-	got, err := c.Pets.GetPet(ctx, rex.Id)
+	got, err := c.Pets.GetPet(ctx, rex.ID)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -55,11 +55,11 @@ func Example() {
 		fmt.Println("available:", p.Name)
 	}
 
-	if err := c.Pets.DeletePet(ctx, rex.Id); err != nil {
+	if err := c.Pets.DeletePet(ctx, rex.ID); err != nil {
 		log.Fatal(err)
 	}
 
-	_, err = c.Pets.GetPet(ctx, rex.Id)
+	_, err = c.Pets.GetPet(ctx, rex.ID)
 	var notFound *petstore.NotFoundError
 	if errors.As(err, &notFound) {
 		fmt.Println("gone:", notFound.Body.Message)
@@ -93,7 +93,7 @@ func Example_credentials() {
 	cfg := petstore.PetstoreAuthClientCredentials("back-office", "its-secret", "write:pets")
 	cfg.TokenURL = tokens.URL + "/oauth/token" // the spec's is https://petstore.example.com/oauth/token
 	c, err := petstore.NewClient(srv.URL,
-		petstore.WithApiKey("key-123"),
+		petstore.WithAPIKey("key-123"),
 		petstore.WithPetstoreAuth(auth.ClientCredentials(cfg)))
 	if err != nil {
 		log.Fatal(err)
@@ -105,13 +105,13 @@ func Example_credentials() {
 		log.Fatal(err)
 	}
 	fmt.Println("created", rex.Name)
-	if _, err := c.Pets.GetPet(ctx, rex.Id); err != nil {
+	if _, err := c.Pets.GetPet(ctx, rex.ID); err != nil {
 		log.Fatal(err)
 	}
 	if _, err := c.Pets.ListPets(ctx, nil); err != nil {
 		log.Fatal(err)
 	}
-	if err := c.Pets.DeletePet(ctx, rex.Id); err != nil {
+	if err := c.Pets.DeletePet(ctx, rex.ID); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("token requests:", tokens.requests.Load())
@@ -200,8 +200,8 @@ func newPetServer() http.Handler {
 		}
 		mu.Lock()
 		next++
-		p := petstore.Pet{Id: next, Name: in.Name, Status: in.Status, Tag: in.Tag}
-		pets[p.Id] = p
+		p := petstore.Pet{ID: next, Name: in.Name, Status: in.Status, Tag: in.Tag}
+		pets[p.ID] = p
 		mu.Unlock()
 		reply(w, http.StatusCreated, p)
 	})
@@ -224,7 +224,7 @@ func newPetServer() http.Handler {
 		p, ok := pets[id]
 		mu.Unlock()
 		if !ok {
-			reply(w, http.StatusNotFound, petstore.NotFound{Message: fmt.Sprintf("no pet %d", id), Id: &id})
+			reply(w, http.StatusNotFound, petstore.NotFound{Message: fmt.Sprintf("no pet %d", id), ID: &id})
 			return
 		}
 		reply(w, http.StatusOK, p)

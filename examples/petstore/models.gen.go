@@ -71,7 +71,7 @@ type Cat struct {
 	Kind   CatKind `json:"kind"`
 }
 
-// CatKind defines model for Cat.Kind.
+// CatKind defines model for Cat.kind.
 type CatKind string
 
 // Dog defines model for Dog.
@@ -80,7 +80,7 @@ type Dog struct {
 	Kind  DogKind `json:"kind"`
 }
 
-// DogKind defines model for Dog.Kind.
+// DogKind defines model for Dog.kind.
 type DogKind string
 
 // Error defines model for Error.
@@ -102,7 +102,7 @@ type NewPet struct {
 
 // NotFound defines model for NotFound.
 type NotFound struct {
-	Id      *int64 `json:"id,omitempty"`
+	ID      *int64 `json:"id,omitempty"`
 	Message string `json:"message"`
 }
 
@@ -110,7 +110,7 @@ type NotFound struct {
 type Pet struct {
 	// Details What kind of animal the pet is.
 	Details *PetDetails `json:"details,omitempty"`
-	Id      int64       `json:"id"`
+	ID      int64       `json:"id"`
 	Name    string      `json:"name"`
 
 	// Status Where the pet is in the sale process.
@@ -385,12 +385,12 @@ func NewCreatePetRequestWithBody(server string, contentType string, body io.Read
 }
 
 // NewDeletePetRequest constructs an http.Request for the DeletePet method
-func NewDeletePetRequest(server string, petId int64) (*http.Request, error) {
+func NewDeletePetRequest(server string, petID int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -418,12 +418,12 @@ func NewDeletePetRequest(server string, petId int64) (*http.Request, error) {
 }
 
 // NewGetPetRequest constructs an http.Request for the GetPet method
-func NewGetPetRequest(server string, petId int64) (*http.Request, error) {
+func NewGetPetRequest(server string, petID int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}
@@ -451,23 +451,23 @@ func NewGetPetRequest(server string, petId int64) (*http.Request, error) {
 }
 
 // NewUpdatePetRequest calls the generic UpdatePet builder with application/json body
-func NewUpdatePetRequest(server string, petId int64, body UpdatePetJSONRequestBody) (*http.Request, error) {
+func NewUpdatePetRequest(server string, petID int64, body UpdatePetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdatePetRequestWithBody(server, petId, "application/json", bodyReader)
+	return NewUpdatePetRequestWithBody(server, petID, "application/json", bodyReader)
 }
 
 // NewUpdatePetRequestWithBody constructs an http.Request for the UpdatePet method, with any body, and a specified content type
-func NewUpdatePetRequestWithBody(server string, petId int64, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdatePetRequestWithBody(server string, petID int64, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "petId", petID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "integer", Format: "int64"})
 	if err != nil {
 		return nil, err
 	}

@@ -24,8 +24,8 @@ type PetsAPI interface {
 	// Operation createPet: POST /pets.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
-	//   - 422: *ValidationErrorError
-	//   - default: *ErrorError
+	//   - 422: *ValidationErrorResponse
+	//   - default: *APIError
 	CreatePet(ctx context.Context, body CreatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error)
 	// DeletePet: Delete a pet.
 	//
@@ -35,16 +35,16 @@ type PetsAPI interface {
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
 	//   - 404: *NotFoundError
-	//   - default: *ErrorError
-	DeletePet(ctx context.Context, petId int64, opts ...sdk.Option) error
+	//   - default: *APIError
+	DeletePet(ctx context.Context, petID int64, opts ...sdk.Option) error
 	// GetPet: Get a pet by id.
 	//
 	// Operation getPet: GET /pets/{petId}.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
 	//   - 404: *NotFoundError
-	//   - default: *ErrorError
-	GetPet(ctx context.Context, petId int64, opts ...sdk.Option) (*Pet, error)
+	//   - default: *APIError
+	GetPet(ctx context.Context, petID int64, opts ...sdk.Option) (*Pet, error)
 	// ListPets: List pets.
 	//
 	// Returns a page of pets, optionally filtered by status. Anyone may list pets.
@@ -52,7 +52,7 @@ type PetsAPI interface {
 	// Operation listPets: GET /pets.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
-	//   - default: *ErrorError
+	//   - default: *APIError
 	ListPets(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) (*PetList, error)
 	// UpdatePet: Replace a pet.
 	//
@@ -60,8 +60,8 @@ type PetsAPI interface {
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
 	//   - 404: *NotFoundError
-	//   - default: *ErrorError
-	UpdatePet(ctx context.Context, petId int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error)
+	//   - default: *APIError
+	UpdatePet(ctx context.Context, petID int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error)
 }
 
 var _ PetsAPI = (*PetsService)(nil)
@@ -72,8 +72,8 @@ var opCreatePet = &sdk.Operation{
 	Path:     "/pets",
 	Security: [][]string{{"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
-		"422":     sdk.JSONError(func(e *ValidationErrorError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"422":     sdk.JSONError(func(e *ValidationErrorResponse) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -82,8 +82,8 @@ var opCreatePet = &sdk.Operation{
 // Operation createPet: POST /pets.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
-//   - 422: *ValidationErrorError
-//   - default: *ErrorError
+//   - 422: *ValidationErrorResponse
+//   - default: *APIError
 func (s *PetsService) CreatePet(ctx context.Context, body CreatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
 	resp, err := s.client.Do(ctx, opCreatePet, func(server string) (*http.Request, error) {
 		return NewCreatePetRequest(server, body)
@@ -101,7 +101,7 @@ var opDeletePet = &sdk.Operation{
 	Security: [][]string{{"api_key", "petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -113,10 +113,10 @@ var opDeletePet = &sdk.Operation{
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *NotFoundError
-//   - default: *ErrorError
-func (s *PetsService) DeletePet(ctx context.Context, petId int64, opts ...sdk.Option) error {
+//   - default: *APIError
+func (s *PetsService) DeletePet(ctx context.Context, petID int64, opts ...sdk.Option) error {
 	resp, err := s.client.Do(ctx, opDeletePet, func(server string) (*http.Request, error) {
-		return NewDeletePetRequest(server, petId)
+		return NewDeletePetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return err
@@ -131,7 +131,7 @@ var opGetPet = &sdk.Operation{
 	Security: [][]string{{"api_key"}, {"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -141,10 +141,10 @@ var opGetPet = &sdk.Operation{
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *NotFoundError
-//   - default: *ErrorError
-func (s *PetsService) GetPet(ctx context.Context, petId int64, opts ...sdk.Option) (*Pet, error) {
+//   - default: *APIError
+func (s *PetsService) GetPet(ctx context.Context, petID int64, opts ...sdk.Option) (*Pet, error) {
 	resp, err := s.client.Do(ctx, opGetPet, func(server string) (*http.Request, error) {
-		return NewGetPetRequest(server, petId)
+		return NewGetPetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -158,7 +158,7 @@ var opListPets = &sdk.Operation{
 	Path:     "/pets",
 	Security: [][]string{},
 	Errors: map[string]sdk.ErrorDecoder{
-		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -169,7 +169,7 @@ var opListPets = &sdk.Operation{
 // Operation listPets: GET /pets.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
-//   - default: *ErrorError
+//   - default: *APIError
 func (s *PetsService) ListPets(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) (*PetList, error) {
 	resp, err := s.client.Do(ctx, opListPets, func(server string) (*http.Request, error) {
 		return NewListPetsRequest(server, params)
@@ -187,7 +187,7 @@ var opUpdatePet = &sdk.Operation{
 	Security: [][]string{{"petstore_auth"}},
 	Errors: map[string]sdk.ErrorDecoder{
 		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -197,10 +197,10 @@ var opUpdatePet = &sdk.Operation{
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *NotFoundError
-//   - default: *ErrorError
-func (s *PetsService) UpdatePet(ctx context.Context, petId int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
+//   - default: *APIError
+func (s *PetsService) UpdatePet(ctx context.Context, petID int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
 	resp, err := s.client.Do(ctx, opUpdatePet, func(server string) (*http.Request, error) {
-		return NewUpdatePetRequest(server, petId, body)
+		return NewUpdatePetRequest(server, petID, body)
 	}, opts...)
 	if err != nil {
 		return nil, err

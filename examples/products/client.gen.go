@@ -81,30 +81,30 @@ func (c *Client) SDK() *sdk.Client { return c.sdk }
 // of the transport it created (never those of a caller's *http.Client).
 func (c *Client) Close() error { return c.sdk.Close() }
 
-// WithOauth2 sends access tokens from ts to the operations that use the
+// WithOAuth2 sends access tokens from ts to the operations that use the
 // "oauth2" security scheme. When ts can refresh tokens (the sources of
 // package github.com/sdkgen-go/sdkgen/sdk/auth can), a request refused with
 // 401 is sent again, once, with a new token.
-// Configurations of its flows: [Oauth2ClientCredentials].
+// Configurations of its flows: [OAuth2ClientCredentials].
 //
 // OAuth2 client credentials; tokens are short-lived bearer tokens.
-func WithOauth2(ts sdk.TokenSource) sdk.Option {
+func WithOAuth2(ts sdk.TokenSource) sdk.Option {
 	return sdk.WithTokenSourceFor("oauth2", ts)
 }
 
-// Oauth2ClientCredentials returns the client configuration of the "oauth2"
+// OAuth2ClientCredentials returns the client configuration of the "oauth2"
 // scheme's client credentials flow, whose tokens come from
 // http://127.0.0.1:8080/oauth/token.
 // Get tokens with ClientCredentials of package
-// github.com/sdkgen-go/sdkgen/sdk/auth and pass the source to WithOauth2:
+// github.com/sdkgen-go/sdkgen/sdk/auth and pass the source to WithOAuth2:
 //
-//	ts := auth.ClientCredentials(products.Oauth2ClientCredentials(clientID, clientSecret, "products:read"))
-//	c, err := products.NewClient("", products.WithOauth2(ts))
+//	ts := auth.ClientCredentials(products.OAuth2ClientCredentials(clientID, clientSecret, "products:read"))
+//	c, err := products.NewClient("", products.WithOAuth2(ts))
 //
 // Scopes the spec declares:
 //   - products:read: Read products, their images and the change stream.
 //   - products:write: Create, update and delete products and upload images.
-func Oauth2ClientCredentials(clientID, clientSecret string, scopes ...string) sdkauth.Config {
+func OAuth2ClientCredentials(clientID, clientSecret string, scopes ...string) sdkauth.Config {
 	return sdkauth.Config{
 		ClientID:     clientID,
 		ClientSecret: clientSecret,
@@ -113,87 +113,26 @@ func Oauth2ClientCredentials(clientID, clientSecret string, scopes ...string) sd
 	}
 }
 
-// OAuthErrorErrorBody is the error body of the OAuthError schema. The *sdk.APIError that these
+// OAuthErrorResponse is the error body of the OAuthError schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - IssueToken (400)
-//   - IssueToken (401)
-type OAuthErrorErrorBody struct {
+//   - Auth.IssueToken (400)
+//   - Auth.IssueToken (401)
+type OAuthErrorResponse struct {
 	// Body is the decoded response body.
 	Body OAuthError
 }
 
 // Error describes the error body on one line.
-func (e *OAuthErrorErrorBody) Error() string { return sdk.DescribeBody("OAuthErrorErrorBody", e.Body) }
+func (e *OAuthErrorResponse) Error() string { return sdk.DescribeBody("OAuthErrorResponse", e.Body) }
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - CreateProduct (400)
-//   - CreateProduct (401)
-//   - CreateProduct (403)
-//   - CreateProduct (409)
-//   - CreateProduct (413)
-//   - CreateProduct (415)
-//   - CreateProduct (422)
-//   - CreateProduct (429)
-//   - CreateProduct (503)
-//   - CreateProduct (default)
-//   - DeleteProduct (400)
-//   - DeleteProduct (401)
-//   - DeleteProduct (403)
-//   - DeleteProduct (404)
-//   - DeleteProduct (412)
-//   - DeleteProduct (429)
-//   - DeleteProduct (503)
-//   - DeleteProduct (default)
-//   - GetProduct (400)
-//   - GetProduct (401)
-//   - GetProduct (403)
-//   - GetProduct (404)
-//   - GetProduct (429)
-//   - GetProduct (503)
-//   - GetProduct (default)
-//   - GetProductImage (400)
-//   - GetProductImage (401)
-//   - GetProductImage (403)
-//   - GetProductImage (404)
-//   - GetProductImage (406)
-//   - GetProductImage (429)
-//   - GetProductImage (503)
-//   - GetProductImage (default)
-//   - ListProducts (400)
-//   - ListProducts (401)
-//   - ListProducts (403)
-//   - ListProducts (429)
-//   - ListProducts (503)
-//   - ListProducts (default)
-//   - StreamProductEvents (400)
-//   - StreamProductEvents (401)
-//   - StreamProductEvents (403)
-//   - StreamProductEvents (429)
-//   - StreamProductEvents (503)
-//   - StreamProductEvents (default)
-//   - UpdateProduct (400)
-//   - UpdateProduct (401)
-//   - UpdateProduct (403)
-//   - UpdateProduct (404)
-//   - UpdateProduct (409)
-//   - UpdateProduct (412)
-//   - UpdateProduct (413)
-//   - UpdateProduct (415)
-//   - UpdateProduct (422)
-//   - UpdateProduct (429)
-//   - UpdateProduct (503)
-//   - UpdateProduct (default)
-//   - UploadProductImage (400)
-//   - UploadProductImage (401)
-//   - UploadProductImage (403)
-//   - UploadProductImage (404)
-//   - UploadProductImage (413)
-//   - UploadProductImage (415)
-//   - UploadProductImage (422)
-//   - UploadProductImage (429)
-//   - UploadProductImage (503)
-//   - UploadProductImage (default)
+//   - Products.CreateProduct (400)
+//   - Products.CreateProduct (401)
+//   - Products.CreateProduct (403)
+//   - Products.CreateProduct (409)
+//   - Products.CreateProduct (413)
+//   - and 62 more (see API.md)
 type ProblemError struct {
 	// Body is the decoded response body.
 	Body Problem

@@ -28,7 +28,7 @@ func TestPrismContract(t *testing.T) {
 	rec := contract.NewRecorder()
 	rec.AllowMockedResponseViolation("streamProductEvents")
 	c, err := products.NewClient(base,
-		products.WithOauth2(sdk.StaticToken("contract-token")),
+		products.WithOAuth2(sdk.StaticToken("contract-token")),
 		sdk.WithMaxRetries(0),
 		rec.Option())
 	if err != nil {
@@ -38,7 +38,7 @@ func TestPrismContract(t *testing.T) {
 	ctx := testenv.Context(t, 60e9)
 
 	id, secret, scope := "productsctl", "s3cret", "products:read products:write"
-	if _, err := c.Auth.IssueToken(ctx, products.TokenRequest{GrantType: products.TokenRequestGrantTypeClientCredentials, ClientId: &id, ClientSecret: &secret, Scope: &scope}); err != nil {
+	if _, err := c.Auth.IssueToken(ctx, products.TokenRequest{GrantType: products.TokenRequestGrantTypeClientCredentials, ClientID: &id, ClientSecret: &secret, Scope: &scope}); err != nil {
 		t.Errorf("IssueToken: %v", err)
 	}
 	desc, stock, tags := "An adjustable LED desk lamp.", int32(12), []string{"led", "office"}
@@ -46,7 +46,7 @@ func TestPrismContract(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateProduct: %v", err)
 	}
-	if _, err := c.Products.GetProduct(ctx, created.Id); err != nil {
+	if _, err := c.Products.GetProduct(ctx, created.ID); err != nil {
 		t.Errorf("GetProduct: %v", err)
 	}
 	limit, cat, minP, maxP, q, sort := int32(10), "lighting", int64(100), int64(100000), "lamp", products.ProductSortMinusPrice
@@ -55,7 +55,7 @@ func TestPrismContract(t *testing.T) {
 		t.Errorf("ListProducts: %v", err)
 	}
 	etag, price := `"1"`, int64(2999)
-	if _, err := c.Products.UpdateProduct(ctx, created.Id, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price}); err != nil {
+	if _, err := c.Products.UpdateProduct(ctx, created.ID, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price}); err != nil {
 		t.Errorf("UpdateProduct: %v", err)
 	}
 	var img bytes.Buffer
@@ -63,11 +63,11 @@ func TestPrismContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	caption := "front"
-	if _, err := c.Products.UploadProductImage(ctx, created.Id, products.UploadProductImageForm{Caption: &caption,
+	if _, err := c.Products.UploadProductImage(ctx, created.ID, products.UploadProductImageForm{Caption: &caption,
 		Image: sdk.File{Name: "lamp.png", ContentType: "image/png", Reader: bytes.NewReader(img.Bytes()), Size: int64(img.Len())}}); err != nil {
 		t.Errorf("UploadProductImage: %v", err)
 	}
-	if body, err := c.Products.GetProductImage(ctx, created.Id); err != nil {
+	if body, err := c.Products.GetProductImage(ctx, created.ID); err != nil {
 		t.Errorf("GetProductImage: %v", err)
 	} else {
 		io.Copy(io.Discard, body)
@@ -79,7 +79,7 @@ func TestPrismContract(t *testing.T) {
 		}
 		break
 	}
-	if err := c.Products.DeleteProduct(ctx, created.Id, nil); err != nil {
+	if err := c.Products.DeleteProduct(ctx, created.ID, nil); err != nil {
 		t.Errorf("DeleteProduct: %v", err)
 	}
 	rec.Check(t, "products.yaml")

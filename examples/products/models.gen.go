@@ -72,16 +72,16 @@ func (e ProductEventType) Valid() bool {
 
 // Defines values for ProductImageContentType.
 const (
-	ProductImageContentTypeImagejpeg ProductImageContentType = "image/jpeg"
-	ProductImageContentTypeImagepng  ProductImageContentType = "image/png"
+	ProductImageContentTypeImageJpeg ProductImageContentType = "image/jpeg"
+	ProductImageContentTypeImagePng  ProductImageContentType = "image/png"
 )
 
 // Valid indicates whether the value is a known member of the ProductImageContentType enum.
 func (e ProductImageContentType) Valid() bool {
 	switch e {
-	case ProductImageContentTypeImagejpeg:
+	case ProductImageContentTypeImageJpeg:
 		return true
-	case ProductImageContentTypeImagepng:
+	case ProductImageContentTypeImagePng:
 		return true
 	default:
 		return false
@@ -170,7 +170,7 @@ type OAuthError struct {
 	ErrorDescription *string         `json:"error_description,omitempty"`
 }
 
-// OAuthErrorError defines model for OAuthError.Error.
+// OAuthErrorError defines model for OAuthError.error.
 type OAuthErrorError string
 
 // Problem An RFC 9457 problem details document, with the request's id.
@@ -188,10 +188,10 @@ type Problem struct {
 	// Example: /products/prd_01JCF7YQX4W99R5S0TKM2ND8FA
 	Instance *string `json:"instance,omitempty"`
 
-	// RequestId The request's id, as in the X-Request-Id header.
+	// RequestID The request's id, as in the X-Request-Id header.
 	//
 	// Example: req_7f3a9c2e41b04d18
-	RequestId string `json:"request_id"`
+	RequestID string `json:"request_id"`
 
 	// Status Example: 404
 	Status int32 `json:"status"`
@@ -220,10 +220,10 @@ type Product struct {
 	// Description Example: An adjustable LED desk lamp with a warm-white bulb.
 	Description string `json:"description"`
 
-	// Id A product id, `prd_` and a ULID.
+	// ID A product id, `prd_` and a ULID.
 	//
 	// Example: prd_01JCF7YQX4W99R5S0TKM2ND8FA
-	Id ProductID `json:"id"`
+	ID ProductID `json:"id"`
 
 	// Image A product's stored image.
 	Image *ProductImage `json:"image,omitempty"`
@@ -329,7 +329,7 @@ type ProductImage struct {
 	Width int32 `json:"width"`
 }
 
-// ProductImageContentType defines model for ProductImage.ContentType.
+// ProductImageContentType defines model for ProductImage.content_type.
 type ProductImageContentType string
 
 // ProductImageUpload The multipart form of an image upload.
@@ -386,8 +386,8 @@ type Tag = string
 
 // TokenRequest A client-credentials token request.
 type TokenRequest struct {
-	// ClientId The client's id, when it does not use basic credentials.
-	ClientId *string `json:"client_id,omitempty"`
+	// ClientID The client's id, when it does not use basic credentials.
+	ClientID *string `json:"client_id,omitempty"`
 
 	// ClientSecret The client's secret, when it does not use basic credentials.
 	ClientSecret *string               `json:"client_secret,omitempty"`
@@ -399,7 +399,7 @@ type TokenRequest struct {
 	Scope *string `json:"scope,omitempty"`
 }
 
-// TokenRequestGrantType defines model for TokenRequest.GrantType.
+// TokenRequestGrantType defines model for TokenRequest.grant_type.
 type TokenRequestGrantType string
 
 // TokenResponse An issued access token.
@@ -419,19 +419,8 @@ type TokenResponse struct {
 	TokenType TokenResponseTokenType `json:"token_type"`
 }
 
-// TokenResponseTokenType defines model for TokenResponse.TokenType.
+// TokenResponseTokenType defines model for TokenResponse.token_type.
 type TokenResponseTokenType string
-
-// IdempotencyKey defines model for IdempotencyKey.
-type IdempotencyKey = string
-
-// IfMatch defines model for IfMatch.
-type IfMatch = string
-
-// ProductIDParameter A product id, `prd_` and a ULID.
-//
-// Example: prd_01JCF7YQX4W99R5S0TKM2ND8FA
-type ProductIDParameter = ProductID
 
 // BadRequest An RFC 9457 problem details document, with the request's id.
 type BadRequest = Problem
@@ -503,7 +492,7 @@ type CreateProductParams struct {
 	// with the same key and body replays the first response; the same key
 	// with a different body is rejected with 422, and a retry while the
 	// first request is still running with 409.
-	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // StreamProductEventsParams defines parameters for StreamProductEvents.
@@ -515,13 +504,13 @@ type StreamProductEventsParams struct {
 // DeleteProductParams defines parameters for DeleteProduct.
 type DeleteProductParams struct {
 	// IfMatch Proceed only if the product's current ETag is one of these (or `*`).
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // UpdateProductParams defines parameters for UpdateProduct.
 type UpdateProductParams struct {
 	// IfMatch Proceed only if the product's current ETag is one of these (or `*`).
-	IfMatch *IfMatch `json:"If-Match,omitempty"`
+	IfMatch *string `json:"If-Match,omitempty"`
 }
 
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
@@ -796,7 +785,7 @@ func NewStreamProductEventsRequest(server string, params *StreamProductEventsPar
 }
 
 // NewDeleteProductRequest constructs an http.Request for the DeleteProduct method
-func NewDeleteProductRequest(server string, id ProductIDParameter, params *DeleteProductParams) (*http.Request, error) {
+func NewDeleteProductRequest(server string, id ProductID, params *DeleteProductParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -844,7 +833,7 @@ func NewDeleteProductRequest(server string, id ProductIDParameter, params *Delet
 }
 
 // NewGetProductRequest constructs an http.Request for the GetProduct method
-func NewGetProductRequest(server string, id ProductIDParameter) (*http.Request, error) {
+func NewGetProductRequest(server string, id ProductID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -877,7 +866,7 @@ func NewGetProductRequest(server string, id ProductIDParameter) (*http.Request, 
 }
 
 // NewUpdateProductRequest calls the generic UpdateProduct builder with application/json body
-func NewUpdateProductRequest(server string, id ProductIDParameter, params *UpdateProductParams, body UpdateProductJSONRequestBody) (*http.Request, error) {
+func NewUpdateProductRequest(server string, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
@@ -888,7 +877,7 @@ func NewUpdateProductRequest(server string, id ProductIDParameter, params *Updat
 }
 
 // NewUpdateProductRequestWithBody constructs an http.Request for the UpdateProduct method, with any body, and a specified content type
-func NewUpdateProductRequestWithBody(server string, id ProductIDParameter, params *UpdateProductParams, contentType string, body io.Reader) (*http.Request, error) {
+func NewUpdateProductRequestWithBody(server string, id ProductID, params *UpdateProductParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -938,7 +927,7 @@ func NewUpdateProductRequestWithBody(server string, id ProductIDParameter, param
 }
 
 // NewGetProductImageRequest constructs an http.Request for the GetProductImage method
-func NewGetProductImageRequest(server string, id ProductIDParameter) (*http.Request, error) {
+func NewGetProductImageRequest(server string, id ProductID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -971,7 +960,7 @@ func NewGetProductImageRequest(server string, id ProductIDParameter) (*http.Requ
 }
 
 // NewUploadProductImageRequestWithBody constructs an http.Request for the UploadProductImage method, with any body, and a specified content type
-func NewUploadProductImageRequestWithBody(server string, id ProductIDParameter, contentType string, body io.Reader) (*http.Request, error) {
+func NewUploadProductImageRequestWithBody(server string, id ProductID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

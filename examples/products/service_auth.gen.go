@@ -30,8 +30,8 @@ type AuthAPI interface {
 	// Operation issueToken: POST /oauth/token.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
-	//   - 400: *OAuthErrorErrorBody
-	//   - 401: *OAuthErrorErrorBody
+	//   - 400: *OAuthErrorResponse
+	//   - 401: *OAuthErrorResponse
 	IssueToken(ctx context.Context, body IssueTokenFormdataRequestBody, opts ...sdk.Option) (*TokenResponse, error)
 }
 
@@ -43,8 +43,8 @@ var opIssueToken = &sdk.Operation{
 	Path:     "/oauth/token",
 	Security: [][]string{},
 	Errors: map[string]sdk.ErrorDecoder{
-		"400": sdk.JSONError(func(e *OAuthErrorErrorBody) any { return &e.Body }),
-		"401": sdk.JSONError(func(e *OAuthErrorErrorBody) any { return &e.Body }),
+		"400": sdk.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
+		"401": sdk.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -58,8 +58,8 @@ var opIssueToken = &sdk.Operation{
 // Operation issueToken: POST /oauth/token.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
-//   - 400: *OAuthErrorErrorBody
-//   - 401: *OAuthErrorErrorBody
+//   - 400: *OAuthErrorResponse
+//   - 401: *OAuthErrorResponse
 func (s *AuthService) IssueToken(ctx context.Context, body IssueTokenFormdataRequestBody, opts ...sdk.Option) (*TokenResponse, error) {
 	resp, err := s.client.Do(ctx, opIssueToken, func(server string) (*http.Request, error) {
 		return NewIssueTokenRequestWithFormdataBody(server, body)

@@ -57,7 +57,7 @@ type ProductsAPI interface {
 	//   - 429: *ProblemError
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
-	DeleteProduct(ctx context.Context, id ProductIDParameter, params *DeleteProductParams, opts ...sdk.Option) error
+	DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, opts ...sdk.Option) error
 	// GetProduct: Get a product.
 	//
 	// Operation getProduct: GET /products/{id}.
@@ -70,7 +70,7 @@ type ProductsAPI interface {
 	//   - 429: *ProblemError
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
-	GetProduct(ctx context.Context, id ProductIDParameter, opts ...sdk.Option) (*Product, error)
+	GetProduct(ctx context.Context, id ProductID, opts ...sdk.Option) (*Product, error)
 	// GetProductImage: Download a product's image.
 	//
 	// Returns the image's bytes with their type and length. A client that
@@ -90,7 +90,7 @@ type ProductsAPI interface {
 	//   - 429: *ProblemError
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
-	GetProductImage(ctx context.Context, id ProductIDParameter, opts ...sdk.Option) (io.ReadCloser, error)
+	GetProductImage(ctx context.Context, id ProductID, opts ...sdk.Option) (io.ReadCloser, error)
 	// ListProducts: List products.
 	//
 	// Returns one page of products, filtered and sorted. Pass the page's
@@ -166,7 +166,7 @@ type ProductsAPI interface {
 	//   - 429: *ProblemError
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
-	UpdateProduct(ctx context.Context, id ProductIDParameter, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error)
+	UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error)
 	// UploadProductImage: Upload a product's image.
 	//
 	// Sets the product's image, replacing any earlier one. The image must
@@ -191,7 +191,7 @@ type ProductsAPI interface {
 	//   - 429: *ProblemError
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
-	UploadProductImage(ctx context.Context, id ProductIDParameter, body UploadProductImageForm, opts ...sdk.Option) (*ProductImage, error)
+	UploadProductImage(ctx context.Context, id ProductID, body UploadProductImageForm, opts ...sdk.Option) (*ProductImage, error)
 }
 
 var _ ProductsAPI = (*ProductsService)(nil)
@@ -278,7 +278,7 @@ var opDeleteProduct = &sdk.Operation{
 //   - 429: *ProblemError
 //   - 503: *ProblemError
 //   - default: *ProblemError
-func (s *ProductsService) DeleteProduct(ctx context.Context, id ProductIDParameter, params *DeleteProductParams, opts ...sdk.Option) error {
+func (s *ProductsService) DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, opts ...sdk.Option) error {
 	resp, err := s.client.Do(ctx, opDeleteProduct, func(server string) (*http.Request, error) {
 		return NewDeleteProductRequest(server, id, params)
 	}, opts...)
@@ -316,7 +316,7 @@ var opGetProduct = &sdk.Operation{
 //   - 429: *ProblemError
 //   - 503: *ProblemError
 //   - default: *ProblemError
-func (s *ProductsService) GetProduct(ctx context.Context, id ProductIDParameter, opts ...sdk.Option) (*Product, error) {
+func (s *ProductsService) GetProduct(ctx context.Context, id ProductID, opts ...sdk.Option) (*Product, error) {
 	resp, err := s.client.Do(ctx, opGetProduct, func(server string) (*http.Request, error) {
 		return NewGetProductRequest(server, id)
 	}, opts...)
@@ -362,7 +362,7 @@ var opGetProductImage = &sdk.Operation{
 //   - 429: *ProblemError
 //   - 503: *ProblemError
 //   - default: *ProblemError
-func (s *ProductsService) GetProductImage(ctx context.Context, id ProductIDParameter, opts ...sdk.Option) (io.ReadCloser, error) {
+func (s *ProductsService) GetProductImage(ctx context.Context, id ProductID, opts ...sdk.Option) (io.ReadCloser, error) {
 	resp, err := s.client.Do(ctx, opGetProductImage, func(server string) (*http.Request, error) {
 		return NewGetProductImageRequest(server, id)
 	}, opts...)
@@ -515,7 +515,7 @@ var opUpdateProduct = &sdk.Operation{
 //   - 429: *ProblemError
 //   - 503: *ProblemError
 //   - default: *ProblemError
-func (s *ProductsService) UpdateProduct(ctx context.Context, id ProductIDParameter, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
+func (s *ProductsService) UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
 	resp, err := s.client.Do(ctx, opUpdateProduct, func(server string) (*http.Request, error) {
 		return NewUpdateProductRequest(server, id, params, body)
 	}, opts...)
@@ -580,7 +580,7 @@ var opUploadProductImage = &sdk.Operation{
 //   - 429: *ProblemError
 //   - 503: *ProblemError
 //   - default: *ProblemError
-func (s *ProductsService) UploadProductImage(ctx context.Context, id ProductIDParameter, body UploadProductImageForm, opts ...sdk.Option) (*ProductImage, error) {
+func (s *ProductsService) UploadProductImage(ctx context.Context, id ProductID, body UploadProductImageForm, opts ...sdk.Option) (*ProductImage, error) {
 	resp, err := s.client.Do(ctx, opUploadProductImage, func(server string) (*http.Request, error) {
 		return sdk.NewMultipart().
 			Field("caption", body.Caption).

@@ -49,9 +49,14 @@ type Result struct {
 	Degraded   int `json:"degraded,omitempty"`
 	// Lines of generated Go code.
 	Lines int `json:"lines,omitempty"`
-	// GenSeconds and GenMaxRSSMiB measure the generator process.
-	GenSeconds   float64 `json:"gen_seconds"`
-	GenMaxRSSMiB int64   `json:"gen_max_rss_mib,omitempty"`
+	// GenSeconds, GenCPUSeconds (user and system) and GenMaxRSSMiB measure
+	// the generator process.
+	GenSeconds    float64 `json:"gen_seconds"`
+	GenCPUSeconds float64 `json:"gen_cpu_seconds,omitempty"`
+	GenMaxRSSMiB  int64   `json:"gen_max_rss_mib,omitempty"`
+	// OapiRuns counts the runs of oapi-codegen's code generation the spec
+	// took (one per package generated).
+	OapiRuns int64 `json:"oapi_runs"`
 }
 
 // GenerateOne loads and generates one spec into out (the child side of a
@@ -84,7 +89,9 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 			r.Schemas = len(t.Components.Schemas)
 		}
 	}
+	runs := generator.OapiCodegenRuns()
 	files, gdiags := generator.Generate(ctx, doc, generator.Config{Package: pkg})
+	r.OapiRuns = generator.OapiCodegenRuns() - runs
 	count(r.Codes, gdiags)
 	if gdiags.HasErrors() {
 		r.Outcome = OutcomeGenerateFailed

@@ -128,6 +128,7 @@ func generateChild(ctx context.Context, opts Options, spec, out, pkg string) Res
 		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
 			r.GenMaxRSSMiB = ru.Maxrss >> 10
 		}
+		r.GenCPUSeconds = (ps.UserTime() + ps.SystemTime()).Seconds()
 	}
 	return r
 }
@@ -307,9 +308,12 @@ type Summary struct {
 	BrokenSpecs        []string       `json:"broken_specs,omitempty"`
 	// Baseline compares with oapi-codegen's result on the same specs, when
 	// a baseline was given.
-	Baseline          *Comparison `json:"baseline,omitempty"`
-	GenSecondsTotal   float64     `json:"gen_seconds_total"`
-	GenMaxRSSMiBWorst int64       `json:"gen_max_rss_mib_worst"`
+	Baseline           *Comparison `json:"baseline,omitempty"`
+	GenSecondsTotal    float64     `json:"gen_seconds_total"`
+	GenCPUSecondsTotal float64     `json:"gen_cpu_seconds_total"`
+	GenMaxRSSMiBWorst  int64       `json:"gen_max_rss_mib_worst"`
+	// OapiRunsMax is the most oapi-codegen runs one spec took.
+	OapiRunsMax int64 `json:"oapi_runs_max"`
 }
 
 // Comparison sets a run beside a baseline: oapi-codegen's outcome per spec.
@@ -359,7 +363,9 @@ func Summarize(results []Result, baseline map[string]bool) Summary {
 			s.DiagnosticCodes[c] += n
 		}
 		s.GenSecondsTotal += r.GenSeconds
+		s.GenCPUSecondsTotal += r.GenCPUSeconds
 		s.GenMaxRSSMiBWorst = max(s.GenMaxRSSMiBWorst, r.GenMaxRSSMiB)
+		s.OapiRunsMax = max(s.OapiRunsMax, r.OapiRuns)
 		if b := s.Baseline; b != nil {
 			if ok, known := baseline[r.Spec]; known {
 				b.Specs++

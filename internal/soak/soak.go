@@ -478,10 +478,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	fs := faultserver.New(faultserver.Config{KeepAlives: true, MaxRecords: 1, Handler: h, Pick: h.pick})
 	defer fs.Close()
 
-	cc := products.Oauth2ClientCredentials(clientID, secret, server.ScopeRead, server.ScopeWrite)
+	cc := products.OAuth2ClientCredentials(clientID, secret, server.ScopeRead, server.ScopeWrite)
 	cc.TokenURL = fs.URL + "/oauth/token"
 	c, err := products.NewClient(fs.URL,
-		products.WithOauth2(auth.ClientCredentials(cc)),
+		products.WithOAuth2(auth.ClientCredentials(cc)),
 		sdk.WithRetry(retryPolicy),
 		sdk.WithAttemptTimeout(cfg.AttemptTimeout),
 		sdk.WithAttemptMiddleware(func(next http.RoundTripper) http.RoundTripper {
@@ -578,7 +578,7 @@ func setup(ctx context.Context, c *products.Client, workers int) ([]string, erro
 		if err != nil {
 			return nil, fmt.Errorf("soak: creating stable product %d: %w", i, err)
 		}
-		ids[i] = p.Id
+		ids[i] = p.ID
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, workers)
@@ -694,7 +694,7 @@ func (h *harness) worker(ctx context.Context, c *products.Client, stable []strin
 			p, err := c.Products.CreateProduct(ctx, params, body, opts...)
 			rec.result(p, err)
 			if err == nil && p != nil {
-				own = append(own, p.Id)
+				own = append(own, p.ID)
 			}
 		case opUpdate:
 			rec.target = own[rng.IntN(len(own))]
@@ -719,7 +719,7 @@ func (rec *call) result(p *products.Product, err error) {
 	case err == nil && p == nil:
 		rec.nilNil = true
 	case p != nil:
-		rec.got = p.Id
+		rec.got = p.ID
 	}
 }
 
@@ -948,19 +948,19 @@ func (h *harness) audit(ctx context.Context, c *products.Client, rep *Report) er
 			return fmt.Errorf("soak: listing the catalogue: %w", err)
 		}
 		rep.Products++
-		if seen[p.Id] {
-			rep.Violations = append(rep.Violations, "audit: product "+p.Id+" listed twice")
+		if seen[p.ID] {
+			rep.Violations = append(rep.Violations, "audit: product "+p.ID+" listed twice")
 		}
-		seen[p.Id] = true
+		seen[p.ID] = true
 		if !strings.HasPrefix(p.Sku, "SOAK-") {
 			continue
 		}
 		soak++
-		if _, ok := want[p.Id]; !ok {
-			rep.Violations = append(rep.Violations, fmt.Sprintf("audit: product %s (%s) was not created by any counted write", p.Id, p.Sku))
+		if _, ok := want[p.ID]; !ok {
+			rep.Violations = append(rep.Violations, fmt.Sprintf("audit: product %s (%s) was not created by any counted write", p.ID, p.Sku))
 		}
-		if deleted[p.Id] {
-			rep.Violations = append(rep.Violations, fmt.Sprintf("audit: product %s was deleted, yet is listed", p.Id))
+		if deleted[p.ID] {
+			rep.Violations = append(rep.Violations, fmt.Sprintf("audit: product %s was deleted, yet is listed", p.ID))
 		}
 	}
 	for p, id := range want {

@@ -32,7 +32,7 @@ const benchToken = "bench-token"
 func productAt(i int) products.Product {
 	at := time.Date(2024, 11, 12, 9, 30, 0, 123456789, time.UTC).Add(time.Duration(i) * time.Minute)
 	return products.Product{
-		Id:          fmt.Sprintf("prd_01JCF7YQX4W99R5S0TK%07d", i),
+		ID:          fmt.Sprintf("prd_01JCF7YQX4W99R5S0TK%07d", i),
 		Sku:         fmt.Sprintf("LAMP-%06d", i),
 		Name:        "Desk lamp " + strconv.Itoa(i),
 		Description: "An adjustable LED desk lamp with a warm-white bulb, a weighted base and a two-metre cable.",
@@ -133,7 +133,7 @@ func newTransport() *http.Transport {
 // auth with the bearer token, no user middleware).
 func sdkClient(tb testing.TB, base string, hc *http.Client, opts ...sdk.Option) *products.Client {
 	tb.Helper()
-	opts = append([]sdk.Option{sdk.WithHTTPClient(hc), products.WithOauth2(sdk.StaticToken(benchToken))}, opts...)
+	opts = append([]sdk.Option{sdk.WithHTTPClient(hc), products.WithOAuth2(sdk.StaticToken(benchToken))}, opts...)
 	c, err := products.NewClient(base, opts...)
 	if err != nil {
 		tb.Fatal(err)

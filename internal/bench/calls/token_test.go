@@ -150,7 +150,7 @@ func tokenImpls(tb testing.TB, s *tokenServer) []tokenImpl {
 		ClientID: benchClientID, ClientSecret: benchClientSecret,
 		TokenURL: s.URL + "/oauth/token", Scopes: []string{"products:read"},
 	}, auth.WithHTTPClient(&http.Client{Transport: newRT()}), auth.WithRefreshMargin(refreshEarly, 0))
-	sdkc := sdkClient(tb, s.URL, &http.Client{Transport: newRT()}, products.WithOauth2(src))
+	sdkc := sdkClient(tb, s.URL, &http.Client{Transport: newRT()}, products.WithOAuth2(src))
 
 	return []tokenImpl{
 		{"oauth2", func(ctx context.Context) error {

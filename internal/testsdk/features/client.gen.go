@@ -82,11 +82,11 @@ func (c *Client) Close() error { return c.sdk.Close() }
 
 // CreateThing409Error is the error body of the 409 response of CreateThing. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - CreateThing (409)
+//   - Things.CreateThing (409)
 type CreateThing409Error struct {
 	// Body is the decoded response body.
 	Body struct {
-		ExistingId *string `json:"existingId,omitempty"`
+		ExistingID *string `json:"existingId,omitempty"`
 		Reason     string  `json:"reason"`
 	}
 }
@@ -94,21 +94,21 @@ type CreateThing409Error struct {
 // Error describes the error body on one line.
 func (e *CreateThing409Error) Error() string { return sdk.DescribeBody("CreateThing409Error", e.Body) }
 
-// ErrorError is the error body of the Error schema. The *sdk.APIError that these
+// ErrorResponse is the error body of the Error schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - GetThing (404)
-//   - PatchThing (404)
-type ErrorError struct {
+//   - Things.GetThing (404)
+//   - Things.PatchThing (404)
+type ErrorResponse struct {
 	// Body is the decoded response body.
 	Body Error
 }
 
 // Error describes the error body on one line.
-func (e *ErrorError) Error() string { return sdk.DescribeBody("ErrorError", e.Body) }
+func (e *ErrorResponse) Error() string { return sdk.DescribeBody("ErrorResponse", e.Body) }
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - ListThings (default)
+//   - Things.ListThings (default)
 type ProblemError struct {
 	// Body is the decoded response body.
 	Body Problem
@@ -127,7 +127,7 @@ type CreateThingResponse struct {
 
 // GetThingSummaryResponse is the body GetThingSummary returns.
 type GetThingSummaryResponse struct {
-	Id    string `json:"id"`
+	ID    string `json:"id"`
 	Words int    `json:"words"`
 }
 

@@ -234,7 +234,7 @@ func TestBodiesOfEveryKind(t *testing.T) {
 		t.Errorf("upload: content type %q, checksum %q", got.ContentType, resp.Header.Get("X-Sum"))
 	}
 	summary, err := c.Things.GetThingSummary(ctx, "t1")
-	if err != nil || summary.Id != "t1" || summary.Words != 42 {
+	if err != nil || summary.ID != "t1" || summary.Words != 42 {
 		t.Errorf("inline response object: %+v, %v", summary, err)
 	}
 	if err := c.Default.Health(ctx); err != nil {
@@ -248,9 +248,9 @@ func TestSuccessStatuses(t *testing.T) {
 		switch {
 		case r.Method == "POST":
 			if status == 200 {
-				writeJSON(w, 200, features.Thing{Id: "t1", Name: "a", Kind: features.KindGadget})
+				writeJSON(w, 200, features.Thing{ID: "t1", Name: "a", Kind: features.KindGadget})
 			} else {
-				writeJSON(w, 202, features.Job{JobId: "j1"})
+				writeJSON(w, 202, features.Job{JobID: "j1"})
 			}
 		case r.Method == "PATCH":
 			w.WriteHeader(204)
@@ -259,12 +259,12 @@ func TestSuccessStatuses(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t, rec.URL)
 	res, err := c.Things.CreateThing(ctx, features.NewThing{Name: "a", Kind: features.KindGadget})
-	if err != nil || res.StatusCode != 200 || res.JSON200 == nil || res.JSON200.Id != "t1" || res.JSON202 != nil {
+	if err != nil || res.StatusCode != 200 || res.JSON200 == nil || res.JSON200.ID != "t1" || res.JSON202 != nil {
 		t.Errorf("200: %+v, %v", res, err)
 	}
 	status = 202
 	res, err = c.Things.CreateThing(ctx, features.NewThing{Name: "a", Kind: features.KindGadget})
-	if err != nil || res.StatusCode != 202 || res.JSON202 == nil || res.JSON202.JobId != "j1" || res.JSON200 != nil {
+	if err != nil || res.StatusCode != 202 || res.JSON202 == nil || res.JSON202.JobID != "j1" || res.JSON200 != nil {
 		t.Errorf("202: %+v, %v", res, err)
 	}
 	thing, err := c.Things.PatchThing(ctx, "t1", features.ThingPatch{})
@@ -291,7 +291,7 @@ func TestDeclaredErrors(t *testing.T) {
 	c := newClient(t, rec.URL)
 
 	_, err := c.Things.GetThing(ctx, "missing")
-	var nf *features.ErrorError
+	var nf *features.ErrorResponse
 	if !errors.As(err, &nf) || nf.Body.Message != "no thing missing" {
 		t.Fatalf("404: %v", err)
 	}
@@ -299,13 +299,13 @@ func TestDeclaredErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 || apiErr.RequestID != "req-77" || apiErr.Operation != "getThing" || apiErr.Method != "GET" {
 		t.Fatalf("APIError: %+v", apiErr)
 	}
-	if want := "getThing: GET " + rec.URL + "/things/missing: 404 Not Found: ErrorError: no thing missing (request id req-77)"; err.Error() != want {
+	if want := "getThing: GET " + rec.URL + "/things/missing: 404 Not Found: ErrorResponse: no thing missing (request id req-77)"; err.Error() != want {
 		t.Errorf("Error() = %q\nwant      %q", err.Error(), want)
 	}
 
 	_, err = c.Things.CreateThing(ctx, features.NewThing{Name: "a", Kind: features.KindWidget})
 	var conflict *features.CreateThing409Error
-	if !errors.As(err, &conflict) || conflict.Body.Reason != "duplicate" || conflict.Body.ExistingId == nil || *conflict.Body.ExistingId != "t9" {
+	if !errors.As(err, &conflict) || conflict.Body.Reason != "duplicate" || conflict.Body.ExistingID == nil || *conflict.Body.ExistingID != "t9" {
 		t.Errorf("inline 409 body: %v", err)
 	}
 
@@ -408,7 +408,7 @@ func TestIdempotentPostIsRetriedWithOneKey(t *testing.T) {
 			w.WriteHeader(503)
 			return
 		}
-		writeJSON(w, 200, features.Thing{Id: "t1"})
+		writeJSON(w, 200, features.Thing{ID: "t1"})
 	})
 	c := newClient(t, rec.URL, sdk.WithSleeper(noSleep{}))
 	if _, err := c.Things.CreateThing(context.Background(), features.NewThing{Name: "a", Kind: features.KindGadget}); err != nil {
@@ -451,7 +451,7 @@ func TestServicesCanBeFaked(t *testing.T) {
 	c := newClient(t, "http://127.0.0.1:1")
 	c.Things = fakeThings{}
 	got, err := c.Things.GetThing(context.Background(), "x")
-	if err != nil || got.Id != "fake-x" {
+	if err != nil || got.ID != "fake-x" {
 		t.Errorf("fake: %+v, %v", got, err)
 	}
 }
@@ -459,5 +459,5 @@ func TestServicesCanBeFaked(t *testing.T) {
 type fakeThings struct{ features.ThingsAPI }
 
 func (fakeThings) GetThing(_ context.Context, id string, _ ...sdk.Option) (*features.Thing, error) {
-	return &features.Thing{Id: "fake-" + id}, nil
+	return &features.Thing{ID: "fake-" + id}, nil
 }

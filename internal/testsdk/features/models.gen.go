@@ -34,18 +34,18 @@ func (e Kind) Valid() bool {
 	}
 }
 
-// Defines values for ListIssuesParamsState.
+// Defines values for ListIssuesState.
 const (
-	ListIssuesParamsStateClosed ListIssuesParamsState = "closed"
-	ListIssuesParamsStateOpen   ListIssuesParamsState = "open"
+	ListIssuesStateClosed ListIssuesState = "closed"
+	ListIssuesStateOpen   ListIssuesState = "open"
 )
 
-// Valid indicates whether the value is a known member of the ListIssuesParamsState enum.
-func (e ListIssuesParamsState) Valid() bool {
+// Valid indicates whether the value is a known member of the ListIssuesState enum.
+func (e ListIssuesState) Valid() bool {
 	switch e {
-	case ListIssuesParamsStateClosed:
+	case ListIssuesStateClosed:
 		return true
-	case ListIssuesParamsStateOpen:
+	case ListIssuesStateOpen:
 		return true
 	default:
 		return false
@@ -65,7 +65,7 @@ type Error struct {
 
 // Job defines model for Job.
 type Job struct {
-	JobId string `json:"jobId"`
+	JobID string `json:"jobId"`
 }
 
 // Kind defines model for Kind.
@@ -99,7 +99,7 @@ type Square struct {
 
 // Thing defines model for Thing.
 type Thing struct {
-	Id    string                    `json:"id"`
+	ID    string                    `json:"id"`
 	Kind  Kind                      `json:"kind"`
 	Label nullable.Nullable[string] `json:"label,omitempty"`
 	Name  string                    `json:"name"`
@@ -115,7 +115,7 @@ type ThingPatch struct {
 // Widget defines model for Widget.
 type Widget struct {
 	Color *string `json:"color,omitempty"`
-	Id    string  `json:"id"`
+	ID    string  `json:"id"`
 }
 
 // NotFound defines model for NotFound.
@@ -129,13 +129,13 @@ type ListGadgetsParams struct {
 
 // ListIssuesParams defines parameters for ListIssues.
 type ListIssuesParams struct {
-	Page    *int                   `form:"page,omitempty" json:"page,omitempty"`
-	PerPage *int                   `form:"per_page,omitempty" json:"per_page,omitempty"`
-	State   *ListIssuesParamsState `form:"state,omitempty" json:"state,omitempty"`
+	Page    *int             `form:"page,omitempty" json:"page,omitempty"`
+	PerPage *int             `form:"per_page,omitempty" json:"per_page,omitempty"`
+	State   *ListIssuesState `form:"state,omitempty" json:"state,omitempty"`
 }
 
-// ListIssuesParamsState defines parameters for ListIssues.
-type ListIssuesParamsState string
+// ListIssuesState defines parameters for ListIssues.
+type ListIssuesState string
 
 // LoginFormdataBody defines parameters for Login.
 type LoginFormdataBody struct {

@@ -31,7 +31,7 @@ func widgets(color string) []features.Widget {
 		if color != "" && c != color {
 			continue
 		}
-		out = append(out, features.Widget{Id: fmt.Sprintf("w%02d", i), Color: &c})
+		out = append(out, features.Widget{ID: fmt.Sprintf("w%02d", i), Color: &c})
 	}
 	return out
 }
@@ -53,7 +53,7 @@ func newPagingServer(t *testing.T) *pagingServer {
 		case "/widgets": // Stripe: starting_after, has_more
 			start := 0
 			if after := q.Get("starting_after"); after != "" {
-				start = slices.IndexFunc(all, func(w features.Widget) bool { return w.Id == after }) + 1
+				start = slices.IndexFunc(all, func(w features.Widget) bool { return w.ID == after }) + 1
 			}
 			end := min(len(all), start+perPage)
 			writeJSON(w, 200, map[string]any{"data": all[start:end], "has_more": end < len(all)})
@@ -107,7 +107,7 @@ func ids(t *testing.T, p *sdk.Pager[features.Widget]) []string {
 		if err != nil {
 			t.Fatalf("after %d items: %v", len(out), err)
 		}
-		out = append(out, w.Id)
+		out = append(out, w.ID)
 	}
 	return out
 }
@@ -115,7 +115,7 @@ func ids(t *testing.T, p *sdk.Pager[features.Widget]) []string {
 func wantIDs(color string) []string {
 	var out []string
 	for _, w := range widgets(color) {
-		out = append(out, w.Id)
+		out = append(out, w.ID)
 	}
 	return out
 }
@@ -180,7 +180,7 @@ func TestGeneratedPagerBreakAndResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first = append(first, w.Id)
+		first = append(first, w.ID)
 		if len(first) == 7 {
 			break
 		}

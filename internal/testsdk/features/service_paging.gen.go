@@ -191,6 +191,6 @@ func (s *PagingService) ListWidgets(ctx context.Context, params *ListWidgetsPara
 		}
 		return NewListWidgetsRequest(server, p)
 	}, func(page *ListWidgetsResponse) ([]Widget, string) {
-		return page.Data, sdk.LastItemCursor(page.Data, page.HasMore, func(it Widget) string { return it.Id })
+		return page.Data, sdk.LastItemCursor(page.Data, page.HasMore, func(it Widget) string { return it.ID })
 	}, opts...)
 }

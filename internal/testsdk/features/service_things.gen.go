@@ -39,7 +39,7 @@ type ThingsAPI interface {
 	// Operation getThing: GET /things/{id}.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
-	//   - 404: *ErrorError
+	//   - 404: *ErrorResponse
 	GetThing(ctx context.Context, id string, opts ...sdk.Option) (*Thing, error)
 	// GetThingSummary calls the getThingSummary operation.
 	//
@@ -59,7 +59,7 @@ type ThingsAPI interface {
 	// A 204 response, which has no body, gives nil and a nil error.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
-	//   - 404: *ErrorError
+	//   - 404: *ErrorResponse
 	PatchThing(ctx context.Context, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody, opts ...sdk.Option) (*Thing, error)
 	// PutNote calls the putNote operation.
 	//
@@ -152,7 +152,7 @@ var opGetThing = &sdk.Operation{
 	Method: http.MethodGet,
 	Path:   "/things/{id}",
 	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"404": sdk.JSONError(func(e *ErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -161,7 +161,7 @@ var opGetThing = &sdk.Operation{
 // Operation getThing: GET /things/{id}.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
-//   - 404: *ErrorError
+//   - 404: *ErrorResponse
 func (s *ThingsService) GetThing(ctx context.Context, id string, opts ...sdk.Option) (*Thing, error) {
 	resp, err := s.client.Do(ctx, opGetThing, func(server string) (*http.Request, error) {
 		return NewGetThingRequest(server, id)
@@ -221,7 +221,7 @@ var opPatchThing = &sdk.Operation{
 	Method: http.MethodPatch,
 	Path:   "/things/{id}",
 	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *ErrorError) any { return &e.Body }),
+		"404": sdk.JSONError(func(e *ErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -232,7 +232,7 @@ var opPatchThing = &sdk.Operation{
 // A 204 response, which has no body, gives nil and a nil error.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
-//   - 404: *ErrorError
+//   - 404: *ErrorResponse
 func (s *ThingsService) PatchThing(ctx context.Context, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody, opts ...sdk.Option) (*Thing, error) {
 	resp, err := s.client.Do(ctx, opPatchThing, func(server string) (*http.Request, error) {
 		return NewPatchThingRequestWithApplicationMergePatchPlusJSONBody(server, id, body)

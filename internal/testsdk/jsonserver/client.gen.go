@@ -68,7 +68,7 @@ func (c *Client) Close() error { return c.sdk.Close() }
 
 // GetProduct404Error is the error body of the 404 response of GetProduct. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - GetProduct (404)
+//   - Products.GetProduct (404)
 type GetProduct404Error struct {
 	// Body is the decoded response body.
 	Body map[string]interface{}

@@ -28,7 +28,7 @@ func products() []jsonserver.Product {
 	var out []jsonserver.Product
 	for i := 1; i <= 137; i++ {
 		out = append(out, jsonserver.Product{
-			Id:       i,
+			ID:       i,
 			Name:     fmt.Sprintf("product %03d", i),
 			Category: categories[i%3],
 			Price:    float32((i*7919)%1000) + float32(i)/1000,
@@ -71,7 +71,7 @@ func TestListProductsAgainstJSONServer(t *testing.T) {
 	want := slices.DeleteFunc(products(), func(p jsonserver.Product) bool { return p.Category != jsonserver.CategoryToys })
 	slices.SortFunc(want, func(a, b jsonserver.Product) int { return cmp.Compare(b.Price, a.Price) })
 
-	sortBy, order, toys := jsonserver.ListProductsParamsSortPrice, jsonserver.ListProductsParamsOrderDesc, jsonserver.CategoryToys
+	sortBy, order, toys := jsonserver.ListProductsSortPrice, jsonserver.ListProductsOrderDesc, jsonserver.CategoryToys
 	params := &jsonserver.ListProductsParams{Page: 1, Limit: ptr(10), Category: &toys, Sort: &sortBy, Order: &order}
 	for _, opts := range [][]sdk.Option{nil, {sdk.WithPrefetch()}} {
 		var got []jsonserver.Product
@@ -102,7 +102,7 @@ func TestListProductsAgainstJSONServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Products.GetProduct(ctx, created.Id)
+	got, err := c.Products.GetProduct(ctx, created.ID)
 	if err != nil || got.Name != "new" {
 		t.Errorf("GetProduct: %+v, %v", got, err)
 	}

@@ -34,39 +34,39 @@ func (e Category) Valid() bool {
 	}
 }
 
-// Defines values for ListProductsParamsSort.
+// Defines values for ListProductsSort.
 const (
-	ListProductsParamsSortId    ListProductsParamsSort = "id"
-	ListProductsParamsSortName  ListProductsParamsSort = "name"
-	ListProductsParamsSortPrice ListProductsParamsSort = "price"
+	ListProductsSortID    ListProductsSort = "id"
+	ListProductsSortName  ListProductsSort = "name"
+	ListProductsSortPrice ListProductsSort = "price"
 )
 
-// Valid indicates whether the value is a known member of the ListProductsParamsSort enum.
-func (e ListProductsParamsSort) Valid() bool {
+// Valid indicates whether the value is a known member of the ListProductsSort enum.
+func (e ListProductsSort) Valid() bool {
 	switch e {
-	case ListProductsParamsSortId:
+	case ListProductsSortID:
 		return true
-	case ListProductsParamsSortName:
+	case ListProductsSortName:
 		return true
-	case ListProductsParamsSortPrice:
+	case ListProductsSortPrice:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for ListProductsParamsOrder.
+// Defines values for ListProductsOrder.
 const (
-	ListProductsParamsOrderAsc  ListProductsParamsOrder = "asc"
-	ListProductsParamsOrderDesc ListProductsParamsOrder = "desc"
+	ListProductsOrderAsc  ListProductsOrder = "asc"
+	ListProductsOrderDesc ListProductsOrder = "desc"
 )
 
-// Valid indicates whether the value is a known member of the ListProductsParamsOrder enum.
-func (e ListProductsParamsOrder) Valid() bool {
+// Valid indicates whether the value is a known member of the ListProductsOrder enum.
+func (e ListProductsOrder) Valid() bool {
 	switch e {
-	case ListProductsParamsOrderAsc:
+	case ListProductsOrderAsc:
 		return true
-	case ListProductsParamsOrderDesc:
+	case ListProductsOrderDesc:
 		return true
 	default:
 		return false
@@ -86,26 +86,26 @@ type NewProduct struct {
 // Product defines model for Product.
 type Product struct {
 	Category Category `json:"category"`
-	Id       int      `json:"id"`
+	ID       int      `json:"id"`
 	Name     string   `json:"name"`
 	Price    float32  `json:"price"`
 }
 
 // ListProductsParams defines parameters for ListProducts.
 type ListProductsParams struct {
-	Page     int                      `form:"_page" json:"_page"`
-	Limit    *int                     `form:"_limit,omitempty" json:"_limit,omitempty"`
-	Category *Category                `form:"category,omitempty" json:"category,omitempty"`
-	Sort     *ListProductsParamsSort  `form:"_sort,omitempty" json:"_sort,omitempty"`
-	Order    *ListProductsParamsOrder `form:"_order,omitempty" json:"_order,omitempty"`
-	PriceGte *float32                 `form:"price_gte,omitempty" json:"price_gte,omitempty"`
+	Page     int                `form:"_page" json:"_page"`
+	Limit    *int               `form:"_limit,omitempty" json:"_limit,omitempty"`
+	Category *Category          `form:"category,omitempty" json:"category,omitempty"`
+	Sort     *ListProductsSort  `form:"_sort,omitempty" json:"_sort,omitempty"`
+	Order    *ListProductsOrder `form:"_order,omitempty" json:"_order,omitempty"`
+	PriceGte *float32           `form:"price_gte,omitempty" json:"price_gte,omitempty"`
 }
 
-// ListProductsParamsSort defines parameters for ListProducts.
-type ListProductsParamsSort string
+// ListProductsSort defines parameters for ListProducts.
+type ListProductsSort string
 
-// ListProductsParamsOrder defines parameters for ListProducts.
-type ListProductsParamsOrder string
+// ListProductsOrder defines parameters for ListProducts.
+type ListProductsOrder string
 
 // CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
 type CreateProductJSONRequestBody = NewProduct

@@ -75,7 +75,7 @@ func (c *Client) Close() error { return c.sdk.Close() }
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - WatchTicks (404)
+//   - Ticks.WatchTicks (404)
 type ProblemError struct {
 	// Body is the decoded response body.
 	Body Problem

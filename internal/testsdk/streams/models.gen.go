@@ -79,12 +79,12 @@ func NewChatRequestWithBody(server string, contentType string, body io.Reader) (
 }
 
 // NewFollowJobLogsRequest constructs an http.Request for the FollowJobLogs method
-func NewFollowJobLogsRequest(server string, jobId string) (*http.Request, error) {
+func NewFollowJobLogsRequest(server string, jobID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
 
-	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "jobId", jobId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "jobId", jobID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ type JobsAPI interface {
 	// Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at an
 	// event of type "eof" (from sdkgen.yaml); ending any other way is a
 	// *sdk.StreamError.
-	FollowJobLogs(ctx context.Context, jobId string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error]
+	FollowJobLogs(ctx context.Context, jobID string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error]
 }
 
 var _ JobsAPI = (*JobsService)(nil)
@@ -50,8 +50,8 @@ var opFollowJobLogs = &sdk.Operation{
 // Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at an
 // event of type "eof" (from sdkgen.yaml); ending any other way is a
 // *sdk.StreamError.
-func (s *JobsService) FollowJobLogs(ctx context.Context, jobId string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
+func (s *JobsService) FollowJobLogs(ctx context.Context, jobID string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
 	return sdk.TextEvents(ctx, s.client, opFollowJobLogs, func(server string) (*http.Request, error) {
-		return NewFollowJobLogsRequest(server, jobId)
+		return NewFollowJobLogsRequest(server, jobID)
 	}, opts...)
 }

@@ -69,7 +69,7 @@ func (c *Client) Close() error { return c.sdk.Close() }
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
-//   - UploadImage (400)
+//   - Media.UploadImage (400)
 type ProblemError struct {
 	// Body is the decoded response body.
 	Body Problem

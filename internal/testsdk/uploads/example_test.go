@@ -32,7 +32,7 @@ func ExampleMediaService_UploadImage() {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		img := uploads.Image{Id: "img-1"}
+		img := uploads.Image{ID: "img-1"}
 		for {
 			p, err := mr.NextPart()
 			if err != nil {
@@ -74,7 +74,7 @@ func ExampleMediaService_UploadImage() {
 	}
 	fmt.Printf("%s: %d bytes, sha256 %s...\n", img.Title, img.Size, img.Sha256)
 
-	body, err := c.Media.GetRaw(ctx, "holiday", img.Id, sdk.WithDownloadProgress(func(received, total int64) {
+	body, err := c.Media.GetRaw(ctx, "holiday", img.ID, sdk.WithDownloadProgress(func(received, total int64) {
 		if received == total {
 			fmt.Printf("received %d bytes\n", received)
 		}

@@ -30,18 +30,18 @@ func (e DocumentUploadKind) Valid() bool {
 	}
 }
 
-// Defines values for UploadImageMultipartBodyVisibility.
+// Defines values for UploadImageBodyVisibility.
 const (
-	UploadImageMultipartBodyVisibilityPrivate UploadImageMultipartBodyVisibility = "private"
-	UploadImageMultipartBodyVisibilityPublic  UploadImageMultipartBodyVisibility = "public"
+	UploadImageBodyVisibilityPrivate UploadImageBodyVisibility = "private"
+	UploadImageBodyVisibilityPublic  UploadImageBodyVisibility = "public"
 )
 
-// Valid indicates whether the value is a known member of the UploadImageMultipartBodyVisibility enum.
-func (e UploadImageMultipartBodyVisibility) Valid() bool {
+// Valid indicates whether the value is a known member of the UploadImageBodyVisibility enum.
+func (e UploadImageBodyVisibility) Valid() bool {
 	switch e {
-	case UploadImageMultipartBodyVisibilityPrivate:
+	case UploadImageBodyVisibilityPrivate:
 		return true
-	case UploadImageMultipartBodyVisibilityPublic:
+	case UploadImageBodyVisibilityPublic:
 		return true
 	default:
 		return false
@@ -54,12 +54,12 @@ type DocumentUpload struct {
 	Kind *DocumentUploadKind `json:"kind,omitempty"`
 }
 
-// DocumentUploadKind defines model for DocumentUpload.Kind.
+// DocumentUploadKind defines model for DocumentUpload.kind.
 type DocumentUploadKind string
 
 // Image defines model for Image.
 type Image struct {
-	Id     string `json:"id"`
+	ID     string `json:"id"`
 	Sha256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	Title  string `json:"title"`
@@ -94,12 +94,12 @@ type UploadImageMultipartBody struct {
 	Thumbnail *openapi_types.File `json:"thumbnail,omitempty"`
 
 	// Title The image's title.
-	Title      string                              `json:"title"`
-	Visibility *UploadImageMultipartBodyVisibility `json:"visibility,omitempty"`
+	Title      string                     `json:"title"`
+	Visibility *UploadImageBodyVisibility `json:"visibility,omitempty"`
 }
 
-// UploadImageMultipartBodyVisibility defines parameters for UploadImage.
-type UploadImageMultipartBodyVisibility string
+// UploadImageBodyVisibility defines parameters for UploadImage.
+type UploadImageBodyVisibility string
 
 // UploadImageMultipartRequestBody defines body for UploadImage for multipart/form-data ContentType.
 type UploadImageMultipartRequestBody UploadImageMultipartBody

@@ -114,7 +114,7 @@ type UploadImageFormData struct {
 	// The image's title.
 	Title string
 	// Visibility is the "visibility" field; nil leaves it out.
-	Visibility *UploadImageMultipartBodyVisibility
+	Visibility *UploadImageBodyVisibility
 	// Attachments are the "attachments" file parts, one per file.
 	// Media type application/octet-stream, unless the File sets one.
 	Attachments []sdk.File

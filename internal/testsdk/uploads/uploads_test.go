@@ -121,7 +121,7 @@ func (s *mediaServer) check(w http.ResponseWriter, title, sum string, size int64
 		writeJSON(w, http.StatusBadRequest, uploads.Problem{Message: ptr(fmt.Sprintf("sha256 %s, want %s", sum, expect))})
 		return
 	}
-	writeJSON(w, http.StatusCreated, uploads.Image{Id: "img-1", Title: title, Size: size, Sha256: sum})
+	writeJSON(w, http.StatusCreated, uploads.Image{ID: "img-1", Title: title, Size: size, Sha256: sum})
 }
 
 func (s *mediaServer) uploadImage(w http.ResponseWriter, r *http.Request) {
@@ -510,7 +510,7 @@ func TestFormFields(t *testing.T) {
 		Description: ptr("at dawn"),
 		Rating:      ptr(int32(4)),
 		Tags:        []string{"sea", "boats"},
-		Visibility:  ptr(uploads.UploadImageMultipartBodyVisibilityPublic),
+		Visibility:  ptr(uploads.UploadImageBodyVisibilityPublic),
 		Taken:       &taken,
 		Image:       sdk.File{Name: "harbour.jpg", Reader: strings.NewReader("jpeg bytes")},
 		Thumbnail:   &sdk.File{Reader: strings.NewReader("png bytes")},

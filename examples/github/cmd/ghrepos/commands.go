@@ -99,30 +99,30 @@ until the last page.`,
 
 // params checks the list flags and turns them into the operation's
 // parameters.
-func (f *listFlags) params() (*github.ReposlistForUserParams, error) {
+func (f *listFlags) params() (*github.ReposListForUserParams, error) {
 	if f.perPage < 1 || f.perPage > 100 {
 		return nil, cli.Usagef("--per-page must be between 1 and 100, not %d", f.perPage)
 	}
 	if f.limit < 0 {
 		return nil, cli.Usagef("--limit must not be negative")
 	}
-	p := &github.ReposlistForUserParams{PerPage: &f.perPage}
+	p := &github.ReposListForUserParams{PerPage: &f.perPage}
 	if f.typ != "" {
-		t := github.ReposlistForUserParamsType(f.typ)
+		t := github.ReposListForUserType(f.typ)
 		if !t.Valid() {
 			return nil, cli.Usagef("--type must be owner, all or member, not %q", f.typ)
 		}
 		p.Type = &t
 	}
 	if f.sort != "" {
-		s := github.ReposlistForUserParamsSort(f.sort)
+		s := github.ReposListForUserSort(f.sort)
 		if !s.Valid() {
 			return nil, cli.Usagef("--sort must be full_name, created, updated or pushed, not %q", f.sort)
 		}
 		p.Sort = &s
 	}
 	if f.direction != "" {
-		d := github.ReposlistForUserParamsDirection(f.direction)
+		d := github.ReposListForUserDirection(f.direction)
 		if !d.Valid() {
 			return nil, cli.Usagef("--direction must be asc or desc, not %q", f.direction)
 		}
@@ -162,7 +162,7 @@ func list(ctx context.Context, out io.Writer, g *globals, f *listFlags, username
 		opts = append(opts, sdk.WithMaxItems(f.limit))
 	}
 	var repos []github.MinimalRepository
-	for r, err := range c.Repos.ReposlistForUser(ctx, username, params, opts...).All() {
+	for r, err := range c.Repos.ListForUser(ctx, username, params, opts...).All() {
 		if err != nil {
 			return err
 		}
@@ -205,7 +205,7 @@ func toJSON(r github.MinimalRepository) repoJSON {
 	j := repoJSON{
 		FullName: r.FullName, Name: r.Name, Owner: r.Owner.Login, Private: r.Private,
 		Visibility: sdk.Deref(r.Visibility), Stars: sdk.Deref(r.StargazersCount), Forks: sdk.Deref(r.ForksCount),
-		Fork: r.Fork, Archived: sdk.Deref(r.Archived), Topics: sdk.Deref(r.Topics), HTMLURL: r.HtmlUrl,
+		Fork: r.Fork, Archived: sdk.Deref(r.Archived), Topics: sdk.Deref(r.Topics), HTMLURL: r.HTMLURL,
 	}
 	if j.Topics == nil {
 		j.Topics = []string{}

@@ -84,7 +84,7 @@ func (g *globals) newClient(opts ...sdk.Option) (*products.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = append([]sdk.Option{products.WithOauth2(ts), sdk.WithUserAgent(userAgent), sdk.WithMaxRetries(3)}, opts...)
+	opts = append([]sdk.Option{products.WithOAuth2(ts), sdk.WithUserAgent(userAgent), sdk.WithMaxRetries(3)}, opts...)
 	return products.NewClient(g.baseURL, opts...)
 }
 
@@ -101,7 +101,7 @@ func (g *globals) tokenSource() (sdk.TokenSource, error) {
 // clientCredentials returns a token source of the OAuth2 client
 // credentials grant against the server at base.
 func clientCredentials(base, id, secret string, opts ...auth.Option) *auth.Source {
-	cfg := products.Oauth2ClientCredentials(id, secret, "products:read", "products:write")
+	cfg := products.OAuth2ClientCredentials(id, secret, "products:read", "products:write")
 	cfg.TokenURL = strings.TrimSuffix(base, "/") + "/oauth/token"
 	return auth.ClientCredentials(cfg, opts...)
 }
@@ -573,7 +573,7 @@ func writeProducts(w io.Writer, out cli.Output, list []products.Product) error {
 	}
 	rows := make([][]string, 0, len(list))
 	for _, p := range list {
-		rows = append(rows, []string{p.Id, p.Sku, p.Name, p.Category, cents(p.Price), strconv.Itoa(int(p.Stock)), strconv.FormatInt(p.Version, 10)})
+		rows = append(rows, []string{p.ID, p.Sku, p.Name, p.Category, cents(p.Price), strconv.Itoa(int(p.Stock)), strconv.FormatInt(p.Version, 10)})
 	}
 	return cli.WriteTable(w, []string{"ID", "SKU", "NAME", "CATEGORY", "PRICE", "STOCK", "VERSION"}, rows, 40)
 }
@@ -584,7 +584,7 @@ func writeEvent(w io.Writer, out cli.Output, ev sdk.Event[products.ProductEvent]
 	}
 	what := string(ev.Data.Type)
 	if p := ev.Data.Product; p != nil {
-		what += fmt.Sprintf(" %s %s (%s, %s)", p.Id, cli.Cell(p.Name, 40), p.Sku, cents(p.Price))
+		what += fmt.Sprintf(" %s %s (%s, %s)", p.ID, cli.Cell(p.Name, 40), p.Sku, cents(p.Price))
 	}
 	_, err := fmt.Fprintf(w, "#%s %s %s\n", cli.Cell(ev.ID, 20), ev.Data.At.Format(time.TimeOnly), what)
 	return err

@@ -73,7 +73,7 @@ func demo(ctx context.Context, w io.Writer) error {
 	ts := clientCredentials(srv.URL(), "demo", hex.EncodeToString(secret),
 		auth.WithOnTokenChange(func(*sdk.Token) error { d.tokens.Add(1); return nil }))
 	c, err := products.NewClient(srv.URL(), append(d.counting(),
-		products.WithOauth2(ts),
+		products.WithOAuth2(ts),
 		sdk.WithUserAgent(userAgent),
 		sdk.WithRetry(sdk.RetryPolicy{MaxRetries: 3, BaseDelay: 100 * time.Millisecond, MaxDelay: 2 * time.Second}),
 		sdk.WithOnRetry(func(ev sdk.RetryEvent) {
@@ -160,7 +160,7 @@ func (d *walkthrough) create(ctx context.Context, c *products.Client) error {
 			return err
 		}
 		d.changes++
-		d.ids = append(d.ids, prod.Id)
+		d.ids = append(d.ids, prod.ID)
 	}
 	fmt.Fprintf(d.w, "   created %d products, the first is %s (%s)\n", len(d.ids), d.ids[0], catalogue[0].name)
 	return nil
@@ -206,14 +206,14 @@ func (d *walkthrough) update(ctx context.Context, c *products.Client) error {
 	}
 	etag := strconv.Quote(strconv.FormatInt(p.Version, 10))
 	price := p.Price - 500
-	up, err := c.Products.UpdateProduct(ctx, p.Id, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price})
+	up, err := c.Products.UpdateProduct(ctx, p.ID, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price})
 	if err != nil {
 		return err
 	}
 	d.changes++
 	fmt.Fprintf(d.w, "   %s: price %s → %s, version %d → %d\n", up.Name, cents(p.Price), cents(up.Price), p.Version, up.Version)
 	// The same ETag again is stale now: the server refuses with 412.
-	_, err = c.Products.UpdateProduct(ctx, p.Id, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price})
+	_, err = c.Products.UpdateProduct(ctx, p.ID, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price})
 	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusPreconditionFailed {
 		return fmt.Errorf("an update with a stale ETag: want 412, got %v", err)

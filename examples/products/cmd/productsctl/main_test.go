@@ -99,7 +99,7 @@ func TestCRUD(t *testing.T) {
 		if len(got) != 1 || got[0].Sku != p.sku || got[0].Version != 1 {
 			t.Fatalf("create %d: %+v", i, got)
 		}
-		ids = append(ids, got[0].Id)
+		ids = append(ids, got[0].ID)
 	}
 	// Table output, through the flags rather than the environment.
 	r := mustOK(t, ctl(t, nil, "get", ids[0], "--base-url", srv.URL(), "--client-secret", secret))
@@ -211,7 +211,7 @@ func TestImages(t *testing.T) {
 	srv := startServer(t)
 	env := envFor(srv)
 	r := mustOK(t, ctl(t, env, "create", "--sku", "IMG-1", "--name", "Pictured", "--category", "misc", "--price", "1", "--output", "json"))
-	id := decode[[]products.Product](t, r.Stdout)[0].Id
+	id := decode[[]products.Product](t, r.Stdout)[0].ID
 	img := noiseImage(300, 200)
 	in := filepath.Join(t.TempDir(), "in.png")
 	if err := os.WriteFile(in, img, 0o600); err != nil {

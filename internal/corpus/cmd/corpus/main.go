@@ -170,7 +170,7 @@ func printSummary(s corpus.Summary, took time.Duration, every int) {
 		fmt.Printf("    compiled by oapi-codegen, not by sdkgen: %d %v\n", len(b.Regressions), b.Regressions)
 		fmt.Printf("    compiled by oapi-codegen, sdkgen degraded a part: %d %v\n", len(b.LessTyped), b.LessTyped)
 	}
-	fmt.Printf("  generation: %.0fs in all, worst peak RSS %d MiB\n", s.GenSecondsTotal, s.GenMaxRSSMiBWorst)
+	fmt.Printf("  generation: %.0fs in all (%.0fs of CPU), worst peak RSS %d MiB, at most %d oapi-codegen run(s) per spec\n", s.GenSecondsTotal, s.GenCPUSecondsTotal, s.GenMaxRSSMiBWorst, s.OapiRunsMax)
 	fmt.Println("  outcomes:")
 	for _, k := range sortedKeys(s.Outcomes) {
 		fmt.Printf("    %-18s %d\n", k, s.Outcomes[k])
