@@ -81,6 +81,21 @@ func buildAPI(t *openapi3.T, cfg Config, nm *naming, fn *facadeNames, defs []cod
 	api.Schemes = b.schemes()
 	root := &ir.Package{Name: cfg.Package, Root: true}
 	api.Packages = []*ir.Package{root}
+	pkgs := map[string]*ir.Package{"": root}
+	for _, sn := range fn.services {
+		if sn.dir != "" && pkgs[sn.dir] == nil {
+			pkgs[sn.dir] = &ir.Package{Name: sn.pkg, Dir: sn.dir}
+		}
+	}
+	if len(pkgs) > 1 {
+		pkgs["models"] = &ir.Package{Name: "models", Dir: "models", Models: true}
+		for _, dir := range slices.Sorted(maps.Keys(pkgs)) {
+			if dir != "" {
+				api.Packages = append(api.Packages, pkgs[dir])
+			}
+		}
+		api.ImportPath = strings.TrimSuffix(cfg.ImportPath, "/")
+	}
 
 	byStem := map[string]*opName{}
 	for _, o := range nm.ops {
@@ -89,7 +104,8 @@ func buildAPI(t *openapi3.T, cfg Config, nm *naming, fn *facadeNames, defs []cod
 	services := map[string]*ir.Service{}
 	for _, tag := range slices.Sorted(maps.Keys(fn.services)) {
 		sn := fn.services[tag]
-		svc := &ir.Service{Tag: tag, Field: sn.field, TypeName: sn.typeName, Interface: sn.iface, File: sn.file, Package: root}
+		pkg := pkgs[sn.dir]
+		svc := &ir.Service{Tag: tag, Field: sn.field, TypeName: sn.typeName, Interface: sn.iface, File: sn.file, Package: pkg}
 		if tag == "" {
 			svc.DocLines = []string{fmt.Sprintf("%s holds the operations that have no tag.", svc.TypeName)}
 		} else {
@@ -101,7 +117,7 @@ func buildAPI(t *openapi3.T, cfg Config, nm *naming, fn *facadeNames, defs []cod
 		}
 		services[tag] = svc
 		api.Services = append(api.Services, svc)
-		root.Services = append(root.Services, svc)
+		pkg.Services = append(pkg.Services, svc)
 	}
 	for i := range defs {
 		od := &defs[i]
@@ -109,11 +125,7 @@ func buildAPI(t *openapi3.T, cfg Config, nm *naming, fn *facadeNames, defs []cod
 		if od.IsWebhook || od.Spec == nil || on == nil || !on.inPaths {
 			continue
 		}
-		tag := ""
-		if len(on.op.Tags) > 0 {
-			tag = on.op.Tags[0]
-		}
-		svc := services[tag]
+		svc := services[opTag(on, len(pkgs) > 1)]
 		op := &ir.Operation{
 			ID: cmp.Or(on.specID, od.OperationId), Stem: on.stem, Name: fn.method[on], Var: fn.opVar[on],
 			Method: od.Method, Path: od.Path, Service: svc,

@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	yaml "go.yaml.in/yaml/v3"
+	"golang.org/x/mod/modfile"
 	"golang.org/x/text/message"
 
 	"github.com/sdkgen-go/sdkgen/internal/suggest"
@@ -291,4 +292,33 @@ func yamlToJSONValue(n *yaml.Node, depth int) (any, error) {
 		}
 	}
 	return nil, nil
+}
+
+// ImportPathOf returns the Go import path of folder dir, from the go.mod
+// of the module it is in (the nearest one above it).
+func ImportPathOf(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		data, err := os.ReadFile(filepath.Join(d, "go.mod"))
+		if err == nil {
+			mod := modfile.ModulePath(data)
+			if mod == "" {
+				return "", fmt.Errorf("%s has no module line", filepath.Join(d, "go.mod"))
+			}
+			rel, err := filepath.Rel(d, abs)
+			if err != nil {
+				return "", err
+			}
+			if rel == "." {
+				return mod, nil
+			}
+			return mod + "/" + filepath.ToSlash(rel), nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod in %s or above", abs)
+		}
+	}
 }

@@ -37,7 +37,6 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 	if dups := duplicateDecls(models.f); len(dups) > 0 {
 		return fail(CodeNameCollision, fmt.Errorf("the generated models declare %s twice (a bug of sdkgen's naming: please report it with the spec)", strings.Join(dups, ", ")))
 	}
-	models.dropUnusedImports()
 	api := res.api
 
 	// What pagination and the examples read of the types: the models'
@@ -59,50 +58,69 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		op.Paging = p
 		diags = append(diags, d...)
 	}
-	examples := map[*ir.Operation]string{}
-	for _, op := range api.Ops {
-		examples[op] = exampleCall(op, cfg.Package, si)
-	}
-
-	facade, err := renderFacade(api, examples)
+	facade, err := renderFacade(api)
 	if err != nil {
 		return fail(CodeFormat, err)
 	}
-	var files Files
+	var sources []*srcFile
 	for _, f := range facade {
-		if !strings.HasSuffix(f.name, ".go") {
-			files = append(files, File{Name: f.name, Content: f.src})
-			continue
-		}
 		g, err := parseGo(f.name, f.src)
 		if err != nil {
 			return fail(CodeFormat, err)
 		}
-		g.dropUnusedImports()
-		if d := verifyGo(g, cfg.Package, cfg.TrustGoExtensions); len(d) > 0 {
+		sources = append(sources, &srcFile{g: g, name: f.name})
+	}
+	split := len(api.Packages) > 1
+	if split {
+		packageFiles(api, sources)
+	}
+	for _, sf := range append([]*srcFile{{g: models}}, sources...) {
+		pkg := cfg.Package
+		if sf.pkg != "" {
+			pkg = sf.g.f.Name.Name
+		}
+		if d := verifyGo(sf.g, pkg, cfg.TrustGoExtensions); len(d) > 0 {
 			return nil, append(diags, d...)
 		}
-		out, err := g.print()
+	}
+	// The examples of API.md qualify a type with its package.
+	q := func(string) string { return cfg.Package }
+	var out Files
+	if split {
+		var placed map[string]string
+		out, placed, err = splitPackages(api, models, sources, rootNames(api, res.stemPackages, models))
 		if err != nil {
 			return fail(CodeFormat, err)
 		}
-		if d := verifyText(f.name, out); len(d) > 0 {
+		names := map[string]string{"": cfg.Package}
+		for _, p := range api.Packages {
+			names[p.Dir] = p.Name
+		}
+		q = func(typ string) string { return names[placed[typ]] }
+	} else {
+		for _, sf := range append([]*srcFile{{g: models, name: "models.gen.go"}}, sources...) {
+			sf.g.dropUnusedImports()
+			src, err := sf.g.print()
+			if err != nil {
+				return fail(CodeFormat, err)
+			}
+			out = append(out, File{Name: sf.name, Content: src})
+		}
+	}
+	for _, f := range out {
+		if d := verifyText(f.Name, f.Content); len(d) > 0 {
 			return nil, append(diags, d...)
 		}
-		files = append(files, File{Name: f.name, Content: out})
 	}
-	if d := verifyGo(models, cfg.Package, cfg.TrustGoExtensions); len(d) > 0 {
-		return nil, append(diags, d...)
+	examples := map[*ir.Operation]string{}
+	for _, op := range api.Ops {
+		examples[op] = exampleCall(op, q, si)
 	}
-	out, err := models.print()
+	md, err := renderAPIMD(api, examples)
 	if err != nil {
 		return fail(CodeFormat, err)
 	}
-	if d := verifyText(models.name, out); len(d) > 0 {
-		return nil, append(diags, d...)
-	}
-	files = append(files, File{Name: "models.gen.go", Content: out})
-	return files, diags
+	return append(out, File{Name: "API.md", Content: md}), diags
 }
 
 // dropIdenticalDecls removes the second and later copies of top-level

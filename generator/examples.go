@@ -12,16 +12,23 @@ import (
 // si knows the models' types, so an argument whose type is an alias
 // (type Username = string) or a defined non-struct type (type Kind string)
 // gets a value that compiles.
-func exampleCall(op *ir.Operation, pkg string, si *structInfo) string {
+// qualifier says which package's name qualifies a type of the SDK in an
+// example.
+type qualifier func(typeName string) string
+
+func exampleCall(op *ir.Operation, q qualifier, si *structInfo) string {
 	args := []string{"ctx"}
 	for _, p := range op.Args {
 		if op.Form != nil && p.Kind == ir.ArgBody {
-			args = append(args, exampleForm(op.Form, p.Type, pkg))
+			args = append(args, exampleForm(op.Form, p.Type, q))
 			continue
 		}
-		args = append(args, exampleValue(p.Type, pkg, si, 0))
+		args = append(args, exampleValue(p.Type, q, si, 0))
 	}
 	call := fmt.Sprintf("c.%s.%s(%s)", op.Service.Field, op.Name, strings.Join(args, ", "))
+	if !op.Service.Package.Root {
+		call = fmt.Sprintf("%s.New(c).%s(%s)", op.Service.Package.Name, op.Name, strings.Join(args, ", "))
+	}
 	if op.Paging != nil {
 		return fmt.Sprintf("for item, err := range %s.All() {\n\tif err != nil {\n\t\treturn err\n\t}\n\t_ = item // a %s\n}", call, op.Paging.ItemType)
 	}
@@ -37,7 +44,7 @@ func exampleCall(op *ir.Operation, pkg string, si *structInfo) string {
 	}
 }
 
-func exampleValue(typ, pkg string, si *structInfo, depth int) string {
+func exampleValue(typ string, q qualifier, si *structInfo, depth int) string {
 	// A model type that is an alias (type Username = string) or a defined
 	// type that is not a struct (type Kind string) takes the value of the
 	// type beneath: a literal for an alias, a conversion for a defined type.
@@ -48,13 +55,13 @@ func exampleValue(typ, pkg string, si *structInfo, depth int) string {
 			under = end
 		}
 		if under != typ {
-			switch v := exampleValue(under, pkg, si, depth+1); {
+			switch v := exampleValue(under, q, si, depth+1); {
 			case v == "nil":
 				return v
 			case strings.HasSuffix(v, "{}"): // a struct, an array, a type of another package
-				return pkg + "." + typ + "{}"
+				return q(typ) + "." + typ + "{}"
 			case defined:
-				return pkg + "." + typ + "(" + v + ")"
+				return q(typ) + "." + typ + "(" + v + ")"
 			default:
 				return v
 			}
@@ -76,7 +83,7 @@ func exampleValue(typ, pkg string, si *structInfo, depth int) string {
 	case typ == "any" || strings.HasPrefix(typ, "interface{"):
 		return "nil"
 	case len(typ) > 0 && unicode.IsUpper(rune(typ[0])):
-		return pkg + "." + typ + "{}"
+		return q(typ) + "." + typ + "{}"
 	}
 	return typ + "{}"
 }

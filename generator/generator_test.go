@@ -288,7 +288,7 @@ func TestCodegenPanicIsRecovered(t *testing.T) {
 	}
 	cfg := Config{Package: "api"}
 	nm, _ := decideNames(bad, cfg)
-	diags := runOapi(context.Background(), bad, cfg, nm, nm.nameFacade()).diags
+	diags := runOapi(context.Background(), bad, cfg, nm, nm.nameFacade(false)).diags
 	if len(diags) != 1 || diags[0].Code != CodeCodegenPanic || diags[0].Severity != openapi.SeverityError {
 		t.Fatalf("diagnostics = %s", diagText(diags))
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -34,12 +35,14 @@ type serviceNames struct {
 	field, typeName, iface, file string
 	ops                          []*opName
 	methods                      map[string]*opName
+	// pkg and dir are the package of a split SDK the service is in.
+	pkg, dir string
 }
 
 // nameFacade names the client, the services and their methods, and the
 // types the facade declares. It runs after the models' names, so a model
 // keeps Client and the facade's client becomes APIClient.
-func (nm *naming) nameFacade() *facadeNames {
+func (nm *naming) nameFacade(split bool) *facadeNames {
 	fn := &facadeNames{
 		services: map[string]*serviceNames{}, method: map[*opName]string{}, opVar: map[*opName]string{},
 		response: map[*opName]string{}, event: map[*opName]string{}, form: map[*opName]string{},
@@ -56,10 +59,7 @@ func (nm *naming) nameFacade() *facadeNames {
 		if !o.inPaths {
 			continue
 		}
-		tag := ""
-		if len(o.op.Tags) > 0 {
-			tag = o.op.Tags[0]
-		}
+		tag := opTag(o, split)
 		svc := fn.services[tag]
 		if svc == nil {
 			svc = &serviceNames{tag: tag, methods: map[string]*opName{}}
@@ -100,6 +100,9 @@ func (nm *naming) nameFacade() *facadeNames {
 		files[svc.file] = true
 		nm.nameMethods(svc, fn)
 	}
+	if split {
+		nm.packageLayout(fn)
+	}
 	// Per-operation declarations, in stem order.
 	ops := slices.Clone(nm.ops)
 	slices.SortFunc(ops, func(a, b *opName) int { return strings.Compare(a.stem, b.stem) })
@@ -120,6 +123,93 @@ func (nm *naming) nameFacade() *facadeNames {
 	nm.nameSchemes(fn)
 	return fn
 }
+
+// opTag is the tag that decides an operation's service: its first. An
+// untagged operation of a split SDK goes by the first segment of its path
+// (/applications/{id} → applications), so that no package gathers them
+// all.
+func opTag(o *opName, split bool) string {
+	if len(o.op.Tags) > 0 {
+		return o.op.Tags[0]
+	}
+	if split {
+		for _, seg := range strings.Split(o.path, "/") {
+			if seg != "" && !strings.Contains(seg, "{") {
+				return seg
+			}
+		}
+	}
+	return ""
+}
+
+// packageLayout gives each service of a split SDK its package: the tag's
+// dotted segments as folders (users.calendar → users/calendar, package
+// calendar), in lower case.
+func (nm *naming) packageLayout(fn *facadeNames) {
+	taken := map[string]bool{"models": true}
+	for _, tag := range slices.Sorted(maps.Keys(fn.services)) {
+		svc := fn.services[tag]
+		var segs []string
+		for _, seg := range strings.FieldsFunc(tag, func(r rune) bool { return r == '.' || r == '/' }) {
+			if p := packageWord(seg); p != "" {
+				segs = append(segs, p)
+			}
+		}
+		if len(segs) == 0 {
+			segs = []string{packageWord(svc.field)}
+		}
+		last := len(segs) - 1
+		if reservedPackageNames[segs[last]] || segs[last] == nm.cfg.Package {
+			segs[last] += "api"
+		}
+		dir := strings.Join(segs, "/")
+		for i := 2; taken[dir]; i++ {
+			segs[last] = strings.TrimRight(segs[last], "0123456789") + strconv.Itoa(i)
+			dir = strings.Join(segs, "/")
+		}
+		taken[dir] = true
+		svc.dir, svc.pkg = dir, segs[last]
+	}
+}
+
+// packageWord makes a package name of a name: its letters and digits in
+// lower case, ASCII only, starting with a letter.
+func packageWord(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteRune(r)
+		}
+	}
+	w := b.String()
+	if w != "" && unicode.IsDigit(rune(w[0])) {
+		w = "n" + w
+	}
+	return w
+}
+
+// reservedPackageNames are names a split package must not take: Go's
+// keywords and predeclared names, the packages generated code imports, and
+// the names its functions use for variables.
+var reservedPackageNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`break case chan const continue default defer else fallthrough for func go goto
+		if import interface map package range return select struct switch type var
+		bool byte error string rune int int8 int16 int32 int64 uint uint8 uint16 uint32 uint64 uintptr
+		float32 float64 complex64 complex128 any true false nil iota append cap clear close complex copy
+		delete imag len make max min new panic print println real recover
+		sdk sdkauth http url json io strings fmt bytes time context iter runtime nullable openapi_types strconv
+		models`) {
+		m[w] = true
+	}
+	for w := range builderLocals {
+		m[w] = true
+	}
+	for w := range reservedArgs {
+		m[w] = true
+	}
+	return m
+}()
 
 // nameMethods names the methods of a service: the operationId in Go case,
 // without the service's name in front (c.Repos.ListForUser, not

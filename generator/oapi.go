@@ -119,6 +119,10 @@ type oapiResult struct {
 	api    *ir.API
 	states map[*ir.Operation]*opState
 	diags  openapi.Diagnostics
+	// stemPackages gives, in a split SDK, the folder of the package each
+	// name an operation derives (its request builders, parameters, body
+	// types) goes to.
+	stemPackages map[string]string
 }
 
 // oapiRuns counts the calls of codegen.Generate in this process, so that
@@ -198,6 +202,17 @@ func runOapi(ctx context.Context, t *openapi3.T, cfg Config, nm *naming, fn *fac
 		return res
 	}
 	res.models = src
+	res.stemPackages = map[string]string{}
+	for _, sn := range fn.services {
+		if sn.dir == "" {
+			continue
+		}
+		for _, o := range sn.ops {
+			for _, n := range stemFamily(o.stem, o.op) {
+				res.stemPackages[n] = sn.dir
+			}
+		}
+	}
 	_, err = guardCodegen("sdkgen's facade", func() (string, error) {
 		defs, err := codegen.OperationDefinitions(t)
 		if err != nil {

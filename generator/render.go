@@ -279,27 +279,18 @@ type rendered struct {
 	src  []byte
 }
 
-// renderFacade renders the client and service files and API.md from the
-// IR; examples holds each operation's call for API.md.
-func renderFacade(api *ir.API, examples map[*ir.Operation]string) ([]rendered, error) {
-	tmpl, err := facadeTemplates.Clone()
-	if err != nil {
-		return nil, err
-	}
-	tmpl.Funcs(template.FuncMap{"example": func(op *ir.Operation) string { return examples[op] }})
+// renderFacade renders the client and service files from the IR.
+func renderFacade(api *ir.API) ([]rendered, error) {
 	var out []rendered
 	render := func(name, t string, data any) error {
 		var buf bytes.Buffer
-		if err := tmpl.ExecuteTemplate(&buf, t, data); err != nil {
+		if err := facadeTemplates.ExecuteTemplate(&buf, t, data); err != nil {
 			return fmt.Errorf("rendering %s: %w", name, err)
 		}
 		out = append(out, rendered{name: name, src: buf.Bytes()})
 		return nil
 	}
 	if err := render("client.gen.go", "client.tmpl", api); err != nil {
-		return nil, err
-	}
-	if err := render("API.md", "api.md.tmpl", api); err != nil {
 		return nil, err
 	}
 	for _, svc := range api.Services {
@@ -312,4 +303,18 @@ func renderFacade(api *ir.API, examples map[*ir.Operation]string) ([]rendered, e
 		}
 	}
 	return out, nil
+}
+
+// renderAPIMD renders API.md; examples holds each operation's call.
+func renderAPIMD(api *ir.API, examples map[*ir.Operation]string) ([]byte, error) {
+	tmpl, err := facadeTemplates.Clone()
+	if err != nil {
+		return nil, err
+	}
+	tmpl.Funcs(template.FuncMap{"example": func(op *ir.Operation) string { return examples[op] }})
+	var buf bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&buf, "api.md.tmpl", api); err != nil {
+		return nil, fmt.Errorf("rendering API.md: %w", err)
+	}
+	return buf.Bytes(), nil
 }

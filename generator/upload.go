@@ -198,8 +198,8 @@ var (
 )
 
 // exampleForm writes a form for API.md: its first file, streamed from f.
-func exampleForm(form *ir.Form, typ, pkg string) string {
-	lit := pkg + "." + form.Name + "{"
+func exampleForm(form *ir.Form, typ string, q qualifier) string {
+	lit := q(form.Name) + "." + form.Name + "{"
 	fields := slices.Clone(form.Fields)
 	// A required file first: the example then shows what a call needs.
 	slices.SortStableFunc(fields, func(a, b ir.FormField) int { return boolRank(b.Required) - boolRank(a.Required) })

@@ -697,3 +697,53 @@ components:
 		}
 	}
 }
+
+func TestNormalizeNullableRefs(t *testing.T) {
+	doc, diags := normalized(t, specHead+`paths: {}
+components:
+  schemas:
+    User: {type: object, properties: {name: {type: string}}}
+    Group:
+      type: object
+      properties:
+        manager:
+          anyOf:
+            - $ref: '#/components/schemas/User'
+            - {type: object, nullable: true}
+          description: The manager.
+        owner:
+          oneOf:
+            - {nullable: true}
+            - $ref: '#/components/schemas/User'
+        either:
+          anyOf:
+            - $ref: '#/components/schemas/User'
+            - {type: object, nullable: true, properties: {x: {type: string}}}
+`)
+	for _, p := range []string{"manager", "owner"} {
+		got := at(doc, "components", "schemas", "Group", "properties", p)
+		if js(at(got, "allOf")) != `[{"$ref":"#/components/schemas/User"}]` || at(got, "nullable") != true || at(got, "anyOf") != nil || at(got, "oneOf") != nil {
+			t.Errorf("%s = %s", p, js(got))
+		}
+	}
+	if at(doc, "components", "schemas", "Group", "properties", "manager", "description") != "The manager." {
+		t.Errorf("description lost")
+	}
+	// A null member with properties is an object, not null: left alone.
+	if at(doc, "components", "schemas", "Group", "properties", "either", "anyOf") == nil {
+		t.Errorf("either was rewritten")
+	}
+	if n := countCode(diags, CodeNullableRef); n != 2 {
+		t.Errorf("%d %s diagnostics, want 2", n, CodeNullableRef)
+	}
+}
+
+func countCode(ds Diagnostics, code string) int {
+	n := 0
+	for _, d := range ds {
+		if d.Code == code {
+			n++
+		}
+	}
+	return n
+}

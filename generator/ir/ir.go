@@ -41,6 +41,9 @@ type API struct {
 	// Packages is the package layout: one entry (the root) unless the SDK
 	// is split.
 	Packages []*Package
+	// ImportPath is the import path of the root package of a split SDK
+	// (the others are under it); "" when it is not split.
+	ImportPath string
 	// HasStreams reports that some operation returns an event stream.
 	HasStreams bool
 }
@@ -50,8 +53,9 @@ type Package struct {
 	// Name is the package name; Dir its folder, relative to the output
 	// folder ("" for the root).
 	Name, Dir string
-	// Root reports the root package (client, schemes, servers).
-	Root bool
+	// Root reports the root package (client, schemes, servers); Models the
+	// package of the models several packages share.
+	Root, Models bool
 	// Services are the services the package declares.
 	Services []*Service
 	// Imports lists the folders (relative to the output folder) of the

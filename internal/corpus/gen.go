@@ -3,6 +3,7 @@ package corpus
 import (
 	"context"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -90,7 +91,7 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 		}
 	}
 	runs := generator.OapiCodegenRuns()
-	files, gdiags := generator.Generate(ctx, doc, generator.Config{Package: pkg})
+	files, gdiags := generator.Generate(ctx, doc, generator.Config{Package: pkg, ImportPath: ImportPath(pkg)})
 	r.OapiRuns = generator.OapiCodegenRuns() - runs
 	count(r.Codes, gdiags)
 	if gdiags.HasErrors() {
@@ -108,7 +109,7 @@ func GenerateOne(ctx context.Context, spec, out, pkg string, memLimit int64) (r 
 			continue
 		}
 		r.Lines += strings.Count(string(f.Content), "\n")
-		if strings.HasPrefix(f.Name, "service_") {
+		if strings.HasPrefix(path.Base(f.Name), "service_") {
 			r.Methods += len(methodDecl.FindAll(f.Content, -1))
 		}
 	}
@@ -142,6 +143,9 @@ func oneLine(s string, max int) string {
 	}
 	return s
 }
+
+// ImportPath is the import path of a spec's package in the build module.
+func ImportPath(pkg string) string { return "corpus/specs/" + pkg }
 
 // packageDir is where a spec's package goes in the module.
 func packageDir(mod, pkg string) string { return filepath.Join(mod, "specs", pkg) }

@@ -215,7 +215,7 @@ func goTool(ctx context.Context, opts Options, mod, tool string, idx []int, resu
 	args := []string{tool, "-p", fmt.Sprint(max(1, opts.Jobs))}
 	byPkg := map[string]int{}
 	for _, i := range idx {
-		p := "./specs/" + results[i].Package
+		p := "./specs/" + results[i].Package + "/..." // a split SDK has packages below
 		args = append(args, p)
 		byPkg[results[i].Package] = i
 	}

@@ -211,6 +211,13 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 		fmt.Fprintf(stderr, "sdkgen generate: missing %s (set by flag or in sdkgen.yaml)\n", strings.Join(missing, ", "))
 		return exitUsage
 	}
+	if cfg.ImportPath == "" {
+		// A split SDK's packages import each other by it; when the
+		// output is in a module, go.mod says it.
+		if ip, err := generator.ImportPathOf(cfg.Output); err == nil {
+			cfg.ImportPath = ip
+		}
+	}
 	doc, diags := openapi.Load(ctx, cfg.Spec, openapi.LoadOptions{Stdin: stdin})
 	if doc == nil {
 		printDiagnostics(stderr, diags, o.verbose)
