@@ -229,10 +229,11 @@ func (nm *naming) nameMethods(svc *serviceNames, fn *facadeNames) {
 		if full == "" {
 			full = o.stem
 		}
-		short := gonames.TrimPrefixWords(full, svc.field)
-		if svc.tag != "" {
-			short = gonames.TrimPrefixWords(short, nm.goName(svc.tag))
-		}
+		// The words the operation's name shares with its service's go:
+		// c.Repos.ListForUser, not c.Repos.ReposListForUser. The rule looks
+		// at the operation and its service alone, so adding operations
+		// never renames another (unless two would then meet).
+		short := gonames.TrimCommonWords(full, svc.field)
 		want[o] = nm.rename("method", short)
 		count[want[o]]++
 	}

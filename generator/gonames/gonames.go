@@ -270,23 +270,23 @@ func JoinWords(a, b string) string {
 	return a + b
 }
 
-// TrimPrefixWords removes the words of prefix from the start of name when
-// name starts with all of them (case-insensitively) and something is left:
-// TrimPrefixWords("ReposListForUser", "Repos") is "ListForUser". It
-// returns name unchanged otherwise.
-func TrimPrefixWords(name, prefix string) string {
+// TrimCommonWords removes from the start of name the words it shares with
+// the start of prefix (at least one, case-insensitively), when something
+// starting with an upper-case letter is left: TrimCommonWords
+// ("DrivesItemsListChildren", "DrivesDriveItem") is "ItemsListChildren".
+// It returns name unchanged otherwise.
+func TrimCommonWords(name, prefix string) string {
 	wn, wp := Words(name), Words(prefix)
-	if len(wp) == 0 || len(wn) <= len(wp) {
+	n := 0
+	for n < len(wn)-1 && n < len(wp) && strings.EqualFold(wn[n], wp[n]) {
+		n++
+	}
+	if n == 0 {
 		return name
 	}
-	for i, w := range wp {
-		if !strings.EqualFold(w, wn[i]) {
-			return name
-		}
-	}
-	rest := strings.Join(wn[len(wp):], "")
+	rest := strings.Join(wn[n:], "")
 	if r, _ := utf8.DecodeRuneInString(rest); !unicode.IsUpper(r) {
-		return name // a digit or a caseless letter cannot start a method name
+		return name
 	}
 	return rest
 }

@@ -138,15 +138,19 @@ func TestJoinAndTrim(t *testing.T) {
 	if got := JoinWords("Pets", "Service"); got != "PetsService" {
 		t.Errorf("JoinWords = %q", got)
 	}
+}
+
+func TestTrimCommonWords(t *testing.T) {
 	for _, tc := range []struct{ name, prefix, want string }{
+		{"DrivesItemsListChildren", "DrivesDriveItem", "ItemsListChildren"},
+		{"UsersUserListUser", "UsersUser", "ListUser"},
 		{"ReposListForUser", "Repos", "ListForUser"},
-		{"Repos", "Repos", "Repos"},
-		{"ReposV2Get", "Repos", "V2Get"},
-		{"Repos2Get", "Repos", "Repos2Get"},
 		{"PetsGet", "Store", "PetsGet"},
+		{"Repos", "Repos", "Repos"},
+		{"Repos2Get", "Repos", "Repos2Get"},
 	} {
-		if got := TrimPrefixWords(tc.name, tc.prefix); got != tc.want {
-			t.Errorf("TrimPrefixWords(%q, %q) = %q, want %q", tc.name, tc.prefix, got, tc.want)
+		if got := TrimCommonWords(tc.name, tc.prefix); got != tc.want {
+			t.Errorf("TrimCommonWords(%q, %q) = %q, want %q", tc.name, tc.prefix, got, tc.want)
 		}
 	}
 }
