@@ -163,14 +163,15 @@ func (l *loadState) load(source string) *Document {
 		return nil
 	}
 	names := l.bundle(t)
-	// Validate the model just built (a fresh copy would cost one more parse
-	// of the whole document for the same content).
-	vd := validate(l.ctx, t)
 	canonical, err := json.Marshal(t)
 	if err != nil {
 		l.fail(CodeSpecInvalid, fmt.Sprintf("the bundled document cannot be written as JSON: %v", err), "", l.rootPos())
 		return nil
 	}
+	// Validate the model just built (a fresh copy would cost one more parse
+	// of the whole document for the same content); validation may change
+	// it, so it comes after the canonical JSON is written.
+	vd := validate(l.ctx, t)
 	doc := &Document{
 		Version:   l.version,
 		Source:    source,
