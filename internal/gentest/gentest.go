@@ -94,8 +94,15 @@ replace github.com/sdkgen-go/sdkgen => %s
 func GoCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
+	cmd.Env = OfflineEnv()
 	return cmd
+}
+
+// OfflineEnv is the environment of [GoCommand], for other programs that
+// run the go command in such a module (staticcheck loads packages with
+// it).
+func OfflineEnv() []string {
+	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
 }
 
 // Add writes a package's files into the folder rel of the module.
