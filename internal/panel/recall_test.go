@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/sdkgen-go/sdkgen/internal/corpus"
+	"github.com/sdkgen-go/sdkgen/internal/testenv"
 )
 
 // A small spec with one operation of each shape the rules recognise.
@@ -255,5 +258,40 @@ func TestLabels(t *testing.T) {
 	}
 	if _, _, ok := (Label{Operation: "get-a-b"}).MethodPath(); ok {
 		t.Error("an operationId read as METHOD /path")
+	}
+}
+
+// Every label names an operation of its spec, in the installed corpus
+// (skipped without it, failed under CI=true).
+func TestLabelsMatchSpecs(t *testing.T) {
+	dir, err := corpus.Dir("")
+	if err != nil {
+		if testenv.InCI() {
+			t.Fatal(err)
+		}
+		t.Skip("SKIPPED, component missing: ", err)
+	}
+	labels, err := Labels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apis, err := APIs(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range apis {
+		file, err := SpecFile(dir, a.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, err := ReadSpec(context.Background(), file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range Recall(a.Labels, ops, Code{}).Operations {
+			if o.Note == "not in the spec" {
+				t.Errorf("%s: %s is not an operation of %s", a.Name, o.Operation, a.Spec)
+			}
+		}
 	}
 }

@@ -40,6 +40,12 @@ type Totals struct {
 	// it generated.
 	Sdkgen      ToolTotals `json:"sdkgen"`
 	OapiCodegen ToolTotals `json:"oapi_codegen"`
+	// Both is the number of APIs where both tools generated, and
+	// SdkgenBoth and OapiCodegenBoth sum each tool's figures over those
+	// alone: the figures to compare.
+	Both            int        `json:"both"`
+	SdkgenBoth      ToolTotals `json:"sdkgen_both"`
+	OapiCodegenBoth ToolTotals `json:"oapi_codegen_both"`
 }
 
 // ToolTotals sum one tool's figures.
@@ -92,6 +98,11 @@ func Summarize(results []Result) Totals {
 		}
 		t.Sdkgen.add(r.Sdkgen)
 		t.OapiCodegen.add(r.OapiCodegen)
+		if r.Sdkgen.Generated && r.OapiCodegen.Generated {
+			t.Both++
+			t.SdkgenBoth.add(r.Sdkgen)
+			t.OapiCodegenBoth.add(r.OapiCodegen)
+		}
 	}
 	if t.Labelled > 0 {
 		t.Recall = float64(t.Match+t.Alternative) / float64(t.Labelled)
@@ -115,22 +126,27 @@ func WriteText(w io.Writer, rep Report) error {
 		}
 	}
 	t := rep.Totals
+	all := fmt.Sprintf("all %d", t.APIs)
+	both := fmt.Sprintf("both %d", t.Both)
 	for _, x := range []struct {
-		name string
-		tt   ToolTotals
-		pg   string
+		rows, name string
+		tt         ToolTotals
+		pg         string
 	}{
-		{"sdkgen", t.Sdkgen, paginationCells(t.Labelled, t.Match, t.Alternative, t.Unsupported, t.Missing, t.Unlabelled)},
-		{"oapi-codegen", t.OapiCodegen, pagination(nil)},
+		{all, "sdkgen", t.Sdkgen, paginationCells(t.Labelled, t.Match, t.Alternative, t.Unsupported, t.Missing, t.Unlabelled)},
+		{all, "oapi-codegen", t.OapiCodegen, pagination(nil)},
+		{both, "sdkgen", t.SdkgenBoth, "\t\t\t\t\t"},
+		{both, "oapi-codegen", t.OapiCodegenBoth, "\t\t\t\t\t"},
 	} {
-		fmt.Fprintf(tw, "all %d\t%s\t%d/%d/%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n", t.APIs, x.name,
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d/%d\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n", x.rows, x.name,
 			x.tt.Generated, x.tt.Built, x.tt.Vetted, x.pg,
 			x.tt.AnonymousStructs, x.tt.ScalarPointers, x.tt.ListPointers, x.tt.ST1003, x.tt.Lines, x.tt.GenSeconds, x.tt.BuildSeconds)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "\nbuilt: ok, or the step that failed (generate, read, build, vet); all: generated/built/vetted.")
+	fmt.Fprintln(w, "\nbuilt: ok, or the step that failed (generate, read, build, vet); totals: generated/built/vetted.")
+	fmt.Fprintln(w, "all N: each tool's sums over the APIs it generated; both N: over the APIs both tools generated.")
 	fmt.Fprintln(w, "paged (labels): labelled operations paged the way the API pages (match + alt) / labelled (recall).")
 
 	for _, r := range rep.Results {

@@ -46,7 +46,7 @@ var (
 	offsetParams = []string{"offset", "skip", "start", "startindex", "startat", "from", "pageoffset"}
 	pageParams   = []string{"page", "pagenumber", "pageno", "pagenum", "pageindex"}
 	cursorParams = []string{"cursor", "after", "startingafter", "pagetoken", "nextpagetoken", "nexttoken",
-		"token", "marker", "continuation", "continuationtoken", "pagecursor", "pageafter", "starttoken", "offset"}
+		"marker", "continuation", "continuationtoken", "pagecursor", "pageafter", "starttoken", "offset"}
 	// cursorBody are parts of the names of body fields that carry a cursor
 	// (next_cursor, cursors.after, next_marker, next_page_token).
 	cursorBody = []string{"cursor", "token", "marker", "continuation", "after"}
@@ -74,11 +74,12 @@ func norm(s string) string {
 //     start_at, from or page[offset];
 //   - page: an integer query parameter page, page_number, page_no,
 //     page_num or page_index;
-//   - cursor: a string query parameter cursor, after, starting_after,
-//     page_token, next_page_token, next_token, token, marker,
-//     continuation(_token), page_cursor, page[after], start_token or a
-//     string offset, and a body field whose name holds cursor, token,
-//     marker, continuation or after, or is a string offset;
+//   - cursor: a query parameter that is not a number, named cursor,
+//     after, starting_after, page_token, next_page_token, next_token,
+//     marker, continuation(_token), page_cursor, page[after], start_token
+//     or offset (not token, which is Slack's credential), and a body field
+//     whose name holds cursor, token, marker, continuation or after, or a
+//     string offset;
 //   - next-url-body: a string body field next, next_url, next_page,
 //     next_page_url, next_page_uri, next_link, next_href, @odata.nextLink
 //     or next_page_link, or a url, uri, href or link field of an object
