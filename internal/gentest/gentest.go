@@ -45,6 +45,23 @@ func FindRepoRoot() (string, error) {
 	}
 }
 
+// WriteFiles creates files (slash-separated relative path → content) in a
+// new temporary folder of the test and returns the folder.
+func WriteFiles(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // Module is a throwaway Go module for generated packages.
 type Module struct {
 	Dir string

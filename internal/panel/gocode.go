@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -186,13 +187,9 @@ func ScanCode(dir string) (Code, error) {
 	code.Packages = len(pkgs)
 	for _, pkg := range pkgs {
 		for _, f := range pkg.files {
-			for _, d := range f.Decls {
-				if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
-					for _, s := range g.Specs {
-						ts := s.(*ast.TypeSpec)
-						pkg.types[ts.Name.Name] = typeDecl{ts, f}
-					}
-				}
+			for s := range declSpecs(f, token.TYPE) {
+				ts := s.(*ast.TypeSpec)
+				pkg.types[ts.Name.Name] = typeDecl{ts, f}
 			}
 		}
 	}
@@ -209,40 +206,34 @@ func ScanCode(dir string) (Code, error) {
 // countTypes counts the anonymous structs and pointer fields of a file's
 // type declarations.
 func (r *resolver) countTypes(code *Code, fset *token.FileSet, pkg *goPackage, f *ast.File) {
-	for _, d := range f.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.TYPE {
-			continue
-		}
-		for _, s := range g.Specs {
-			ts := s.(*ast.TypeSpec)
-			ast.Inspect(ts.Type, func(n ast.Node) bool {
-				st, ok := n.(*ast.StructType)
-				if !ok {
-					return true
-				}
-				if n != ts.Type {
-					code.AnonymousStructs++
-					if len(code.AnonymousStructAt) < 20 {
-						pos := fset.Position(st.Pos())
-						code.AnonymousStructAt = append(code.AnonymousStructAt,
-							fmt.Sprintf("%s:%d (in %s)", path.Join(pkg.rel, filepath.Base(pos.Filename)), pos.Line, ts.Name.Name))
-					}
-				}
-				for _, field := range st.Fields.List {
-					star, ok := field.Type.(*ast.StarExpr)
-					if !ok || len(field.Names) == 0 {
-						continue // not a pointer, or embedded
-					}
-					if at, ok := star.X.(*ast.ArrayType); ok && at.Len == nil {
-						code.ListPointers += len(field.Names)
-					} else if kind := r.scalarKind(pkg, f, star.X, 0); kind != "" {
-						code.ScalarPointers[kind] += len(field.Names)
-					}
-				}
+	for s := range declSpecs(f, token.TYPE) {
+		ts := s.(*ast.TypeSpec)
+		ast.Inspect(ts.Type, func(n ast.Node) bool {
+			st, ok := n.(*ast.StructType)
+			if !ok {
 				return true
-			})
-		}
+			}
+			if n != ts.Type {
+				code.AnonymousStructs++
+				if len(code.AnonymousStructAt) < 20 {
+					pos := fset.Position(st.Pos())
+					code.AnonymousStructAt = append(code.AnonymousStructAt,
+						fmt.Sprintf("%s:%d (in %s)", path.Join(pkg.rel, filepath.Base(pos.Filename)), pos.Line, ts.Name.Name))
+				}
+			}
+			for _, field := range st.Fields.List {
+				star, ok := field.Type.(*ast.StarExpr)
+				if !ok || len(field.Names) == 0 {
+					continue // not a pointer, or embedded
+				}
+				if at, ok := star.X.(*ast.ArrayType); ok && at.Len == nil {
+					code.ListPointers += len(field.Names)
+				} else if kind := r.scalarKind(pkg, f, star.X, 0); kind != "" {
+					code.ScalarPointers[kind] += len(field.Names)
+				}
+			}
+			return true
+		})
 	}
 }
 
@@ -328,6 +319,22 @@ func (r *resolver) imported(f *ast.File, local string) *goPackage {
 	return nil
 }
 
+// declSpecs yields the specs of a file's package-level declarations of
+// kind tok (token.TYPE, token.VAR).
+func declSpecs(f *ast.File, tok token.Token) iter.Seq[ast.Spec] {
+	return func(yield func(ast.Spec) bool) {
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == tok {
+				for _, s := range g.Specs {
+					if !yield(s) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
 // readOperations finds the operation descriptors of the packages and the
 // functions that use them.
 func readOperations(pkgs []*goPackage) ([]Operation, []string) {
@@ -337,26 +344,20 @@ func readOperations(pkgs []*goPackage) ([]Operation, []string) {
 	byName := map[string][]int{} // for references from other packages
 	for _, pkg := range pkgs {
 		for _, f := range pkg.files {
-			for _, d := range f.Decls {
-				g, ok := d.(*ast.GenDecl)
-				if !ok || g.Tok != token.VAR {
-					continue
-				}
-				for _, s := range g.Specs {
-					vs := s.(*ast.ValueSpec)
-					for i, name := range vs.Names {
-						if i >= len(vs.Values) {
-							break
-						}
-						op, ok := operationLiteral(vs.Values[i])
-						if !ok {
-							continue
-						}
-						op.Package, op.Var = pkg.rel, name.Name
-						index[key{pkg.rel, name.Name}] = len(ops)
-						byName[name.Name] = append(byName[name.Name], len(ops))
-						ops = append(ops, op)
+			for s := range declSpecs(f, token.VAR) {
+				vs := s.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
+						break
 					}
+					op, ok := operationLiteral(vs.Values[i])
+					if !ok {
+						continue
+					}
+					op.Package, op.Var = pkg.rel, name.Name
+					index[key{pkg.rel, name.Name}] = len(ops)
+					byName[name.Name] = append(byName[name.Name], len(ops))
+					ops = append(ops, op)
 				}
 			}
 		}

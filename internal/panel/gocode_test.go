@@ -1,35 +1,19 @@
 package panel
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// writeTree writes files (slash paths) under a temporary folder.
-func writeTree(t *testing.T, files map[string]string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
+)
 
 // Anonymous structs are counted in type declarations only, and not where
 // a struct literal is a declared type's own definition (an alias's
 // included).
 func TestAnonymousStructs(t *testing.T) {
-	dir := writeTree(t, map[string]string{"m/models.go": `package m
+	dir := gentest.WriteFiles(t, map[string]string{"m/models.go": `package m
 
 type Named struct {
 	A struct{ X int }    // 1
@@ -78,7 +62,7 @@ func f() {
 // aliases keep the kind of what they alias), slices apart, the rest not
 // counted.
 func TestScalarPointers(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := gentest.WriteFiles(t, map[string]string{
 		"api/models.go": `package api
 
 import (
@@ -152,7 +136,7 @@ type Shape struct{ V int }
 // and fields, whatever the qualifier, in any package; paged methods by
 // their *X.Pager[T] result, and their style by the constructor they call.
 func TestOperations(t *testing.T) {
-	dir := writeTree(t, map[string]string{
+	dir := gentest.WriteFiles(t, map[string]string{
 		"client.go": `package api
 
 import (
@@ -249,7 +233,7 @@ var ListInvoices = &rt.Operation{ID: "listInvoices", Method: http.MethodGet, Pat
 
 // Files that do not parse are an error, not a silent zero.
 func TestScanCodeSyntaxError(t *testing.T) {
-	dir := writeTree(t, map[string]string{"a.go": "package a\n\nfunc {\n"})
+	dir := gentest.WriteFiles(t, map[string]string{"a.go": "package a\n\nfunc {\n"})
 	if _, err := ScanCode(dir); err == nil {
 		t.Fatal("no error for a file that does not parse")
 	}

@@ -60,16 +60,49 @@ type Pager struct {
 	Methods   []string `json:"methods"`
 }
 
-// Pagination is the pagination measure of one API.
-type Pagination struct {
-	// Labelled operations, and how many got each verdict.
+// Verdicts counts labelled operations and the verdicts on them.
+type Verdicts struct {
 	Labelled    int `json:"labelled"`
 	Match       int `json:"match"`
 	Alternative int `json:"alternative"`
 	Unsupported int `json:"unsupported"`
 	Missing     int `json:"missing"`
 	// Recall is (Match + Alternative) / Labelled.
-	Recall     float64       `json:"recall"`
+	Recall float64 `json:"recall"`
+}
+
+// add counts a verdict.
+func (v *Verdicts) add(verdict string) {
+	v.Labelled++
+	switch verdict {
+	case VerdictMatch:
+		v.Match++
+	case VerdictAlternative:
+		v.Alternative++
+	case VerdictUnsupported:
+		v.Unsupported++
+	default:
+		v.Missing++
+	}
+	v.Recall = float64(v.Match+v.Alternative) / float64(v.Labelled)
+}
+
+// sum adds the counts of w.
+func (v *Verdicts) sum(w Verdicts) {
+	v.Labelled += w.Labelled
+	v.Match += w.Match
+	v.Alternative += w.Alternative
+	v.Unsupported += w.Unsupported
+	v.Missing += w.Missing
+	if v.Labelled > 0 {
+		v.Recall = float64(v.Match+v.Alternative) / float64(v.Labelled)
+	}
+}
+
+// Pagination is the pagination measure of one API.
+type Pagination struct {
+	// Verdicts on the labelled operations, one by one in Operations.
+	Verdicts
 	Operations []LabelResult `json:"operations"`
 	// Paged is the number of paged operations in the code; Unlabelled
 	// lists those that no label names (for review: the labels of large
@@ -133,21 +166,8 @@ func Recall(labels []Label, spec []SpecOperation, code Code) Pagination {
 		}
 		r.Generated = pagers
 		r.Verdict, r.GeneratedStyle = verdict(l.Style, pagers, so.Supports)
-		switch r.Verdict {
-		case VerdictMatch:
-			pg.Match++
-		case VerdictAlternative:
-			pg.Alternative++
-		case VerdictUnsupported:
-			pg.Unsupported++
-		default:
-			pg.Missing++
-		}
+		pg.add(r.Verdict)
 		pg.Operations = append(pg.Operations, r)
-	}
-	pg.Labelled = len(labels)
-	if pg.Labelled > 0 {
-		pg.Recall = float64(pg.Match+pg.Alternative) / float64(pg.Labelled)
 	}
 	for i, o := range code.Operations {
 		if len(o.Pagers) == 0 {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sdkgen-go/sdkgen/internal/corpus"
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 	"github.com/sdkgen-go/sdkgen/internal/testenv"
 )
 
@@ -102,7 +103,7 @@ components:
 // ReadSpec reads each operation's shape, through $refs, allOf and nested
 // objects (not array items), and the styles it supports.
 func TestReadSpec(t *testing.T) {
-	dir := writeTree(t, map[string]string{"paging.yaml": pagingSpec})
+	dir := gentest.WriteFiles(t, map[string]string{"paging.yaml": pagingSpec})
 	ops, err := ReadSpec(context.Background(), filepath.Join(dir, "paging.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -232,8 +233,9 @@ func TestRecall(t *testing.T) {
 	}
 }
 
-// The shared labels are read as given: 152 operations of 6 APIs.
-func TestLabels(t *testing.T) {
+// sharedAPIs returns the shared panel's labels and APIs.
+func sharedAPIs(t *testing.T) ([]Label, []API) {
+	t.Helper()
 	labels, err := Labels()
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +244,12 @@ func TestLabels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return labels, apis
+}
+
+// The shared labels are read as given: 152 operations of 6 APIs.
+func TestLabels(t *testing.T) {
+	labels, apis := sharedAPIs(t)
 	var names []string
 	for _, a := range apis {
 		names = append(names, a.Name)
@@ -271,14 +279,7 @@ func TestLabelsMatchSpecs(t *testing.T) {
 		}
 		t.Skip("SKIPPED, component missing: ", err)
 	}
-	labels, err := Labels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	apis, err := APIs(labels)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, apis := sharedAPIs(t)
 	for _, a := range apis {
 		file, err := SpecFile(dir, a.Spec)
 		if err != nil {

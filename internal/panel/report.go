@@ -27,20 +27,16 @@ type Report struct {
 // Totals sum the results.
 type Totals struct {
 	APIs int `json:"apis"`
-	// Labelled operations and sdkgen's verdicts on them, and its recall.
-	Labelled    int     `json:"labelled"`
-	Match       int     `json:"match"`
-	Alternative int     `json:"alternative"`
-	Unsupported int     `json:"unsupported"`
-	Missing     int     `json:"missing"`
-	Recall      float64 `json:"recall"`
+	// Verdicts are sdkgen's on the labelled operations of every API.
+	Verdicts
 	// Unlabelled counts sdkgen's pagers on unlabelled operations.
 	Unlabelled int `json:"unlabelled_pagers"`
 	// Sdkgen and OapiCodegen sum each tool's figures over the APIs where
 	// it generated.
 	Sdkgen      ToolTotals `json:"sdkgen"`
 	OapiCodegen ToolTotals `json:"oapi_codegen"`
-	// Both is the number of APIs where both tools generated, and
+	// Both is the number of APIs where both tools' outputs built (so that
+	// every column, ST1003 included, has a figure for both), and
 	// SdkgenBoth and OapiCodegenBoth sum each tool's figures over those
 	// alone: the figures to compare.
 	Both            int        `json:"both"`
@@ -89,23 +85,16 @@ func Summarize(results []Result) Totals {
 	t := Totals{APIs: len(results)}
 	for _, r := range results {
 		if pg := r.Pagination; pg != nil {
-			t.Labelled += pg.Labelled
-			t.Match += pg.Match
-			t.Alternative += pg.Alternative
-			t.Unsupported += pg.Unsupported
-			t.Missing += pg.Missing
+			t.sum(pg.Verdicts)
 			t.Unlabelled += len(pg.Unlabelled)
 		}
 		t.Sdkgen.add(r.Sdkgen)
 		t.OapiCodegen.add(r.OapiCodegen)
-		if r.Sdkgen.Generated && r.OapiCodegen.Generated {
+		if r.Sdkgen.Built && r.OapiCodegen.Built {
 			t.Both++
 			t.SdkgenBoth.add(r.Sdkgen)
 			t.OapiCodegenBoth.add(r.OapiCodegen)
 		}
-	}
-	if t.Labelled > 0 {
-		t.Recall = float64(t.Match+t.Alternative) / float64(t.Labelled)
 	}
 	return t
 }
@@ -133,7 +122,7 @@ func WriteText(w io.Writer, rep Report) error {
 		tt         ToolTotals
 		pg         string
 	}{
-		{all, "sdkgen", t.Sdkgen, paginationCells(t.Labelled, t.Match, t.Alternative, t.Unsupported, t.Missing, t.Unlabelled)},
+		{all, "sdkgen", t.Sdkgen, paginationCells(t.Verdicts, t.Unlabelled)},
 		{all, "oapi-codegen", t.OapiCodegen, pagination(nil)},
 		{both, "sdkgen", t.SdkgenBoth, "\t\t\t\t\t"},
 		{both, "oapi-codegen", t.OapiCodegenBoth, "\t\t\t\t\t"},
@@ -146,7 +135,7 @@ func WriteText(w io.Writer, rep Report) error {
 		return err
 	}
 	fmt.Fprintln(w, "\nbuilt: ok, or the step that failed (generate, read, build, vet); totals: generated/built/vetted.")
-	fmt.Fprintln(w, "all N: each tool's sums over the APIs it generated; both N: over the APIs both tools generated.")
+	fmt.Fprintln(w, "all N: each tool's sums over the APIs it generated; both N: over the APIs both tools built.")
 	fmt.Fprintln(w, "paged (labels): labelled operations paged the way the API pages (match + alt) / labelled (recall).")
 
 	for _, r := range rep.Results {
@@ -226,18 +215,14 @@ func pagination(pg *Pagination) string {
 	if pg == nil {
 		return "n/a\t\t\t\t\t"
 	}
-	return paginationCells(pg.Labelled, pg.Match, pg.Alternative, pg.Unsupported, pg.Missing, len(pg.Unlabelled))
+	return paginationCells(pg.Verdicts, len(pg.Unlabelled))
 }
 
 // paginationCells are the pagination columns: recall, then the verdicts
 // and the pagers on unlabelled operations.
-func paginationCells(labelled, match, alt, unsupported, missing, unlabelled int) string {
-	recall := 0.0
-	if labelled > 0 {
-		recall = float64(match+alt) / float64(labelled)
-	}
-	return fmt.Sprintf("%d/%d (%.0f%%)\t%d\t%d\t%d\t%d\t%d", match+alt, labelled, 100*recall,
-		match, alt, unsupported, missing, unlabelled)
+func paginationCells(v Verdicts, unlabelled int) string {
+	return fmt.Sprintf("%d/%d (%.0f%%)\t%d\t%d\t%d\t%d\t%d", v.Match+v.Alternative, v.Labelled, 100*v.Recall,
+		v.Match, v.Alternative, v.Unsupported, v.Missing, unlabelled)
 }
 
 func toolFigures(tr ToolResult) string {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sdkgen-go/sdkgen/internal/corpus"
@@ -89,5 +90,19 @@ func TestShortRun(t *testing.T) {
 	}
 	if rep.Totals.APIs != 1 || rep.Totals.Labelled != 20 {
 		t.Errorf("totals = %+v", rep.Totals)
+	}
+}
+
+// CI installs the staticcheck the command pins.
+func TestCIPinsStaticcheck(t *testing.T) {
+	ci, err := os.ReadFile(filepath.Join(gentest.RepoRoot(t), ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(ci), "STATICCHECK_VERSION="+staticcheck.Version+" ") {
+		t.Fatalf(".ci/run does not install staticcheck %s", staticcheck.Version)
+	}
+	if !strings.Contains(string(ci), "go run ./internal/panel/cmd/panel -short") {
+		t.Fatal(".ci/run does not run the panel's short variant")
 	}
 }
