@@ -43,6 +43,9 @@ type Code struct {
 	// ScalarKinds); ListPointers those whose type is a pointer to a slice.
 	ScalarPointers map[string]int `json:"scalar_pointers"`
 	ListPointers   int            `json:"list_pointers"`
+	// PackageNames maps the packages' folders (relative, slash-separated,
+	// "." for the top one) to their names.
+	PackageNames map[string]string `json:"-"`
 }
 
 // ScalarPointerTotal is the sum of ScalarPointers.
@@ -142,7 +145,7 @@ type typeDecl struct {
 // ScanCode parses every Go package under dir (test files left out) and
 // reads what the panel counts.
 func ScanCode(dir string) (Code, error) {
-	code := Code{ScalarPointers: map[string]int{}}
+	code := Code{ScalarPointers: map[string]int{}, PackageNames: map[string]string{}}
 	fset := token.NewFileSet()
 	var pkgs []*goPackage
 	byRel := map[string]*goPackage{}
@@ -178,6 +181,7 @@ func ScanCode(dir string) (Code, error) {
 			code.Lines += n
 		}
 		pkg.files = append(pkg.files, f)
+		code.PackageNames[rel] = f.Name.Name
 		code.Files++
 		return nil
 	})

@@ -197,8 +197,24 @@ func runTool(ctx context.Context, opts Options, tool genbench.Tool, api, spec st
 	}
 	tctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	// A package built before (an earlier run, the same output) would come
+	// from the build cache: a fresh constant in every package makes the
+	// build compile them all.
+	var nonces []string
+	for rel, name := range tr.Code.PackageNames {
+		dir := filepath.Join(out, filepath.FromSlash(rel))
+		nonces = append(nonces, filepath.Join(dir, genbench.NonceFile))
+		if err := genbench.WriteNonce(dir, name); err != nil {
+			return tr, err
+		}
+	}
 	u, err = genbench.Measure(gentest.GoCommand(tctx, mod, "build", pattern))
 	tr.BuildSeconds, tr.BuildCPUSeconds, tr.BuildPeakMiB = u.Wall.Seconds(), u.CPU.Seconds(), u.PeakMiB()
+	for _, n := range nonces {
+		if rerr := os.Remove(n); rerr != nil {
+			return tr, rerr
+		}
+	}
 	if err != nil {
 		tr.fail("build", err)
 		return tr, nil

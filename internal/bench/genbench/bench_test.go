@@ -187,9 +187,8 @@ func BenchmarkBuild(b *testing.B) {
 				}
 				var peak int64
 				var cpu time.Duration
-				for i := range b.N {
-					nonce := fmt.Sprintf("package %s\n\nconst genbenchNonce = \"%d-%d\"\n", s.name, time.Now().UnixNano(), i)
-					if err := os.WriteFile(filepath.Join(pkgDir, "genbench_nonce.go"), []byte(nonce), 0o644); err != nil {
+				for range b.N {
+					if err := genbench.WriteNonce(pkgDir, s.name); err != nil {
 						b.Fatal(err)
 					}
 					cmd := gentest.GoCommand(context.Background(), mod.Dir, "build", "./"+s.name)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
@@ -83,4 +84,16 @@ func BuildDependencies(dir, module string, patterns ...string) error {
 		return fmt.Errorf("building the dependencies: %v\n%s", err, out)
 	}
 	return nil
+}
+
+// NonceFile is the file WriteNonce writes into a package.
+const NonceFile = "genbench_nonce.go"
+
+// WriteNonce writes into the folder dir of Go package pkg a file holding a
+// constant of a fresh value, so that the next go build compiles the package
+// (and the packages that import it) instead of taking it from the build
+// cache, as after a regeneration.
+func WriteNonce(dir, pkg string) error {
+	nonce := fmt.Sprintf("package %s\n\nconst genbenchNonce = \"%d\"\n", pkg, time.Now().UnixNano())
+	return os.WriteFile(filepath.Join(dir, NonceFile), []byte(nonce), 0o644)
 }
