@@ -11,23 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
 
 // writeFiles creates the files (relative path → content) in a new temporary
 // folder and returns it.
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return gentest.WriteFiles(t, files)
 }
 
 func load(t *testing.T, source string, opts LoadOptions) (*Document, Diagnostics) {

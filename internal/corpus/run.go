@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sdkgen-go/sdkgen/internal/gentest"
 )
 
 // Options configure a run.
@@ -147,15 +149,7 @@ func writeModule(mod, repo string) error {
 	if err := mustMkdir(filepath.Join(mod, "specs")); err != nil {
 		return err
 	}
-	gomod := fmt.Sprintf("module corpus\n\ngo 1.25.0\n\nrequire github.com/sdkgen-go/sdkgen v0.0.0\n\nreplace github.com/sdkgen-go/sdkgen => %s\n", filepath.ToSlash(repo))
-	if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return err
-	}
-	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(mod, "go.sum"), sum, 0o644)
+	return gentest.WriteModule(mod, "corpus", repo)
 }
 
 // buildAll builds, then vets, the packages that generated, in batches.
@@ -219,10 +213,7 @@ func goTool(ctx context.Context, opts Options, mod, tool string, idx []int, resu
 		args = append(args, p)
 		byPkg[results[i].Package] = i
 	}
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = mod
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
-	out, err := cmd.CombinedOutput()
+	out, err := gentest.GoCommand(ctx, mod, args...).CombinedOutput()
 	if ctx.Err() != nil {
 		failed := map[int]string{}
 		for _, i := range idx {

@@ -5,6 +5,7 @@ package gentest
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -44,6 +45,23 @@ func FindRepoRoot() (string, error) {
 	}
 }
 
+// WriteFiles creates files (slash-separated relative path → content) in a
+// new temporary folder of the test and returns the folder.
+func WriteFiles(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // Module is a throwaway Go module for generated packages.
 type Module struct {
 	Dir string
@@ -55,27 +73,53 @@ type Module struct {
 // this repository requires; nothing is downloaded.
 func NewModule(t testing.TB) *Module {
 	t.Helper()
-	root := RepoRoot(t)
 	dir := t.TempDir()
-	gomod := fmt.Sprintf(`module sdkgentest
+	if err := WriteModule(dir, "sdkgentest", RepoRoot(t)); err != nil {
+		t.Fatal(err)
+	}
+	return &Module{Dir: dir, t: t}
+}
+
+// WriteModule writes the go.mod and go.sum of a module named name into the
+// existing folder dir: the module requires this repository, at repo,
+// through a replace directive, and its go.sum is the repository's, so that
+// its packages build offline (see [GoCommand]) with what the repository
+// itself was built with.
+func WriteModule(dir, name, repo string) error {
+	gomod := fmt.Sprintf(`module %s
 
 go 1.25.0
 
 require github.com/sdkgen-go/sdkgen v0.0.0
 
 replace github.com/sdkgen-go/sdkgen => %s
-`, filepath.ToSlash(root))
+`, name, filepath.ToSlash(repo))
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
-		t.Fatal(err)
+		return err
 	}
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &Module{Dir: dir, t: t}
+	return os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644)
+}
+
+// GoCommand returns the go command with args, to run in a module that
+// [WriteModule] wrote, offline: the module's requirements are resolved
+// from the replaced repository and the module cache it was built with,
+// never from the network, and with the local toolchain.
+func GoCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = OfflineEnv()
+	return cmd
+}
+
+// OfflineEnv is the environment of [GoCommand], for other programs that
+// run the go command in such a module (staticcheck loads packages with
+// it).
+func OfflineEnv() []string {
+	return append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
 }
 
 // Add writes a package's files into the folder rel of the module.
@@ -92,15 +136,10 @@ func (m *Module) Add(rel string, files map[string][]byte) {
 	}
 }
 
-// Go runs the go command in the module, offline, and returns its combined
-// output and error.
+// Go runs the go command in the module, offline (see [GoCommand]), and
+// returns its combined output and error.
 func (m *Module) Go(args ...string) (string, error) {
-	cmd := exec.Command("go", args...)
-	cmd.Dir = m.Dir
-	// The module's requirements are resolved from the replaced repository
-	// and the module cache it was built with: never from the network.
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
-	out, err := cmd.CombinedOutput()
+	out, err := GoCommand(context.Background(), m.Dir, args...).CombinedOutput()
 	return string(out), err
 }
 

@@ -1,12 +1,11 @@
 package genbench_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,29 +60,6 @@ func (s benchSpec) path(b *testing.B) string {
 	return p
 }
 
-// tool is a generator under comparison.
-type tool struct {
-	name string
-	// command returns the command that generates spec into the folder out
-	// as Go package pkg, with the binaries in bin.
-	command func(bin, spec, out, pkg string) *exec.Cmd
-}
-
-// tools in column order: the first is the base column of
-// `benchstat -col /tool`. oapi-codegen runs with the issue's configuration:
-// models, client and ClientWithResponses (-generate types,client), default
-// options otherwise.
-var tools = []tool{
-	{name: "oapi-codegen", command: func(bin, spec, out, pkg string) *exec.Cmd {
-		return exec.Command(filepath.Join(bin, "oapi-codegen"),
-			"-generate", "types,client", "-package", pkg, "-o", filepath.Join(out, pkg+".gen.go"), spec)
-	}},
-	{name: "sdkgen", command: func(bin, spec, out, pkg string) *exec.Cmd {
-		return exec.Command(filepath.Join(bin, "sdkgen"),
-			"generate", "--spec", spec, "--out", out, "--package", pkg)
-	}},
-}
-
 // binaries builds both generators once per test process, with the same go
 // build defaults, into binDir.
 var (
@@ -95,20 +71,7 @@ var (
 func binaries(b *testing.B) string {
 	b.Helper()
 	root := gentest.RepoRoot(b)
-	binOnce.Do(func() {
-		for _, c := range [][]string{
-			{"build", "-o", filepath.Join(binDir, "sdkgen"), "./generator/cmd/sdkgen"},
-			{"build", "-o", filepath.Join(binDir, "oapi-codegen"), "github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen"},
-		} {
-			cmd := exec.Command("go", c...)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				binErr = fmt.Errorf("go %s: %v\n%s", strings.Join(c, " "), err, out)
-				return
-			}
-		}
-	})
+	binOnce.Do(func() { binErr = genbench.BuildTools(root, binDir) })
 	if binErr != nil {
 		b.Fatal(binErr)
 	}
@@ -117,9 +80,9 @@ func binaries(b *testing.B) string {
 
 // generate runs one tool on one spec into the existing folder out, from
 // the scratch folder work, where no sdkgen.yaml can be picked up.
-func generate(b *testing.B, t tool, bin string, spec benchSpec, specPath, work, out string) (genbench.Usage, error) {
+func generate(b *testing.B, t genbench.Tool, bin string, spec benchSpec, specPath, work, out string) (genbench.Usage, error) {
 	b.Helper()
-	cmd := t.command(bin, specPath, out, spec.name)
+	cmd := t.Command(bin, specPath, out, spec.name)
 	cmd.Dir = work
 	return genbench.Measure(cmd)
 }
@@ -129,12 +92,12 @@ func generate(b *testing.B, t tool, bin string, spec benchSpec, specPath, work, 
 // sub-benchmark is skipped with the reason. Skip messages show only under
 // -v, so without it the reason is printed to standard output too (as a line
 // benchstat ignores: it starts with an upper-case word and no colon).
-func fails(b *testing.B, t tool, step string, err error) {
+func fails(b *testing.B, t genbench.Tool, step string, err error) {
 	b.Helper()
-	if t.name == "sdkgen" {
+	if t.Name == "sdkgen" {
 		b.Fatalf("sdkgen %s: %v", step, err)
 	}
-	msg := fmt.Sprintf("FAILS %s: %s %s", b.Name(), t.name, step)
+	msg := fmt.Sprintf("FAILS %s: %s %s", b.Name(), t.Name, step)
 	var re *genbench.RunError
 	if errors.As(err, &re) {
 		msg += " — " + genbench.FirstError(re.Output)
@@ -153,8 +116,8 @@ func fails(b *testing.B, t tool, step string, err error) {
 // lines the lines of Go it wrote.
 func BenchmarkGenerate(b *testing.B) {
 	for _, s := range benchSpecs() {
-		for _, t := range tools {
-			b.Run("spec="+s.name+"/tool="+t.name, func(b *testing.B) {
+		for _, t := range genbench.Tools {
+			b.Run("spec="+s.name+"/tool="+t.Name, func(b *testing.B) {
 				b.StopTimer()
 				bin := binaries(b)
 				specPath := s.path(b)
@@ -179,7 +142,7 @@ func BenchmarkGenerate(b *testing.B) {
 						b.Fatal(err)
 					}
 					if lines == 0 {
-						b.Fatalf("%s wrote no Go code into %s", t.name, out)
+						b.Fatalf("%s wrote no Go code into %s", t.Name, out)
 					}
 					if err := os.RemoveAll(out); err != nil {
 						b.Fatal(err)
@@ -206,8 +169,8 @@ func BenchmarkGenerate(b *testing.B) {
 // the cost of compiling the generated code, as after each regeneration.
 func BenchmarkBuild(b *testing.B) {
 	for _, s := range benchSpecs() {
-		for _, t := range tools {
-			b.Run("spec="+s.name+"/tool="+t.name, func(b *testing.B) {
+		for _, t := range genbench.Tools {
+			b.Run("spec="+s.name+"/tool="+t.Name, func(b *testing.B) {
 				b.StopTimer()
 				bin := binaries(b)
 				specPath := s.path(b)
@@ -219,15 +182,16 @@ func BenchmarkBuild(b *testing.B) {
 				if _, err := generate(b, t, bin, s, specPath, b.TempDir(), pkgDir); err != nil {
 					fails(b, t, "does not generate", err)
 				}
-				warmDependencies(b, mod, s.name)
+				if err := genbench.BuildDependencies(mod.Dir, "sdkgentest", "./"+s.name); err != nil {
+					b.Fatal(err)
+				}
 				var peak int64
 				var cpu time.Duration
-				for i := range b.N {
-					nonce := fmt.Sprintf("package %s\n\nconst genbenchNonce = \"%d-%d\"\n", s.name, time.Now().UnixNano(), i)
-					if err := os.WriteFile(filepath.Join(pkgDir, "genbench_nonce.go"), []byte(nonce), 0o644); err != nil {
+				for range b.N {
+					if err := genbench.WriteNonce(pkgDir, s.name); err != nil {
 						b.Fatal(err)
 					}
-					cmd := goCommand(mod.Dir, "build", "./"+s.name)
+					cmd := gentest.GoCommand(context.Background(), mod.Dir, "build", "./"+s.name)
 					b.StartTimer()
 					u, err := genbench.Measure(cmd)
 					b.StopTimer()
@@ -242,36 +206,4 @@ func BenchmarkBuild(b *testing.B) {
 			})
 		}
 	}
-}
-
-// warmDependencies builds every dependency of the package pkg of mod (and
-// settles go.mod), so that the timed builds compile the package alone.
-func warmDependencies(b *testing.B, mod *gentest.Module, pkg string) {
-	b.Helper()
-	out, err := mod.Go("list", "-deps", "-f", "{{.ImportPath}}", "./"+pkg)
-	if err != nil {
-		b.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	self := "sdkgentest/" + pkg
-	var deps []string
-	for _, p := range strings.Fields(out) {
-		if p != self {
-			deps = append(deps, p)
-		}
-	}
-	if len(deps) == len(strings.Fields(out)) {
-		b.Fatalf("go list -deps did not list %s:\n%s", self, out)
-	}
-	if out, err := mod.Go(append([]string{"build"}, deps...)...); err != nil {
-		b.Fatalf("building the dependencies: %v\n%s", err, out)
-	}
-}
-
-// goCommand is the go command in the module dir, offline, with the
-// environment gentest uses.
-func goCommand(dir string, args ...string) *exec.Cmd {
-	cmd := exec.Command("go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
-	return cmd
 }

@@ -38,7 +38,6 @@ package main
 
 import (
 	"bytes"
-	"debug/buildinfo"
 	"flag"
 	"fmt"
 	"io"
@@ -54,14 +53,14 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/internal/gentest"
+	"github.com/sdkgen-go/sdkgen/internal/pinned"
 )
 
-// benchstat's pinned version; .ci/run installs the same one.
-const (
-	benchstatPkg     = "golang.org/x/perf/cmd/benchstat"
-	benchstatModule  = "golang.org/x/perf"
-	benchstatVersion = "v0.0.0-20260908200009-22c9c6c9d4da"
-)
+// benchstatVersion is benchstat's pinned version; .ci/run installs the
+// same one.
+const benchstatVersion = "v0.0.0-20260908200009-22c9c6c9d4da"
+
+var benchstatTool = pinned.Tool{Package: "golang.org/x/perf/cmd/benchstat", Module: "golang.org/x/perf", Version: benchstatVersion}
 
 const modulePath = "github.com/sdkgen-go/sdkgen"
 
@@ -167,7 +166,7 @@ func run(cfg config) error {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	bs, err := benchstat(root, dir)
+	bs, err := benchstatTool.Find(root, dir, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -289,38 +288,6 @@ func goTest(root string, s benchSet, cfg config, file, binDir string) error {
 	}
 	log.Printf("%s: %s", s.pkg, time.Since(start).Round(time.Second))
 	return nil
-}
-
-// benchstat returns the command line of the pinned benchstat: .ci/bin's
-// or PATH's when it is that version, else one installed into dir.
-func benchstat(root, dir string) (string, error) {
-	candidates := []string{filepath.Join(root, ".ci", "bin", "benchstat")}
-	if p, err := exec.LookPath("benchstat"); err == nil {
-		candidates = append(candidates, p)
-	}
-	for _, p := range candidates {
-		if pinned(p) {
-			return p, nil
-		}
-	}
-	bin, err := filepath.Abs(filepath.Join(dir, "bin"))
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("go", "install", benchstatPkg+"@"+benchstatVersion)
-	cmd.Env = append(os.Environ(), "GOBIN="+bin)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install %s@%s: %v", benchstatPkg, benchstatVersion, err)
-	}
-	return filepath.Join(bin, "benchstat"), nil
-}
-
-// pinned reports whether the program at path is benchstat at the pinned
-// version.
-func pinned(path string) bool {
-	bi, err := buildinfo.ReadFile(path)
-	return err == nil && bi.Path == benchstatPkg && bi.Main.Path == benchstatModule && bi.Main.Version == benchstatVersion
 }
 
 // report writes the tables of one package's results.
