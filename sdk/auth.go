@@ -307,11 +307,12 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 // stripCredentials removes the headers that carry credentials from a
 // request going to another origin. net/http copies headers onto redirected
 // requests: Authorization and Cookie to another port of the same host,
-// and custom headers (an API key's) to any host.
+// and custom headers (an API key's, an X-Auth-Token set with WithHeader)
+// to any host.
 func stripCredentials(req *http.Request, s *settings) *http.Request {
 	var drop []string
 	for name := range req.Header {
-		if name == "Authorization" || name == "Cookie" || s.isAuthHeader(name) {
+		if s.credentialHeader(name) {
 			drop = append(drop, name)
 		}
 	}
@@ -323,6 +324,15 @@ func stripCredentials(req *http.Request, s *settings) *http.Request {
 		r2.Header.Del(name)
 	}
 	return r2
+}
+
+// credentialHeader reports whether a header carries a credential: its name
+// says so (Authorization, Cookie, X-Auth-Token, X-Api-Key, ...: see
+// secretName) or an auth option of the client sends its secret in it. It is
+// the one rule for what is stripped on redirects elsewhere, redacted in
+// errors and logs, never logged, and must be explained to the cache.
+func (s *settings) credentialHeader(name string) bool {
+	return secretName(name) || s.isAuthHeader(name)
 }
 
 func (s *settings) isAuthHeader(name string) bool {
@@ -486,13 +496,3 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// secretHeaders returns the headers that carry credentials, for redaction.
-func (s *settings) secretHeaders() map[string]bool {
-	m := map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
-	for _, a := range s.auth {
-		if a.secretHeader != "" {
-			m[a.secretHeader] = true
-		}
-	}
-	return m
-}

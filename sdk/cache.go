@@ -179,7 +179,7 @@ func (s *CacheScope) compute() {
 	// Credentials the request carries that did not come from the options
 	// above (user middleware set them) are not bound to the identity.
 	for name, values := range s.req.Header {
-		if name != "Authorization" && name != "Proxy-Authorization" && name != "Cookie" && !settings.isAuthHeader(name) {
+		if !settings.credentialHeader(name) {
 			continue
 		}
 		if !slices.Equal(values, settings.header[name]) {

@@ -149,6 +149,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		hc = *s.httpClient
 	}
 	hc.Transport = &attemptTransport{c: c, base: inner}
+	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
 	c.hc = &hc
 	c.retrier = newRetrier(c)
 	c.userAgent = s.userAgent
@@ -198,6 +199,44 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("base URL %q has unexpanded server variables", redactURL(u))
 	}
 	return u, nil
+}
+
+// checkRedirect wraps the http.Client's CheckRedirect (next; nil is
+// net/http's default of 10 hops) with what the SDK decides for every hop:
+//
+//   - a request body never goes to another origin than the call's: a 307
+//     or 308 that would send it there is not followed, and the call ends
+//     with that response (an [*APIError] with its Location), as OkHttp does
+//     for redirects of requests with bodies; 301, 302 and 303 turn such
+//     requests into GETs without a body and are followed;
+//   - a hop to another origin than the previous one carries only the
+//     previous origin as Referer (browsers' default policy,
+//     strict-origin-when-cross-origin), never its path and query, where
+//     credentials travel (access_token=, Firebase's auth=).
+//
+// Credentials themselves are removed from hops elsewhere by the auth layer
+// (attemptTransport), which sees every hop.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.Body != nil && req.Body != http.NoBody && !sameOrigin(req.URL, originOf(via[0].URL)) {
+			req.Body.Close() // from GetBody; net/http does not close it
+			return http.ErrUseLastResponse
+		}
+		if ref := req.Header.Get("Referer"); ref != "" && originOf(req.URL) != originOf(via[len(via)-1].URL) {
+			if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+				req.Header.Set("Referer", (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}).String())
+			} else {
+				req.Header.Del("Referer")
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // BaseURL returns the URL requests are sent to.

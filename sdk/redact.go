@@ -110,7 +110,7 @@ func (b secretBag) redactor() *redactor {
 func secretName(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
-	case "key", "sig", "auth", "code", "pwd", "cookie", "authorization", "proxy-authorization":
+	case "key", "sig", "auth", "code", "pwd", "cookie", "set-cookie", "authorization", "proxy-authorization":
 		return true
 	}
 	for _, w := range []string{"token", "secret", "passw", "apikey", "api_key", "api-key", "signature", "credential", "session"} {
@@ -149,7 +149,7 @@ func (st *callState) redactor(req *http.Request) *redactor {
 	b.add(st.secrets.tokens...)
 	st.secrets.mu.Unlock()
 	for name, vs := range st.s.header {
-		if secretName(name) || st.s.isAuthHeader(name) {
+		if st.s.credentialHeader(name) {
 			for _, v := range vs {
 				b.addHeader(name, v)
 			}
@@ -166,7 +166,7 @@ func (st *callState) redactor(req *http.Request) *redactor {
 	if req != nil {
 		b.addURL(req.URL)
 		for name, vs := range req.Header {
-			if secretName(name) || st.s.isAuthHeader(name) {
+			if st.s.credentialHeader(name) {
 				for _, v := range vs {
 					b.addHeader(name, v)
 				}
