@@ -394,6 +394,7 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 		}
 		return nil, err
 	}
+	st.core.authed = areq
 	if l := st.s.logger; l != nil {
 		l.LogAttrs(req.Context(), slog.LevelDebug, "sdk: replaying after 401 with a refreshed token",
 			slog.String("operation", st.op.ID), slog.Int("attempt", int(st.attempt.Load())))

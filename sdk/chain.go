@@ -129,7 +129,10 @@ type callState struct {
 	// authRefreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
 	authRefreshed atomic.Bool
-	core          attemptCore // the current attempt's innermost layers
+	// hiddenCreds is set when an attempt carried credentials that attempt
+	// middleware added (see CacheScope.Storable).
+	hiddenCreds atomic.Bool
+	core        attemptCore // the current attempt's innermost layers
 	// secrets holds the tokens the call sent, to keep them out of its
 	// errors and logs.
 	secrets callSecrets
@@ -206,6 +209,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		rt = st.s.attemptMiddleware[i](rt)
 	}
 	areq, sent, err := t.c.authenticate(req, st)
+	st.core.authed = areq
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -221,12 +225,19 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // attemptCore logs the attempt and applies the per-attempt timeout.
 type attemptCore struct {
-	t  *attemptTransport
-	st *callState
+	t      *attemptTransport
+	st     *callState
+	authed *http.Request // the request as auth left it, before attempt middleware
 }
 
 func (a *attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := a.st.s
+	if req != a.authed && s.cache != nil && addedCredentials(s, a.authed, req) {
+		// Attempt middleware (a request signer) added credentials below
+		// the cache: its fingerprint cannot bind them (see CacheScope).
+		a.st.hiddenCreds.Store(true)
+		a.t.c.hiddenCreds.Store(true)
+	}
 	start := time.Now()
 	var resp *http.Response
 	var err error

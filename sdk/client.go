@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +105,10 @@ type Client struct {
 	ownsTrans   *http.Transport // closed by Close; nil for a caller's client
 	retrier     http.RoundTripper
 	userAgent   string
+
+	// hiddenCreds is set once an attempt of a call carried credentials that
+	// attempt middleware added below the cache (see CacheScope).
+	hiddenCreds atomic.Bool
 
 	closeOnce sync.Once
 	closed    chan struct{}

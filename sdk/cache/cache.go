@@ -212,7 +212,7 @@ func (c *Cache) RoundTrip(req *http.Request, scope *sdk.CacheScope, next http.Ro
 	if err != nil {
 		return mark(next.RoundTrip(req))(Bypass)
 	}
-	x := &exchange{c: c, req: req, cc: parseCacheControl(req.Header, true)}
+	x := &exchange{c: c, req: req, scope: scope, cc: parseCacheControl(req.Header, true)}
 	x.uri = uriKey(req.URL)
 	x.primary = x.uri + "/" + fp[:32]
 	x.lookup()
@@ -245,6 +245,7 @@ func mark(resp *http.Response, err error) func(Outcome) (*http.Response, error) 
 type exchange struct {
 	c       *Cache
 	req     *http.Request
+	scope   *sdk.CacheScope
 	cc      directives // the request's
 	uri     string     // key of the URI
 	primary string     // key of the URI and the credentials
@@ -467,6 +468,11 @@ func weakMatch(a, b string) bool {
 // its body has been read whole, if RFC 9111 section 3 allows it.
 func (x *exchange) store(resp *http.Response, requestTime, responseTime time.Time) *http.Response {
 	c := x.c
+	if x.scope.Storable() != nil {
+		// An attempt carried credentials the fingerprint does not cover.
+		resp.Header.Set(Header, string(Bypass))
+		return resp
+	}
 	names, ok := x.storable(resp)
 	if !ok {
 		if x.stored != nil && resp.StatusCode < 500 {

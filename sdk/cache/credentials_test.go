@@ -261,3 +261,49 @@ func TestClientCredentialsOffline(t *testing.T) {
 		t.Fatalf("another client was answered from the cache: %+v", r)
 	}
 }
+
+// Credentials added by attempt middleware (a request signer) are added
+// below the cache, where its fingerprint cannot see them: a response to
+// such a request is never stored, and the client's later calls bypass the
+// cache, so one user's response never reaches another. Attempt middleware
+// that adds no credential (a tracing header) leaves caching alone, and its
+// calls are keyed apart from those of clients without it.
+func TestAttemptMiddlewareCredentialsAreNotCached(t *testing.T) {
+	clk := newClock()
+	o := newOrigin(clk)
+	o.setHandle(whoami)
+	srv := newServer(t, o)
+	ch := newCache(t, cache.NewMemoryStore(0), cache.WithClock(clk.Now))
+	setHeader := func(name, value string) sdk.Option {
+		return sdk.WithAttemptMiddleware(func(next http.RoundTripper) http.RoundTripper {
+			return sdk.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+				r = r.Clone(r.Context())
+				r.Header.Set(name, value)
+				return next.RoundTrip(r)
+			})
+		})
+	}
+	alice := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Authorization", "Bearer SECRET-bearer-alice-9c1f4e"))
+	bob := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Authorization", "Bearer SECRET-bearer-bob-71d2aa"))
+	for round := range 2 {
+		for _, u := range []struct {
+			c    *sdk.Client
+			name string
+		}{{alice, "alice"}, {bob, "bob"}} {
+			r := get(u.c, "/me")
+			if r.err != nil || r.body != `{"user":"`+u.name+`"}` || r.outcome == cache.Hit {
+				t.Fatalf("round %d, %s: %q %q %v; want its own answer from the server", round, u.name, r.outcome, r.body, r.err)
+			}
+		}
+	}
+	if n := srv.Count(); n != 4 {
+		t.Fatalf("server got %d requests, want 4 (nothing served from the cache)", n)
+	}
+	// A tracing header is no credential: cached as usual.
+	traced := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	expect(t, "traced", get(traced, "/me"), cache.Miss, `{"user":"anonymous"}`)
+	expect(t, "traced again", get(traced, "/me"), cache.Hit, `{"user":"anonymous"}`)
+	// Keyed apart from a client without attempt middleware.
+	plain := newClient(t, srv.URL, sdk.WithCache(ch))
+	expect(t, "plain", get(plain, "/me"), cache.Miss, `{"user":"anonymous"}`)
+}
