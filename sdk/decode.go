@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 )
@@ -80,10 +82,23 @@ func decodeJSONInto(resp *http.Response, v any) error {
 			err = json.NewDecoder(bytes.NewReader(data)).Decode(v)
 		}
 	case rerr != nil:
-		// Reading failed after data; the decoder fails where it needs more.
+		// Reading failed after data; the decoder fails where it needs more,
+		// and a body that failed after a whole value (one shorter than its
+		// Content-Length) fails all the same.
 		err = decodeStream(io.MultiReader(bytes.NewReader(data), failingReader{rerr}), data, v)
+		if err == nil {
+			err = fmt.Errorf("reading the body after its value: %w", rerr)
+		}
 	default:
-		err = decodeStream(io.MultiReader(bytes.NewReader(data), body), data, v)
+		// A large body: the filter hands the decoder only what the result
+		// keeps (see jsonFilter), and what follows the value must end well.
+		f := newJSONFilter(io.MultiReader(bytes.NewReader(data), body), reflect.TypeOf(v).Elem())
+		err = decodeStream(f, data, v)
+		if err == nil {
+			if rest := f.Rest(drainLimit); rest != nil {
+				err = fmt.Errorf("reading the body after its value: %w", rest)
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
