@@ -623,7 +623,7 @@ type typePlan struct {
 	fields map[string]*fieldEntry
 	names  []string      // the keys of fields, in the struct's order
 	byName []*fieldEntry // fields[names[i]]
-	maxKey int      // the longest key that may match, quoted and escaped
+	maxKey int           // the longest key that may match, quoted and escaped
 
 	elemOnce sync.Once
 	elem     *typePlan
