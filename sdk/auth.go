@@ -361,7 +361,7 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 	// Free the connection before waiting for the token: a call waiting for
 	// a refresh must not hold a connection the others need to get their own
 	// 401s. The body is kept, in memory, for when the 401 stands.
-	resp.Body = bufferBody(resp.Body, st.s.maxErrorBody)
+	resp.Body = bufferBody(resp.Body, st.s.maxErrorBody, st.s.idleTimeout)
 	changed := false
 	for _, s := range sent {
 		nt, err := s.src.Refresh(req.Context(), s.tok)
@@ -404,8 +404,8 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 
 // bufferBody reads up to max bytes of body into memory and closes it when
 // that was all of it; a longer body stays open behind what was read.
-func bufferBody(body io.ReadCloser, max int64) io.ReadCloser {
-	data, truncated, err := readBounded(body, max)
+func bufferBody(body io.ReadCloser, max int64, idle time.Duration) io.ReadCloser {
+	data, truncated, err := readBoundedIdle(body, max, idle)
 	if truncated || err != nil {
 		return struct {
 			io.Reader

@@ -4,18 +4,27 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// drainLimit bounds how much of an unwanted body is read so the connection
-// can be reused; past it, closing is cheaper than reading.
-const drainLimit = 64 << 10
+// drainLimit and drainTimeout bound how much of an unwanted body is read,
+// and for how long, so that its connection can be reused: past them,
+// closing the connection and opening another (one or two round trips)
+// costs less than waiting for a server that stalls.
+const (
+	drainLimit   = 64 << 10
+	drainTimeout = 250 * time.Millisecond
+)
 
-// drainClose reads a little of the body, so its connection can go back to
-// the pool, and closes it.
+// drainClose reads what quickly comes of a body whose answer is known, so
+// its connection can go back to the pool, and closes it: at most
+// drainLimit bytes within drainTimeout.
 func drainClose(body io.ReadCloser) {
 	if body == nil {
 		return
 	}
+	stop := time.AfterFunc(drainTimeout, func() { _ = body.Close() })
 	bp := bodyBufs.Get().(*[]byte)
 	buf := *bp
 	for n := 0; n < drainLimit; {
@@ -26,7 +35,60 @@ func drainClose(body io.ReadCloser) {
 		}
 	}
 	bodyBufs.Put(bp)
+	stop.Stop()
 	_ = body.Close()
+}
+
+// idleBody bounds each wait of a read of a body the SDK reads itself by
+// the idle timeout ([WithIdleTimeout]): a read that waits longer closes
+// the body (a Close aborts a pending Read of net/http's bodies) and fails
+// with an *IdleTimeoutError.
+type idleBody struct {
+	body  io.ReadCloser
+	d     time.Duration
+	timer *time.Timer
+	fired atomic.Bool
+}
+
+func newIdleBody(body io.ReadCloser, d time.Duration) *idleBody {
+	return &idleBody{body: body, d: d}
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if b.d <= 0 {
+		return b.body.Read(p)
+	}
+	if b.timer == nil {
+		b.timer = time.AfterFunc(b.d, func() {
+			b.fired.Store(true)
+			_ = b.body.Close()
+		})
+	} else {
+		b.timer.Reset(b.d)
+	}
+	n, err := b.body.Read(p)
+	b.timer.Stop()
+	if err != nil && b.fired.Load() {
+		err = &IdleTimeoutError{After: b.d}
+	}
+	return n, err
+}
+
+func (b *idleBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	return b.body.Close()
+}
+
+// readBoundedIdle is readBounded of a body, each read bounded by idle.
+func readBoundedIdle(body io.ReadCloser, max int64, idle time.Duration) ([]byte, bool, error) {
+	ib := newIdleBody(body, idle)
+	data, truncated, err := readBounded(ib, max)
+	if ib.timer != nil {
+		ib.timer.Stop()
+	}
+	return data, truncated, err
 }
 
 // cancelOnClose releases a context when the body is closed.

@@ -448,7 +448,9 @@ func (c *Client) wrapError(op *Operation, req *http.Request, err error) error {
 // builds the error, decoding the declared model and problem+json.
 func (c *Client) apiError(st *callState, req *http.Request, resp *http.Response) *APIError {
 	op, s := st.op, st.s
-	body, truncated, readErr := readBounded(resp.Body, s.maxErrorBody)
+	// The status is the answer: a server that stalls in the body it
+	// explains it with does not hold the call.
+	body, truncated, readErr := readBoundedIdle(resp.Body, s.maxErrorBody, s.idleTimeout)
 	drainClose(resp.Body)
 	e := &APIError{
 		Operation:  op.ID,

@@ -338,7 +338,7 @@ func (x *exchange) run(next http.RoundTripper) (*http.Response, error) {
 	switch resp.StatusCode {
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if x.staleOnError(age, lifetime) {
-			drainClose(resp.Body)
+			discard(resp.Body)
 			return x.serve(Stale, x.stored.currentAge(responseTime)), nil
 		}
 	case http.StatusNotModified:
@@ -425,7 +425,7 @@ func gatewayTimeout(req *http.Request) *http.Response {
 // freshen updates the stored response from a 304 (RFC 9111 section 4.3.4)
 // and serves it.
 func (x *exchange) freshen(resp *http.Response, requestTime, responseTime time.Time) *http.Response {
-	drainClose(resp.Body)
+	discard(resp.Body)
 	e := x.stored
 	if etag := resp.Header.Get("Etag"); etag != "" && !weakMatch(etag, e.header.Get("Etag")) {
 		// The server confirmed another response than the stored one: it
@@ -650,14 +650,14 @@ func (c *Cache) delete(key string) {
 	}
 }
 
-// drainClose reads a little of a body that is not wanted, so its
-// connection can be reused, and closes it.
-func drainClose(body io.ReadCloser) {
-	if body == nil {
-		return
+// discard closes a body that is not wanted (a 304's, which is empty, or
+// the failure a stale response answers for) without reading it: a server
+// that stalls in it must not hold the call, and the connection of an
+// error is not worth a wait.
+func discard(body io.ReadCloser) {
+	if body != nil {
+		_ = body.Close()
 	}
-	_, _ = io.CopyN(io.Discard, body, 64<<10)
-	_ = body.Close()
 }
 
 // recorder passes a body through to the caller and keeps a copy, up to
