@@ -106,6 +106,7 @@ func defaultSettings() settings {
 		maxErrorBody:    DefaultMaxErrorBody,
 		maxResponseSize: DefaultMaxResponseSize,
 		retry:           DefaultRetryPolicy(),
+		retryBudget:     NewRetryBudget(DefaultRetryBudget),
 		sleeper:         realSleeper{},
 		idleTimeout:     DefaultIdleTimeout,
 		maxEventSize:    DefaultMaxEventSize,

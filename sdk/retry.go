@@ -85,7 +85,8 @@ type RetryPolicy struct {
 //
 //   - 3 retries (4 attempts): the peers use 2 to 4; three rides out a
 //     rolling restart or a failover without piling load on a service that
-//     is down (and [RetryBudget] can bound retries across calls).
+//     is down; the client's retry quota ([RetryBudget]) stops retries
+//     across its calls when they keep failing.
 //   - 500 ms base, 8 s cap: with full jitter the three waits average
 //     0.25 s, 0.5 s and 1 s, so transient failures cost under 2 s on
 //     average and 3.5 s at worst, while the cap (reached from the 5th
@@ -239,68 +240,71 @@ func WithSleeper(sl Sleeper) Option {
 	})
 }
 
-// RetryBudget throttles retries across the calls of a client (or of
-// several clients sharing it), so that an outage does not multiply the load
-// on a failing service by the number of attempts. It follows gRPC's retry
-// throttling: the tokens measure the health of the service, so every
-// attempt that fails transiently (a retryable status or connection failure,
-// whether or not its call may be retried) takes one token, every other
-// response (2xx, and statuses that are not retried) gives back ratio
-// tokens, and errors that say nothing about the service (the caller's
-// cancellation, a certificate error) neither take nor give. A retry is
-// allowed only while more than half of the tokens are left; a call denied
-// fails with a [*RetryError] saying so. It is safe for concurrent use.
+// RetryBudget is a retry quota shared by the calls of a client (or of
+// several clients given the same one), as AWS SDK v2's standard retryer
+// keeps one: a retry costs 5 tokens (10 after a timeout, which ties up the
+// server longer) and is made only while the quota holds them; a call that
+// ends with an answer (any response that is not a transient failure)
+// gives back what its last retry cost, or 1 token when its first attempt
+// answered. Transient failures that a retry cures so cost nothing in the
+// long run, while a storm — retries that keep failing — drains the quota
+// after a few retries, and calls then fail at their first attempt (with a
+// [*RetryError] saying so) until answers refill it. Every client has one
+// of [DefaultRetryBudget] tokens unless given another with
+// [WithRetryBudget]. It is safe for concurrent use.
 type RetryBudget struct {
-	mu      sync.Mutex
-	tokens  float64
-	max     float64
-	ratio   float64
-	allowed int64
-	denied  int64
+	mu       sync.Mutex
+	tokens   int
+	capacity int
+	allowed  int64
+	denied   int64
 }
 
-// NewRetryBudget returns a full budget of max tokens, refilled by ratio per
-// healthy response. max <= 0 means 10 and ratio <= 0 means 0.1 (gRPC's
-// usual values): retries stop after about five transient failures in a row
-// and resume once about ten responses have come back well.
-func NewRetryBudget(max, ratio float64) *RetryBudget {
-	if max <= 0 {
-		max = 10
+// The costs of a [RetryBudget], as AWS SDK v2 sets them.
+const (
+	retryCost        = 5
+	timeoutRetryCost = 10
+	noRetryIncrement = 1
+)
+
+// DefaultRetryBudget is the capacity of the retry quota of a client that
+// was not given one: 50 tokens, ten retries in a row that fail. AWS SDK v2
+// gives 500 to a client that serves a whole program's calls to a cloud; a
+// client of one API makes fewer, and ten retries ride out a burst of
+// failures while a storm of 200 calls costs at most 210 requests, not 800.
+const DefaultRetryBudget = 50
+
+// NewRetryBudget returns a full quota of capacity tokens (capacity <= 0
+// means [DefaultRetryBudget]).
+func NewRetryBudget(capacity int) *RetryBudget {
+	if capacity <= 0 {
+		capacity = DefaultRetryBudget
 	}
-	if ratio <= 0 {
-		ratio = 0.1
-	}
-	return &RetryBudget{tokens: max, max: max, ratio: ratio}
+	return &RetryBudget{tokens: capacity, capacity: capacity}
 }
 
-// failed records a transient failure.
-func (b *RetryBudget) failed() {
-	b.mu.Lock()
-	b.tokens = math.Max(0, b.tokens-1)
-	b.mu.Unlock()
-}
-
-// succeeded records a healthy response.
-func (b *RetryBudget) succeeded() {
-	b.mu.Lock()
-	b.tokens = math.Min(b.max, b.tokens+b.ratio)
-	b.mu.Unlock()
-}
-
-// allow reports whether a retry may be made now, and counts the decision.
-func (b *RetryBudget) allow() bool {
+// acquire takes cost tokens for a retry, and reports whether it could.
+func (b *RetryBudget) acquire(cost int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.tokens > b.max/2 {
-		b.allowed++
-		return true
+	if b.tokens < cost {
+		b.denied++
+		return false
 	}
-	b.denied++
-	return false
+	b.tokens -= cost
+	b.allowed++
+	return true
+}
+
+// release gives n tokens back, up to the capacity.
+func (b *RetryBudget) release(n int) {
+	b.mu.Lock()
+	b.tokens = min(b.capacity, b.tokens+n)
+	b.mu.Unlock()
 }
 
 // Tokens returns the tokens left.
-func (b *RetryBudget) Tokens() float64 {
+func (b *RetryBudget) Tokens() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.tokens
@@ -314,9 +318,10 @@ func (b *RetryBudget) Stats() (allowed, denied int64) {
 }
 
 // WithRetryBudget makes calls draw their retries from budget, which may be
-// shared by many clients. Opt in: without it, every call may use its full
-// policy. Given to a call, it replaces the client's budget for that call;
-// nil turns throttling off.
+// shared by many clients, instead of the client's own quota. Given to a
+// call, it replaces the client's budget for that call; nil turns the
+// quota off (every call may then use its whole [RetryPolicy], as before
+// the quota existed).
 func WithRetryBudget(budget *RetryBudget) Option {
 	return optionFunc(func(s *settings) { s.retryBudget = budget })
 }
@@ -460,6 +465,7 @@ type retryState struct {
 	stoppedBy  error
 	last       error     // the last attempt's typed error, kept when a retry was decided
 	lastResp   *APIError // the last response that was retried
+	cost       int       // what the last retry took from the retry budget
 }
 
 // retrier is the retry layer: go-retryablehttp, configured so that its
@@ -544,7 +550,9 @@ func (r *retrier) roundTrip(st *callState, req *http.Request) (*http.Response, e
 		// One attempt, without go-retryablehttp.
 		resp, err := r.c.hc.Do(req)
 		if req.Context().Err() == nil {
-			rs.transient = st.s.record(resp, err)
+			if rs.transient = transientOutcome(resp, err); !rs.transient && err == nil {
+				st.answered()
+			}
 		}
 		return resp, err
 	}
@@ -585,24 +593,24 @@ func (r *retrier) roundTripLimited(st *callState, req *http.Request, d time.Dura
 	return nil, te
 }
 
-// record classifies an attempt's outcome, reports whether it failed
-// transiently, and accounts for it in the retry budget.
-func (s *settings) record(resp *http.Response, err error) bool {
-	var transient bool
+// transientOutcome reports whether an attempt failed transiently.
+func transientOutcome(resp *http.Response, err error) bool {
 	if err != nil {
-		transient = retryableError(err)
-	} else {
-		transient = retryableStatus(resp.StatusCode)
+		return retryableError(err)
 	}
-	if b := s.retryBudget; b != nil {
-		switch {
-		case transient:
-			b.failed()
-		case err == nil:
-			b.succeeded()
+	return retryableStatus(resp.StatusCode)
+}
+
+// answered settles the retry quota for a call that ended with an answer:
+// its last retry's cost comes back, or a token when it needed none.
+func (st *callState) answered() {
+	if b := st.s.retryBudget; b != nil {
+		if c := st.retry.cost; c > 0 {
+			b.release(c)
+		} else {
+			b.release(noRetryIncrement)
 		}
 	}
-	return transient
 }
 
 // checkRetry decides after each attempt. ctx is the request's context,
@@ -621,7 +629,7 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 		rs.reason = "the context ended"
 		return false, nil
 	}
-	rs.transient = st.s.record(resp, err)
+	rs.transient = transientOutcome(resp, err)
 	if !rs.transient && resp != nil && resp.StatusCode == http.StatusConflict && st.key != "" && rs.unanswered {
 		rs.transient = true // the key is in use by an earlier attempt, most likely
 	}
@@ -629,6 +637,9 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 		rs.unanswered = true
 	}
 	if !rs.transient {
+		if err == nil {
+			st.answered()
+		}
 		return false, nil
 	}
 	p := &st.s.retry
@@ -661,9 +672,16 @@ func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error
 			return false, nil
 		}
 	}
-	if b := st.s.retryBudget; b != nil && !b.allow() {
-		rs.reason = "the retry budget is exhausted"
-		return false, nil
+	if b := st.s.retryBudget; b != nil {
+		cost := retryCost
+		if isTimeout(err) {
+			cost = timeoutRetryCost
+		}
+		if !b.acquire(cost) {
+			rs.reason = "the retry budget is exhausted"
+			return false, nil
+		}
+		rs.cost = cost
 	}
 	// Keep what the failed attempt said: go-retryablehttp drains the body
 	// before the next attempt.
@@ -850,6 +868,12 @@ func retryableError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "server closed idle connection") || strings.Contains(msg, "connection reset") ||
 		strings.Contains(msg, "TLS handshake timeout") || strings.Contains(msg, "http2: server sent GOAWAY")
+}
+
+// isTimeout reports an attempt that timed out (ours, or net/http's).
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded))
 }
 
 // Backoff returns a wait before retry n (1 for the first retry), drawn as
