@@ -38,6 +38,14 @@ const (
 	// stream fails with [ErrEventTooLarge] instead of buffering without
 	// end.
 	DefaultMaxEventSize = 8 << 20
+	// minReconnectDelay is the shortest wait before a stream is
+	// reconnected, whatever the server's retry field or the backoff says:
+	// Firefox's EventSource floors the retry field at 500 ms
+	// (MIN_RECONNECTION_TIME_VALUE). A server that sends retry: 0 and
+	// closes every connection after one event would otherwise get
+	// thousands of connections a second, since each event resets the count
+	// of reconnections without one.
+	minReconnectDelay = 500 * time.Millisecond
 )
 
 // WithIdleTimeout sets how long the server may stay silent in a body the
@@ -289,7 +297,8 @@ func (e *EventFormatError) Unwrap() error { return e.Err }
 // The wait before a reconnection is the server's retry field when it sent
 // one (refused past RetryPolicy.MaxRetryAfter, like Retry-After), else the
 // policy's backoff; from the second reconnection in a row without an event
-// it is the longer of the two. Waits run on the policy's [Sleeper]
+// it is the longer of the two; never less than 500 ms, the floor Firefox's
+// EventSource keeps. Waits run on the policy's [Sleeper]
 // ([WithSleeper]), and [WithOnRetry] hooks see each reconnection.
 //
 // A line or an event's data longer than [WithMaxEventSize], or data that
@@ -561,6 +570,7 @@ func (r *streamRun[T]) beforeReconnect(ctx context.Context, cause error) error {
 			delay = max(delay, r.p.retry)
 		}
 	}
+	delay = max(delay, minReconnectDelay)
 	ev := RetryEvent{Operation: r.op.ID, Attempt: r.connections, Delay: delay, Err: cause}
 	for _, f := range r.s.onRetry {
 		f(ev)
