@@ -479,7 +479,11 @@ func closed(c <-chan struct{}) bool {
 // recentPositions is how many positions a pager remembers to detect a
 // server that repeats one. A fixed window keeps memory flat on lists of
 // any length; it catches a position handed out again at once or within
-// a short cycle.
+// a short cycle. A longer cycle is caught by the position kept at every
+// power of two of the pages fetched (Brent's cycle detection): once that
+// mark falls inside the cycle and the cycle is shorter than the distance
+// to the next power of two, the mark comes back. So every cycle stops
+// within about two turns of it, in constant memory.
 const recentPositions = 16
 
 // stepper fetches pages one after another and checks the positions the
@@ -496,6 +500,7 @@ type stepper[T any] struct {
 
 	recent  [recentPositions]string
 	nrecent int
+	mark    string // the position of the last page whose number is a power of two
 }
 
 // step fetches the next page. ok is false when there is none (the list
@@ -526,6 +531,9 @@ func (s *stepper[T]) step(ctx context.Context) (pos string, page Page[T], ok boo
 	if pos != "" {
 		s.remember(pos)
 	}
+	if s.pages&(s.pages-1) == 0 {
+		s.mark = pos
+	}
 	switch {
 	case page.Next == "":
 		s.end = true
@@ -546,6 +554,9 @@ func (s *stepper[T]) remember(pos string) {
 }
 
 func (s *stepper[T]) seen(pos string) bool {
+	if pos == s.mark {
+		return true
+	}
 	for i := range min(s.nrecent, recentPositions) {
 		if s.recent[i] == pos {
 			return true
