@@ -307,3 +307,49 @@ func TestAttemptMiddlewareCredentialsAreNotCached(t *testing.T) {
 	plain := newClient(t, srv.URL, sdk.WithCache(ch))
 	expect(t, "plain", get(plain, "/me"), cache.Miss, `{"user":"anonymous"}`)
 }
+
+// One policy for bad option values across sdk, sdk/cache and
+// sdk/cache/boltstore: a value an option cannot take fails the
+// constructor with an *sdk.OptionError naming the option, never silently
+// ignored (these were). Each is checked alone and all at once (the errors
+// are joined).
+func TestBadOptionValuesAreOptionErrors(t *testing.T) {
+	mem := cache.NewMemoryStore(0)
+	for name, opt := range map[string]cache.Option{
+		"cache.WithMaxBodySize":     cache.WithMaxBodySize(0),
+		"cache.WithStaleIfError":    cache.WithStaleIfError(-time.Second),
+		"cache.WithClock":           cache.WithClock(nil),
+		"cache.WithFingerprintKey":  cache.WithFingerprintKey([]byte("short")),
+		"cache.WithMaxBodySize(-1)": cache.WithMaxBodySize(-1),
+	} {
+		_, err := cache.New(mem, opt)
+		var oe *sdk.OptionError
+		if !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
+			t.Errorf("%s: got %v, want an OptionError naming it", name, err)
+		}
+	}
+	if _, err := cache.New(nil); !errors.As(err, new(*sdk.OptionError)) {
+		t.Errorf("nil store: %v", err)
+	}
+	_, err := cache.New(mem, cache.WithMaxBodySize(0), cache.WithClock(nil))
+	if err == nil || strings.Count(err.Error(), "cache.") != 2 {
+		t.Errorf("two bad options: %v", err)
+	}
+	dir := t.TempDir()
+	for name, opt := range map[string]boltstore.Option{
+		"boltstore.WithMaxBytes":    boltstore.WithMaxBytes(0),
+		"boltstore.WithLockTimeout": boltstore.WithLockTimeout(-time.Second),
+	} {
+		s, err := boltstore.Open(filepath.Join(dir, "c.db"), opt)
+		var oe *sdk.OptionError
+		if !errors.As(err, &oe) || oe.Option != name {
+			t.Errorf("%s: got %v, want an OptionError naming it", name, err)
+		}
+		if s != nil {
+			s.Close()
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a store with bad options created its file: %v", err)
+	}
+}

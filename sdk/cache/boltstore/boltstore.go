@@ -29,6 +29,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/cache"
 )
 
@@ -62,9 +63,11 @@ type Store struct {
 
 var _ cache.KeyedStore = (*Store)(nil)
 
-// Option configures a [Store].
+// Option configures a [Store]. A value an option cannot take fails [Open]
+// with an [*sdk.OptionError] naming the option, before the file is
+// touched, as the options of package sdk fail sdk.NewClient.
 type Option interface {
-	apply(*config)
+	apply(*config) error
 }
 
 type config struct {
@@ -72,28 +75,33 @@ type config struct {
 	lockTimeout time.Duration
 }
 
-type optionFunc func(*config)
+type optionFunc func(*config) error
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c *config) error { return f(c) }
 
 // WithMaxBytes bounds the bytes of keys and values the store holds
-// (default [DefaultMaxBytes]). The file itself can be larger: bbolt reuses
-// freed pages rather than shrinking the file.
+// (default [DefaultMaxBytes]); n must be positive. The file itself can be
+// larger: bbolt reuses freed pages rather than shrinking the file.
 func WithMaxBytes(n int64) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxBytes = n
+	return optionFunc(func(c *config) error {
+		if n <= 0 {
+			return &sdk.OptionError{Option: "boltstore.WithMaxBytes", Reason: "must be positive"}
 		}
+		c.maxBytes = n
+		return nil
 	})
 }
 
 // WithLockTimeout sets how long Open waits for another process holding the
-// file (default [DefaultLockTimeout]).
+// file (default [DefaultLockTimeout]); d must be positive: a program must
+// not wait for ever at start for its cache.
 func WithLockTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.lockTimeout = d
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return &sdk.OptionError{Option: "boltstore.WithLockTimeout", Reason: "must be positive"}
 		}
+		c.lockTimeout = d
+		return nil
 	})
 }
 
@@ -125,10 +133,16 @@ func (e *CorruptError) Error() string {
 // Open opens the store in the file at path, creating it if needed.
 func Open(path string, opts ...Option) (s *Store, err error) {
 	cfg := config{maxBytes: DefaultMaxBytes, lockTimeout: DefaultLockTimeout}
+	var errs []error
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&cfg)
+			if err := o.apply(&cfg); err != nil {
+				errs = append(errs, err)
+			}
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	defer func() {
 		if p := recover(); p != nil {
