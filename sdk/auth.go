@@ -3,7 +3,6 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -148,86 +147,6 @@ func addAuth(s *settings, a authenticator) {
 		}
 	}
 	s.auth = append(s.auth, a)
-}
-
-// WithBearerToken sends token as "Authorization: Bearer <token>".
-func WithBearerToken(token string) Option { return WithTokenSourceFor("", StaticToken(token)) }
-
-// WithTokenSource sends tokens from ts as "Authorization: <type> <token>",
-// asking ts once per attempt. When ts is a [TokenRefresher] (the sources of
-// package sdk/auth are), a response with status 401 makes the call refresh
-// the token, once, and send the request again.
-func WithTokenSource(ts TokenSource) Option { return WithTokenSourceFor("", ts) }
-
-// WithTokenSourceFor is [WithTokenSource] bound to the security scheme
-// named scheme in the spec: it applies only to operations that accept that
-// scheme. Generated options (petstore.WithPetstoreAuth(ts)) are built on it.
-func WithTokenSourceFor(scheme string, ts TokenSource) Option {
-	return optionFunc(func(s *settings) {
-		if ts == nil {
-			s.fail(&OptionError{Option: "WithTokenSource", Reason: "nil token source"})
-			return
-		}
-		addAuth(s, authenticator{scheme: scheme, ts: ts, secretHeader: "Authorization", slot: "authorization"})
-	})
-}
-
-// WithBasicAuth sends HTTP basic credentials.
-func WithBasicAuth(user, password string) Option { return WithBasicAuthFor("", user, password) }
-
-// WithBasicAuthFor is [WithBasicAuth] bound to a security scheme.
-func WithBasicAuthFor(scheme, user, password string) Option {
-	encoded := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-	value := "Basic " + encoded
-	return optionFunc(func(s *settings) {
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", secret: value, redact: []string{password, encoded}, apply: func(req *http.Request) {
-			req.Header.Set("Authorization", value)
-		}})
-	})
-}
-
-// WithAPIKey sends an API key in a header, a query parameter or a cookie
-// named name.
-func WithAPIKey(in APIKeyLocation, name, key string) Option { return WithAPIKeyFor("", in, name, key) }
-
-// WithAPIKeyFor is [WithAPIKey] bound to a security scheme.
-func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
-	return optionFunc(func(s *settings) {
-		if name == "" {
-			s.fail(&OptionError{Option: "WithAPIKey", Reason: "empty parameter name"})
-			return
-		}
-		a := authenticator{scheme: scheme, secret: key, redact: []string{key}}
-		switch in {
-		case InHeader:
-			a.secretHeader = http.CanonicalHeaderKey(name)
-			a.slot = "header:" + a.secretHeader
-			a.apply = func(req *http.Request) { req.Header.Set(name, key) }
-		case InQuery:
-			a.slot = "query:" + name
-			a.apply = func(req *http.Request) {
-				q := req.URL.Query()
-				q.Set(name, key)
-				u := *req.URL
-				u.RawQuery = q.Encode()
-				req.URL = &u
-			}
-		case InCookie:
-			a.slot = "cookie:" + name
-			a.apply = func(req *http.Request) { req.AddCookie(&http.Cookie{Name: name, Value: key}) }
-		default:
-			s.fail(&OptionError{Option: "WithAPIKey", Reason: "unknown location"})
-			return
-		}
-		addAuth(s, a)
-	})
-}
-
-// WithInsecureCredentials allows credentials to be sent over plain http to
-// a host other than loopback, which the SDK otherwise refuses (anyone on
-// the path could read them). Client only.
-func WithInsecureCredentials() Option {
-	return clientOption{"WithInsecureCredentials", func(s *settings) { s.allowInsecureAuth = true }}
 }
 
 // AuthError reports credentials that could not be obtained or may not be

@@ -31,13 +31,6 @@ type Cache interface {
 	RoundTrip(req *http.Request, scope *CacheScope, next http.RoundTripper) (*http.Response, error)
 }
 
-// WithCache installs c as the cache layer, for the client or for one call;
-// WithCache(nil) turns caching off (for a call of a client that has a
-// cache, say). Closing the client does not close c or its store.
-func WithCache(c Cache) Option {
-	return optionFunc(func(s *settings) { s.cache = c })
-}
-
 // IdentifiedTokenSource is a [TokenSource] that can name the principal its
 // tokens act for, so that a cache can key responses by who asked rather
 // than by the token: entries then outlive token refreshes and process

@@ -28,35 +28,6 @@ func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) {
 
 var _ http.RoundTripper = RoundTripperFunc(nil)
 
-// WithMiddleware adds middleware that runs once per logical call, outside
-// the retry layer: it sees the request once and the final outcome (the last
-// attempt's response, or the error after retries ran out). Middleware given
-// to NewClient wraps middleware given to a call; among several, the first
-// is the outermost.
-func WithMiddleware(mw ...Middleware) Option {
-	return optionFunc(func(s *settings) {
-		for _, m := range mw {
-			if m != nil {
-				s.middleware = append(s.middleware, m)
-			}
-		}
-	})
-}
-
-// WithAttemptMiddleware adds middleware that runs once per attempt (and per
-// redirect hop), inside the retry layer and after auth: it sees every
-// request as sent, credentials included. Use it for metrics of each try;
-// use [WithMiddleware] to observe calls.
-func WithAttemptMiddleware(mw ...Middleware) Option {
-	return optionFunc(func(s *settings) {
-		for _, m := range mw {
-			if m != nil {
-				s.attemptMiddleware = append(s.attemptMiddleware, m)
-			}
-		}
-	})
-}
-
 // Interceptor hooks into requests the way Dio's interceptors do. Each hook
 // is optional.
 type Interceptor struct {
@@ -104,14 +75,6 @@ func (i Interceptor) Middleware() Middleware {
 		})
 	}
 }
-
-// WithInterceptor adds an interceptor that runs once per logical call, like
-// [WithMiddleware]: OnResponse and OnError see the final outcome.
-func WithInterceptor(i Interceptor) Option { return WithMiddleware(i.Middleware()) }
-
-// WithAttemptInterceptor adds an interceptor that runs once per attempt,
-// like [WithAttemptMiddleware].
-func WithAttemptInterceptor(i Interceptor) Option { return WithAttemptMiddleware(i.Middleware()) }
 
 // callState travels in the request context through the layers: what the
 // call is, its settings, and which attempt is running. go-retryablehttp's

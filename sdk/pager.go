@@ -163,38 +163,6 @@ func (o pagerOption) apply(s *settings) {
 
 func (o pagerOption) applyPager(c *pagerConfig) { o.f(c) }
 
-// WithPrefetch makes the pager fetch one page ahead, in a goroutine,
-// while the caller works on the current page: with a slow server and
-// per-page work of similar cost, a list is read up to twice as fast. The
-// goroutine stops when the iteration stops (a break included, after which
-// no new request starts and the one in flight is cancelled), when the
-// pager's context ends, and when the [Client] is closed; the iterator does
-// not return before it has stopped. [Pager.NextPage] never prefetches. A
-// fetch function given to [NewPager] must honour its context for the
-// goroutine to stop promptly.
-func WithPrefetch() PagerOption {
-	return pagerOption{"WithPrefetch", func(c *pagerConfig) { c.prefetch = true }}
-}
-
-// WithMaxItems stops [Pager.All] and [Pager.Pages] after n items (n > 0),
-// cutting the last page short. No page is fetched once n items were. It
-// does not apply to [Pager.NextPage], which returns whole pages.
-func WithMaxItems(n int) PagerOption {
-	return pagerOption{"WithMaxItems", func(c *pagerConfig) {
-		if n <= 0 {
-			c.err = &OptionError{Option: "WithMaxItems", Reason: "must be positive"}
-			return
-		}
-		c.maxItems = n
-	}}
-}
-
-// WithStartAt starts the pager at a position saved from [Pager.Position]
-// or [Page.Next], instead of the first page.
-func WithStartAt(position string) PagerOption {
-	return pagerOption{"WithStartAt", func(c *pagerConfig) { c.start = position }}
-}
-
 // NewPager returns a Pager over fetch, which returns the page at a
 // position: "" for the first page, otherwise the Next of the page before
 // (or the position given to [WithStartAt]). fetch knows nothing of HTTP,

@@ -120,56 +120,6 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	return p
 }
 
-// WithRetry replaces the retry policy, for the client or for one call.
-// Zero durations take the defaults (see [RetryPolicy]).
-func WithRetry(p RetryPolicy) Option {
-	return optionFunc(func(s *settings) {
-		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxElapsed < 0 {
-			s.fail(&OptionError{Option: "WithRetry", Reason: "negative value in policy"})
-			return
-		}
-		s.retry = p.normalized()
-	})
-}
-
-// WithMaxRetries sets how many times a call is retried, keeping the rest of
-// the policy; zero disables retries.
-func WithMaxRetries(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n < 0 {
-			s.fail(&OptionError{Option: "WithMaxRetries", Reason: "negative count"})
-			return
-		}
-		s.retry.MaxRetries = n
-	})
-}
-
-// WithoutRetries disables retries (for the client or one call). A
-// transient failure then fails the call with a [*RetryError] whose Reason
-// says that retries are disabled.
-func WithoutRetries() Option { return WithMaxRetries(0) }
-
-// WithIdempotencyKey sends key as the Idempotency-Key header of the call,
-// on every attempt, which makes a POST or PATCH call retryable. Call only.
-func WithIdempotencyKey(key string) Option {
-	return callOption{"WithIdempotencyKey", func(s *settings) {
-		if key == "" || strings.ContainsAny(key, "\r\n") {
-			s.fail(&OptionError{Option: "WithIdempotencyKey", Reason: "empty key or key with a line break"})
-			return
-		}
-		s.idempotencyKey = key
-	}}
-}
-
-// WithIdempotent says whether the call's operation is idempotent, whatever
-// the spec says. When true, a POST or PATCH call gets a fresh
-// Idempotency-Key (the same on every attempt) and is retried; when false,
-// the call is never retried, whatever its method, even if the spec marks it
-// idempotent or it carries a key. Call only.
-func WithIdempotent(idempotent bool) Option {
-	return callOption{"WithIdempotent", func(s *settings) { s.idempotent = &idempotent }}
-}
-
 // RetryEvent describes a retry about to happen, for [WithOnRetry].
 type RetryEvent struct {
 	Operation string
@@ -182,18 +132,6 @@ type RetryEvent struct {
 	StatusCode int
 	// Err is the failed attempt's error, when it got no response.
 	Err error
-}
-
-// WithOnRetry calls f before each retry (after the wait is chosen, before
-// it starts), for metrics; for the client or one call (a call's hooks run
-// after the client's). f must be quick and must not block: it runs on the
-// caller's goroutine.
-func WithOnRetry(f func(RetryEvent)) Option {
-	return optionFunc(func(s *settings) {
-		if f != nil {
-			s.onRetry = append(s.onRetry, f)
-		}
-	})
 }
 
 // Sleeper is the retry layer's clock: it waits between attempts and tells
@@ -227,18 +165,6 @@ func (realSleeper) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (realSleeper) Now() time.Time { return time.Now() }
-
-// WithSleeper replaces the clock the retry layer waits on, for the client
-// or one call.
-func WithSleeper(sl Sleeper) Option {
-	return optionFunc(func(s *settings) {
-		if sl == nil {
-			s.fail(&OptionError{Option: "WithSleeper", Reason: "nil sleeper"})
-			return
-		}
-		s.sleeper = sl
-	})
-}
 
 // RetryBudget is a retry quota shared by the calls of a client (or of
 // several clients given the same one), as AWS SDK v2's standard retryer
@@ -315,15 +241,6 @@ func (b *RetryBudget) Stats() (allowed, denied int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.allowed, b.denied
-}
-
-// WithRetryBudget makes calls draw their retries from budget, which may be
-// shared by many clients, instead of the client's own quota. Given to a
-// call, it replaces the client's budget for that call; nil turns the
-// quota off (every call may then use its whole [RetryPolicy], as before
-// the quota existed).
-func WithRetryBudget(budget *RetryBudget) Option {
-	return optionFunc(func(s *settings) { s.retryBudget = budget })
 }
 
 // RetryError is the error of a call whose transient failure was not

@@ -48,45 +48,6 @@ const (
 	minReconnectDelay = 500 * time.Millisecond
 )
 
-// WithIdleTimeout sets how long the server may stay silent in a body the
-// SDK reads once the answer is known (default [DefaultIdleTimeout]); zero
-// turns the check off. Only the wait for the server's bytes counts, never
-// the time the caller spends on an event.
-//
-// An event stream that stays silent so long is taken for a dropped
-// connection: it is reconnected like any dropped one, when it can be (see
-// [JSONEvents]); otherwise it fails with a [*StreamError] wrapping an
-// [*IdleTimeoutError]. The per-attempt timeout ([WithAttemptTimeout])
-// covers the wait for a stream's response headers, never the stream
-// itself.
-//
-// The body of an error response, and the start of a 2xx body that is not
-// what the spec says (read for the [*DecodeError]), are read while the
-// server keeps sending: the call returns with what came. A body the
-// caller decodes or reads (a JSON result, a download) is its answer, and
-// is bounded by the caller's context and [WithTimeout], as net/http's are.
-func WithIdleTimeout(d time.Duration) Option {
-	return optionFunc(func(s *settings) {
-		if d < 0 {
-			s.fail(&OptionError{Option: "WithIdleTimeout", Reason: "negative duration"})
-			return
-		}
-		s.idleTimeout = d
-	})
-}
-
-// WithMaxEventSize sets the longest line, and the most data one event may
-// carry, in an event stream (default [DefaultMaxEventSize]).
-func WithMaxEventSize(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n <= 0 {
-			s.fail(&OptionError{Option: "WithMaxEventSize", Reason: "must be positive"})
-			return
-		}
-		s.maxEventSize = n
-	})
-}
-
 // Event is one event of a server-sent event stream. Data is the event's
 // data decoded as the spec says (JSON into the schema's type, or the raw
 // text when T is string); Raw keeps the data as sent.
