@@ -215,7 +215,7 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 			typ = "Bearer"
 		}
 		r2.Header.Set("Authorization", typ+" "+t.AccessToken)
-		st.secrets.note(t.AccessToken)
+		st.auth.noteToken(t.AccessToken)
 		if r, ok := a.ts.(TokenRefresher); ok {
 			sent = append(sent, sentToken{scheme: a.scheme, src: r, tok: t})
 		}
@@ -274,9 +274,10 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 	if hasBody && req.GetBody == nil {
 		return resp, nil
 	}
-	if !st.authRefreshed.CompareAndSwap(false, true) {
+	if st.auth.refreshed {
 		return resp, nil
 	}
+	st.auth.refreshed = true
 	// Free the connection before waiting for the token: a call waiting for
 	// a refresh must not hold a connection the others need to get their own
 	// 401s. The body is kept, in memory, for when the 401 stands.
@@ -316,7 +317,7 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 	st.core.authed = areq
 	if l := st.s.logger; l != nil {
 		l.LogAttrs(req.Context(), slog.LevelDebug, "sdk: replaying after 401 with a refreshed token",
-			slog.String("operation", st.op.ID), slog.Int("attempt", int(st.attempt.Load())))
+			slog.String("operation", st.op.ID), slog.Int("attempt", st.retry.attempt))
 	}
 	return next.RoundTrip(areq)
 }

@@ -201,7 +201,7 @@ func (s *CacheScope) compute() {
 // ([WithAttemptMiddleware] runs below the cache, so Fingerprint cannot
 // bind them). A [Cache] must not store a response when it fails.
 func (s *CacheScope) Storable() error {
-	if s.st != nil && s.st.hiddenCreds.Load() {
+	if s.st != nil && s.st.auth.hidden {
 		return &CacheScopeError{Reason: "an attempt carried credentials that attempt middleware added"}
 	}
 	return nil

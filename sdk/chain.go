@@ -77,28 +77,32 @@ func (i Interceptor) Middleware() Middleware {
 }
 
 // callState travels in the request context through the layers: what the
-// call is, its settings, and which attempt is running. go-retryablehttp's
-// hooks see only the context, so per-call policy must live here.
+// call is and its settings, and what the retry and auth layers did.
+// go-retryablehttp's hooks see only the context, so per-call policy must
+// live here. The whole call (its attempts, their redirect hops) runs on
+// one goroutine, which alone touches the state; the response is read
+// after Do returns.
 type callState struct {
-	op       *Operation
-	s        *settings
-	client   *Client
-	method   string
-	origin   origin       // where the call was sent; credentials go only there
-	key      string       // the Idempotency-Key sent, if any
-	attempt  atomic.Int32 // 1-based; advanced by the retry layer
-	retry    retryState
-	bodyNote string // why the request body cannot be replayed, if it cannot
-	// authRefreshed is set once a 401 made the call refresh its tokens: a
+	op     *Operation
+	s      *settings
+	client *Client
+	origin origin      // where the call was sent; credentials go only there
+	retry  retryState  // attempt number and Idempotency-Key included
+	auth   authState   // tokens sent, refresh used, credentials added below the cache
+	core   attemptCore // the current attempt's innermost layers (no allocation per attempt)
+}
+
+// authState is what the auth layer did in a call.
+type authState struct {
+	// sent holds the tokens the call sent, to keep them out of its errors
+	// and logs.
+	sent []string
+	// refreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
-	authRefreshed atomic.Bool
-	// hiddenCreds is set when an attempt carried credentials that attempt
+	refreshed bool
+	// hidden is set when an attempt carried credentials that attempt
 	// middleware added (see CacheScope.Storable).
-	hiddenCreds atomic.Bool
-	core        attemptCore // the current attempt's innermost layers
-	// secrets holds the tokens the call sent, to keep them out of its
-	// errors and logs.
-	secrets callSecrets
+	hidden bool
 }
 
 type callKey struct{}
@@ -198,7 +202,7 @@ func (a *attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req != a.authed && s.cache != nil && addedCredentials(s, a.authed, req) {
 		// Attempt middleware (a request signer) added credentials below
 		// the cache: its fingerprint cannot bind them (see CacheScope).
-		a.st.hiddenCreds.Store(true)
+		a.st.auth.hidden = true
 		a.t.c.hiddenCreds.Store(true)
 	}
 	start := time.Now()

@@ -347,8 +347,8 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	if ct, ok := req.Header["Content-Type"]; ok && (len(ct) == 0 || ct[0] == "") {
 		req.Header.Del("Content-Type") // an optional body left out
 	}
-	st := &callState{op: op, s: s, client: c, method: req.Method, origin: originOf(req.URL)}
-	st.attempt.Store(1)
+	st := &callState{op: op, s: s, client: c, origin: originOf(req.URL)}
+	st.retry.attempt = 1
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -31,7 +31,7 @@ func (c *Client) logAttempt(req *http.Request, resp *http.Response, err error, s
 		slog.String("operation", st.op.ID),
 		slog.String("method", req.Method),
 		slog.String("url", redactURL(req.URL)),
-		slog.Int("attempt", int(st.attempt.Load())),
+		slog.Int("attempt", st.retry.attempt),
 		slog.Duration("elapsed", elapsed),
 	)
 	if h := c.loggableHeaders(req.Header, st.s, red); len(h) > 0 {

@@ -680,7 +680,7 @@ func (st *callState) watchUpload(req *http.Request) {
 		return
 	}
 	if n, ok := req.Body.(replayNoter); ok && req.GetBody == nil {
-		st.bodyNote = n.replayNote()
+		st.retry.note = n.replayNote()
 	}
 	f := st.s.uploadProgress
 	if f == nil {
