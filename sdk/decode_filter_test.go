@@ -38,8 +38,8 @@ type (
 		ByKey  map[string]fItem
 		Arr    [2]int `json:"arr"`
 		Hidden string `json:"-"`
-		Dash   string `json:"-,"`
-		Bad    int    `json:"a\"b"` // an invalid tag name: the field's name counts
+		Dash   string `json:"-,"`   //lint:ignore SA5008 a field named "-": the filter must match it as encoding/json does
+		Bad    int    `json:"a\"b"` //lint:ignore SA5008 an invalid tag name: encoding/json uses the field's name
 		Under  int    `json:"snake_case"`
 		Ptr    **fItem
 		Iface  error
