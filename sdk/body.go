@@ -39,56 +39,51 @@ func drainClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// idleBody bounds each wait of a read of a body the SDK reads itself by
-// the idle timeout ([WithIdleTimeout]): a read that waits longer closes
-// the body (a Close aborts a pending Read of net/http's bodies) and fails
-// with an *IdleTimeoutError.
-type idleBody struct {
-	body  io.ReadCloser
+// idleReader aborts a read that waits longer than d for the server, and
+// then fails it with an *IdleTimeoutError: the timer runs only while a
+// read waits, so time the caller spends between reads never counts. abort
+// is what stops the read: closing the body (a Close aborts a pending Read
+// of net/http's bodies), or cancelling its request's context.
+type idleReader struct {
+	r     io.Reader
 	d     time.Duration
+	abort func()
 	timer *time.Timer
 	fired atomic.Bool
 }
 
-func newIdleBody(body io.ReadCloser, d time.Duration) *idleBody {
-	return &idleBody{body: body, d: d}
-}
-
-func (b *idleBody) Read(p []byte) (int, error) {
-	if b.d <= 0 {
-		return b.body.Read(p)
+func (ir *idleReader) Read(p []byte) (int, error) {
+	if ir.d <= 0 {
+		return ir.r.Read(p)
 	}
-	if b.timer == nil {
-		b.timer = time.AfterFunc(b.d, func() {
-			b.fired.Store(true)
-			_ = b.body.Close()
+	if ir.timer == nil {
+		ir.timer = time.AfterFunc(ir.d, func() {
+			ir.fired.Store(true)
+			ir.abort()
 		})
 	} else {
-		b.timer.Reset(b.d)
+		ir.timer.Reset(ir.d)
 	}
-	n, err := b.body.Read(p)
-	b.timer.Stop()
-	if err != nil && b.fired.Load() {
-		err = &IdleTimeoutError{After: b.d}
+	n, err := ir.r.Read(p)
+	ir.timer.Stop()
+	if err != nil && ir.fired.Load() {
+		err = &IdleTimeoutError{After: ir.d}
 	}
 	return n, err
 }
 
-func (b *idleBody) Close() error {
-	if b.timer != nil {
-		b.timer.Stop()
+func (ir *idleReader) stop() {
+	if ir.timer != nil {
+		ir.timer.Stop()
 	}
-	return b.body.Close()
 }
 
-// readBoundedIdle is readBounded of a body, each read bounded by idle.
+// readBoundedIdle is readBounded of a body the SDK reads once the answer
+// is known, each read bounded by idle (the idle timeout).
 func readBoundedIdle(body io.ReadCloser, max int64, idle time.Duration) ([]byte, bool, error) {
-	ib := newIdleBody(body, idle)
-	data, truncated, err := readBounded(ib, max)
-	if ib.timer != nil {
-		ib.timer.Stop()
-	}
-	return data, truncated, err
+	ir := &idleReader{r: body, d: idle, abort: func() { _ = body.Close() }}
+	defer ir.stop()
+	return readBounded(ir, max)
 }
 
 // cancelOnClose releases a context when the body is closed.

@@ -718,20 +718,7 @@ func (e *fieldEntry) valueMode() valueMode {
 // fields would need all of encoding/json's rules.
 func (p *typePlan) structFields(t reflect.Type) {
 	fields := map[string]*fieldEntry{}
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		if sf.Anonymous {
-			p.raw = true
-			return
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
+	if !eachJSONField(t, func(sf reflect.StructField, name, opts string) {
 		if hasOption(opts, "string") {
 			sf.Type = nil // decoded from a quoted string: passed as sent
 		}
@@ -748,6 +735,9 @@ func (p *typePlan) structFields(t reflect.Type) {
 				break
 			}
 		}
+	}) {
+		p.raw = true
+		return
 	}
 	p.fields = fields
 	for i := range t.NumField() {

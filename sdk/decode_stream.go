@@ -165,29 +165,16 @@ func streamFields(t reflect.Type) map[string]int {
 	fields := map[string]int{}
 	names := map[string]int{}
 	ok := !reflect.PointerTo(t).Implements(jsonUnmarshaler) && !reflect.PointerTo(t).Implements(textUnmarshaler) &&
-		!t.Implements(jsonUnmarshaler) && !t.Implements(textUnmarshaler)
-	for i := 0; ok && i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous {
-			ok = false
-			break
-		}
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		names[name]++
-		if f.Type.Kind() == reflect.Slice && streamable(f.Type) && !hasOption(opts, "string") {
-			fields[name] = i
-		}
-	}
+		!t.Implements(jsonUnmarshaler) && !t.Implements(textUnmarshaler) &&
+		eachJSONField(t, func(f reflect.StructField, name, opts string) {
+			if name == "" {
+				name = f.Name
+			}
+			names[name]++
+			if f.Type.Kind() == reflect.Slice && streamable(f.Type) && !hasOption(opts, "string") {
+				fields[name] = f.Index[0]
+			}
+		})
 	for name := range fields {
 		if !ok || names[name] > 1 {
 			delete(fields, name)
@@ -195,6 +182,27 @@ func streamFields(t reflect.Type) map[string]int {
 	}
 	streamFieldCache.Store(t, fields)
 	return fields
+}
+
+// eachJSONField calls f for each field of the struct type t that
+// encoding/json decodes by name (exported, not tagged "-"), with the name
+// and options of its tag (name is "" when the tag gives none). It calls f
+// for none and reports false when t has an embedded field: promoted fields
+// would need all of encoding/json's rules.
+func eachJSONField(t reflect.Type, f func(sf reflect.StructField, name, opts string)) bool {
+	for i := range t.NumField() {
+		if t.Field(i).Anonymous {
+			return false
+		}
+	}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if tag := sf.Tag.Get("json"); sf.IsExported() && tag != "-" {
+			name, opts, _ := strings.Cut(tag, ",")
+			f(sf, name, opts)
+		}
+	}
+	return true
 }
 
 func hasOption(opts, want string) bool {

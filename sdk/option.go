@@ -102,6 +102,18 @@ type settings struct {
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
 
+// checked returns an option that applies set when its value is ok, and
+// otherwise fails with an *OptionError naming the option and saying why.
+func checked(ok bool, option, reason string, set func(*settings)) Option {
+	return optionFunc(func(s *settings) {
+		if !ok {
+			s.fail(&OptionError{Option: option, Reason: reason})
+			return
+		}
+		set(s)
+	})
+}
+
 // Defaults, with their reasons.
 const (
 	// DefaultMaxErrorBody bounds how much of an error response is kept in an
@@ -449,13 +461,7 @@ func WithPinnedKeys(pins ...string) Option {
 // attempts, and the reading of the response body. A deadline on the
 // caller's context, if earlier, wins. Zero means no bound (the default).
 func WithTimeout(d time.Duration) Option {
-	return optionFunc(func(s *settings) {
-		if d < 0 {
-			s.fail(&OptionError{Option: "WithTimeout", Reason: "negative duration"})
-			return
-		}
-		s.timeout = d
-	})
+	return checked(d >= 0, "WithTimeout", "negative duration", func(s *settings) { s.timeout = d })
 }
 
 // WithAttemptTimeout bounds each attempt until its response headers arrive;
@@ -463,13 +469,7 @@ func WithTimeout(d time.Duration) Option {
 // cuts a body that is being read (streams are governed by the caller's
 // context). Zero means no bound (the default).
 func WithAttemptTimeout(d time.Duration) Option {
-	return optionFunc(func(s *settings) {
-		if d < 0 {
-			s.fail(&OptionError{Option: "WithAttemptTimeout", Reason: "negative duration"})
-			return
-		}
-		s.attemptTimeout = d
-	})
+	return checked(d >= 0, "WithAttemptTimeout", "negative duration", func(s *settings) { s.attemptTimeout = d })
 }
 
 // WithIdleTimeout sets how long the server may stay silent in a body the
@@ -490,13 +490,7 @@ func WithAttemptTimeout(d time.Duration) Option {
 // caller decodes or reads (a JSON result, a download) is its answer, and
 // is bounded by the caller's context and [WithTimeout], as net/http's are.
 func WithIdleTimeout(d time.Duration) Option {
-	return optionFunc(func(s *settings) {
-		if d < 0 {
-			s.fail(&OptionError{Option: "WithIdleTimeout", Reason: "negative duration"})
-			return
-		}
-		s.idleTimeout = d
-	})
+	return checked(d >= 0, "WithIdleTimeout", "negative duration", func(s *settings) { s.idleTimeout = d })
 }
 
 // ——— Retries (layer 3) ———
@@ -516,13 +510,7 @@ func WithRetry(p RetryPolicy) Option {
 // WithMaxRetries sets how many times a call is retried, keeping the rest of
 // the policy; zero disables retries.
 func WithMaxRetries(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n < 0 {
-			s.fail(&OptionError{Option: "WithMaxRetries", Reason: "negative count"})
-			return
-		}
-		s.retry.MaxRetries = n
-	})
+	return checked(n >= 0, "WithMaxRetries", "negative count", func(s *settings) { s.retry.MaxRetries = n })
 }
 
 // WithoutRetries disables retries (for the client or one call). A
@@ -575,13 +563,7 @@ func WithOnRetry(f func(RetryEvent)) Option {
 // WithSleeper replaces the clock the retry layer waits on, for the client
 // or one call.
 func WithSleeper(sl Sleeper) Option {
-	return optionFunc(func(s *settings) {
-		if sl == nil {
-			s.fail(&OptionError{Option: "WithSleeper", Reason: "nil sleeper"})
-			return
-		}
-		s.sleeper = sl
-	})
+	return checked(sl != nil, "WithSleeper", "nil sleeper", func(s *settings) { s.sleeper = sl })
 }
 
 // ——— Middleware and interceptors (layers 1 and 6) ———
@@ -639,37 +621,19 @@ func WithCache(c Cache) Option {
 // [DefaultMaxResponseSize]). Streamed results (io.ReadCloser) are not
 // limited.
 func WithMaxResponseSize(n int64) Option {
-	return optionFunc(func(s *settings) {
-		if n <= 0 {
-			s.fail(&OptionError{Option: "WithMaxResponseSize", Reason: "must be positive"})
-			return
-		}
-		s.maxResponseSize = n
-	})
+	return checked(n > 0, "WithMaxResponseSize", "must be positive", func(s *settings) { s.maxResponseSize = n })
 }
 
 // WithMaxErrorBody sets how many bytes of an error response an [APIError]
 // keeps (default [DefaultMaxErrorBody]).
 func WithMaxErrorBody(n int64) Option {
-	return optionFunc(func(s *settings) {
-		if n <= 0 {
-			s.fail(&OptionError{Option: "WithMaxErrorBody", Reason: "must be positive"})
-			return
-		}
-		s.maxErrorBody = n
-	})
+	return checked(n > 0, "WithMaxErrorBody", "must be positive", func(s *settings) { s.maxErrorBody = n })
 }
 
 // WithMaxEventSize sets the longest line, and the most data one event may
 // carry, in an event stream (default [DefaultMaxEventSize]).
 func WithMaxEventSize(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n <= 0 {
-			s.fail(&OptionError{Option: "WithMaxEventSize", Reason: "must be positive"})
-			return
-		}
-		s.maxEventSize = n
-	})
+	return checked(n > 0, "WithMaxEventSize", "must be positive", func(s *settings) { s.maxEventSize = n })
 }
 
 // ——— Progress of uploads and downloads ———

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -444,7 +443,7 @@ func (r *streamRun[T]) firstConnection(resp *http.Response) {
 // the connection ended and, when it dropped, why. The connection is closed
 // when it returns.
 func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelFunc, resp *http.Response, yield func(Event[T], error) bool) (outcome, error) {
-	body := &idleReader{r: resp.Body, d: r.s.idleTimeout, cancel: cancel}
+	body := &idleReader{r: resp.Body, d: r.s.idleTimeout, abort: cancel}
 	defer func() {
 		body.stop()
 		cancel() // first, so that closing never waits for the server
@@ -555,40 +554,6 @@ func (r *streamRun[T]) fail(err error, reason string) *StreamError {
 func isEventStream(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "text/event-stream"
-}
-
-// idleReader cancels the connection when a read waits longer than d for
-// the server. The timer runs only while a read is waiting, so time the
-// caller spends on events never counts.
-type idleReader struct {
-	r      io.Reader
-	d      time.Duration
-	cancel context.CancelFunc
-	timer  *time.Timer
-	fired  atomic.Bool
-}
-
-func (ir *idleReader) Read(p []byte) (int, error) {
-	if ir.d <= 0 {
-		return ir.r.Read(p)
-	}
-	if ir.timer == nil {
-		ir.timer = time.AfterFunc(ir.d, func() {
-			ir.fired.Store(true)
-			ir.cancel()
-		})
-	} else {
-		ir.timer.Reset(ir.d)
-	}
-	n, err := ir.r.Read(p)
-	ir.timer.Stop()
-	return n, err
-}
-
-func (ir *idleReader) stop() {
-	if ir.timer != nil {
-		ir.timer.Stop()
-	}
 }
 
 // eventParser reads events from a stream, one connection after another,
