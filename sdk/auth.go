@@ -3,7 +3,6 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -150,86 +149,6 @@ func addAuth(s *settings, a authenticator) {
 	s.auth = append(s.auth, a)
 }
 
-// WithBearerToken sends token as "Authorization: Bearer <token>".
-func WithBearerToken(token string) Option { return WithTokenSourceFor("", StaticToken(token)) }
-
-// WithTokenSource sends tokens from ts as "Authorization: <type> <token>",
-// asking ts once per attempt. When ts is a [TokenRefresher] (the sources of
-// package sdk/auth are), a response with status 401 makes the call refresh
-// the token, once, and send the request again.
-func WithTokenSource(ts TokenSource) Option { return WithTokenSourceFor("", ts) }
-
-// WithTokenSourceFor is [WithTokenSource] bound to the security scheme
-// named scheme in the spec: it applies only to operations that accept that
-// scheme. Generated options (petstore.WithPetstoreAuth(ts)) are built on it.
-func WithTokenSourceFor(scheme string, ts TokenSource) Option {
-	return optionFunc(func(s *settings) {
-		if ts == nil {
-			s.fail(&OptionError{Option: "WithTokenSource", Reason: "nil token source"})
-			return
-		}
-		addAuth(s, authenticator{scheme: scheme, ts: ts, secretHeader: "Authorization", slot: "authorization"})
-	})
-}
-
-// WithBasicAuth sends HTTP basic credentials.
-func WithBasicAuth(user, password string) Option { return WithBasicAuthFor("", user, password) }
-
-// WithBasicAuthFor is [WithBasicAuth] bound to a security scheme.
-func WithBasicAuthFor(scheme, user, password string) Option {
-	encoded := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-	value := "Basic " + encoded
-	return optionFunc(func(s *settings) {
-		addAuth(s, authenticator{scheme: scheme, secretHeader: "Authorization", slot: "authorization", secret: value, redact: []string{password, encoded}, apply: func(req *http.Request) {
-			req.Header.Set("Authorization", value)
-		}})
-	})
-}
-
-// WithAPIKey sends an API key in a header, a query parameter or a cookie
-// named name.
-func WithAPIKey(in APIKeyLocation, name, key string) Option { return WithAPIKeyFor("", in, name, key) }
-
-// WithAPIKeyFor is [WithAPIKey] bound to a security scheme.
-func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
-	return optionFunc(func(s *settings) {
-		if name == "" {
-			s.fail(&OptionError{Option: "WithAPIKey", Reason: "empty parameter name"})
-			return
-		}
-		a := authenticator{scheme: scheme, secret: key, redact: []string{key}}
-		switch in {
-		case InHeader:
-			a.secretHeader = http.CanonicalHeaderKey(name)
-			a.slot = "header:" + a.secretHeader
-			a.apply = func(req *http.Request) { req.Header.Set(name, key) }
-		case InQuery:
-			a.slot = "query:" + name
-			a.apply = func(req *http.Request) {
-				q := req.URL.Query()
-				q.Set(name, key)
-				u := *req.URL
-				u.RawQuery = q.Encode()
-				req.URL = &u
-			}
-		case InCookie:
-			a.slot = "cookie:" + name
-			a.apply = func(req *http.Request) { req.AddCookie(&http.Cookie{Name: name, Value: key}) }
-		default:
-			s.fail(&OptionError{Option: "WithAPIKey", Reason: "unknown location"})
-			return
-		}
-		addAuth(s, a)
-	})
-}
-
-// WithInsecureCredentials allows credentials to be sent over plain http to
-// a host other than loopback, which the SDK otherwise refuses (anyone on
-// the path could read them). Client only.
-func WithInsecureCredentials() Option {
-	return clientOption{"WithInsecureCredentials", func(s *settings) { s.allowInsecureAuth = true }}
-}
-
 // AuthError reports credentials that could not be obtained or may not be
 // sent. It wraps the cause (a token endpoint's error, say).
 type AuthError struct {
@@ -296,7 +215,7 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 			typ = "Bearer"
 		}
 		r2.Header.Set("Authorization", typ+" "+t.AccessToken)
-		st.secrets.note(t.AccessToken)
+		st.auth.noteToken(t.AccessToken)
 		if r, ok := a.ts.(TokenRefresher); ok {
 			sent = append(sent, sentToken{scheme: a.scheme, src: r, tok: t})
 		}
@@ -307,11 +226,12 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 // stripCredentials removes the headers that carry credentials from a
 // request going to another origin. net/http copies headers onto redirected
 // requests: Authorization and Cookie to another port of the same host,
-// and custom headers (an API key's) to any host.
+// and custom headers (an API key's, an X-Auth-Token set with WithHeader)
+// to any host.
 func stripCredentials(req *http.Request, s *settings) *http.Request {
 	var drop []string
 	for name := range req.Header {
-		if name == "Authorization" || name == "Cookie" || s.isAuthHeader(name) {
+		if s.credentialHeader(name) {
 			drop = append(drop, name)
 		}
 	}
@@ -323,6 +243,15 @@ func stripCredentials(req *http.Request, s *settings) *http.Request {
 		r2.Header.Del(name)
 	}
 	return r2
+}
+
+// credentialHeader reports whether a header carries a credential: its name
+// says so (Authorization, Cookie, X-Auth-Token, X-Api-Key, ...: see
+// secretName) or an auth option of the client sends its secret in it. It is
+// the one rule for what is stripped on redirects elsewhere, redacted in
+// errors and logs, never logged, and must be explained to the cache.
+func (s *settings) credentialHeader(name string) bool {
+	return secretName(name) || s.isAuthHeader(name)
 }
 
 func (s *settings) isAuthHeader(name string) bool {
@@ -345,13 +274,14 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 	if hasBody && req.GetBody == nil {
 		return resp, nil
 	}
-	if !st.authRefreshed.CompareAndSwap(false, true) {
+	if st.auth.refreshed {
 		return resp, nil
 	}
+	st.auth.refreshed = true
 	// Free the connection before waiting for the token: a call waiting for
 	// a refresh must not hold a connection the others need to get their own
 	// 401s. The body is kept, in memory, for when the 401 stands.
-	resp.Body = bufferBody(resp.Body, st.s.maxErrorBody)
+	resp.Body = bufferBody(resp.Body, st.s.maxErrorBody, st.s.idleTimeout)
 	changed := false
 	for _, s := range sent {
 		nt, err := s.src.Refresh(req.Context(), s.tok)
@@ -384,17 +314,18 @@ func (c *Client) refreshAndReplay(req *http.Request, resp *http.Response, sent [
 		}
 		return nil, err
 	}
+	st.core.authed = areq
 	if l := st.s.logger; l != nil {
 		l.LogAttrs(req.Context(), slog.LevelDebug, "sdk: replaying after 401 with a refreshed token",
-			slog.String("operation", st.op.ID), slog.Int("attempt", int(st.attempt.Load())))
+			slog.String("operation", st.op.ID), slog.Int("attempt", st.retry.attempt))
 	}
 	return next.RoundTrip(areq)
 }
 
 // bufferBody reads up to max bytes of body into memory and closes it when
 // that was all of it; a longer body stays open behind what was read.
-func bufferBody(body io.ReadCloser, max int64) io.ReadCloser {
-	data, truncated, err := readBounded(body, max)
+func bufferBody(body io.ReadCloser, max int64, idle time.Duration) io.ReadCloser {
+	data, truncated, err := readBoundedIdle(body, max, idle)
 	if truncated || err != nil {
 		return struct {
 			io.Reader
@@ -484,15 +415,4 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// secretHeaders returns the headers that carry credentials, for redaction.
-func (s *settings) secretHeaders() map[string]bool {
-	m := map[string]bool{"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true}
-	for _, a := range s.auth {
-		if a.secretHeader != "" {
-			m[a.secretHeader] = true
-		}
-	}
-	return m
 }

@@ -4,18 +4,27 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// drainLimit bounds how much of an unwanted body is read so the connection
-// can be reused; past it, closing is cheaper than reading.
-const drainLimit = 64 << 10
+// drainLimit and drainTimeout bound how much of an unwanted body is read,
+// and for how long, so that its connection can be reused: past them,
+// closing the connection and opening another (one or two round trips)
+// costs less than waiting for a server that stalls.
+const (
+	drainLimit   = 64 << 10
+	drainTimeout = 250 * time.Millisecond
+)
 
-// drainClose reads a little of the body, so its connection can go back to
-// the pool, and closes it.
+// drainClose reads what quickly comes of a body whose answer is known, so
+// its connection can go back to the pool, and closes it: at most
+// drainLimit bytes within drainTimeout.
 func drainClose(body io.ReadCloser) {
 	if body == nil {
 		return
 	}
+	stop := time.AfterFunc(drainTimeout, func() { _ = body.Close() })
 	bp := bodyBufs.Get().(*[]byte)
 	buf := *bp
 	for n := 0; n < drainLimit; {
@@ -26,7 +35,55 @@ func drainClose(body io.ReadCloser) {
 		}
 	}
 	bodyBufs.Put(bp)
+	stop.Stop()
 	_ = body.Close()
+}
+
+// idleReader aborts a read that waits longer than d for the server, and
+// then fails it with an *IdleTimeoutError: the timer runs only while a
+// read waits, so time the caller spends between reads never counts. abort
+// is what stops the read: closing the body (a Close aborts a pending Read
+// of net/http's bodies), or cancelling its request's context.
+type idleReader struct {
+	r     io.Reader
+	d     time.Duration
+	abort func()
+	timer *time.Timer
+	fired atomic.Bool
+}
+
+func (ir *idleReader) Read(p []byte) (int, error) {
+	if ir.d <= 0 {
+		return ir.r.Read(p)
+	}
+	if ir.timer == nil {
+		ir.timer = time.AfterFunc(ir.d, func() {
+			ir.fired.Store(true)
+			ir.abort()
+		})
+	} else {
+		ir.timer.Reset(ir.d)
+	}
+	n, err := ir.r.Read(p)
+	ir.timer.Stop()
+	if err != nil && ir.fired.Load() {
+		err = &IdleTimeoutError{After: ir.d}
+	}
+	return n, err
+}
+
+func (ir *idleReader) stop() {
+	if ir.timer != nil {
+		ir.timer.Stop()
+	}
+}
+
+// readBoundedIdle is readBounded of a body the SDK reads once the answer
+// is known, each read bounded by idle (the idle timeout).
+func readBoundedIdle(body io.ReadCloser, max int64, idle time.Duration) ([]byte, bool, error) {
+	ir := &idleReader{r: body, d: idle, abort: func() { _ = body.Close() }}
+	defer ir.stop()
+	return readBounded(ir, max)
 }
 
 // cancelOnClose releases a context when the body is closed.

@@ -31,13 +31,6 @@ type Cache interface {
 	RoundTrip(req *http.Request, scope *CacheScope, next http.RoundTripper) (*http.Response, error)
 }
 
-// WithCache installs c as the cache layer, for the client or for one call;
-// WithCache(nil) turns caching off (for a call of a client that has a
-// cache, say). Closing the client does not close c or its store.
-func WithCache(c Cache) Option {
-	return optionFunc(func(s *settings) { s.cache = c })
-}
-
 // IdentifiedTokenSource is a [TokenSource] that can name the principal its
 // tokens act for, so that a cache can key responses by who asked rather
 // than by the token: entries then outlive token refreshes and process
@@ -176,10 +169,21 @@ func (s *CacheScope) compute() {
 			add("jar", ck.Name, ck.Value)
 		}
 	}
+	// Attempt middleware runs below the cache, where credentials it adds
+	// (a request signer's) cannot be seen here: its calls are keyed apart,
+	// and once one of the client's attempts carried such credentials
+	// (addedCredentials), the client's calls are not cached.
+	if len(settings.attemptMiddleware) > 0 {
+		if s.c.hiddenCreds.Load() {
+			s.err = &CacheScopeError{Reason: "attempt middleware of the client adds credentials the cache cannot bind"}
+			return
+		}
+		add("attempt-middleware")
+	}
 	// Credentials the request carries that did not come from the options
 	// above (user middleware set them) are not bound to the identity.
 	for name, values := range s.req.Header {
-		if name != "Authorization" && name != "Proxy-Authorization" && name != "Cookie" && !settings.isAuthHeader(name) {
+		if !settings.credentialHeader(name) {
 			continue
 		}
 		if !slices.Equal(values, settings.header[name]) {
@@ -189,6 +193,47 @@ func (s *CacheScope) compute() {
 	}
 	slices.Sort(parts)
 	s.material = lengthPrefixed(append([]string{"sdkgen-cache-scope-v1"}, parts...))
+}
+
+// Storable reports whether a response of the call may be stored under its
+// fingerprint, once next has answered: it fails with a [*CacheScopeError]
+// when an attempt carried credentials that attempt middleware added
+// ([WithAttemptMiddleware] runs below the cache, so Fingerprint cannot
+// bind them). A [Cache] must not store a response when it fails.
+func (s *CacheScope) Storable() error {
+	if s.st != nil && s.st.auth.hidden {
+		return &CacheScopeError{Reason: "an attempt carried credentials that attempt middleware added"}
+	}
+	return nil
+}
+
+// addedCredentials reports whether sent, the request attempt middleware
+// handed on, carries credentials that authed, the request as the SDK's
+// auth left it, does not: a credential header (credentialHeader) or a
+// query parameter whose name says it is secret, added or changed, or user
+// information in the URL.
+func addedCredentials(s *settings, authed, sent *http.Request) bool {
+	for name, values := range sent.Header {
+		if s.credentialHeader(name) && !slices.Equal(values, authed.Header[name]) {
+			return true
+		}
+	}
+	if sent.URL == authed.URL || sent.URL == nil || authed.URL == nil {
+		return false
+	}
+	if sent.URL.User.String() != authed.URL.User.String() {
+		return true
+	}
+	if sent.URL.RawQuery == authed.URL.RawQuery {
+		return false
+	}
+	before := authed.URL.Query()
+	for name, values := range sent.URL.Query() {
+		if secretName(name) && !slices.Equal(values, before[name]) {
+			return true
+		}
+	}
+	return false
 }
 
 // lengthPrefixed encodes fields so that different lists never encode

@@ -28,35 +28,6 @@ func (f RoundTripperFunc) RoundTrip(req *http.Request) (*http.Response, error) {
 
 var _ http.RoundTripper = RoundTripperFunc(nil)
 
-// WithMiddleware adds middleware that runs once per logical call, outside
-// the retry layer: it sees the request once and the final outcome (the last
-// attempt's response, or the error after retries ran out). Middleware given
-// to NewClient wraps middleware given to a call; among several, the first
-// is the outermost.
-func WithMiddleware(mw ...Middleware) Option {
-	return optionFunc(func(s *settings) {
-		for _, m := range mw {
-			if m != nil {
-				s.middleware = append(s.middleware, m)
-			}
-		}
-	})
-}
-
-// WithAttemptMiddleware adds middleware that runs once per attempt (and per
-// redirect hop), inside the retry layer and after auth: it sees every
-// request as sent, credentials included. Use it for metrics of each try;
-// use [WithMiddleware] to observe calls.
-func WithAttemptMiddleware(mw ...Middleware) Option {
-	return optionFunc(func(s *settings) {
-		for _, m := range mw {
-			if m != nil {
-				s.attemptMiddleware = append(s.attemptMiddleware, m)
-			}
-		}
-	})
-}
-
 // Interceptor hooks into requests the way Dio's interceptors do. Each hook
 // is optional.
 type Interceptor struct {
@@ -105,34 +76,33 @@ func (i Interceptor) Middleware() Middleware {
 	}
 }
 
-// WithInterceptor adds an interceptor that runs once per logical call, like
-// [WithMiddleware]: OnResponse and OnError see the final outcome.
-func WithInterceptor(i Interceptor) Option { return WithMiddleware(i.Middleware()) }
-
-// WithAttemptInterceptor adds an interceptor that runs once per attempt,
-// like [WithAttemptMiddleware].
-func WithAttemptInterceptor(i Interceptor) Option { return WithAttemptMiddleware(i.Middleware()) }
-
 // callState travels in the request context through the layers: what the
-// call is, its settings, and which attempt is running. go-retryablehttp's
-// hooks see only the context, so per-call policy must live here.
+// call is and its settings, and what the retry and auth layers did.
+// go-retryablehttp's hooks see only the context, so per-call policy must
+// live here. The whole call (its attempts, their redirect hops) runs on
+// one goroutine, which alone touches the state; the response is read
+// after Do returns.
 type callState struct {
-	op       *Operation
-	s        *settings
-	client   *Client
-	method   string
-	origin   origin       // where the call was sent; credentials go only there
-	key      string       // the Idempotency-Key sent, if any
-	attempt  atomic.Int32 // 1-based; advanced by the retry layer
-	retry    retryState
-	bodyNote string // why the request body cannot be replayed, if it cannot
-	// authRefreshed is set once a 401 made the call refresh its tokens: a
+	op     *Operation
+	s      *settings
+	client *Client
+	origin origin      // where the call was sent; credentials go only there
+	retry  retryState  // attempt number and Idempotency-Key included
+	auth   authState   // tokens sent, refresh used, credentials added below the cache
+	core   attemptCore // the current attempt's innermost layers (no allocation per attempt)
+}
+
+// authState is what the auth layer did in a call.
+type authState struct {
+	// sent holds the tokens the call sent, to keep them out of its errors
+	// and logs.
+	sent []string
+	// refreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
-	authRefreshed atomic.Bool
-	core          attemptCore // the current attempt's innermost layers
-	// secrets holds the tokens the call sent, to keep them out of its
-	// errors and logs.
-	secrets callSecrets
+	refreshed bool
+	// hidden is set when an attempt carried credentials that attempt
+	// middleware added (see CacheScope.Storable).
+	hidden bool
 }
 
 type callKey struct{}
@@ -206,6 +176,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		rt = st.s.attemptMiddleware[i](rt)
 	}
 	areq, sent, err := t.c.authenticate(req, st)
+	st.core.authed = areq
 	if err != nil {
 		if req.Body != nil {
 			req.Body.Close()
@@ -221,12 +192,19 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // attemptCore logs the attempt and applies the per-attempt timeout.
 type attemptCore struct {
-	t  *attemptTransport
-	st *callState
+	t      *attemptTransport
+	st     *callState
+	authed *http.Request // the request as auth left it, before attempt middleware
 }
 
 func (a *attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 	s := a.st.s
+	if req != a.authed && s.cache != nil && addedCredentials(s, a.authed, req) {
+		// Attempt middleware (a request signer) added credentials below
+		// the cache: its fingerprint cannot bind them (see CacheScope).
+		a.st.auth.hidden = true
+		a.t.c.hiddenCreds.Store(true)
+	}
 	start := time.Now()
 	var resp *http.Response
 	var err error

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -105,6 +106,10 @@ type Client struct {
 	retrier     http.RoundTripper
 	userAgent   string
 
+	// hiddenCreds is set once an attempt of a call carried credentials that
+	// attempt middleware added below the cache (see CacheScope).
+	hiddenCreds atomic.Bool
+
 	closeOnce sync.Once
 	closed    chan struct{}
 	closers   []*closer
@@ -149,6 +154,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		hc = *s.httpClient
 	}
 	hc.Transport = &attemptTransport{c: c, base: inner}
+	hc.CheckRedirect = checkRedirect(hc.CheckRedirect)
 	c.hc = &hc
 	c.retrier = newRetrier(c)
 	c.userAgent = s.userAgent
@@ -198,6 +204,44 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("base URL %q has unexpanded server variables", redactURL(u))
 	}
 	return u, nil
+}
+
+// checkRedirect wraps the http.Client's CheckRedirect (next; nil is
+// net/http's default of 10 hops) with what the SDK decides for every hop:
+//
+//   - a request body never goes to another origin than the call's: a 307
+//     or 308 that would send it there is not followed, and the call ends
+//     with that response (an [*APIError] with its Location), as OkHttp does
+//     for redirects of requests with bodies; 301, 302 and 303 turn such
+//     requests into GETs without a body and are followed;
+//   - a hop to another origin than the previous one carries only the
+//     previous origin as Referer (browsers' default policy,
+//     strict-origin-when-cross-origin), never its path and query, where
+//     credentials travel (access_token=, Firebase's auth=).
+//
+// Credentials themselves are removed from hops elsewhere by the auth layer
+// (attemptTransport), which sees every hop.
+func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if req.Body != nil && req.Body != http.NoBody && !sameOrigin(req.URL, originOf(via[0].URL)) {
+			req.Body.Close() // from GetBody; net/http does not close it
+			return http.ErrUseLastResponse
+		}
+		if ref := req.Header.Get("Referer"); ref != "" && originOf(req.URL) != originOf(via[len(via)-1].URL) {
+			if u, err := url.Parse(ref); err == nil && u.Scheme != "" && u.Host != "" {
+				req.Header.Set("Referer", (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}).String())
+			} else {
+				req.Header.Del("Referer")
+			}
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
 }
 
 // BaseURL returns the URL requests are sent to.
@@ -303,8 +347,8 @@ func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, op
 	if ct, ok := req.Header["Content-Type"]; ok && (len(ct) == 0 || ct[0] == "") {
 		req.Header.Del("Content-Type") // an optional body left out
 	}
-	st := &callState{op: op, s: s, client: c, method: req.Method, origin: originOf(req.URL)}
-	st.attempt.Store(1)
+	st := &callState{op: op, s: s, client: c, origin: originOf(req.URL)}
+	st.retry.attempt = 1
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -404,7 +448,9 @@ func (c *Client) wrapError(op *Operation, req *http.Request, err error) error {
 // builds the error, decoding the declared model and problem+json.
 func (c *Client) apiError(st *callState, req *http.Request, resp *http.Response) *APIError {
 	op, s := st.op, st.s
-	body, truncated, readErr := readBounded(resp.Body, s.maxErrorBody)
+	// The status is the answer: a server that stalls in the body it
+	// explains it with does not hold the call.
+	body, truncated, readErr := readBoundedIdle(resp.Body, s.maxErrorBody, s.idleTimeout)
 	drainClose(resp.Body)
 	e := &APIError{
 		Operation:  op.ID,

@@ -721,3 +721,40 @@ func TestOperationFrom(t *testing.T) {
 		t.Errorf("OperationFrom(Background) = %v", op)
 	}
 }
+
+// The one validation policy of options: a value an option cannot take
+// fails NewClient, or the call it is given to, with an *OptionError naming
+// the option; nothing is silently ignored or left for the transport to
+// refuse later.
+func TestBadOptionValues(t *testing.T) {
+	bad := map[string]Option{
+		"WithHeader":          WithHeader("Bad Name", "v"),
+		"WithHeader value":    WithHeader("X-Ok", "a\r\nInjected: 1"),
+		"WithHeader empty":    WithHeader("", "v"),
+		"WithBaseURL":         WithBaseURL("ftp://example.com"),
+		"WithBasicAuth":       WithBasicAuth("user:name", "pw"),
+		"WithTimeout":         WithTimeout(-time.Second),
+		"WithAttemptTimeout":  WithAttemptTimeout(-1),
+		"WithIdleTimeout":     WithIdleTimeout(-1),
+		"WithMaxRetries":      WithMaxRetries(-1),
+		"WithRetry":           WithRetry(RetryPolicy{BaseDelay: -1}),
+		"WithSleeper":         WithSleeper(nil),
+		"WithMaxResponseSize": WithMaxResponseSize(0),
+		"WithMaxErrorBody":    WithMaxErrorBody(-5),
+		"WithMaxEventSize":    WithMaxEventSize(0),
+		"WithTokenSource":     WithTokenSource(nil),
+		"WithAPIKey":          WithAPIKey(InHeader, "", "k"),
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL)
+	for name, opt := range bad {
+		var oe *OptionError
+		if _, err := NewClient(srv.URL, opt); !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
+			t.Errorf("%s, client: %v", name, err)
+		}
+		if _, err := c.Do(context.Background(), testOp, get("/"), opt); !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
+			t.Errorf("%s, call: %v", name, err)
+		}
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
+	"time"
 )
 
 // The helpers below finish a call for generated code: they read a 2xx
@@ -55,15 +58,23 @@ const bodyBufSize = 32 << 10
 var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyBufSize); return &b }}
 
 func decodeJSONInto(resp *http.Response, v any) error {
-	defer drainClose(resp.Body)
+	ended := false // the body was read to its end: nothing to drain
+	defer func() {
+		if ended {
+			_ = resp.Body.Close()
+		} else {
+			drainClose(resp.Body)
+		}
+	}()
 	st, opID := callOf(resp)
 	limit := maxResponseSize(st)
 	ct := resp.Header.Get("Content-Type")
 	body := &limitedReader{r: resp.Body, n: limit}
 	if !isJSONish(ct) {
-		prefix := make([]byte, prefixSize)
-		n, _ := io.ReadFull(body, prefix)
-		return decodeError(resp, st, opID, prefix[:n], errors.New("the response is not JSON"))
+		// The answer is known: the start of the body is read for the
+		// error, without waiting on a server that stalls.
+		prefix, _, _ := readBoundedIdle(resp.Body, prefixSize, idleTimeout(st))
+		return decodeError(resp, st, opID, prefix, errors.New("the response is not JSON"))
 	}
 	bp := bodyBufs.Get().(*[]byte)
 	defer bodyBufs.Put(bp)
@@ -71,6 +82,7 @@ func decodeJSONInto(resp *http.Response, v any) error {
 	var err error
 	switch {
 	case rerr == io.EOF:
+		ended = true
 		// The whole body is in data. Unmarshal checks the syntax before it
 		// decodes: on a syntax error v is untouched, and the stream decoder
 		// reports it as it always has (a value followed by more data is
@@ -80,10 +92,23 @@ func decodeJSONInto(resp *http.Response, v any) error {
 			err = json.NewDecoder(bytes.NewReader(data)).Decode(v)
 		}
 	case rerr != nil:
-		// Reading failed after data; the decoder fails where it needs more.
+		// Reading failed after data; the decoder fails where it needs more,
+		// and a body that failed after a whole value (one shorter than its
+		// Content-Length) fails all the same.
 		err = decodeStream(io.MultiReader(bytes.NewReader(data), failingReader{rerr}), data, v)
+		if err == nil {
+			err = fmt.Errorf("reading the body after its value: %w", rerr)
+		}
 	default:
-		err = decodeStream(io.MultiReader(bytes.NewReader(data), body), data, v)
+		// A large body: the filter hands the decoder only what the result
+		// keeps (see jsonFilter), and what follows the value must end well.
+		f := newJSONFilter(io.MultiReader(bytes.NewReader(data), body), reflect.TypeOf(v).Elem())
+		err = decodeStream(f, data, v)
+		if err == nil {
+			if rest := f.Rest(drainLimit); rest != nil {
+				err = fmt.Errorf("reading the body after its value: %w", rest)
+			}
+		}
 	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -92,6 +117,15 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		return decodeError(resp, st, opID, data, err)
 	}
 	return nil
+}
+
+// idleTimeout is the idle timeout of the call st (nil for a response that
+// did not come through the SDK).
+func idleTimeout(st *callState) time.Duration {
+	if st == nil {
+		return DefaultIdleTimeout
+	}
+	return st.s.idleTimeout
 }
 
 // maxResponseSize is how much of a body the call st may decode (st is nil

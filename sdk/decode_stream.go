@@ -18,32 +18,104 @@ import (
 // at the top level, or in a top-level field of a struct (a page's items),
 // is decoded one element at a time, and only one element's bytes are
 // buffered at once. Every other value is decoded by encoding/json, whole.
+// (What encoding/json would not keep never gets that far: see jsonFilter.)
 //
 // head holds the first bytes of r, to see which kind of value it starts.
-// The result is what encoding/json gives, with one difference in what an
-// error says when a body has several faults: a type error
-// (*json.UnmarshalTypeError) is kept while decoding goes on, and the first
-// is returned at the end, as encoding/json does, but any other error of an
-// element (a syntax error, a read error, an UnmarshalJSON method's error)
-// stops decoding at once, where encoding/json would report a syntax error
-// found anywhere first, and an UnmarshalJSON error only at the end.
+// The result is what encoding/json gives, errors included, ranked as
+// encoding/json ranks them: a syntax or read error anywhere first; else an
+// error an UnmarshalJSON method returned (decoding stops there); else the
+// first type error (and misuse of the ,string option), which encoding/json
+// keeps while decoding goes on. One difference remains: a type error that
+// an UnmarshalJSON method returns counts as a type error.
 func decodeStream(r io.Reader, head []byte, v any) error {
-	dec := json.NewDecoder(r)
+	d := &streamDecoder{r: trackedReader{r: r}}
+	d.dec = json.NewDecoder(&d.r)
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return dec.Decode(v)
+		return d.dec.Decode(v)
 	}
 	t := rv.Type().Elem()
 	first := firstByte(head)
 	switch {
 	case first == '[' && t.Kind() == reflect.Slice && streamable(t):
-		return decodeArray(dec, rv.Elem())
+		if err := d.array(rv.Elem(), "", nil); err != nil {
+			return err
+		}
+		return d.saved
 	case first == '{' && t.Kind() == reflect.Struct:
 		if fields := streamFields(t); len(fields) > 0 {
-			return decodeObject(dec, rv, fields)
+			if err := d.object(rv, fields); err != nil {
+				return err
+			}
+			return d.saved
 		}
 	}
-	return dec.Decode(v)
+	return d.dec.Decode(v)
+}
+
+// streamDecoder decodes a value piece by piece, ranking the errors of the
+// pieces as encoding/json would rank them in the whole.
+type streamDecoder struct {
+	r     trackedReader
+	dec   *json.Decoder
+	saved error // the first error encoding/json would keep while going on
+}
+
+// trackedReader remembers that its reader failed or ended, so that an
+// error of json.Decoder can be told a read error (or the end of the body)
+// from an error of decoding a value it read whole.
+type trackedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil {
+		t.err = err
+	}
+	return n, err
+}
+
+// piece handles the error of decoding one piece (an element, a member)
+// under the name key (for type errors; "" for none). It returns the error
+// that ends decoding, or nil to go on.
+func (d *streamDecoder) piece(err error, key string, st reflect.Type) error {
+	if err == nil {
+		return nil
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) || d.r.err != nil && (err == d.r.err || err == io.ErrUnexpectedEOF && d.r.err == io.EOF) {
+		return cut(err) // the piece was not read whole
+	}
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		if key != "" {
+			// Name the field as encoding/json would, from the top.
+			if te.Field == "" {
+				te.Field = key
+			} else {
+				te.Field = key + "." + te.Field
+			}
+			if te.Struct == "" && st != nil {
+				te.Struct = st.Name()
+			}
+		}
+	case strings.HasPrefix(err.Error(), "json: invalid use of ,string struct tag, trying to unmarshal unquoted value"):
+	default:
+		// An UnmarshalJSON method's error: encoding/json stops there, but
+		// only after reading the whole value, whose syntax errors come
+		// first.
+		if _, rerr := io.Copy(io.Discard, &d.r); rerr != nil {
+			return cut(rerr)
+		}
+		return err
+	}
+	if d.saved == nil {
+		d.saved = err
+	}
+	return nil
 }
 
 // firstByte returns the first byte of b that is not JSON whitespace, or 0.
@@ -93,29 +165,16 @@ func streamFields(t reflect.Type) map[string]int {
 	fields := map[string]int{}
 	names := map[string]int{}
 	ok := !reflect.PointerTo(t).Implements(jsonUnmarshaler) && !reflect.PointerTo(t).Implements(textUnmarshaler) &&
-		!t.Implements(jsonUnmarshaler) && !t.Implements(textUnmarshaler)
-	for i := 0; ok && i < t.NumField(); i++ {
-		f := t.Field(i)
-		if f.Anonymous {
-			ok = false
-			break
-		}
-		if !f.IsExported() {
-			continue
-		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		name, opts, _ := strings.Cut(tag, ",")
-		if name == "" {
-			name = f.Name
-		}
-		names[name]++
-		if f.Type.Kind() == reflect.Slice && streamable(f.Type) && !hasOption(opts, "string") {
-			fields[name] = i
-		}
-	}
+		!t.Implements(jsonUnmarshaler) && !t.Implements(textUnmarshaler) &&
+		eachJSONField(t, func(f reflect.StructField, name, opts string) {
+			if name == "" {
+				name = f.Name
+			}
+			names[name]++
+			if f.Type.Kind() == reflect.Slice && streamable(f.Type) && !hasOption(opts, "string") {
+				fields[name] = f.Index[0]
+			}
+		})
 	for name := range fields {
 		if !ok || names[name] > 1 {
 			delete(fields, name)
@@ -123,6 +182,27 @@ func streamFields(t reflect.Type) map[string]int {
 	}
 	streamFieldCache.Store(t, fields)
 	return fields
+}
+
+// eachJSONField calls f for each field of the struct type t that
+// encoding/json decodes by name (exported, not tagged "-"), with the name
+// and options of its tag (name is "" when the tag gives none). It calls f
+// for none and reports false when t has an embedded field: promoted fields
+// would need all of encoding/json's rules.
+func eachJSONField(t reflect.Type, f func(sf reflect.StructField, name, opts string)) bool {
+	for i := range t.NumField() {
+		if t.Field(i).Anonymous {
+			return false
+		}
+	}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if tag := sf.Tag.Get("json"); sf.IsExported() && tag != "-" {
+			name, opts, _ := strings.Cut(tag, ",")
+			f(sf, name, opts)
+		}
+	}
+	return true
 }
 
 func hasOption(opts, want string) bool {
@@ -136,15 +216,16 @@ func hasOption(opts, want string) bool {
 	return false
 }
 
-// decodeArray decodes the array dec is at into the slice s, one element
+// array decodes the array the decoder is at into the slice s, one element
 // at a time, as encoding/json fills a slice: grown in place, elements
 // decoded into zeroed memory, and an empty array gives an empty, non-nil
-// slice.
-func decodeArray(dec *json.Decoder, s reflect.Value) error {
+// slice. key names the slice's field in the struct type st, for type
+// errors ("" and nil at the top).
+func (d *streamDecoder) array(s reflect.Value, key string, st reflect.Type) error {
+	dec := d.dec
 	if _, err := dec.Token(); err != nil { // [
-		return err
+		return cut(err)
 	}
-	var typeErr error
 	i := 0
 	for dec.More() {
 		if i >= s.Cap() {
@@ -153,14 +234,8 @@ func decodeArray(dec *json.Decoder, s reflect.Value) error {
 		if i >= s.Len() {
 			s.SetLen(i + 1)
 		}
-		if err := dec.Decode(s.Index(i).Addr().Interface()); err != nil {
-			var te *json.UnmarshalTypeError
-			if !errors.As(err, &te) {
-				return cut(err)
-			}
-			if typeErr == nil {
-				typeErr = err
-			}
+		if err := d.piece(dec.Decode(s.Index(i).Addr().Interface()), key, st); err != nil {
+			return err
 		}
 		i++
 	}
@@ -173,41 +248,20 @@ func decodeArray(dec *json.Decoder, s reflect.Value) error {
 	if i == 0 {
 		s.Set(reflect.MakeSlice(s.Type(), 0, 0))
 	}
-	return typeErr
+	return nil
 }
 
-// decodeObject decodes the object dec is at into the struct *rv: the
-// arrays of fields element by element (decodeArray), every other member
-// by json.Unmarshal of an object holding just that member, which applies
-// all of encoding/json's rules (case-insensitive names, embedded structs,
+// object decodes the object the decoder is at into the struct *rv: the
+// arrays of fields element by element (array), every other member by
+// json.Unmarshal of an object holding just that member, which applies all
+// of encoding/json's rules (case-insensitive names, embedded structs,
 // options) to it.
-func decodeObject(dec *json.Decoder, rv reflect.Value, fields map[string]int) error {
+func (d *streamDecoder) object(rv reflect.Value, fields map[string]int) error {
+	dec := d.dec
 	if _, err := dec.Token(); err != nil { // {
-		return err
+		return cut(err)
 	}
 	st := rv.Elem()
-	var typeErr error
-	keep := func(err error, key string) error {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			return err
-		}
-		if key != "" {
-			// Name the field as encoding/json would, from the top.
-			if te.Field == "" {
-				te.Field = key
-			} else {
-				te.Field = key + "." + te.Field
-			}
-			if te.Struct == "" {
-				te.Struct = st.Type().Name()
-			}
-		}
-		if typeErr == nil {
-			typeErr = err
-		}
-		return nil
-	}
 	streamed := map[int]bool{}
 	var member []byte
 	for dec.More() {
@@ -218,10 +272,8 @@ func decodeObject(dec *json.Decoder, rv reflect.Value, fields map[string]int) er
 		key, _ := tok.(string)
 		if i, ok := fields[key]; ok && !streamed[i] && nextIsArray(dec) {
 			streamed[i] = true
-			if err := decodeArray(dec, st.Field(i)); err != nil {
-				if err := keep(err, key); err != nil {
-					return err
-				}
+			if err := d.array(st.Field(i), key, st.Type()); err != nil {
+				return err
 			}
 			continue
 		}
@@ -234,16 +286,14 @@ func decodeObject(dec *json.Decoder, rv reflect.Value, fields map[string]int) er
 			return err
 		}
 		member = append(append(append(append(append(member[:0], '{'), name...), ':'), raw...), '}')
-		if err := json.Unmarshal(member, rv.Interface()); err != nil {
-			if err := keep(err, ""); err != nil {
-				return err
-			}
+		if err := d.piece(json.Unmarshal(member, rv.Interface()), "", st.Type()); err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // }
 		return cut(err)
 	}
-	return typeErr
+	return nil
 }
 
 // cut reports the end of the body inside a value as json.Decoder does.

@@ -23,13 +23,14 @@ func jsonResponse(body io.Reader) *http.Response {
 
 // sameAsEncodingJSON decodes body into a T with DecodeJSONValue, twice:
 // as it is (small bodies are decoded from the buffer) and followed by
-// enough whitespace to be decoded as a stream. Both must give what
-// json.Decoder gives: the same value, or an error with the same text.
+// enough whitespace to be decoded as a stream. Each must give what
+// json.Decoder gives for it: the same value, or an error with the same
+// text.
 func sameAsEncodingJSON[T any](t *testing.T, body string) {
 	t.Helper()
-	var want T
-	wantErr := json.NewDecoder(strings.NewReader(body)).Decode(&want)
 	for _, b := range []string{body, body + strings.Repeat(" ", 2*bodyBufSize)} {
+		var want T
+		wantErr := json.NewDecoder(strings.NewReader(b)).Decode(&want)
 		got, err := DecodeJSONValue[T](jsonResponse(strings.NewReader(b)))
 		size := len(b)
 		switch {

@@ -10,7 +10,28 @@
 // NewClient apply to all calls, options given to a method apply to that call
 // and win over the client's. A few options only make sense for the whole
 // client ([WithHTTPClient], [WithLogger]); a call given one of those fails
-// with an [*OptionError] instead of ignoring it.
+// with an [*OptionError] instead of ignoring it, as does any option given a
+// value it cannot take. The options, by what they configure:
+//
+//   - where calls go and what they carry: [WithBaseURL], [WithHTTPClient],
+//     [WithHeader], [WithUserAgent], [WithResponse];
+//   - credentials: [WithBearerToken], [WithTokenSource], [WithBasicAuth],
+//     [WithAPIKey] (and their -For forms, bound to a security scheme),
+//     [WithInsecureCredentials];
+//   - transport security: [WithRootCAs], [WithClientCertificates],
+//     [WithPinnedKeys];
+//   - time limits: [WithTimeout], [WithAttemptTimeout], [WithIdleTimeout];
+//   - retries: [WithRetry], [WithMaxRetries], [WithoutRetries],
+//     [WithRetryBudget], [WithIdempotencyKey], [WithIdempotent],
+//     [WithOnRetry], [WithSleeper];
+//   - middleware: [WithMiddleware], [WithInterceptor],
+//     [WithAttemptMiddleware], [WithAttemptInterceptor];
+//   - cache: [WithCache];
+//   - sizes: [WithMaxResponseSize], [WithMaxErrorBody], [WithMaxEventSize];
+//   - progress: [WithUploadProgress], [WithDownloadProgress];
+//   - logging: [WithLogger], [WithLogHeaders];
+//   - pagination ([PagerOption]): [WithPrefetch], [WithMaxItems],
+//     [WithStartAt].
 //
 // # Layers
 //

@@ -31,7 +31,7 @@ func (c *Client) logAttempt(req *http.Request, resp *http.Response, err error, s
 		slog.String("operation", st.op.ID),
 		slog.String("method", req.Method),
 		slog.String("url", redactURL(req.URL)),
-		slog.Int("attempt", int(st.attempt.Load())),
+		slog.Int("attempt", st.retry.attempt),
 		slog.Duration("elapsed", elapsed),
 	)
 	if h := c.loggableHeaders(req.Header, st.s, red); len(h) > 0 {
@@ -70,10 +70,9 @@ func (c *Client) logRetry(st *callState, ev RetryEvent) {
 // secrets, and URLs (Location) their query and user information, where
 // servers put signatures and tokens the client never had.
 func (c *Client) loggableHeaders(h http.Header, s *settings, red *redactor) []any {
-	secret := s.secretHeaders()
 	var keys []string
 	for k := range h {
-		if (defaultLogHeaders[k] || s.logHeaders[k]) && !secret[k] {
+		if (defaultLogHeaders[k] || s.logHeaders[k]) && !s.credentialHeader(k) {
 			keys = append(keys, k)
 		}
 	}

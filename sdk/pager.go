@@ -163,38 +163,6 @@ func (o pagerOption) apply(s *settings) {
 
 func (o pagerOption) applyPager(c *pagerConfig) { o.f(c) }
 
-// WithPrefetch makes the pager fetch one page ahead, in a goroutine,
-// while the caller works on the current page: with a slow server and
-// per-page work of similar cost, a list is read up to twice as fast. The
-// goroutine stops when the iteration stops (a break included, after which
-// no new request starts and the one in flight is cancelled), when the
-// pager's context ends, and when the [Client] is closed; the iterator does
-// not return before it has stopped. [Pager.NextPage] never prefetches. A
-// fetch function given to [NewPager] must honour its context for the
-// goroutine to stop promptly.
-func WithPrefetch() PagerOption {
-	return pagerOption{"WithPrefetch", func(c *pagerConfig) { c.prefetch = true }}
-}
-
-// WithMaxItems stops [Pager.All] and [Pager.Pages] after n items (n > 0),
-// cutting the last page short. No page is fetched once n items were. It
-// does not apply to [Pager.NextPage], which returns whole pages.
-func WithMaxItems(n int) PagerOption {
-	return pagerOption{"WithMaxItems", func(c *pagerConfig) {
-		if n <= 0 {
-			c.err = &OptionError{Option: "WithMaxItems", Reason: "must be positive"}
-			return
-		}
-		c.maxItems = n
-	}}
-}
-
-// WithStartAt starts the pager at a position saved from [Pager.Position]
-// or [Page.Next], instead of the first page.
-func WithStartAt(position string) PagerOption {
-	return pagerOption{"WithStartAt", func(c *pagerConfig) { c.start = position }}
-}
-
 // NewPager returns a Pager over fetch, which returns the page at a
 // position: "" for the first page, otherwise the Next of the page before
 // (or the position given to [WithStartAt]). fetch knows nothing of HTTP,
@@ -479,7 +447,11 @@ func closed(c <-chan struct{}) bool {
 // recentPositions is how many positions a pager remembers to detect a
 // server that repeats one. A fixed window keeps memory flat on lists of
 // any length; it catches a position handed out again at once or within
-// a short cycle.
+// a short cycle. A longer cycle is caught by the position kept at every
+// power of two of the pages fetched (Brent's cycle detection): once that
+// mark falls inside the cycle and the cycle is shorter than the distance
+// to the next power of two, the mark comes back. So every cycle stops
+// within about two turns of it, in constant memory.
 const recentPositions = 16
 
 // stepper fetches pages one after another and checks the positions the
@@ -496,6 +468,7 @@ type stepper[T any] struct {
 
 	recent  [recentPositions]string
 	nrecent int
+	mark    string // the position of the last page whose number is a power of two
 }
 
 // step fetches the next page. ok is false when there is none (the list
@@ -526,6 +499,9 @@ func (s *stepper[T]) step(ctx context.Context) (pos string, page Page[T], ok boo
 	if pos != "" {
 		s.remember(pos)
 	}
+	if s.pages&(s.pages-1) == 0 {
+		s.mark = pos
+	}
 	switch {
 	case page.Next == "":
 		s.end = true
@@ -546,6 +522,9 @@ func (s *stepper[T]) remember(pos string) {
 }
 
 func (s *stepper[T]) seen(pos string) bool {
+	if pos == s.mark {
+		return true
+	}
 	for i := range min(s.nrecent, recentPositions) {
 		if s.recent[i] == pos {
 			return true

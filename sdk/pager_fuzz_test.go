@@ -96,11 +96,12 @@ func FuzzPagePosition(f *testing.F) {
 // fuzzer picks (opaque cursors from a body, repeats included), breaks at
 // some item, and resumes with WithStartAt(Position()). The walk yields
 // every item of every page reached once, in order, and stops with
-// ErrRepeatedPosition exactly when a position comes back within the
-// pager's memory (a longer cycle is an endless list, read here up to a
-// bound); the resumed pager starts at the page of the break, or the next
-// one when the break came after a page's last item, and goes on as the
-// first walk did: nothing is lost.
+// ErrRepeatedPosition exactly when a position comes back that the pager
+// remembers (one of the last 16 fetched, or the one fetched at the last
+// power of two of its page count), so that no list of these at most 64
+// positions pages for ever; the resumed pager starts at the page of the
+// break, or the next one when the break came after a page's last item,
+// and goes on as the first walk did: nothing is lost.
 func FuzzPagerPositions(f *testing.F) {
 	f.Add("a\nb\nc", uint8(1), uint8(2))
 	f.Add("a\nb\na", uint8(0), uint8(9))
@@ -139,19 +140,24 @@ func FuzzPagerPositions(f *testing.F) {
 			return page, nil
 		}
 		// What the pager should do: follow the positions until "", or
-		// until one repeats one of the last recentPositions fetched, for
-		// at most maxPages pages.
-		maxPages := 3*len(pos) + recentPositions
+		// until one repeats one of the last recentPositions fetched or the
+		// mark (the position of page 1, 2, 4, 8, ...: Brent's cycle
+		// detection), which must happen within maxPages pages.
+		maxPages := 4*len(pos) + recentPositions
 		var want []string
 		var wantErr error
 		var fetched []string
 		endless := true
-		for i, n := 0, 0; n < maxPages; n++ {
+		mark := ""
+		for i, n := 0, 1; n <= maxPages; n++ {
 			for k := range size {
 				want = append(want, item(i, k))
 			}
-			if n > 0 {
+			if n > 1 {
 				fetched = append(fetched, pos[i])
+			}
+			if n&(n-1) == 0 {
+				mark = pos[i]
 			}
 			next := ""
 			if i+1 < len(pos) {
@@ -161,11 +167,14 @@ func FuzzPagerPositions(f *testing.F) {
 				endless = false
 				break
 			}
-			if slices.Contains(fetched[max(0, len(fetched)-recentPositions):], next) {
+			if next == mark || slices.Contains(fetched[max(0, len(fetched)-recentPositions):], next) {
 				wantErr, endless = ErrRepeatedPosition, false
 				break
 			}
 			i = pageAt[next]
+		}
+		if endless {
+			t.Fatalf("positions %q: the model pages for ever", pos)
 		}
 		// read walks a pager, up to len(want) items when the list is
 		// endless, or until it stops after stop items (0: never).

@@ -1086,3 +1086,44 @@ func TestPagerRepeatedCycle(t *testing.T) {
 		t.Errorf("%d prefetch goroutines left", n)
 	}
 }
+
+// A server whose cursors cycle through more positions than the pager's
+// window of recent ones (16) still does not page for ever: the pager also
+// keeps the position it fetched at every power of two (Brent's cycle
+// detection, constant memory), and stops with ErrRepeatedPosition within
+// two turns of any cycle. Before, a cycle of 17 positions or more paged
+// for ever.
+func TestLongCursorCycleStops(t *testing.T) {
+	for _, cycle := range []int{17, 40, 1000} {
+		t.Run(strconv.Itoa(cycle), func(t *testing.T) {
+			fetches := 0
+			fetch := func(_ context.Context, pos string) (Page[int], error) {
+				fetches++
+				n := 0
+				if pos != "" {
+					n, _ = strconv.Atoi(pos)
+				}
+				return Page[int]{Items: []int{n}, Next: strconv.Itoa((n + 1) % cycle)}, nil
+			}
+			var err error
+			items := 0
+			for _, e := range NewPager(context.Background(), fetch).All() {
+				if e != nil {
+					err = e
+					break
+				}
+				if items++; items > 10*cycle {
+					break
+				}
+			}
+			var pe *PaginationError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrRepeatedPosition) {
+				t.Fatalf("after %d pages: %v; want ErrRepeatedPosition", fetches, err)
+			}
+			if fetches > 3*cycle {
+				t.Errorf("a cycle of %d stopped after %d pages, more than three turns", cycle, fetches)
+			}
+			t.Logf("a cycle of %d positions stopped after %d pages at %q", cycle, fetches, pe.Position)
+		})
+	}
+}

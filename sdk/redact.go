@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // Servers echo what they were sent: a 401 body that quotes the token it
@@ -110,7 +109,7 @@ func (b secretBag) redactor() *redactor {
 func secretName(name string) bool {
 	n := strings.ToLower(name)
 	switch n {
-	case "key", "sig", "auth", "code", "pwd", "cookie", "authorization", "proxy-authorization":
+	case "key", "sig", "auth", "code", "pwd", "cookie", "set-cookie", "authorization", "proxy-authorization":
 		return true
 	}
 	for _, w := range []string{"token", "secret", "passw", "apikey", "api_key", "api-key", "signature", "credential", "session"} {
@@ -121,18 +120,11 @@ func secretName(name string) bool {
 	return false
 }
 
-// callSecrets holds the tokens a call sent, which exist only once sent.
-type callSecrets struct {
-	mu     sync.Mutex
-	tokens []string
-}
-
-func (cs *callSecrets) note(token string) {
-	cs.mu.Lock()
-	if !slices.Contains(cs.tokens, token) {
-		cs.tokens = append(cs.tokens, token)
+// noteToken records a token the call sent, which exists only once sent.
+func (a *authState) noteToken(token string) {
+	if !slices.Contains(a.sent, token) {
+		a.sent = append(a.sent, token)
 	}
-	cs.mu.Unlock()
 }
 
 // redactor returns what must not appear in the errors and logs of the
@@ -145,11 +137,9 @@ func (st *callState) redactor(req *http.Request) *redactor {
 	for _, a := range st.s.auth {
 		b.add(a.redact...)
 	}
-	st.secrets.mu.Lock()
-	b.add(st.secrets.tokens...)
-	st.secrets.mu.Unlock()
+	b.add(st.auth.sent...)
 	for name, vs := range st.s.header {
-		if secretName(name) || st.s.isAuthHeader(name) {
+		if st.s.credentialHeader(name) {
 			for _, v := range vs {
 				b.addHeader(name, v)
 			}
@@ -166,7 +156,7 @@ func (st *callState) redactor(req *http.Request) *redactor {
 	if req != nil {
 		b.addURL(req.URL)
 		for name, vs := range req.Header {
-			if secretName(name) || st.s.isAuthHeader(name) {
+			if st.s.credentialHeader(name) {
 				for _, v := range vs {
 					b.addHeader(name, v)
 				}

@@ -18,7 +18,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
 	"github.com/sdkgen-go/sdkgen/sdk/internal/wait"
 )
 
@@ -85,7 +84,8 @@ type RetryPolicy struct {
 //
 //   - 3 retries (4 attempts): the peers use 2 to 4; three rides out a
 //     rolling restart or a failover without piling load on a service that
-//     is down (and [RetryBudget] can bound retries across calls).
+//     is down; the client's retry quota ([RetryBudget]) stops retries
+//     across its calls when they keep failing.
 //   - 500 ms base, 8 s cap: with full jitter the three waits average
 //     0.25 s, 0.5 s and 1 s, so transient failures cost under 2 s on
 //     average and 3.5 s at worst, while the cap (reached from the 5th
@@ -119,56 +119,6 @@ func (p RetryPolicy) normalized() RetryPolicy {
 	return p
 }
 
-// WithRetry replaces the retry policy, for the client or for one call.
-// Zero durations take the defaults (see [RetryPolicy]).
-func WithRetry(p RetryPolicy) Option {
-	return optionFunc(func(s *settings) {
-		if p.MaxRetries < 0 || p.BaseDelay < 0 || p.MaxDelay < 0 || p.MaxRetryAfter < 0 || p.MaxElapsed < 0 {
-			s.fail(&OptionError{Option: "WithRetry", Reason: "negative value in policy"})
-			return
-		}
-		s.retry = p.normalized()
-	})
-}
-
-// WithMaxRetries sets how many times a call is retried, keeping the rest of
-// the policy; zero disables retries.
-func WithMaxRetries(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n < 0 {
-			s.fail(&OptionError{Option: "WithMaxRetries", Reason: "negative count"})
-			return
-		}
-		s.retry.MaxRetries = n
-	})
-}
-
-// WithoutRetries disables retries (for the client or one call). A
-// transient failure then fails the call with a [*RetryError] whose Reason
-// says that retries are disabled.
-func WithoutRetries() Option { return WithMaxRetries(0) }
-
-// WithIdempotencyKey sends key as the Idempotency-Key header of the call,
-// on every attempt, which makes a POST or PATCH call retryable. Call only.
-func WithIdempotencyKey(key string) Option {
-	return callOption{"WithIdempotencyKey", func(s *settings) {
-		if key == "" || strings.ContainsAny(key, "\r\n") {
-			s.fail(&OptionError{Option: "WithIdempotencyKey", Reason: "empty key or key with a line break"})
-			return
-		}
-		s.idempotencyKey = key
-	}}
-}
-
-// WithIdempotent says whether the call's operation is idempotent, whatever
-// the spec says. When true, a POST or PATCH call gets a fresh
-// Idempotency-Key (the same on every attempt) and is retried; when false,
-// the call is never retried, whatever its method, even if the spec marks it
-// idempotent or it carries a key. Call only.
-func WithIdempotent(idempotent bool) Option {
-	return callOption{"WithIdempotent", func(s *settings) { s.idempotent = &idempotent }}
-}
-
 // RetryEvent describes a retry about to happen, for [WithOnRetry].
 type RetryEvent struct {
 	Operation string
@@ -181,18 +131,6 @@ type RetryEvent struct {
 	StatusCode int
 	// Err is the failed attempt's error, when it got no response.
 	Err error
-}
-
-// WithOnRetry calls f before each retry (after the wait is chosen, before
-// it starts), for metrics; for the client or one call (a call's hooks run
-// after the client's). f must be quick and must not block: it runs on the
-// caller's goroutine.
-func WithOnRetry(f func(RetryEvent)) Option {
-	return optionFunc(func(s *settings) {
-		if f != nil {
-			s.onRetry = append(s.onRetry, f)
-		}
-	})
 }
 
 // Sleeper is the retry layer's clock: it waits between attempts and tells
@@ -227,80 +165,71 @@ func (realSleeper) Sleep(ctx context.Context, d time.Duration) error {
 
 func (realSleeper) Now() time.Time { return time.Now() }
 
-// WithSleeper replaces the clock the retry layer waits on, for the client
-// or one call.
-func WithSleeper(sl Sleeper) Option {
-	return optionFunc(func(s *settings) {
-		if sl == nil {
-			s.fail(&OptionError{Option: "WithSleeper", Reason: "nil sleeper"})
-			return
-		}
-		s.sleeper = sl
-	})
-}
-
-// RetryBudget throttles retries across the calls of a client (or of
-// several clients sharing it), so that an outage does not multiply the load
-// on a failing service by the number of attempts. It follows gRPC's retry
-// throttling: the tokens measure the health of the service, so every
-// attempt that fails transiently (a retryable status or connection failure,
-// whether or not its call may be retried) takes one token, every other
-// response (2xx, and statuses that are not retried) gives back ratio
-// tokens, and errors that say nothing about the service (the caller's
-// cancellation, a certificate error) neither take nor give. A retry is
-// allowed only while more than half of the tokens are left; a call denied
-// fails with a [*RetryError] saying so. It is safe for concurrent use.
+// RetryBudget is a retry quota shared by the calls of a client (or of
+// several clients given the same one), as AWS SDK v2's standard retryer
+// keeps one: a retry costs 5 tokens (10 after a timeout, which ties up the
+// server longer) and is made only while the quota holds them; a call that
+// ends with an answer (any response that is not a transient failure)
+// gives back what its last retry cost, or 1 token when its first attempt
+// answered. Transient failures that a retry cures so cost nothing in the
+// long run, while a storm — retries that keep failing — drains the quota
+// after a few retries, and calls then fail at their first attempt (with a
+// [*RetryError] saying so) until answers refill it. Every client has one
+// of [DefaultRetryBudget] tokens unless given another with
+// [WithRetryBudget]. It is safe for concurrent use.
 type RetryBudget struct {
-	mu      sync.Mutex
-	tokens  float64
-	max     float64
-	ratio   float64
-	allowed int64
-	denied  int64
+	mu       sync.Mutex
+	tokens   int
+	capacity int
+	allowed  int64
+	denied   int64
 }
 
-// NewRetryBudget returns a full budget of max tokens, refilled by ratio per
-// healthy response. max <= 0 means 10 and ratio <= 0 means 0.1 (gRPC's
-// usual values): retries stop after about five transient failures in a row
-// and resume once about ten responses have come back well.
-func NewRetryBudget(max, ratio float64) *RetryBudget {
-	if max <= 0 {
-		max = 10
+// The costs of a [RetryBudget], as AWS SDK v2 sets them.
+const (
+	retryCost        = 5
+	timeoutRetryCost = 10
+	noRetryIncrement = 1
+)
+
+// DefaultRetryBudget is the capacity of the retry quota of a client that
+// was not given one: 50 tokens, ten retries in a row that fail. AWS SDK v2
+// gives 500 to a client that serves a whole program's calls to a cloud; a
+// client of one API makes fewer, and ten retries ride out a burst of
+// failures while a storm of 200 calls costs at most 210 requests, not 800.
+const DefaultRetryBudget = 50
+
+// NewRetryBudget returns a full quota of capacity tokens (capacity <= 0
+// means [DefaultRetryBudget]).
+func NewRetryBudget(capacity int) *RetryBudget {
+	if capacity <= 0 {
+		capacity = DefaultRetryBudget
 	}
-	if ratio <= 0 {
-		ratio = 0.1
-	}
-	return &RetryBudget{tokens: max, max: max, ratio: ratio}
+	return &RetryBudget{tokens: capacity, capacity: capacity}
 }
 
-// failed records a transient failure.
-func (b *RetryBudget) failed() {
-	b.mu.Lock()
-	b.tokens = math.Max(0, b.tokens-1)
-	b.mu.Unlock()
-}
-
-// succeeded records a healthy response.
-func (b *RetryBudget) succeeded() {
-	b.mu.Lock()
-	b.tokens = math.Min(b.max, b.tokens+b.ratio)
-	b.mu.Unlock()
-}
-
-// allow reports whether a retry may be made now, and counts the decision.
-func (b *RetryBudget) allow() bool {
+// acquire takes cost tokens for a retry, and reports whether it could.
+func (b *RetryBudget) acquire(cost int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.tokens > b.max/2 {
-		b.allowed++
-		return true
+	if b.tokens < cost {
+		b.denied++
+		return false
 	}
-	b.denied++
-	return false
+	b.tokens -= cost
+	b.allowed++
+	return true
+}
+
+// release gives n tokens back, up to the capacity.
+func (b *RetryBudget) release(n int) {
+	b.mu.Lock()
+	b.tokens = min(b.capacity, b.tokens+n)
+	b.mu.Unlock()
 }
 
 // Tokens returns the tokens left.
-func (b *RetryBudget) Tokens() float64 {
+func (b *RetryBudget) Tokens() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.tokens
@@ -311,14 +240,6 @@ func (b *RetryBudget) Stats() (allowed, denied int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.allowed, b.denied
-}
-
-// WithRetryBudget makes calls draw their retries from budget, which may be
-// shared by many clients. Opt in: without it, every call may use its full
-// policy. Given to a call, it replaces the client's budget for that call;
-// nil turns throttling off.
-func WithRetryBudget(budget *RetryBudget) Option {
-	return optionFunc(func(s *settings) { s.retryBudget = budget })
 }
 
 // RetryError is the error of a call whose transient failure was not
@@ -416,369 +337,6 @@ func (e *RetryAfterTooLongError) Error() string {
 	return fmt.Sprintf("the server asked to retry after %s (%s), longer than the %s allowed", e.Requested, e.Header, e.Max)
 }
 
-// noRetry names why a call is not retried whatever happens, decided before
-// its first attempt.
-type noRetry uint8
-
-const (
-	mayRetry noRetry = iota
-	retriesDisabled
-	markedNotIdempotent
-	noIdempotencyKey
-	bodyNotReplayable
-)
-
-func (n noRetry) String(method string) string {
-	switch n {
-	case retriesDisabled:
-		return "retries are disabled"
-	case markedNotIdempotent:
-		return "the call is marked not idempotent"
-	case noIdempotencyKey:
-		return "a " + method + " without an Idempotency-Key is never retried"
-	case bodyNotReplayable:
-		return "the request body cannot be replayed: it has no GetBody"
-	}
-	return ""
-}
-
-// retryState is the retry layer's bookkeeping for one call, in callState.
-// Only the goroutine running the call touches it.
-type retryState struct {
-	ran       bool    // the retry layer saw the call
-	never     noRetry // why the call may not be retried at all
-	req       *http.Request
-	started   time.Time // on the sleeper's clock, for MaxElapsed
-	nextDelay time.Duration
-	totalWait time.Duration
-	transient bool // the last attempt failed transiently
-	// unanswered is set once an attempt got no response: the server may
-	// still be processing it.
-	unanswered bool
-	pending    bool   // a retry was decided and has not started
-	reason     string // why retrying stopped, when not never
-	stoppedBy  error
-	last       error     // the last attempt's typed error, kept when a retry was decided
-	lastResp   *APIError // the last response that was retried
-}
-
-// retrier is the retry layer: go-retryablehttp, configured so that its
-// quirks never show: no logger, no buffering of bodies (the body is
-// replayed from GetBody in prepareRetry), no sleeping on its own timer
-// (Backoff returns 0; prepareRetry sleeps on the injected Sleeper), no
-// untyped give-up error (ErrorHandler hands the last outcome back and the
-// SDK types it), no closing of idle connections of the caller's client. It
-// reads status codes and Retry-After headers of responses, and the body of
-// a response it retries (bounded, for the error).
-type retrier struct {
-	c  *Client
-	rc *retryablehttp.Client
-}
-
-func newRetrier(c *Client) http.RoundTripper {
-	r := &retrier{c: c}
-	// A private copy of our http.Client whose Transport hides
-	// CloseIdleConnections: go-retryablehttp calls it after failures.
-	hc := *c.hc
-	hc.Transport = noCloseIdle{hc.Transport}
-	r.rc = &retryablehttp.Client{
-		HTTPClient:   &hc,
-		Logger:       nil,
-		RetryMax:     math.MaxInt32, // the call's policy decides, in checkRetry
-		RetryWaitMin: 0,
-		RetryWaitMax: 0,
-		CheckRetry:   r.checkRetry,
-		Backoff:      func(time.Duration, time.Duration, int, *http.Response) time.Duration { return 0 },
-		PrepareRetry: r.prepareRetry,
-		ErrorHandler: passLastOutcome,
-	}
-	return r
-}
-
-// passLastOutcome hands back what the last attempt left. A response comes
-// with an error only when it was already drained (the wait before a retry
-// was cut short, or the body could not be replayed), so it is dropped then.
-func passLastOutcome(resp *http.Response, err error, _ int) (*http.Response, error) {
-	if err != nil {
-		return nil, err
-	}
-	return resp, nil
-}
-
-// noCloseIdle hides CloseIdleConnections from go-retryablehttp.
-type noCloseIdle struct{ http.RoundTripper }
-
-func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
-	st := stateFrom(req.Context())
-	if st == nil {
-		return r.c.hc.Do(req)
-	}
-	st.retry = retryState{ran: true, req: req, never: r.never(st, req)}
-	if d := st.s.retry.MaxElapsed; d > 0 {
-		return r.roundTripLimited(st, req, d)
-	}
-	return r.roundTrip(st, req)
-}
-
-// never says whether the call may be retried at all.
-func (r *retrier) never(st *callState, req *http.Request) noRetry {
-	switch {
-	case st.s.retry.MaxRetries == 0:
-		return retriesDisabled
-	case st.s.idempotent != nil && !*st.s.idempotent:
-		return markedNotIdempotent
-	case !idempotentMethod(st.method) && st.key == "":
-		return noIdempotencyKey
-	case req.Body != nil && req.Body != http.NoBody && req.GetBody == nil:
-		if st.bodyNote == "" {
-			st.bodyNote = bodyNotReplayable.String(st.method)
-		}
-		return bodyNotReplayable
-	}
-	return mayRetry
-}
-
-func (r *retrier) roundTrip(st *callState, req *http.Request) (*http.Response, error) {
-	rs := &st.retry
-	if rs.never != mayRetry {
-		// One attempt, without go-retryablehttp.
-		resp, err := r.c.hc.Do(req)
-		if req.Context().Err() == nil {
-			rs.transient = st.s.record(resp, err)
-		}
-		return resp, err
-	}
-	if st.s.retry.MaxElapsed > 0 {
-		rs.started = st.s.sleeper.Now()
-	}
-	resp, err := r.rc.Do(&retryablehttp.Request{Request: req})
-	if err != nil && rs.pending {
-		// The wait before a retry was cut short, or the body could not be
-		// replayed: the last attempt's outcome was already read.
-		if rs.stoppedBy == nil {
-			rs.stoppedBy = err // go-retryablehttp saw the context end
-			rs.reason = "the context ended before the next attempt"
-		}
-		return nil, st.retryError(rs.last)
-	}
-	return resp, err
-}
-
-// roundTripLimited runs the call under RetryPolicy.MaxElapsed.
-func (r *retrier) roundTripLimited(st *callState, req *http.Request, d time.Duration) (*http.Response, error) {
-	resp, timedOut, err := untilHeaders(RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-		return r.roundTrip(st, req)
-	}), req, d)
-	if !timedOut {
-		return resp, err
-	}
-	rs := &st.retry
-	rs.transient = true
-	rs.reason = "the retry policy's MaxElapsed of " + d.String() + " passed"
-	te := &AttemptTimeoutError{After: d, Overall: true}
-	if rs.pending {
-		// It passed during a wait: the last attempt's outcome stands.
-		rs.stoppedBy = te
-		return nil, st.retryError(rs.last)
-	}
-	rs.stoppedBy = nil
-	return nil, te
-}
-
-// record classifies an attempt's outcome, reports whether it failed
-// transiently, and accounts for it in the retry budget.
-func (s *settings) record(resp *http.Response, err error) bool {
-	var transient bool
-	if err != nil {
-		transient = retryableError(err)
-	} else {
-		transient = retryableStatus(resp.StatusCode)
-	}
-	if b := s.retryBudget; b != nil {
-		switch {
-		case transient:
-			b.failed()
-		case err == nil:
-			b.succeeded()
-		}
-	}
-	return transient
-}
-
-// checkRetry decides after each attempt. ctx is the request's context,
-// which carries the call's state. It never returns an error: when it stops,
-// the attempt's outcome is the call's, and the reason is in the state.
-func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	st := stateFrom(ctx)
-	if st == nil {
-		return false, nil
-	}
-	rs := &st.retry
-	if ctx.Err() != nil {
-		// The caller gave up, or MaxElapsed passed: never retry, and the
-		// outcome says nothing about the service.
-		rs.transient = false
-		rs.reason = "the context ended"
-		return false, nil
-	}
-	rs.transient = st.s.record(resp, err)
-	if !rs.transient && resp != nil && resp.StatusCode == http.StatusConflict && st.key != "" && rs.unanswered {
-		rs.transient = true // the key is in use by an earlier attempt, most likely
-	}
-	if err != nil {
-		rs.unanswered = true
-	}
-	if !rs.transient {
-		return false, nil
-	}
-	p := &st.s.retry
-	attempt := int(st.attempt.Load())
-	if attempt > p.MaxRetries {
-		rs.reason = strconv.Itoa(p.MaxRetries) + plural(p.MaxRetries, " retry", " retries") + " used"
-		return false, nil
-	}
-	delay := backoff(p, attempt)
-	if resp != nil {
-		if asked, header, ok := serverDelay(resp, st.s.sleeper.Now()); ok {
-			if asked > p.MaxRetryAfter {
-				tl := &RetryAfterTooLongError{Header: header, Requested: asked, Max: p.MaxRetryAfter}
-				rs.stoppedBy = tl
-				rs.reason = tl.Error()
-				return false, nil
-			}
-			delay = max(delay, asked)
-		}
-	}
-	if p.MaxElapsed > 0 {
-		if end := st.s.sleeper.Now().Add(delay); end.After(rs.started.Add(p.MaxElapsed)) {
-			rs.reason = fmt.Sprintf("the wait of %s before the next attempt would pass the retry policy's MaxElapsed of %s", delay.Round(time.Millisecond), p.MaxElapsed)
-			return false, nil
-		}
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		if left := time.Until(dl); left < delay {
-			rs.reason = fmt.Sprintf("the wait of %s before the next attempt would pass the context's deadline, %s away", delay.Round(time.Millisecond), left.Round(time.Millisecond))
-			return false, nil
-		}
-	}
-	if b := st.s.retryBudget; b != nil && !b.allow() {
-		rs.reason = "the retry budget is exhausted"
-		return false, nil
-	}
-	// Keep what the failed attempt said: go-retryablehttp drains the body
-	// before the next attempt.
-	if resp != nil {
-		rs.lastResp = r.c.apiError(st, resp.Request, resp)
-		rs.last = rs.lastResp
-	} else {
-		rs.last = st.client.wrapError(st.op, rs.req, err)
-	}
-	rs.nextDelay = delay
-	rs.pending = true
-	ev := RetryEvent{Operation: st.op.ID, Attempt: attempt, Delay: delay, Err: err}
-	if resp != nil {
-		ev.StatusCode = resp.StatusCode
-	}
-	if ev.Err != nil {
-		ev.Err = unwrapURLError(ev.Err)
-	}
-	for _, f := range st.s.onRetry {
-		f(ev)
-	}
-	if st.s.logger != nil {
-		r.c.logRetry(st, ev)
-	}
-	return true, nil
-}
-
-// prepareRetry runs before each retry: it waits the chosen delay on the
-// injected sleeper (go-retryablehttp's own timer got zero) and replays the
-// body from GetBody.
-func (r *retrier) prepareRetry(req *http.Request) error {
-	st := stateFrom(req.Context())
-	if st == nil {
-		return nil
-	}
-	rs := &st.retry
-	d := rs.nextDelay
-	sl := st.s.sleeper
-	var start time.Time
-	if d > 0 {
-		start = sl.Now()
-	}
-	if err := sl.Sleep(req.Context(), d); err != nil {
-		if d > 0 {
-			rs.totalWait += min(max(sl.Now().Sub(start), 0), d)
-		}
-		rs.stoppedBy = err
-		rs.reason = "the context ended while waiting " + d.Round(time.Millisecond).String() + " before the next attempt"
-		return err
-	}
-	rs.totalWait += d
-	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			rs.stoppedBy = fmt.Errorf("replaying the request body: %w", err)
-			rs.reason = "the request body could not be replayed: " + err.Error()
-			return err
-		}
-		req.Body = body
-	}
-	rs.pending = false
-	st.attempt.Add(1)
-	return nil
-}
-
-// retryOutcome is the error of a call, given the error it failed with: a
-// [*RetryError] when the retry layer retried or chose not to retry a
-// transient failure, err itself otherwise.
-func (st *callState) retryOutcome(err error) error {
-	rs := &st.retry
-	if !rs.ran || st.attempt.Load() <= 1 && !rs.transient {
-		return err
-	}
-	var re *RetryError
-	if errors.As(err, &re) {
-		return err
-	}
-	return st.retryError(err)
-}
-
-// retryError builds the RetryError of the call, whose last attempt failed
-// with last.
-func (st *callState) retryError(last error) *RetryError {
-	rs := &st.retry
-	re := &RetryError{
-		Operation: st.op.ID,
-		Attempts:  int(st.attempt.Load()),
-		TotalWait: rs.totalWait,
-		Reason:    rs.reason,
-		Err:       last,
-		StoppedBy: rs.stoppedBy,
-	}
-	var ae *APIError
-	if !errors.As(last, &ae) {
-		ae = rs.lastResp
-	}
-	if ae != nil {
-		re.LastStatus, re.LastBody = ae.StatusCode, ae.Body
-	}
-	switch {
-	case rs.never == bodyNotReplayable:
-		re.Reason = st.bodyNote
-		re.StoppedBy = ErrBodyNotReplayable
-	case rs.never != mayRetry:
-		re.Reason = rs.never.String(st.method)
-	case re.Reason != "":
-	case ae != nil && ae == last:
-		// Retried, then failed for good.
-		re.Reason = "status " + strconv.Itoa(ae.StatusCode) + " is not retried"
-	default:
-		re.Reason = "the error is not retried"
-	}
-	return re
-}
-
 // idempotentMethod reports the methods RFC 9110 defines as idempotent.
 func idempotentMethod(m string) bool {
 	switch m {
@@ -850,6 +408,12 @@ func retryableError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "server closed idle connection") || strings.Contains(msg, "connection reset") ||
 		strings.Contains(msg, "TLS handshake timeout") || strings.Contains(msg, "http2: server sent GOAWAY")
+}
+
+// isTimeout reports an attempt that timed out (ours, or net/http's).
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded))
 }
 
 // Backoff returns a wait before retry n (1 for the first retry), drawn as
@@ -947,7 +511,7 @@ func (c *Client) prepareIdempotency(req *http.Request, st *callState) {
 		return
 	}
 	if k := req.Header.Get("Idempotency-Key"); k != "" {
-		st.key = k // set by the caller through WithHeader, or a parameter
+		st.retry.key = k // set by the caller through WithHeader, or a parameter
 		return
 	}
 	key := st.s.idempotencyKey
@@ -962,7 +526,7 @@ func (c *Client) prepareIdempotency(req *http.Request, st *callState) {
 		key = newIdempotencyKey()
 	}
 	req.Header.Set("Idempotency-Key", key)
-	st.key = key
+	st.retry.key = key
 }
 
 // newIdempotencyKey returns a random UUID (version 4).

@@ -507,12 +507,15 @@ func TestMaxElapsed(t *testing.T) {
 	})
 }
 
-// The retry budget: transient failures take a token, healthy responses
-// give back a fraction, errors that say nothing of the service neither take
-// nor give; retries stop at half the tokens and come back with health.
+// The retry quota, as AWS SDK v2 keeps it: a retry takes 5 tokens (10
+// after a timeout) and is made only while there are that many; a call that
+// ends with an answer gives back its last retry's cost, or 1 when it needed
+// no retry; a call that fails for good gives nothing back; errors that say
+// nothing of the service (the caller's cancellation, an invalid option)
+// neither take nor give.
 func TestRetryBudgetAccounting(t *testing.T) {
 	srv := newFaultServer(t, faultserver.Config{Default: okStep})
-	budget := NewRetryBudget(10, 0.5)
+	budget := NewRetryBudget(20)
 	clock := newFakeClock()
 	c := retryClient(t, srv.URL, WithSleeper(clock), WithRetryBudget(budget), WithRetry(RetryPolicy{MaxRetries: 10}))
 	ctx := context.Background()
@@ -524,119 +527,131 @@ func TestRetryBudgetAccounting(t *testing.T) {
 		}
 		return err
 	}
-	tokens := func(want float64) {
+	tokens := func(want int) {
 		t.Helper()
-		if got := budget.Tokens(); math.Abs(got-want) > 1e-9 {
+		if got := budget.Tokens(); got != want {
 			t.Fatalf("tokens = %v, want %v", got, want)
 		}
 	}
-	// An outage: tokens 10 → 9, 8, 7, 6 (retries allowed), 5 (denied).
+	// A transient failure cured by a retry costs nothing.
+	srv.Script(faultserver.Status(503, ""))
+	if err := get(); err != nil {
+		t.Fatal(err)
+	}
+	tokens(20)
+	// An outage: 20 → 15, 10, 5, 0 (four retries), then denied.
 	srv.SetDefault(faultserver.Status(503, ""))
 	err := get()
 	var re *RetryError
 	if !errors.As(err, &re) || re.Attempts != 5 || re.Reason != "the retry budget is exhausted" {
 		t.Fatalf("err = %v", err)
 	}
-	tokens(5)
-	if a, d := budget.Stats(); a != 4 || d != 1 {
+	tokens(0)
+	if a, d := budget.Stats(); a != 5 || d != 1 {
 		t.Errorf("stats %d allowed, %d denied", a, d)
 	}
 	// The next failure gets no retry at all.
 	if err := get(); !errors.As(err, &re) || re.Attempts != 1 {
 		t.Fatalf("err = %v", err)
 	}
-	tokens(4)
-	// A POST without a key is never retried, but its 503 still says the
-	// service is failing.
-	op, build := thing(http.MethodPost, []byte(`{}`), false)
-	if _, err := c.Do(ctx, op, build); !errors.As(err, &re) || re.Attempts != 1 {
-		t.Fatalf("err = %v", err)
-	}
-	tokens(3)
+	tokens(0)
 	// The caller's cancellation says nothing about the service.
 	srv.SetDefault(faultserver.Step{Fault: faultserver.SlowHeaders})
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	op, build = thing(http.MethodGet, nil, false)
+	op, build := thing(http.MethodGet, nil, false)
 	_, err = c.Do(cctx, op, build)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
 	}
-	tokens(3)
+	tokens(0)
 	// Nor does a call whose options fail before any attempt.
 	if err := get(WithMaxRetries(-1)); err == nil {
 		t.Fatal("invalid option accepted")
 	}
-	tokens(3)
-	// A 404 is a healthy answer: it gives back, as does a 200.
+	tokens(0)
+	// An answer gives a token back, a 404 as a 200.
 	srv.SetDefault(faultserver.Status(404, ""))
 	if err := get(); err == nil {
 		t.Fatal("404 succeeded")
 	}
-	tokens(3.5)
+	tokens(1)
 	srv.SetDefault(okStep)
 	for range 3 {
 		if err := get(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tokens(5)
-	// At half the tokens, still no retry; one more healthy response and a
-	// transient failure is retried again.
+	tokens(4)
+	// Below a retry's cost, still no retry; one more answer and a
+	// transient failure is retried again, at no cost once cured.
 	srv.Script(faultserver.Status(503, ""))
 	if err := get(); !errors.As(err, &re) || re.Attempts != 1 {
 		t.Fatalf("err = %v", err)
 	}
 	tokens(4)
-	for range 5 {
-		if err := get(); err != nil {
-			t.Fatal(err)
-		}
+	if err := get(); err != nil {
+		t.Fatal(err)
 	}
-	tokens(6.5)
 	srv.Script(faultserver.Status(503, ""))
 	if err := get(); err != nil {
 		t.Fatalf("retry after recovery: %v", err)
 	}
-	tokens(6) // 6.5 - 1 + 0.5
-	if a, d := budget.Stats(); a != 5 || d != 3 {
+	tokens(5)
+	// A timeout costs twice as much: 5 tokens are not enough for its
+	// retry; 15 are, and it comes back when the retry answers.
+	slow := WithAttemptTimeout(20 * time.Millisecond)
+	srv.Script(faultserver.Step{Fault: faultserver.SlowHeaders})
+	if err := get(slow); !errors.As(err, &re) || re.Attempts != 1 || re.Reason != "the retry budget is exhausted" {
+		t.Fatalf("a timeout with 5 tokens: %v", err)
+	}
+	tokens(5)
+	for range 10 {
+		if err := get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens(15)
+	srv.Script(faultserver.Step{Fault: faultserver.SlowHeaders})
+	if err := get(slow); err != nil {
+		t.Fatalf("a timeout cured by a retry: %v", err)
+	}
+	tokens(15)
+	if a, d := budget.Stats(); a != 7 || d != 4 {
 		t.Errorf("stats %d allowed, %d denied", a, d)
 	}
-	// Tokens never exceed the maximum.
+	// Tokens never exceed the capacity.
 	for range 30 {
 		if err := get(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	tokens(10)
+	tokens(20)
 	// A call can opt out of the client's budget.
 	srv.SetDefault(faultserver.Status(503, ""))
 	if err := get(WithRetryBudget(nil), WithMaxRetries(6)); !errors.As(err, &re) || re.Attempts != 7 {
 		t.Fatalf("err = %v", err)
 	}
-	tokens(10)
+	tokens(20)
 }
 
 func TestRetryBudgetIsSafeForConcurrentUse(t *testing.T) {
-	b := NewRetryBudget(0, 0)
-	if b.Tokens() != 10 || b.ratio != 0.1 {
-		t.Fatalf("defaults: %v tokens, ratio %v", b.Tokens(), b.ratio)
+	b := NewRetryBudget(0)
+	if b.Tokens() != DefaultRetryBudget {
+		t.Fatalf("default: %v tokens", b.Tokens())
 	}
 	var wg sync.WaitGroup
 	var decisions atomic.Int64
 	for i := range 8 {
 		wg.Go(func() {
 			for j := range 1000 {
-				switch (i + j) % 3 {
-				case 0:
-					b.failed()
-				case 1:
-					b.succeeded()
-				default:
-					b.allow()
+				if (i+j)%2 == 0 {
+					b.release(1 + j%10)
+				} else {
+					b.acquire(5)
 					decisions.Add(1)
 				}
-				if tk := b.Tokens(); tk < 0 || tk > 10 {
+				if tk := b.Tokens(); tk < 0 || tk > DefaultRetryBudget {
 					t.Errorf("tokens %v", tk)
 				}
 			}
@@ -690,7 +705,9 @@ func TestOnRetry(t *testing.T) {
 func TestRetryPerCallOverrides(t *testing.T) {
 	srv := newFaultServer(t, faultserver.Config{Default: faultserver.Status(503, "busy")})
 	clock := newFakeClock()
-	c := retryClient(t, srv.URL, WithSleeper(clock), WithMaxRetries(2))
+	// Without a retry quota: every call here fails, and each must get its
+	// policy's retries (the quota has tests of its own).
+	c := retryClient(t, srv.URL, WithSleeper(clock), WithMaxRetries(2), WithRetryBudget(nil))
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name     string

@@ -12,7 +12,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -38,37 +37,15 @@ const (
 	// stream fails with [ErrEventTooLarge] instead of buffering without
 	// end.
 	DefaultMaxEventSize = 8 << 20
+	// minReconnectDelay is the shortest wait before a stream is
+	// reconnected, whatever the server's retry field or the backoff says:
+	// Firefox's EventSource floors the retry field at 500 ms
+	// (MIN_RECONNECTION_TIME_VALUE). A server that sends retry: 0 and
+	// closes every connection after one event would otherwise get
+	// thousands of connections a second, since each event resets the count
+	// of reconnections without one.
+	minReconnectDelay = 500 * time.Millisecond
 )
-
-// WithIdleTimeout sets how long an event stream may stay silent before it
-// is taken for a dropped connection (default [DefaultIdleTimeout]); zero
-// turns the check off. Only the wait for the server's bytes counts, never
-// the time the caller spends on an event. An idle stream is reconnected
-// like any dropped one, when it can be (see [JSONEvents]); otherwise it
-// fails with a [*StreamError] wrapping an [*IdleTimeoutError]. It applies
-// to event streams only: the per-attempt timeout ([WithAttemptTimeout])
-// covers the wait for their response headers, never the stream itself.
-func WithIdleTimeout(d time.Duration) Option {
-	return optionFunc(func(s *settings) {
-		if d < 0 {
-			s.fail(&OptionError{Option: "WithIdleTimeout", Reason: "negative duration"})
-			return
-		}
-		s.idleTimeout = d
-	})
-}
-
-// WithMaxEventSize sets the longest line, and the most data one event may
-// carry, in an event stream (default [DefaultMaxEventSize]).
-func WithMaxEventSize(n int) Option {
-	return optionFunc(func(s *settings) {
-		if n <= 0 {
-			s.fail(&OptionError{Option: "WithMaxEventSize", Reason: "must be positive"})
-			return
-		}
-		s.maxEventSize = n
-	})
-}
 
 // Event is one event of a server-sent event stream. Data is the event's
 // data decoded as the spec says (JSON into the schema's type, or the raw
@@ -280,7 +257,8 @@ func (e *EventFormatError) Unwrap() error { return e.Err }
 // The wait before a reconnection is the server's retry field when it sent
 // one (refused past RetryPolicy.MaxRetryAfter, like Retry-After), else the
 // policy's backoff; from the second reconnection in a row without an event
-// it is the longer of the two. Waits run on the policy's [Sleeper]
+// it is the longer of the two; never less than 500 ms, the floor Firefox's
+// EventSource keeps. Waits run on the policy's [Sleeper]
 // ([WithSleeper]), and [WithOnRetry] hooks see each reconnection.
 //
 // A line or an event's data longer than [WithMaxEventSize], or data that
@@ -465,7 +443,7 @@ func (r *streamRun[T]) firstConnection(resp *http.Response) {
 // the connection ended and, when it dropped, why. The connection is closed
 // when it returns.
 func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelFunc, resp *http.Response, yield func(Event[T], error) bool) (outcome, error) {
-	body := &idleReader{r: resp.Body, d: r.s.idleTimeout, cancel: cancel}
+	body := &idleReader{r: resp.Body, d: r.s.idleTimeout, abort: cancel}
 	defer func() {
 		body.stop()
 		cancel() // first, so that closing never waits for the server
@@ -552,6 +530,7 @@ func (r *streamRun[T]) beforeReconnect(ctx context.Context, cause error) error {
 			delay = max(delay, r.p.retry)
 		}
 	}
+	delay = max(delay, minReconnectDelay)
 	ev := RetryEvent{Operation: r.op.ID, Attempt: r.connections, Delay: delay, Err: cause}
 	for _, f := range r.s.onRetry {
 		f(ev)
@@ -575,40 +554,6 @@ func (r *streamRun[T]) fail(err error, reason string) *StreamError {
 func isEventStream(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "text/event-stream"
-}
-
-// idleReader cancels the connection when a read waits longer than d for
-// the server. The timer runs only while a read is waiting, so time the
-// caller spends on events never counts.
-type idleReader struct {
-	r      io.Reader
-	d      time.Duration
-	cancel context.CancelFunc
-	timer  *time.Timer
-	fired  atomic.Bool
-}
-
-func (ir *idleReader) Read(p []byte) (int, error) {
-	if ir.d <= 0 {
-		return ir.r.Read(p)
-	}
-	if ir.timer == nil {
-		ir.timer = time.AfterFunc(ir.d, func() {
-			ir.fired.Store(true)
-			ir.cancel()
-		})
-	} else {
-		ir.timer.Reset(ir.d)
-	}
-	n, err := ir.r.Read(p)
-	ir.timer.Stop()
-	return n, err
-}
-
-func (ir *idleReader) stop() {
-	if ir.timer != nil {
-		ir.timer.Stop()
-	}
 }
 
 // eventParser reads events from a stream, one connection after another,

@@ -212,7 +212,8 @@ func TestEventsReconnectWithLastEventID(t *testing.T) {
 	}
 }
 
-// With the real sleeper, the reconnection really waits the server's retry.
+// With the real sleeper, the reconnection really waits the server's retry
+// (here under the floor, which wins).
 func TestEventsReconnectWaitsRetry(t *testing.T) {
 	srv := newSSEServer(t, func(c *sseConn) {
 		if c.n == 1 {
@@ -229,10 +230,10 @@ func TestEventsReconnectWaitsRetry(t *testing.T) {
 	srv.mu.Lock()
 	gap := srv.times[1].Sub(srv.ends[0])
 	srv.mu.Unlock()
-	if gap < 150*time.Millisecond || gap > 2*time.Second {
-		t.Errorf("reconnected %v after the drop, want the server's 150ms", gap)
+	if gap < minReconnectDelay || gap > 3*time.Second {
+		t.Errorf("reconnected %v after the drop, want the server's 150ms raised to the floor of %v", gap, minReconnectDelay)
 	} else {
-		t.Logf("reconnected %v after the drop (retry: 150)", gap)
+		t.Logf("reconnected %v after the drop (retry: 150, floor %v)", gap, minReconnectDelay)
 	}
 }
 
@@ -620,4 +621,44 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A server that says retry: 0 (or none) and closes each connection after
+// one event does not get a reconnection storm: every reconnection waits at
+// least 500 ms, the floor Firefox's EventSource puts under the retry field
+// (MIN_RECONNECTION_TIME_VALUE). Each event resets the count of
+// reconnections without one, so the policy's retries never run out; before,
+// retry: 0 reconnected about 10,000 times a second.
+func TestEventsReconnectionFloor(t *testing.T) {
+	for name, first := range map[string]string{"retry: 0": "retry: 0\n", "no retry field": ""} {
+		t.Run(name, func(t *testing.T) {
+			srv := newSSEServer(t, func(c *sseConn) {
+				prefix := ""
+				if c.n == 1 {
+					prefix = first
+				}
+				if c.n == 20 {
+					c.send(fmt.Sprintf("id: %d\ndata: last\n\nevent: done\n\n", c.n))
+					c.hold()
+					return
+				}
+				c.send(fmt.Sprintf("%sid: %d\ndata: x\n\n", prefix, c.n))
+			})
+			clock := newFakeClock()
+			c := newTestClient(t, srv.URL, WithSleeper(clock))
+			evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+			if err != nil || len(evs) != 20 {
+				t.Fatalf("%d events, %v", len(evs), err)
+			}
+			delays := clock.Delays()
+			if len(delays) != 19 {
+				t.Fatalf("%d waits, want 19", len(delays))
+			}
+			for i, d := range delays {
+				if d < 500*time.Millisecond {
+					t.Fatalf("reconnection %d waited %v, under the 500ms floor", i+1, d)
+				}
+			}
+		})
+	}
 }

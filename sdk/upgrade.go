@@ -54,10 +54,9 @@ func (c *Client) UpgradeClient(target string) (string, *http.Client, error) {
 		op:     &Operation{ID: "upgrade", Method: http.MethodGet},
 		s:      &c.settings,
 		client: c,
-		method: http.MethodGet,
 		origin: originOf(c.base),
 	}
-	st.attempt.Store(1)
+	st.retry.attempt = 1
 	hc.Transport = &upgradeTransport{c: c, st: st, base: inner}
 	return u.String(), &hc, nil
 }

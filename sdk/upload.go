@@ -673,26 +673,6 @@ func (b *progressBody) Read(buf []byte) (int, error) {
 	return n, err
 }
 
-// WithUploadProgress calls f as the call's request body is sent, with the
-// bytes sent so far (multipart framing included) and the total: the
-// Content-Length, or -1 when unknown. Reports never go backwards: when a
-// retry sends the body again, they resume once it passes the furthest
-// point reached before; the last report of a body sent in full is its
-// length. f runs on the goroutine that writes the body and must be quick.
-// Call only.
-func WithUploadProgress(f func(sent, total int64)) Option {
-	return callOption{"WithUploadProgress", func(s *settings) { s.uploadProgress = f }}
-}
-
-// WithDownloadProgress calls f as the body of the call's successful
-// response is read, with the bytes received so far and the total: the
-// Content-Length, or -1 when unknown. Reports never go backwards, and the
-// last report of a body read to its end is its length. f runs on the
-// goroutine that reads the body and must be quick. Call only.
-func WithDownloadProgress(f func(received, total int64)) Option {
-	return callOption{"WithDownloadProgress", func(s *settings) { s.downloadProgress = f }}
-}
-
 // watchUpload notes why the call's body cannot be replayed, if it cannot,
 // and counts its bytes for WithUploadProgress.
 func (st *callState) watchUpload(req *http.Request) {
@@ -700,7 +680,7 @@ func (st *callState) watchUpload(req *http.Request) {
 		return
 	}
 	if n, ok := req.Body.(replayNoter); ok && req.GetBody == nil {
-		st.bodyNote = n.replayNote()
+		st.retry.note = n.replayNote()
 	}
 	f := st.s.uploadProgress
 	if f == nil {

@@ -68,9 +68,15 @@ func TokenToOAuth2(t *sdk.Token) *oauth2.Token {
 }
 
 // fromOAuth2 converts a token a grant just obtained, computing its expiry
-// from expires_in on the source's clock when the endpoint gave one.
+// from expires_in on the source's clock. An expires_in that is not a
+// positive number of seconds (-100, 0) says nothing of the token's life:
+// the token has no expiry, as when the endpoint leaves expires_in out
+// (RFC 6749 section 5.1 makes it optional), and is used until a server
+// refuses it. golang.org/x/oauth2 would date a negative one in the past,
+// and a cache would fetch a new token for every call.
 func fromOAuth2(t *oauth2.Token, now func() time.Time) *sdk.Token {
 	out := TokenFromOAuth2(t)
+	out.Expiry = time.Time{}
 	if secs := expiresIn(t); secs > 0 {
 		out.Expiry = now().Add(time.Duration(secs) * time.Second)
 	}

@@ -9,7 +9,10 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/internal/wait"
 )
 
 // Fetcher obtains a new token. current is the source's token (nil before
@@ -34,6 +37,15 @@ const (
 	// retryAfterFailure is how long a source whose token is still valid
 	// waits before trying again when a proactive refresh failed.
 	retryAfterFailure = 5 * time.Second
+	// After a failed fetch, a source without a valid token does not ask
+	// the endpoint again for a while: the calls in between fail at once
+	// with the same error (MSAL throttles failing token requests the same
+	// way). The cool-down starts at firstCoolDown and doubles with each
+	// failure in a row, up to maxCoolDown; a Retry-After the endpoint
+	// sends is obeyed when longer, up to maxRetryAfter.
+	firstCoolDown = time.Second
+	maxCoolDown   = time.Minute
+	maxRetryAfter = 5 * time.Minute
 )
 
 // Source is a token source with a single-flight cache: it returns its
@@ -52,6 +64,11 @@ type Source struct {
 	refreshAt time.Time // when tok stops being fresh (tok.Expiry non-zero)
 	refused   bool      // the server refused tok (a 401)
 	flight    *flight   // the fetch under way, if any
+	// The last fetch's failure, repeated to callers until coolUntil, and
+	// the failures in a row.
+	failErr   error
+	coolUntil time.Time
+	failures  int
 }
 
 // flight is one fetch, shared by every caller that needs its result.
@@ -90,8 +107,12 @@ func NewSource(fetch Fetcher, opts ...Option) *Source {
 // Token returns the current token while it is fresh; otherwise it waits
 // for a new one, fetched once for all callers. When a proactive refresh
 // fails while the current token is still valid, Token returns the current
-// token (and tries again a few seconds later). If ctx ends first, Token
-// returns ctx's error at once; the fetch goes on for the other callers.
+// token (and tries again a few seconds later). When a fetch fails and
+// there is no valid token, Token returns that fetch's error, without
+// asking the endpoint again, for a cool-down of 1 s that doubles with each
+// failure in a row up to a minute (or the endpoint's Retry-After, up to 5
+// minutes). If ctx ends first, Token returns ctx's error at once; the fetch
+// goes on for the other callers.
 func (s *Source) Token(ctx context.Context) (*sdk.Token, error) {
 	s.mu.Lock()
 	if err := s.loadLocked(); err != nil {
@@ -105,9 +126,13 @@ func (s *Source) Token(ctx context.Context) (*sdk.Token, error) {
 		return t, nil
 	}
 	prev, prevValid := s.tok, s.validLocked(now)
+	if err := s.coolingLocked(now); err != nil && !prevValid {
+		s.mu.Unlock()
+		return nil, err
+	}
 	f := s.startLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	if err := waitFlight(ctx, f); err != nil {
 		return nil, err
 	}
 	if f.err != nil {
@@ -139,16 +164,20 @@ func (s *Source) Refresh(ctx context.Context, failed *sdk.Token) (*sdk.Token, er
 	if s.tok != nil {
 		s.refused = true
 	}
+	if err := s.coolingLocked(s.o.now()); err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
 	f := s.startLocked()
 	s.mu.Unlock()
-	if err := wait(ctx, f); err != nil {
+	if err := waitFlight(ctx, f); err != nil {
 		return nil, err
 	}
 	return f.tok, f.err
 }
 
-// wait waits for f or for ctx, whichever ends first.
-func wait(ctx context.Context, f *flight) error {
+// waitFlight waits for f or for ctx, whichever ends first.
+func waitFlight(ctx context.Context, f *flight) error {
 	select {
 	case <-f.done:
 		return nil
@@ -222,6 +251,31 @@ func (s *Source) schedule(t *sdk.Token, obtained time.Time) time.Time {
 	return t.Expiry.Add(-lead)
 }
 
+// coolingLocked returns the last fetch's error while the source cools down
+// after it, nil otherwise.
+func (s *Source) coolingLocked(now time.Time) error {
+	if s.failErr != nil && s.flight == nil && now.Before(s.coolUntil) {
+		return s.failErr
+	}
+	return nil
+}
+
+// coolDown is how long a source waits after the failures-th failed fetch
+// in a row, which failed with err.
+func coolDown(failures int, err error, now time.Time) time.Duration {
+	d := maxCoolDown
+	if failures <= 6 {
+		d = min(firstCoolDown<<(failures-1), maxCoolDown)
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		if ra, ok := wait.RetryAfter(re.Response.Header.Get("Retry-After"), now); ok {
+			d = max(d, min(ra, maxRetryAfter))
+		}
+	}
+	return d
+}
+
 // startLocked joins the fetch under way or starts one.
 func (s *Source) startLocked() *flight {
 	if s.flight != nil {
@@ -242,12 +296,18 @@ func (s *Source) run(f *flight, current *sdk.Token) {
 	defer cancel()
 	tok, err := s.safeFetch(ctx, current)
 	now := s.o.now()
-	if err == nil && (tok == nil || tok.AccessToken == "") {
+	switch {
+	case err != nil:
+	case tok == nil || tok.AccessToken == "":
 		err = errors.New("auth: the token endpoint returned no access token")
+	case !tok.Expiry.IsZero() && !tok.Expiry.After(now):
+		err = fmt.Errorf("%w (%s ago)", ErrExpiredOnArrival, now.Sub(tok.Expiry).Round(time.Second))
 	}
 	if err != nil {
 		f.err = err
 		s.mu.Lock()
+		s.failures++
+		s.failErr, s.coolUntil = err, now.Add(coolDown(s.failures, err, now))
 		if s.validLocked(now) && !s.tok.Expiry.IsZero() {
 			// Keep using the token; try again soon, but not on every call.
 			s.refreshAt = now.Add(min(retryAfterFailure, s.tok.Expiry.Sub(now)/2))
@@ -263,6 +323,7 @@ func (s *Source) run(f *flight, current *sdk.Token) {
 	}
 	s.mu.Lock()
 	s.tok, s.refused, s.refreshAt = tok, false, s.schedule(tok, now)
+	s.failErr, s.failures = nil, 0
 	s.mu.Unlock()
 	f.tok = tok
 	for _, h := range s.o.onChange {
@@ -469,3 +530,10 @@ func tokenClient(hc *http.Client, timeout time.Duration) *http.Client {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return c
 }
+
+// ErrExpiredOnArrival is the error of a fetch whose token had already
+// expired when it arrived: a [Fetcher] of [NewSource] that returns such a
+// token has failed (the grants of this package take an expires_in that is
+// not positive as no expiry at all, as RFC 6749 lets a server leave it
+// out).
+var ErrExpiredOnArrival = errors.New("auth: the token had expired when it arrived")

@@ -95,23 +95,32 @@ type Cache struct {
 
 var _ sdk.Cache = (*Cache)(nil)
 
-// Option configures a [Cache].
+// Option configures a [Cache]. A value an option cannot take fails [New]
+// with an [*sdk.OptionError] naming the option, as the options of package
+// sdk fail sdk.NewClient.
 type Option interface {
-	apply(*Cache)
+	apply(*Cache) error
 }
 
-type optionFunc func(*Cache)
+type optionFunc func(*Cache) error
 
-func (f optionFunc) apply(c *Cache) { f(c) }
+func (f optionFunc) apply(c *Cache) error { return f(c) }
+
+func optionError(name, reason string) error {
+	return &sdk.OptionError{Option: "cache." + name, Reason: reason}
+}
 
 // WithMaxBodySize sets the largest body the cache stores (default
-// [DefaultMaxBodySize]). A larger response passes through, streamed: the
-// cache never holds more than n bytes of a body it will not store.
+// [DefaultMaxBodySize]); n must be positive. A larger response passes
+// through, streamed: the cache never holds more than n bytes of a body it
+// will not store.
 func WithMaxBodySize(n int64) Option {
-	return optionFunc(func(c *Cache) {
-		if n > 0 {
-			c.maxBody = n
+	return optionFunc(func(c *Cache) error {
+		if n <= 0 {
+			return optionError("WithMaxBodySize", "must be positive")
 		}
+		c.maxBody = n
+		return nil
 	})
 }
 
@@ -121,21 +130,26 @@ func WithMaxBodySize(n int64) Option {
 // keeps working offline on what it last saw. A response's own
 // stale-if-error, or the request's, wins; responses marked must-revalidate
 // or no-cache are not served stale by this default. Zero (the default)
-// serves stale only where responses or requests say stale-if-error.
+// serves stale only where responses or requests say stale-if-error; a
+// negative d is an error.
 func WithStaleIfError(d time.Duration) Option {
-	return optionFunc(func(c *Cache) {
-		if d > 0 {
-			c.staleIfError = d
+	return optionFunc(func(c *Cache) error {
+		if d < 0 {
+			return optionError("WithStaleIfError", "negative duration")
 		}
+		c.staleIfError = d
+		return nil
 	})
 }
 
 // WithClock replaces the clock ages are computed on, for tests.
 func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *Cache) {
-		if now != nil {
-			c.now = now
+	return optionFunc(func(c *Cache) error {
+		if now == nil {
+			return optionError("WithClock", "nil clock")
 		}
+		c.now = now
+		return nil
 	})
 }
 
@@ -146,27 +160,40 @@ func WithClock(now func() time.Time) Option {
 // the same key to every process that shares a store; keep it out of the
 // store to make guessing credentials from the store's file impossible.
 func WithFingerprintKey(key []byte) Option {
-	return optionFunc(func(c *Cache) { c.key = slices.Clone(key) })
+	return optionFunc(func(c *Cache) error {
+		if len(key) < 16 {
+			return optionError("WithFingerprintKey", fmt.Sprintf("the key has %d bytes, fewer than 16", len(key)))
+		}
+		c.key = slices.Clone(key)
+		return nil
+	})
 }
 
 // WithOnError calls f with the errors that did not fail a call: a store
 // that failed ([*StoreError]) and an entry that could not be decoded
 // ([*CorruptEntryError]), which the cache drops and treats as a miss. f
-// must be safe for concurrent use and quick.
+// must be safe for concurrent use and quick; nil means no hook.
 func WithOnError(f func(error)) Option {
-	return optionFunc(func(c *Cache) { c.onError = f })
+	return optionFunc(func(c *Cache) error { c.onError = f; return nil })
 }
 
-// New returns a cache over store.
+// New returns a cache over store. Bad options fail it with
+// [*sdk.OptionError] values, joined.
 func New(store Store, opts ...Option) (*Cache, error) {
 	if store == nil {
-		return nil, errors.New("cache: nil store")
+		return nil, &sdk.OptionError{Option: "cache.New", Reason: "nil store"}
 	}
 	c := &Cache{store: store, maxBody: DefaultMaxBodySize, now: time.Now}
+	var errs []error
 	for _, o := range opts {
 		if o != nil {
-			o.apply(c)
+			if err := o.apply(c); err != nil {
+				errs = append(errs, err)
+			}
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if c.key == nil {
 		if ks, ok := store.(KeyedStore); ok {
@@ -212,7 +239,7 @@ func (c *Cache) RoundTrip(req *http.Request, scope *sdk.CacheScope, next http.Ro
 	if err != nil {
 		return mark(next.RoundTrip(req))(Bypass)
 	}
-	x := &exchange{c: c, req: req, cc: parseCacheControl(req.Header, true)}
+	x := &exchange{c: c, req: req, scope: scope, cc: parseCacheControl(req.Header, true)}
 	x.uri = uriKey(req.URL)
 	x.primary = x.uri + "/" + fp[:32]
 	x.lookup()
@@ -245,6 +272,7 @@ func mark(resp *http.Response, err error) func(Outcome) (*http.Response, error) 
 type exchange struct {
 	c       *Cache
 	req     *http.Request
+	scope   *sdk.CacheScope
 	cc      directives // the request's
 	uri     string     // key of the URI
 	primary string     // key of the URI and the credentials
@@ -337,7 +365,7 @@ func (x *exchange) run(next http.RoundTripper) (*http.Response, error) {
 	switch resp.StatusCode {
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if x.staleOnError(age, lifetime) {
-			drainClose(resp.Body)
+			discard(resp.Body)
 			return x.serve(Stale, x.stored.currentAge(responseTime)), nil
 		}
 	case http.StatusNotModified:
@@ -424,7 +452,7 @@ func gatewayTimeout(req *http.Request) *http.Response {
 // freshen updates the stored response from a 304 (RFC 9111 section 4.3.4)
 // and serves it.
 func (x *exchange) freshen(resp *http.Response, requestTime, responseTime time.Time) *http.Response {
-	drainClose(resp.Body)
+	discard(resp.Body)
 	e := x.stored
 	if etag := resp.Header.Get("Etag"); etag != "" && !weakMatch(etag, e.header.Get("Etag")) {
 		// The server confirmed another response than the stored one: it
@@ -467,6 +495,11 @@ func weakMatch(a, b string) bool {
 // its body has been read whole, if RFC 9111 section 3 allows it.
 func (x *exchange) store(resp *http.Response, requestTime, responseTime time.Time) *http.Response {
 	c := x.c
+	if x.scope.Storable() != nil {
+		// An attempt carried credentials the fingerprint does not cover.
+		resp.Header.Set(Header, string(Bypass))
+		return resp
+	}
 	names, ok := x.storable(resp)
 	if !ok {
 		if x.stored != nil && resp.StatusCode < 500 {
@@ -644,14 +677,14 @@ func (c *Cache) delete(key string) {
 	}
 }
 
-// drainClose reads a little of a body that is not wanted, so its
-// connection can be reused, and closes it.
-func drainClose(body io.ReadCloser) {
-	if body == nil {
-		return
+// discard closes a body that is not wanted (a 304's, which is empty, or
+// the failure a stale response answers for) without reading it: a server
+// that stalls in it must not hold the call, and the connection of an
+// error is not worth a wait.
+func discard(body io.ReadCloser) {
+	if body != nil {
+		_ = body.Close()
 	}
-	_, _ = io.CopyN(io.Discard, body, 64<<10)
-	_ = body.Close()
 }
 
 // recorder passes a body through to the caller and keeps a copy, up to

@@ -261,3 +261,95 @@ func TestClientCredentialsOffline(t *testing.T) {
 		t.Fatalf("another client was answered from the cache: %+v", r)
 	}
 }
+
+// Credentials added by attempt middleware (a request signer) are added
+// below the cache, where its fingerprint cannot see them: a response to
+// such a request is never stored, and the client's later calls bypass the
+// cache, so one user's response never reaches another. Attempt middleware
+// that adds no credential (a tracing header) leaves caching alone, and its
+// calls are keyed apart from those of clients without it.
+func TestAttemptMiddlewareCredentialsAreNotCached(t *testing.T) {
+	clk := newClock()
+	o := newOrigin(clk)
+	o.setHandle(whoami)
+	srv := newServer(t, o)
+	ch := newCache(t, cache.NewMemoryStore(0), cache.WithClock(clk.Now))
+	setHeader := func(name, value string) sdk.Option {
+		return sdk.WithAttemptMiddleware(func(next http.RoundTripper) http.RoundTripper {
+			return sdk.RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+				r = r.Clone(r.Context())
+				r.Header.Set(name, value)
+				return next.RoundTrip(r)
+			})
+		})
+	}
+	alice := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Authorization", "Bearer SECRET-bearer-alice-9c1f4e"))
+	bob := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Authorization", "Bearer SECRET-bearer-bob-71d2aa"))
+	for round := range 2 {
+		for _, u := range []struct {
+			c    *sdk.Client
+			name string
+		}{{alice, "alice"}, {bob, "bob"}} {
+			r := get(u.c, "/me")
+			if r.err != nil || r.body != `{"user":"`+u.name+`"}` || r.outcome == cache.Hit {
+				t.Fatalf("round %d, %s: %q %q %v; want its own answer from the server", round, u.name, r.outcome, r.body, r.err)
+			}
+		}
+	}
+	if n := srv.Count(); n != 4 {
+		t.Fatalf("server got %d requests, want 4 (nothing served from the cache)", n)
+	}
+	// A tracing header is no credential: cached as usual.
+	traced := newClient(t, srv.URL, sdk.WithCache(ch), setHeader("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"))
+	expect(t, "traced", get(traced, "/me"), cache.Miss, `{"user":"anonymous"}`)
+	expect(t, "traced again", get(traced, "/me"), cache.Hit, `{"user":"anonymous"}`)
+	// Keyed apart from a client without attempt middleware.
+	plain := newClient(t, srv.URL, sdk.WithCache(ch))
+	expect(t, "plain", get(plain, "/me"), cache.Miss, `{"user":"anonymous"}`)
+}
+
+// One policy for bad option values across sdk, sdk/cache and
+// sdk/cache/boltstore: a value an option cannot take fails the
+// constructor with an *sdk.OptionError naming the option, never silently
+// ignored (these were). Each is checked alone and all at once (the errors
+// are joined).
+func TestBadOptionValuesAreOptionErrors(t *testing.T) {
+	mem := cache.NewMemoryStore(0)
+	for name, opt := range map[string]cache.Option{
+		"cache.WithMaxBodySize":     cache.WithMaxBodySize(0),
+		"cache.WithStaleIfError":    cache.WithStaleIfError(-time.Second),
+		"cache.WithClock":           cache.WithClock(nil),
+		"cache.WithFingerprintKey":  cache.WithFingerprintKey([]byte("short")),
+		"cache.WithMaxBodySize(-1)": cache.WithMaxBodySize(-1),
+	} {
+		_, err := cache.New(mem, opt)
+		var oe *sdk.OptionError
+		if !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
+			t.Errorf("%s: got %v, want an OptionError naming it", name, err)
+		}
+	}
+	if _, err := cache.New(nil); !errors.As(err, new(*sdk.OptionError)) {
+		t.Errorf("nil store: %v", err)
+	}
+	_, err := cache.New(mem, cache.WithMaxBodySize(0), cache.WithClock(nil))
+	if err == nil || strings.Count(err.Error(), "cache.") != 2 {
+		t.Errorf("two bad options: %v", err)
+	}
+	dir := t.TempDir()
+	for name, opt := range map[string]boltstore.Option{
+		"boltstore.WithMaxBytes":    boltstore.WithMaxBytes(0),
+		"boltstore.WithLockTimeout": boltstore.WithLockTimeout(-time.Second),
+	} {
+		s, err := boltstore.Open(filepath.Join(dir, "c.db"), opt)
+		var oe *sdk.OptionError
+		if !errors.As(err, &oe) || oe.Option != name {
+			t.Errorf("%s: got %v, want an OptionError naming it", name, err)
+		}
+		if s != nil {
+			s.Close()
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a store with bad options created its file: %v", err)
+	}
+}

@@ -242,7 +242,7 @@ func TestReconnectResumes(t *testing.T) {
 	srv := newServer(t, func(c *conn) {
 		switch c.n {
 		case 1:
-			c.send("retry: 250\nid: 10\nevent: tick\ndata: {\"symbol\":\"A\",\"price\":1,\"seq\":10}\n\n")
+			c.send("retry: 1500\nid: 10\nevent: tick\ndata: {\"symbol\":\"A\",\"price\":1,\"seq\":10}\n\n")
 		case 2:
 			c.send("id: 11\nevent: tick\ndata: {\"symbol\":\"A\",\"price\":2,\"seq\":11}\n\nevent: done\n\n")
 			c.hold()
@@ -264,8 +264,8 @@ func TestReconnectResumes(t *testing.T) {
 	if reqs[1].Header.Get("Last-Event-ID") != "10" || reqs[1].Query != "symbol=A" || reqs[1].Header.Get("Authorization") != "Bearer secret" {
 		t.Errorf("reconnection %+v", reqs[1])
 	}
-	if fmt.Sprint(sl.delays) != "[250ms]" {
-		t.Errorf("waits %v, want the server's 250ms", sl.delays)
+	if fmt.Sprint(sl.delays) != "[1.5s]" {
+		t.Errorf("waits %v, want the server's 1.5s", sl.delays)
 	}
 }
 

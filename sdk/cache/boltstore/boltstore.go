@@ -20,11 +20,16 @@ package boltstore
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/cache"
 )
 
@@ -58,9 +63,11 @@ type Store struct {
 
 var _ cache.KeyedStore = (*Store)(nil)
 
-// Option configures a [Store].
+// Option configures a [Store]. A value an option cannot take fails [Open]
+// with an [*sdk.OptionError] naming the option, before the file is
+// touched, as the options of package sdk fail sdk.NewClient.
 type Option interface {
-	apply(*config)
+	apply(*config) error
 }
 
 type config struct {
@@ -68,33 +75,39 @@ type config struct {
 	lockTimeout time.Duration
 }
 
-type optionFunc func(*config)
+type optionFunc func(*config) error
 
-func (f optionFunc) apply(c *config) { f(c) }
+func (f optionFunc) apply(c *config) error { return f(c) }
 
 // WithMaxBytes bounds the bytes of keys and values the store holds
-// (default [DefaultMaxBytes]). The file itself can be larger: bbolt reuses
-// freed pages rather than shrinking the file.
+// (default [DefaultMaxBytes]); n must be positive. The file itself can be
+// larger: bbolt reuses freed pages rather than shrinking the file.
 func WithMaxBytes(n int64) Option {
-	return optionFunc(func(c *config) {
-		if n > 0 {
-			c.maxBytes = n
+	return optionFunc(func(c *config) error {
+		if n <= 0 {
+			return &sdk.OptionError{Option: "boltstore.WithMaxBytes", Reason: "must be positive"}
 		}
+		c.maxBytes = n
+		return nil
 	})
 }
 
 // WithLockTimeout sets how long Open waits for another process holding the
-// file (default [DefaultLockTimeout]).
+// file (default [DefaultLockTimeout]); d must be positive: a program must
+// not wait for ever at start for its cache.
 func WithLockTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) {
-		if d > 0 {
-			c.lockTimeout = d
+	return optionFunc(func(c *config) error {
+		if d <= 0 {
+			return &sdk.OptionError{Option: "boltstore.WithLockTimeout", Reason: "must be positive"}
 		}
+		c.lockTimeout = d
+		return nil
 	})
 }
 
 // OpenError reports a file that could not be opened as a store: locked by
-// another process past the timeout, not a bbolt file, or damaged.
+// another process past the timeout, not a bbolt file, damaged, or shorter
+// than its meta page says ([ErrTruncated]).
 type OpenError struct {
 	Path string
 	Err  error
@@ -120,16 +133,25 @@ func (e *CorruptError) Error() string {
 // Open opens the store in the file at path, creating it if needed.
 func Open(path string, opts ...Option) (s *Store, err error) {
 	cfg := config{maxBytes: DefaultMaxBytes, lockTimeout: DefaultLockTimeout}
+	var errs []error
 	for _, o := range opts {
 		if o != nil {
-			o.apply(&cfg)
+			if err := o.apply(&cfg); err != nil {
+				errs = append(errs, err)
+			}
 		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			s, err = nil, &OpenError{Path: path, Err: &CorruptError{Op: "open", Panic: p}}
 		}
 	}()
+	if err := checkSize(path); err != nil {
+		return nil, &OpenError{Path: path, Err: err}
+	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: cfg.lockTimeout})
 	if err != nil {
 		return nil, &OpenError{Path: path, Err: err}
@@ -156,6 +178,94 @@ func Open(path string, opts ...Option) (s *Store, err error) {
 		return nil, &OpenError{Path: path, Err: err}
 	}
 	return s, nil
+}
+
+// ErrTruncated is the cause of the [*OpenError] of a file shorter than its
+// own meta page says it is: a half-copied file, or one whose disk filled
+// up. bbolt maps the file, and reading the missing pages would kill the
+// process (a SIGBUS, which recover cannot stop), so Open checks first. The
+// file is not touched: a program may remove it and open the store anew,
+// empty.
+var ErrTruncated = errors.New("file truncated")
+
+// checkSize refuses a file shorter than the pages its meta page counts,
+// reading the two meta pages as bbolt will (go.etcd.io/bbolt
+// internal/common/meta.go): a page header of 16 bytes, then magic,
+// version, page size, flags (4 bytes each), the root bucket (16), the
+// freelist page, the high-water mark (the number of pages in use), the
+// transaction id and an FNV-64a checksum of what precedes it (8 each), in
+// the machine's byte order. Of two valid meta pages bbolt uses the one
+// with the higher transaction id. A file with no valid meta page is left
+// to bbolt, which refuses it without mapping pages it lacks.
+func checkSize(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := info.Size()
+	m0, ok0 := readMeta(f, 0)
+	var m1 boltMeta
+	var ok1 bool
+	if ok0 {
+		m1, ok1 = readMeta(f, int64(m0.pageSize))
+	} else {
+		// bbolt looks for the second meta page at every page size from
+		// 1 KiB to 16 MiB.
+		for i := 0; i <= 14 && !ok1; i++ {
+			m1, ok1 = readMeta(f, 1024<<i)
+		}
+	}
+	m := m0
+	switch {
+	case ok0 && ok1 && m1.txid > m0.txid, !ok0 && ok1:
+		m = m1
+	case !ok0:
+		return nil
+	}
+	need := int64(m.pgid) * int64(m.pageSize)
+	if m.pgid > 1<<40 || need > size {
+		return fmt.Errorf("%w: %d bytes, where its meta page counts %d pages of %d bytes", ErrTruncated, size, m.pgid, m.pageSize)
+	}
+	return nil
+}
+
+// boltMeta is what checkSize reads of a bbolt meta page.
+type boltMeta struct {
+	pageSize uint32
+	pgid     uint64
+	txid     uint64
+}
+
+// The layout of a meta page, from its start.
+const (
+	metaOffset    = 16 // the page header: id, flags, count, overflow
+	metaMagic     = 0xED0CDAED
+	metaVersion   = 2
+	metaChecksum  = metaOffset + 56
+	metaPageBytes = metaChecksum + 8
+)
+
+func readMeta(r io.ReaderAt, off int64) (boltMeta, bool) {
+	var b [metaPageBytes]byte
+	if _, err := r.ReadAt(b[:], off); err != nil {
+		return boltMeta{}, false
+	}
+	e := binary.NativeEndian
+	h := fnv.New64a()
+	h.Write(b[metaOffset:metaChecksum])
+	if e.Uint32(b[metaOffset:]) != metaMagic || e.Uint32(b[metaOffset+4:]) != metaVersion || e.Uint64(b[metaChecksum:]) != h.Sum64() {
+		return boltMeta{}, false
+	}
+	m := boltMeta{pageSize: e.Uint32(b[metaOffset+8:]), pgid: e.Uint64(b[metaOffset+40:]), txid: e.Uint64(b[metaOffset+48:])}
+	return m, m.pageSize >= 512
 }
 
 // Close closes the file. Calls after Close fail.

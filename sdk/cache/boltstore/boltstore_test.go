@@ -392,3 +392,80 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("%d wrong answers", wrong.Load())
 	}
 }
+
+const helperOpen = "SDKGEN_CACHE_HELPER_OPEN"
+
+// TestHelperOpen is not a test: TestTruncatedFile runs it in a process of
+// its own (a fault in bbolt's mapping kills the process, which recover
+// cannot stop), to open the store at $SDKGEN_CACHE_HELPER_OPEN and print
+// the outcome.
+func TestHelperOpen(t *testing.T) {
+	path := os.Getenv(helperOpen)
+	if path == "" {
+		t.Skip("helper of TestTruncatedFile")
+	}
+	s, err := boltstore.Open(path, boltstore.WithLockTimeout(time.Second))
+	if err != nil {
+		var oe *boltstore.OpenError
+		fmt.Printf("helper: open-error=%v truncated=%v: %v\n", errors.As(err, &oe), errors.Is(err, boltstore.ErrTruncated), err)
+		return
+	}
+	_, gerr := s.Get("x")
+	fmt.Printf("helper: opened get=%v close=%v\n", gerr, s.Close())
+}
+
+// A file cut short (a half-copied file, a disk that filled up) is refused
+// by Open with an OpenError wrapping ErrTruncated, checked against the
+// size its meta page records before bbolt maps it: mapped, the missing
+// pages are a SIGBUS that kills the process. The store opens in a child
+// process, so that a fault fails this test instead of killing it.
+func TestTruncatedFile(t *testing.T) {
+	srv := faultserver.New(faultserver.Config{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=600")
+		_, _ = io.WriteString(w, `["Rex"]`)
+	})})
+	defer srv.Close()
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.db")
+	s := open(t, whole)
+	if _, _, err := getPets(s, srv.URL); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	data, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("whole file: %d bytes", len(data))
+	run := func(path string) string {
+		t.Helper()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOpen$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), helperOpen+"="+path)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: the opening process died: %v\n%s", filepath.Base(path), err, firstLines(out, 6))
+		}
+		return string(out)
+	}
+	if out := run(whole); !strings.Contains(out, "helper: opened get=") {
+		t.Fatalf("the whole file: %s", out)
+	}
+	for _, size := range []int{100, 4 << 10, 6 << 10, 8 << 10, 12 << 10, 16 << 10, 20 << 10} {
+		if size >= len(data) {
+			continue
+		}
+		path := filepath.Join(dir, fmt.Sprintf("cut-%d.db", size))
+		if err := os.WriteFile(path, data[:size], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out := run(path)
+		if !strings.Contains(out, "helper: open-error=true truncated=true") {
+			t.Errorf("cut to %d bytes: %s", size, firstLines([]byte(out), 6))
+		}
+	}
+}
+
+func firstLines(b []byte, n int) string {
+	lines := strings.SplitN(string(b), "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
