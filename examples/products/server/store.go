@@ -14,7 +14,8 @@ import (
 
 // The database's buckets: products by id, product ids by SKU, idempotency
 // records by client and key, and the event sequence (the bucket's own
-// sequence number; the bucket holds nothing).
+// sequence number; the bucket holds nothing); and the applied-key log
+// (idempotency.go).
 var (
 	bucketProducts    = []byte("products")
 	bucketSKUs        = []byte("skus")
@@ -151,6 +152,7 @@ type idempotencyRecord struct {
 	Status      int       `json:"status"`
 	Location    string    `json:"location,omitempty"`
 	ETag        string    `json:"etag,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
 	Body        []byte    `json:"body"`
 	Created     time.Time `json:"created"`
 }
