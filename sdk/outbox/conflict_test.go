@@ -162,7 +162,7 @@ func TestOwnWritesDoNotConflict(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		hs3 = append(hs3, enqueue(t, q, write(c, opPatch, "a", map[string]any{"n": float64(i)})))
 	}
-	if p, _ := q.Pending(); p[0].IfMatch != `"1"` || p[2].IfMatch != `"1"` {
+	if p, _ := q.Pending(); p[0].IfMatch != "" || !p[0].AutoIfMatch || !p[2].AutoIfMatch {
 		t.Fatalf("pending %+v", p)
 	}
 	if err := q.Start(c); err != nil {
@@ -192,11 +192,48 @@ func TestOwnWritesDoNotConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := enqueue(t, q, write(c, opPut, "a", map[string]any{"n": 9.0}))
-	if p, _ := q.Pending(); len(p) != 1 || p[0].IfMatch != "" {
-		t.Fatalf("pending %+v", p)
-	}
 	if res, err := wait(t, h); err != nil || res.Status != http.StatusCreated {
 		t.Fatalf("%+v %v", res, err)
+	}
+	reqs := srv.received()
+	if last := reqs[len(reqs)-1]; last.Method != http.MethodPut || last.Header.Get("If-Match") != "" {
+		t.Fatalf("the PUT after the DELETE carried If-Match %q", last.Header.Get("If-Match"))
+	}
+}
+
+// Explicit ETags of writes made against the same version are rebased too;
+// a write to another path of the resource makes the automatic ETag
+// forgotten, so the next write goes without one instead of conflicting
+// with the user's own change.
+func TestExplicitETagsRebased(t *testing.T) {
+	srv := newItems()
+	srv.set("a", map[string]any{"n": 0.0})
+	hs := serve(t, srv)
+	q, _ := open(t)
+	c := newClient(t, hs.URL, q.Watch())
+	for i := 1; i <= 3; i++ {
+		enqueue(t, q, write(c, opPatch, "a", map[string]any{"n": float64(i)}), outbox.IfMatch(`"1"`))
+	}
+	// A write to /items/b in the lane of /items/a, then an automatic one.
+	enqueue(t, q, write(c, opPut, "b", map[string]any{"m": 1.0}), outbox.Resource("/items/a"))
+	last := enqueue(t, q, write(c, opPatch, "a", map[string]any{"n": 4.0}))
+	if err := q.Start(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wait(t, last); err != nil {
+		t.Fatal(err)
+	}
+	var ifMatch []string
+	for _, r := range srv.received() {
+		if r.URL.Path == "/items/a" {
+			ifMatch = append(ifMatch, r.Header.Get("If-Match"))
+		}
+	}
+	if !slices.Equal(ifMatch, []string{`"1"`, `"2"`, `"3"`, ""}) {
+		t.Fatalf("If-Match sent %q", ifMatch)
+	}
+	if d, _ := q.Dead(); len(d) != 0 {
+		t.Fatalf("dead %+v", d)
 	}
 }
 

@@ -82,7 +82,7 @@ func (q *Queue) Enqueue(ctx context.Context, call Call, opts ...WriteOption) (*H
 	case c.ifMatch != "":
 		rec.IfMatch = c.ifMatch
 	case rec.Method == http.MethodPut || rec.Method == http.MethodPatch || rec.Method == http.MethodDelete:
-		rec.IfMatch = q.etags.get(c.path)
+		rec.AutoIfMatch = true
 	}
 	var e *entry
 	err = q.com.run(func(tx *bolt.Tx) error {

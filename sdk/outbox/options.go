@@ -314,10 +314,20 @@ func Label(text string) WriteOption {
 }
 
 // IfMatch sends the write with If-Match: etag, the ETag of the version of
-// the resource the write was made against. By default a PUT, PATCH or
-// DELETE carries the ETag the queue last saw for its path (see
-// [Queue.Watch]), or the If-Match the call set itself; IfMatch("") sends
-// none.
+// the resource the write was made against. When the earlier writes of its
+// resource were made against the same ETag, the write is sent against the
+// ETag the last of them returned, so that a user's own changes are not
+// conflicts.
+//
+// Without IfMatch (or [BasedOn]), a write carries the If-Match the call
+// set itself, else, for a PUT, PATCH or DELETE, the ETag last seen for its
+// path when it is its turn to be sent: from the responses of the client's
+// calls (see [Queue.Watch]) and of the queue's own writes, which is the
+// version the user last saw, their own queued changes included. A write
+// to another path of the same resource (an image upload) makes the queue
+// forget that ETag, since the resource may have changed; so does a
+// restart. A write sent without a known ETag is sent without If-Match.
+// IfMatch("") sends none.
 func IfMatch(etag string) WriteOption {
 	return writeOptionFunc(func(w *writeConfig) { w.ifMatch = &etag })
 }

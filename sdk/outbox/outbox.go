@@ -494,7 +494,7 @@ func (q *Queue) wake() {
 func (r *record) entry(id uint64, bodyLen int) Entry {
 	return Entry{
 		ID: id, Key: r.Key, Resource: r.Resource, Label: r.Label, Operation: r.Op.ID,
-		Method: r.Method, URL: r.URL, IfMatch: r.IfMatch, Policy: r.Policy, Enqueued: r.Enqueued,
+		Method: r.Method, URL: r.URL, IfMatch: r.IfMatch, AutoIfMatch: r.AutoIfMatch, Policy: r.Policy, Enqueued: r.Enqueued,
 		Attempts: r.Attempts, LastStatus: r.LastStatus, LastError: r.LastError, NextAttempt: r.NextAttempt,
 		Sent: r.Sent, Conflicts: r.Conflicts, DroppedHeaders: slices.Clone(r.Dropped), BodySize: bodyLen,
 	}

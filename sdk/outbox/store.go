@@ -43,8 +43,11 @@ type record struct {
 	URL      string      `json:"url"`
 	Header   http.Header `json:"header,omitempty"`
 	IfMatch  string      `json:"if_match,omitempty"`
-	Policy   Policy      `json:"policy,omitempty"`
-	Enqueued time.Time   `json:"enqueued"`
+	// AutoIfMatch: the write carries the ETag last seen for its path when
+	// it is sent (see IfMatch's documentation).
+	AutoIfMatch bool      `json:"auto_if_match,omitempty"`
+	Policy      Policy    `json:"policy,omitempty"`
+	Enqueued    time.Time `json:"enqueued"`
 	// What the queue knows of earlier attempts: Sent is set once an attempt
 	// may have reached the server.
 	Attempts    int       `json:"attempts,omitempty"`

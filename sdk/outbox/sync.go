@@ -118,8 +118,11 @@ func (q *Queue) process(e *entry) outcome {
 	}
 	for {
 		sentIfMatch := e.rec.IfMatch
+		if sentIfMatch == "" && e.rec.AutoIfMatch {
+			sentIfMatch = q.etags.get(pathOf(e.rec.URL))
+		}
 		sentBefore := e.maybeSent
-		res, err := q.send(e, body)
+		res, err := q.send(e, body, sentIfMatch)
 		if q.ctx.Err() != nil {
 			return outAborted
 		}
@@ -162,7 +165,7 @@ func (q *Queue) process(e *entry) outcome {
 const maxKeyInUse = 10
 
 // send makes one call of the write through the client's chain.
-func (q *Queue) send(e *entry, body []byte) (*Result, error) {
+func (q *Queue) send(e *entry, body []byte, ifMatch string) (*Result, error) {
 	rec := e.rec
 	target, err := url.Parse(rec.URL)
 	if err != nil {
@@ -181,8 +184,8 @@ func (q *Queue) send(e *entry, body []byte) (*Result, error) {
 			req.Header[k] = slices.Clone(v)
 		}
 		req.Header.Set("Idempotency-Key", rec.Key)
-		if rec.IfMatch != "" {
-			req.Header.Set("If-Match", rec.IfMatch)
+		if ifMatch != "" {
+			req.Header.Set("If-Match", ifMatch)
 		}
 		return req, nil
 	}
@@ -322,12 +325,20 @@ func (q *Queue) succeed(e *entry, res *Result, sentIfMatch string) outcome {
 		r.f.rec = r.rec
 	}
 	q.mu.Unlock()
+	// What the queue now knows of the resource's version: the ETag the
+	// write returned for its path, else nothing (a write to another path
+	// of the resource, an image upload, may have changed it).
 	path := pathOf(e.rec.URL)
 	switch {
 	case e.rec.Method == http.MethodDelete:
 		q.etags.forget(path)
 	case etag != "" && e.rec.Method != http.MethodPost:
 		q.etags.set(path, etag)
+	default:
+		q.etags.forget(path)
+	}
+	if e.rec.Resource != path {
+		q.etags.forget(e.rec.Resource)
 	}
 	q.emit(Event{Kind: EventSent, Entry: e.rec.entry(e.id, e.bodyLen), Status: res.Status})
 	q.finish(e, res, nil)
@@ -444,7 +455,7 @@ func (q *Queue) resolve(e *entry, body, base []byte, f failure) ([]byte, []byte,
 		policy = q.cfg.policy
 	}
 	if policy == ServerWins {
-		return nil, nil, q.kill(e, ReasonConflict, f.status, "the resource changed since the write's If-Match "+e.rec.IfMatch+"; the server's version stands", f.problem), false
+		return nil, nil, q.kill(e, ReasonConflict, f.status, "the resource changed since the ETag the write was made against; the server's version stands", f.problem), false
 	}
 	if e.rec.Conflicts >= q.cfg.maxConflicts {
 		return nil, nil, q.kill(e, ReasonConflict, f.status, fmt.Sprintf("conflicted %d times in a row", e.rec.Conflicts+1), f.problem), false
@@ -489,6 +500,7 @@ func (q *Queue) resolve(e *entry, body, base []byte, f failure) ([]byte, []byte,
 	rec := e.rec
 	rec.Key = newKey()
 	rec.IfMatch = etag
+	rec.AutoIfMatch = false
 	rec.Conflicts++
 	err = q.com.run(func(tx *bolt.Tx) error {
 		k := seqKey(e.id)

@@ -22,10 +22,13 @@ type Entry struct {
 	// URL is the request's URL. It carries no credential: the queue keeps
 	// none (see [CredentialError]).
 	URL string
-	// IfMatch is the ETag the write is sent with in If-Match, if any.
-	IfMatch  string
-	Policy   Policy
-	Enqueued time.Time
+	// IfMatch is the ETag the write is sent with in If-Match, if any;
+	// AutoIfMatch says that it carries the ETag last seen for its path
+	// instead (see [IfMatch]).
+	IfMatch     string
+	AutoIfMatch bool
+	Policy      Policy
+	Enqueued    time.Time
 	// Attempts counts the sendings that failed; LastStatus and LastError
 	// say how the last one did.
 	Attempts   int
