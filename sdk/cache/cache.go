@@ -91,6 +91,7 @@ type Cache struct {
 	staleIfError time.Duration
 	now          func() time.Time
 	onError      func(error)
+	swr          swrState // stale-while-revalidate (swr.go)
 }
 
 var _ sdk.Cache = (*Cache)(nil)
@@ -163,6 +164,7 @@ func New(store Store, opts ...Option) (*Cache, error) {
 		return nil, errors.New("cache: nil store")
 	}
 	c := &Cache{store: store, maxBody: DefaultMaxBodySize, now: time.Now}
+	c.swr.init()
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
@@ -305,6 +307,9 @@ func (x *exchange) run(next http.RoundTripper) (*http.Response, error) {
 		age, lifetime = e.currentAge(now), e.freshnessLifetime(x.scc)
 		if o, ok := x.servable(age, lifetime); ok {
 			return x.serve(o, age), nil
+		}
+		if x.staleWhileRevalidate(age, lifetime, next) {
+			return x.serve(StaleWhileRevalidate, age), nil
 		}
 	}
 	if x.cc.onlyIfCached {
