@@ -251,6 +251,9 @@ func (q *Queue) Close() error {
 	return q.db.Close()
 }
 
+// Path returns the queue's file.
+func (q *Queue) Path() string { return q.path }
+
 // Len returns the number of writes queued (not dead).
 func (q *Queue) Len() int {
 	q.mu.Lock()
