@@ -323,7 +323,7 @@ func TestParseCacheControl(t *testing.T) {
 		{"only-if-cached, max-stale", false, d(nil)},
 		{"unknown-directive=1, public", false, d(func(d *directives) { d.public = true })},
 		{"", true, d(nil)},
-		{"max-age=1, stale-while-revalidate=59", false, d(func(d *directives) { d.maxAge, d.staleWhileRev = time.Second, 59 * time.Second })},
+		{"max-age=1, stale-while-revalidate=59", false, d(func(d *directives) { d.maxAge, d.staleWhileRev = time.Second, 59*time.Second })},
 		{"stale-while-revalidate=59", true, d(nil)},
 	}
 	for _, c := range cases {
