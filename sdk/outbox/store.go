@@ -215,24 +215,28 @@ func openDB(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
 // every change waiting when the previous commit ends in a single
 // transaction, so concurrent writers share an fsync; a lone writer waits
 // for no one. In per-write mode each change is a transaction of its own.
+// Changes are committed in the order they were submitted.
 type committer struct {
 	db      *bolt.DB
 	grouped bool
-	reqs    chan *commit
-	done    chan struct{}
-	wg      sync.WaitGroup
+
+	mu     sync.Mutex
+	queue  []*commit
+	closed bool
+	wake   chan struct{}
+	wg     sync.WaitGroup
 }
 
 type commit struct {
 	fn  func(tx *bolt.Tx) error
-	err chan error
+	err chan error // buffered: the committer never waits for a reader
 }
 
 // maxGroup bounds the changes of one grouped transaction.
 const maxGroup = 512
 
 func newCommitter(db *bolt.DB, grouped bool) *committer {
-	c := &committer{db: db, grouped: grouped, reqs: make(chan *commit), done: make(chan struct{})}
+	c := &committer{db: db, grouped: grouped, wake: make(chan struct{}, 1)}
 	if grouped {
 		c.wg.Add(1)
 		go c.loop()
@@ -246,71 +250,104 @@ var errClosed = errors.New("outbox: queue closed")
 // run commits fn, and returns once it is durable (or failed). A panic of
 // bbolt (a damaged page) becomes a *CorruptError.
 func (c *committer) run(fn func(tx *bolt.Tx) error) error {
+	return <-c.submit(fn)
+}
+
+// submit hands fn to the committer and returns at once; the channel gets
+// its outcome. In per-write mode it commits fn first.
+func (c *committer) submit(fn func(tx *bolt.Tx) error) <-chan error {
+	done := make(chan error, 1)
 	if !c.grouped {
-		return guarded("write", func() error { return c.db.Update(fn) })
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		if closed {
+			done <- errClosed
+		} else {
+			done <- guarded("write", func() error { return c.db.Update(fn) })
+		}
+		return done
 	}
-	req := &commit{fn: fn, err: make(chan error, 1)}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		done <- errClosed
+		return done
+	}
+	c.queue = append(c.queue, &commit{fn: fn, err: done})
+	c.signal()
+	c.mu.Unlock()
+	return done
+}
+
+// signal wakes the loop; c.mu is held, so that close cannot close the
+// channel meanwhile.
+func (c *committer) signal() {
 	select {
-	case c.reqs <- req:
-	case <-c.done:
-		return errClosed
+	case c.wake <- struct{}{}:
+	default:
 	}
-	return <-req.err
 }
 
 func (c *committer) loop() {
 	defer c.wg.Done()
-	for {
-		var group []*commit
-		select {
-		case req := <-c.reqs:
-			group = append(group, req)
-		case <-c.done:
-			return
-		}
-	more:
-		for len(group) < maxGroup {
-			select {
-			case req := <-c.reqs:
-				group = append(group, req)
-			default:
-				break more
-			}
-		}
-		err := guarded("write", func() error {
-			return c.db.Update(func(tx *bolt.Tx) error {
-				for _, r := range group {
-					if err := r.fn(tx); err != nil {
-						return &groupError{r: r, err: err}
-					}
+	for range c.wake {
+		for {
+			c.mu.Lock()
+			n := min(len(c.queue), maxGroup)
+			group := c.queue[:n:n]
+			c.queue = c.queue[n:]
+			closed := c.closed
+			c.mu.Unlock()
+			if n == 0 {
+				if closed {
+					return
 				}
-				return nil
-			})
-		})
-		var ge *groupError
-		if errors.As(err, &ge) {
-			// One change failed: the others go alone, as bbolt's Batch does.
-			for _, r := range group {
-				r.err <- guarded("write", func() error { return c.db.Update(r.fn) })
+				break
 			}
-			continue
-		}
-		for _, r := range group {
-			r.err <- err
+			c.commit(group)
 		}
 	}
 }
 
-type groupError struct {
-	r   *commit
-	err error
+// commit writes a group of changes in one transaction. When one of them
+// fails, the others go alone, as bbolt's Batch does.
+func (c *committer) commit(group []*commit) {
+	err := guarded("write", func() error {
+		return c.db.Update(func(tx *bolt.Tx) error {
+			for _, r := range group {
+				if err := r.fn(tx); err != nil {
+					return &groupError{err: err}
+				}
+			}
+			return nil
+		})
+	})
+	var ge *groupError
+	if errors.As(err, &ge) {
+		for _, r := range group {
+			r.err <- guarded("write", func() error { return c.db.Update(r.fn) })
+		}
+		return
+	}
+	for _, r := range group {
+		r.err <- err
+	}
 }
+
+type groupError struct{ err error }
 
 func (e *groupError) Error() string { return e.err.Error() }
 
-// close stops the committer once the changes under way are written.
+// close stops the committer once the changes submitted are written.
 func (c *committer) close() {
-	close(c.done)
+	c.mu.Lock()
+	c.closed = true
+	if c.grouped {
+		c.signal()
+		close(c.wake)
+	}
+	c.mu.Unlock()
 	c.wg.Wait()
 }
 

@@ -295,7 +295,13 @@ func (q *Queue) succeed(e *entry, res *Result, sentIfMatch string) outcome {
 	q.offline = 0
 	q.pauseUntil = time.Time{}
 	q.mu.Unlock()
-	err := q.com.run(func(tx *bolt.Tx) error {
+	// The write leaves the file, and its successors are rebased, in one
+	// transaction that the worker does not wait for: commits are made in
+	// the order they are submitted, so any later change of the lane (a
+	// conflict's new key) is on disk only after this one. Until it is, a
+	// crash sends the write again with its key, and the server replays
+	// its response: at least once, applied once.
+	q.com.submit(func(tx *bolt.Tx) error {
 		k := seqKey(e.id)
 		for _, b := range [][]byte{bucketEntries, bucketBodies, bucketBases} {
 			if err := tx.Bucket(b).Delete(k); err != nil {
@@ -315,11 +321,6 @@ func (q *Queue) succeed(e *entry, res *Result, sentIfMatch string) outcome {
 		}
 		return nil
 	})
-	if err != nil {
-		// Still on disk: sent again (and replayed by the server) after a
-		// restart. In this process it is done.
-		q.emit(Event{Kind: EventRetrying, Entry: e.rec.entry(e.id, e.bodyLen), Err: err})
-	}
 	q.mu.Lock()
 	for _, r := range later {
 		r.f.rec = r.rec
@@ -595,7 +596,15 @@ func (q *Queue) Flush(ctx context.Context) error {
 	q.wake()
 	select {
 	case <-f.done:
-		return f.err
+		if f.err != nil {
+			return f.err
+		}
+		// The writes have left the queue; their removal from the file may
+		// still be on its way (see succeed): wait for it.
+		if err := q.com.run(func(*bolt.Tx) error { return nil }); err != nil && !errors.Is(err, errClosed) {
+			return err
+		}
+		return nil
 	case <-ctx.Done():
 		q.mu.Lock()
 		q.flushes = slices.DeleteFunc(q.flushes, func(x *flushWaiter) bool { return x == f })
