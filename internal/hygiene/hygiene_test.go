@@ -107,13 +107,14 @@ func TestNoMachinePaths(t *testing.T) {
 
 // Features with dependencies of their own live in subpackages, so that
 // programs link them only when they use them: the core package links
-// neither OAuth2 (sdk/auth) nor a database (sdk/cache/boltstore), and the
-// cache itself only the standard library and sdk.
+// neither OAuth2 (sdk/auth) nor a database (sdk/cache/boltstore,
+// sdk/outbox), and the cache itself only the standard library and sdk.
 func TestFeatureDependenciesStayInSubpackages(t *testing.T) {
 	root := gentest.RepoRoot(t)
 	for pkg, forbidden := range map[string][]string{
-		"./sdk":       {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache"},
-		"./sdk/cache": {"golang.org/x/oauth2", "go.etcd.io/bbolt"},
+		"./sdk":        {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache", "github.com/sdkgen-go/sdkgen/sdk/outbox"},
+		"./sdk/cache":  {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/outbox"},
+		"./sdk/outbox": {"golang.org/x/oauth2", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache"},
 	} {
 		cmd := exec.Command("go", "list", "-deps", pkg)
 		cmd.Dir = root

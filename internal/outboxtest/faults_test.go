@@ -158,16 +158,10 @@ func TestFaults(t *testing.T) {
 		faults += n
 	}
 	mu.Unlock()
-	finals, err := outboxtest.Finals(ctx, direct, plan)
+	bad, _, err := outboxtest.Audit(ctx, api, rec, direct, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := api.AppliedKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyOp, recBad := rec.Keys()
-	bad := append(recBad, outboxtest.Verify(plan, log, keyOp, finals)...)
 	for _, b := range bad {
 		t.Error(b)
 	}

@@ -202,3 +202,19 @@ func Finals(ctx context.Context, c *products.Client, p *Plan) (map[string]*Final
 	}
 	return out, nil
 }
+
+// Audit reads what a run left — the server's applied-key log, the keys
+// the recorder saw, the catalogue (read through c) — and returns the
+// recorder's problems and [Verify]'s violations, with the log's length.
+func Audit(ctx context.Context, api *server.Server, rec *Recorder, c *products.Client, p *Plan) (bad []string, applied int, err error) {
+	log, err := api.AppliedKeys()
+	if err != nil {
+		return nil, 0, err
+	}
+	finals, err := Finals(ctx, c, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	keyOp, recBad := rec.Keys()
+	return append(recBad, Verify(p, log, keyOp, finals)...), len(log), nil
+}

@@ -1,8 +1,10 @@
 package outbox_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"slices"
@@ -28,7 +30,10 @@ func TestEnqueueKeepsNoCredentials(t *testing.T) {
 		session = "session-secret-e3f0"
 		custom  = "custom-secret-5a5a"
 	)
+	var logs bytes.Buffer
 	c := newClient(t, hs.URL,
+		sdk.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		sdk.WithLogHeaders("Authorization", "X-Api-Key", "X-Custom-Auth", "Idempotency-Key"),
 		sdk.WithBearerToken(bearer),
 		sdk.WithAPIKey(sdk.InHeader, "X-Custom-Auth", custom),
 		sdk.WithAPIKey(sdk.InQuery, "api_key", query),
@@ -77,6 +82,15 @@ func TestEnqueueKeepsNoCredentials(t *testing.T) {
 	}
 	if fields, v := srv.get("a"); v != 1 || fields["name"] != "lamp" {
 		t.Fatalf("item %v v%d", fields, v)
+	}
+	// The send was logged by the client, redacted as its own calls are.
+	if !strings.Contains(logs.String(), "operation=putItem") || !strings.Contains(logs.String(), h.Key) {
+		t.Fatalf("no log of the send:\n%s", logs.String())
+	}
+	for _, s := range []string{bearer, apiKey, query, custom} {
+		if strings.Contains(logs.String(), s) {
+			t.Fatalf("the log holds %q:\n%s", s, logs.String())
+		}
 	}
 	if q.Len() != 0 {
 		t.Fatalf("%d writes still queued", q.Len())

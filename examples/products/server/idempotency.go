@@ -259,22 +259,8 @@ func (rec *idempotencyRecord) replay(w http.ResponseWriter) {
 
 // purgeApplied deletes the applied-log records older than ttl.
 func purgeApplied(tx *bolt.Tx, now time.Time, ttl time.Duration) error {
-	b := tx.Bucket(bucketApplied)
-	var stale [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	return purge(tx.Bucket(bucketApplied), func(v []byte) bool {
 		var a AppliedKey
-		if json.Unmarshal(v, &a) != nil || now.Sub(a.At) >= ttl {
-			stale = append(stale, k)
-		}
-		return nil
+		return json.Unmarshal(v, &a) != nil || now.Sub(a.At) >= ttl
 	})
-	if err != nil {
-		return err
-	}
-	for _, k := range stale {
-		if err := b.Delete(k); err != nil {
-			return err
-		}
-	}
-	return nil
 }

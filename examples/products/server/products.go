@@ -387,24 +387,50 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, c *call) 
 	writeRaw(w, http.StatusCreated, "application/json", out)
 }
 
+// readChange reads a PUT or PATCH: its Idempotency-Key (kw, whose release
+// the caller defers; nil without a key), its body as a ProductCreate
+// (create) or ProductUpdate, and its If-Match. ok is false when the
+// response has been written.
+func (s *Server) readChange(w http.ResponseWriter, r *http.Request, c *call, create bool) (kw *keyedWrite, ch *productChange, match []string, ok bool) {
+	if kw, ok = s.beginKeyed(w, r, c, maxJSONBytes); !ok {
+		return nil, nil, nil, false
+	}
+	m, _, ok := s.readJSON(w, r, c)
+	if !ok {
+		kw.release()
+		return nil, nil, nil, false
+	}
+	ch, errs := parseChange(m, create)
+	if len(errs) > 0 {
+		kw.release()
+		s.validationProblem(w, r, c, errs)
+		return nil, nil, nil, false
+	}
+	return kw, ch, ifMatch(r), true
+}
+
+// moveSKU indexes p's SKU, and drops the index of its old one.
+func moveSKU(tx *bolt.Tx, p *product, oldSKU string) error {
+	if oldSKU == p.SKU {
+		return nil
+	}
+	if err := claimSKU(tx, p.SKU, p.ID); err != nil {
+		return err
+	}
+	if oldSKU == "" {
+		return nil
+	}
+	return tx.Bucket(bucketSKUs).Delete([]byte(oldSKU))
+}
+
 // putProduct creates the product with the path's id, or replaces every
 // field of the one that has it (keeping its image and creation time).
 func (s *Server) putProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
-	kw, ok := s.beginKeyed(w, r, c, maxJSONBytes)
+	kw, ch, match, ok := s.readChange(w, r, c, true)
 	if !ok {
 		return
 	}
 	defer kw.release()
-	m, _, ok := s.readJSON(w, r, c)
-	if !ok {
-		return
-	}
-	ch, errs := parseChange(m, true)
-	if len(errs) > 0 {
-		s.validationProblem(w, r, c, errs)
-		return
-	}
-	match := ifMatch(r)
 	var (
 		p      *product
 		out    []byte
@@ -456,15 +482,12 @@ func (s *Server) putProduct(w http.ResponseWriter, r *http.Request, c *call, id 
 		if !changed {
 			return nil // the same fields again: no new version, no event
 		}
-		if old == nil || old.SKU != p.SKU {
-			if err := claimSKU(tx, p.SKU, p.ID); err != nil {
-				return err
-			}
-			if old != nil {
-				if err := tx.Bucket(bucketSKUs).Delete([]byte(old.SKU)); err != nil {
-					return err
-				}
-			}
+		oldSKU := ""
+		if old != nil {
+			oldSKU = old.SKU
+		}
+		if err := moveSKU(tx, p, oldSKU); err != nil {
+			return err
 		}
 		if err := putProduct(tx, p); err != nil {
 			return err
@@ -533,21 +556,11 @@ func checkIfMatch(tags []string, p *product) error {
 }
 
 func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
-	kw, ok := s.beginKeyed(w, r, c, maxJSONBytes)
+	kw, ch, match, ok := s.readChange(w, r, c, false)
 	if !ok {
 		return
 	}
 	defer kw.release()
-	m, _, ok := s.readJSON(w, r, c)
-	if !ok {
-		return
-	}
-	ch, errs := parseChange(m, false)
-	if len(errs) > 0 {
-		s.validationProblem(w, r, c, errs)
-		return
-	}
-	match := ifMatch(r)
 	var (
 		p   *product
 		out []byte
@@ -576,13 +589,8 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, c *call, 
 		if !changed {
 			return nil // nothing changed: no new version, no event
 		}
-		if p.SKU != oldSKU {
-			if err := claimSKU(tx, p.SKU, p.ID); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketSKUs).Delete([]byte(oldSKU)); err != nil {
-				return err
-			}
+		if err := moveSKU(tx, p, oldSKU); err != nil {
+			return err
 		}
 		if err := putProduct(tx, p); err != nil {
 			return err
