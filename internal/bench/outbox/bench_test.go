@@ -74,11 +74,10 @@ func BenchmarkEnqueue(b *testing.B) {
 }
 
 // rig is the products server on loopback (its database in memory when
-// /dev/shm exists, so that its own fsyncs do not set the pace) and a
-// client of it, over products each writer owns.
+// /dev/shm exists, so that its own fsyncs do not set the pace) and the
+// products the writes change.
 type rig struct {
 	api      *server.Server
-	client   *products.Client
 	products []string
 }
 
