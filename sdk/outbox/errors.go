@@ -138,7 +138,7 @@ var ErrDiscarded = errors.New("outbox: write discarded")
 // ErrNotFound is returned for an id that names no write of the list asked.
 var ErrNotFound = errors.New("outbox: no such write")
 
-// ErrDrop, returned by a [MergeFunc], drops the write: the server's
+// ErrDrop is what a [MergeFunc] returns to drop the write: the server's
 // version stands, and the write goes to the dead-letter list with
 // [ReasonConflict].
 var ErrDrop = errors.New("outbox: write dropped by the merge")
