@@ -1,6 +1,7 @@
 package products_test
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
@@ -31,4 +32,12 @@ func TestProductIDs(t *testing.T) {
 	if got := products.ProductIDFrom(time.UnixMilli(0), lo); got != "prd_00000000000000000000000000" {
 		t.Fatalf("zero id %s", got)
 	}
+}
+
+// A client chooses the id of a product it creates (PutProduct), so that it
+// can name the product in later writes before the server has seen it.
+func ExampleProductIDFrom() {
+	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	fmt.Println(products.ProductIDFrom(t, [10]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}))
+	// Output: prd_01KDYAK348041061050R3GG28A
 }
