@@ -132,7 +132,7 @@ func (e *OAuthErrorResponse) Error() string { return sdk.DescribeBody("OAuthErro
 //   - Products.CreateProduct (403)
 //   - Products.CreateProduct (409)
 //   - Products.CreateProduct (413)
-//   - and 62 more (see API.md)
+//   - and 73 more (see API.md)
 type ProblemError struct {
 	// Body is the decoded response body.
 	Body Problem

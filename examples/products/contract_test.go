@@ -58,6 +58,10 @@ func TestPrismContract(t *testing.T) {
 	if _, err := c.Products.UpdateProduct(ctx, created.ID, &products.UpdateProductParams{IfMatch: &etag}, products.ProductUpdate{Price: &price}); err != nil {
 		t.Errorf("UpdateProduct: %v", err)
 	}
+	key, newID := "2b1c6f0e-put-contract", "prd_01JCF7YQX4W99R5S0TKM2ND8FA"
+	if _, err := c.Products.PutProduct(ctx, newID, &products.PutProductParams{IdempotencyKey: &key}, products.ProductCreate{Sku: "LAMP-002", Name: "Floor lamp", Category: "lighting", Price: 8900}); err != nil {
+		t.Errorf("PutProduct: %v", err)
+	}
 	var img bytes.Buffer
 	if err := png.Encode(&img, image.NewGray(image.Rect(0, 0, 4, 4))); err != nil {
 		t.Fatal(err)

@@ -488,10 +488,12 @@ type ListProductsParams struct {
 
 // CreateProductParams defines parameters for CreateProduct.
 type CreateProductParams struct {
-	// IdempotencyKey A unique key for this creation (a UUID is a good choice). Retrying
+	// IdempotencyKey A unique key for this write (a UUID is a good choice). Retrying
 	// with the same key and body replays the first response; the same key
 	// with a different body is rejected with 422, and a retry while the
-	// first request is still running with 409.
+	// first request is still running with 409. Every write (POST, PUT,
+	// PATCH, DELETE, image upload) honours the key, sent as this header,
+	// whether or not the operation lists it.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
@@ -513,6 +515,20 @@ type UpdateProductParams struct {
 	IfMatch *string `json:"If-Match,omitempty"`
 }
 
+// PutProductParams defines parameters for PutProduct.
+type PutProductParams struct {
+	// IfMatch Proceed only if the product's current ETag is one of these (or `*`).
+	IfMatch *string `json:"If-Match,omitempty"`
+
+	// IdempotencyKey A unique key for this write (a UUID is a good choice). Retrying
+	// with the same key and body replays the first response; the same key
+	// with a different body is rejected with 422, and a retry while the
+	// first request is still running with 409. Every write (POST, PUT,
+	// PATCH, DELETE, image upload) honours the key, sent as this header,
+	// whether or not the operation lists it.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
@@ -521,6 +537,9 @@ type CreateProductJSONRequestBody = ProductCreate
 
 // UpdateProductJSONRequestBody defines body for UpdateProduct for application/json ContentType.
 type UpdateProductJSONRequestBody = ProductUpdate
+
+// PutProductJSONRequestBody defines body for PutProduct for application/json ContentType.
+type PutProductJSONRequestBody = ProductCreate
 
 // UploadProductImageMultipartRequestBody defines body for UploadProductImage for multipart/form-data ContentType.
 type UploadProductImageMultipartRequestBody = ProductImageUpload
@@ -919,6 +938,78 @@ func NewUpdateProductRequestWithBody(server string, id ProductID, params *Update
 			}
 
 			req.Header.Set("If-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewPutProductRequest calls the generic PutProduct builder with application/json body
+func NewPutProductRequest(server string, id ProductID, params *PutProductParams, body PutProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutProductRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPutProductRequestWithBody constructs an http.Request for the PutProduct method, with any body, and a specified content type
+func NewPutProductRequestWithBody(server string, id ProductID, params *PutProductParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+	operationPath := "/products/" + pathParam0
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IdempotencyKey != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam1)
 		}
 
 	}

@@ -26,7 +26,7 @@ type ProductsAPI interface {
 	// Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 	// of the same request (same key, same body, same client) returns the
 	// first response again, marked `Idempotent-Replayed: true`, instead of
-	// creating a second product; keys are kept for 24 hours.
+	// creating a second product; keys are kept for 24 hours by default.
 	//
 	// Operation createProduct: POST /products.
 	//
@@ -44,7 +44,9 @@ type ProductsAPI interface {
 	CreateProduct(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, opts ...sdk.Option) (*Product, error)
 	// DeleteProduct: Delete a product.
 	//
-	// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+	// Deletes the product and its image. With `If-Match`, only if the ETag
+	// still matches. An `Idempotency-Key` header makes a retried delete
+	// replay the first 204 instead of answering 404.
 	//
 	// Operation deleteProduct: DELETE /products/{id}.
 	//
@@ -111,6 +113,31 @@ type ProductsAPI interface {
 	//   - 503: *ProblemError
 	//   - default: *ProblemError
 	ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product]
+	// PutProduct: Create or replace a product with a chosen id.
+	//
+	// Creates the product with the id in the path (201) or replaces every
+	// field of the product that has it (200; its image is kept). Clients
+	// that work offline choose ids themselves (`prd_` and a ULID), so a
+	// product created offline can be changed and deleted before the server
+	// has seen it. With `If-Match`, the write happens only if the product
+	// exists and its ETag matches (`*`: any), else 412. With an
+	// `Idempotency-Key`, a retry replays the first response.
+	//
+	// Operation putProduct: PUT /products/{id}.
+	//
+	// Declared errors (reach them with errors.As through the *sdk.APIError):
+	//   - 400: *ProblemError
+	//   - 401: *ProblemError
+	//   - 403: *ProblemError
+	//   - 409: *ProblemError
+	//   - 412: *ProblemError
+	//   - 413: *ProblemError
+	//   - 415: *ProblemError
+	//   - 422: *ProblemError
+	//   - 429: *ProblemError
+	//   - 503: *ProblemError
+	//   - default: *ProblemError
+	PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, opts ...sdk.Option) (*Product, error)
 	// StreamProductEvents: Stream product changes.
 	//
 	// A server-sent event stream of every create, update and delete, in
@@ -149,7 +176,9 @@ type ProductsAPI interface {
 	// Changes the fields the body names and leaves the others as they are
 	// (fields cannot be null; send an empty string to clear the
 	// description). With `If-Match`, the update happens only if the
-	// product's ETag still matches, else 412.
+	// product's ETag still matches, else 412. Like every write, it honours
+	// an `Idempotency-Key` header as createProduct does: a retry with the
+	// same key and body replays the first response.
 	//
 	// Operation updateProduct: PATCH /products/{id}.
 	//
@@ -172,7 +201,8 @@ type ProductsAPI interface {
 	// Sets the product's image, replacing any earlier one. The image must
 	// be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 	// server checks the bytes, not the declared part type. The upload is
-	// streamed to disk, never held in memory.
+	// streamed to disk, never held in memory. An `Idempotency-Key` header
+	// is honoured as by every write.
 	//
 	// Operation uploadProductImage: POST /products/{id}/image.
 	//
@@ -221,7 +251,7 @@ var opCreateProduct = &sdk.Operation{
 // Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 // of the same request (same key, same body, same client) returns the
 // first response again, marked `Idempotent-Replayed: true`, instead of
-// creating a second product; keys are kept for 24 hours.
+// creating a second product; keys are kept for 24 hours by default.
 //
 // Operation createProduct: POST /products.
 //
@@ -265,7 +295,9 @@ var opDeleteProduct = &sdk.Operation{
 
 // DeleteProduct: Delete a product.
 //
-// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+// Deletes the product and its image. With `If-Match`, only if the ETag
+// still matches. An `Idempotency-Key` header makes a retried delete
+// replay the first 204 instead of answering 404.
 //
 // Operation deleteProduct: DELETE /products/{id}.
 //
@@ -419,6 +451,60 @@ func (s *ProductsService) ListProducts(ctx context.Context, params *ListProducts
 	}, opts...)
 }
 
+var opPutProduct = &sdk.Operation{
+	ID:       "putProduct",
+	Method:   http.MethodPut,
+	Path:     "/products/{id}",
+	Security: [][]string{{"oauth2"}},
+	Errors: map[string]sdk.ErrorDecoder{
+		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"409":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"412":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"413":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"415":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"422":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	},
+}
+
+// PutProduct: Create or replace a product with a chosen id.
+//
+// Creates the product with the id in the path (201) or replaces every
+// field of the product that has it (200; its image is kept). Clients
+// that work offline choose ids themselves (`prd_` and a ULID), so a
+// product created offline can be changed and deleted before the server
+// has seen it. With `If-Match`, the write happens only if the product
+// exists and its ETag matches (`*`: any), else 412. With an
+// `Idempotency-Key`, a retry replays the first response.
+//
+// Operation putProduct: PUT /products/{id}.
+//
+// Declared errors (reach them with errors.As through the *sdk.APIError):
+//   - 400: *ProblemError
+//   - 401: *ProblemError
+//   - 403: *ProblemError
+//   - 409: *ProblemError
+//   - 412: *ProblemError
+//   - 413: *ProblemError
+//   - 415: *ProblemError
+//   - 422: *ProblemError
+//   - 429: *ProblemError
+//   - 503: *ProblemError
+//   - default: *ProblemError
+func (s *ProductsService) PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
+	resp, err := s.client.Do(ctx, opPutProduct, func(server string) (*http.Request, error) {
+		return NewPutProductRequest(server, id, params, body)
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return sdk.DecodeJSON[Product](resp)
+}
+
 var opStreamProductEvents = &sdk.Operation{
 	ID:       "streamProductEvents",
 	Method:   http.MethodGet,
@@ -498,7 +584,9 @@ var opUpdateProduct = &sdk.Operation{
 // Changes the fields the body names and leaves the others as they are
 // (fields cannot be null; send an empty string to clear the
 // description). With `If-Match`, the update happens only if the
-// product's ETag still matches, else 412.
+// product's ETag still matches, else 412. Like every write, it honours
+// an `Idempotency-Key` header as createProduct does: a retry with the
+// same key and body replays the first response.
 //
 // Operation updateProduct: PATCH /products/{id}.
 //
@@ -561,7 +649,8 @@ var opUploadProductImage = &sdk.Operation{
 // Sets the product's image, replacing any earlier one. The image must
 // be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 // server checks the bytes, not the declared part type. The upload is
-// streamed to disk, never held in memory.
+// streamed to disk, never held in memory. An `Idempotency-Key` header
+// is honoured as by every write.
 //
 // Operation uploadProductImage: POST /products/{id}/image.
 //

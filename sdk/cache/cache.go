@@ -91,6 +91,7 @@ type Cache struct {
 	staleIfError time.Duration
 	now          func() time.Time
 	onError      func(error)
+	swr          swrState // stale-while-revalidate (swr.go)
 }
 
 var _ sdk.Cache = (*Cache)(nil)
@@ -185,6 +186,7 @@ func New(store Store, opts ...Option) (*Cache, error) {
 	}
 	c := &Cache{store: store, maxBody: DefaultMaxBodySize, now: time.Now}
 	var errs []error
+	c.swr.init()
 	for _, o := range opts {
 		if o != nil {
 			if err := o.apply(c); err != nil {
@@ -333,6 +335,9 @@ func (x *exchange) run(next http.RoundTripper) (*http.Response, error) {
 		age, lifetime = e.currentAge(now), e.freshnessLifetime(x.scc)
 		if o, ok := x.servable(age, lifetime); ok {
 			return x.serve(o, age), nil
+		}
+		if x.staleWhileRevalidate(age, lifetime, next) {
+			return x.serve(StaleWhileRevalidate, age), nil
 		}
 	}
 	if x.cc.onlyIfCached {

@@ -15,6 +15,7 @@ type directives struct {
 	maxStale       time.Duration // request: math.MaxInt64 for max-stale without a value
 	minFresh       time.Duration // request
 	staleIfError   time.Duration
+	staleWhileRev  time.Duration // response: stale-while-revalidate (RFC 5861 section 3)
 	noCache        bool
 	noStore        bool
 	onlyIfCached   bool // request
@@ -35,7 +36,7 @@ const maxDelta = time.Duration(1<<31) * time.Second
 // makes the response stale (max-age=0), other malformed values are
 // ignored.
 func parseCacheControl(h http.Header, request bool) directives {
-	d := directives{maxAge: absent, maxStale: absent, minFresh: absent, staleIfError: absent}
+	d := directives{maxAge: absent, maxStale: absent, minFresh: absent, staleIfError: absent, staleWhileRev: absent}
 	seen := map[string]bool{}
 	for _, line := range h.Values("Cache-Control") {
 		for _, item := range splitList(line) {
@@ -65,6 +66,10 @@ func parseCacheControl(h http.Header, request bool) directives {
 			case "min-fresh":
 				if v, ok := deltaSeconds(value); ok && request {
 					d.minFresh = v
+				}
+			case "stale-while-revalidate":
+				if v, ok := deltaSeconds(value); ok && !request {
+					d.staleWhileRev = v
 				}
 			case "stale-if-error":
 				if v, ok := deltaSeconds(value); ok {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
@@ -74,4 +75,50 @@ func Example() {
 	// miss [{"name":"Rex"}]
 	// revalidated [{"name":"Rex"}]
 	// stale [{"name":"Rex"}]
+}
+
+// A response past its freshness is shown at once and refreshed behind the
+// call: the next call gets the fresh copy.
+func ExampleWithStaleWhileRevalidate() {
+	var version atomic.Value
+	version.Store("v1")
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=0") // stale at once
+		_, _ = io.WriteString(w, `{"version":"`+version.Load().(string)+`"}`)
+	}))
+	defer api.Close()
+	refreshed := make(chan cache.Revalidation, 1)
+	c, err := cache.New(cache.NewMemoryStore(0), cache.WithStaleWhileRevalidate(time.Hour),
+		cache.WithOnRevalidate(func(r cache.Revalidation) { refreshed <- r }))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close() // ends background revalidations
+	client, err := sdk.NewClient(api.URL, sdk.WithCache(c))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	get := func() {
+		var resp *http.Response
+		r, err := client.Do(context.Background(), &sdk.Operation{ID: "getVersion", Method: "GET", Path: "/version"},
+			func(server string) (*http.Request, error) { return http.NewRequest("GET", server+"version", nil) },
+			sdk.WithResponse(&resp))
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer r.Body.Close()
+		data, _ := io.ReadAll(r.Body)
+		fmt.Println(cache.OutcomeOf(resp), string(data))
+	}
+	get() // from the server, stored
+	version.Store("v2")
+	get() // the stored copy at once; a revalidation starts behind it
+	fmt.Println("refreshed:", (<-refreshed).Outcome)
+	get() // what the revalidation stored (stale again at once: max-age=0)
+	// Output:
+	// miss {"version":"v1"}
+	// stale-while-revalidate {"version":"v1"}
+	// refreshed: miss
+	// stale-while-revalidate {"version":"v2"}
 }

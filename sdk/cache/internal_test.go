@@ -140,7 +140,7 @@ func FuzzCacheControl(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string, request bool) {
 		d := parseCacheControl(http.Header{"Cache-Control": {a}}, request)
-		for name, v := range map[string]time.Duration{"max-age": d.maxAge, "min-fresh": d.minFresh, "stale-if-error": d.staleIfError, "max-stale": d.maxStale} {
+		for name, v := range map[string]time.Duration{"max-age": d.maxAge, "min-fresh": d.minFresh, "stale-if-error": d.staleIfError, "max-stale": d.maxStale, "stale-while-revalidate": d.staleWhileRev} {
 			if v != absent && (v < 0 || v > maxDelta) && !(name == "max-stale" && v == math.MaxInt64) {
 				t.Fatalf("%s = %v from %q", name, v, a)
 			}
@@ -148,7 +148,7 @@ func FuzzCacheControl(f *testing.F) {
 		if !request && (d.maxStale != absent || d.minFresh != absent || d.onlyIfCached) {
 			t.Fatalf("request directives on a response: %+v", d)
 		}
-		if request && (d.mustRevalidate || d.public || d.private) {
+		if request && (d.mustRevalidate || d.public || d.private || d.staleWhileRev != absent) {
 			t.Fatalf("response directives on a request: %+v", d)
 		}
 		if again := parseCacheControl(http.Header{"Cache-Control": {a, a}}, request); again != d {
@@ -298,7 +298,7 @@ func TestParseCacheControl(t *testing.T) {
 	const day = 24 * time.Hour
 	// d returns the directives with nothing set, changed by f.
 	d := func(f func(*directives)) directives {
-		out := directives{maxAge: absent, maxStale: absent, minFresh: absent, staleIfError: absent}
+		out := directives{maxAge: absent, maxStale: absent, minFresh: absent, staleIfError: absent, staleWhileRev: absent}
 		if f != nil {
 			f(&out)
 		}
@@ -323,6 +323,8 @@ func TestParseCacheControl(t *testing.T) {
 		{"only-if-cached, max-stale", false, d(nil)},
 		{"unknown-directive=1, public", false, d(func(d *directives) { d.public = true })},
 		{"", true, d(nil)},
+		{"max-age=1, stale-while-revalidate=59", false, d(func(d *directives) { d.maxAge, d.staleWhileRev = time.Second, 59*time.Second })},
+		{"stale-while-revalidate=59", true, d(nil)},
 	}
 	for _, c := range cases {
 		got := parseCacheControl(http.Header{"Cache-Control": {c.header}}, c.request)

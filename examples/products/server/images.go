@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -60,6 +61,11 @@ type uploadError struct {
 func (e *uploadError) Error() string { return e.detail }
 
 func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, c *call, id string) {
+	kw, ok := s.beginKeyed(w, r, c, s.opts.MaxImageBytes+formOverhead)
+	if !ok {
+		return
+	}
+	defer kw.release()
 	// Refuse early what cannot succeed, before reading the body.
 	var exists bool
 	if err := s.view(func(tx *bolt.Tx) error {
@@ -89,6 +95,10 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, c *call, id
 	}
 	body := http.MaxBytesReader(w, r.Body, limit+formOverhead)
 	up, err := s.receive(multipart.NewReader(body, params["boundary"]), limit)
+	if err == nil && kw != nil {
+		// The key's fingerprint covers the whole body, epilogue included.
+		_, err = io.Copy(io.Discard, body)
+	}
 	if up != nil && up.file != nil {
 		defer func() {
 			_ = up.file.Close()
@@ -136,6 +146,14 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, c *call, id
 		if err := putProduct(tx, p); err != nil {
 			return err
 		}
+		out, err := json.Marshal(img)
+		if err != nil {
+			return err
+		}
+		rec := &idempotencyRecord{Status: http.StatusCreated, Location: "/products/" + id + "/image", ContentType: "application/json", Body: out}
+		if err := kw.commit(tx, rec, p.ID, p.Version); err != nil {
+			return err
+		}
 		return newEvent("updated", p, p.UpdatedAt)
 	})
 	if err != nil {
@@ -147,6 +165,7 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request, c *call, id
 		s.storeError(w, r, c, id, err)
 		return
 	}
+	kw.committed()
 	if old != nil && old.SHA256 != up.sum {
 		if err := os.Remove(s.imagePath(id, old.SHA256)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("remove replaced image", "product", id, "err", err)

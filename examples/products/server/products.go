@@ -2,8 +2,6 @@ package server
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -312,6 +310,8 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, c *call, id 
 	case errors.As(err, &taken):
 		s.problem(w, r, c, http.StatusConflict, probSKUTaken, taken.Error(),
 			fieldError{Field: "sku", Message: "is already used by " + taken.owner})
+	case errors.As(err, &pre) && pre.current == "":
+		s.problem(w, r, c, http.StatusPreconditionFailed, probPrecondition, "no product has the id "+id+", and If-Match needs one")
 	case errors.As(err, &pre):
 		w.Header().Set("ETag", pre.current)
 		s.problem(w, r, c, http.StatusPreconditionFailed, probPrecondition, pre.Error()+", which If-Match does not name")
@@ -335,51 +335,14 @@ func validIdempotencyKey(k string) bool {
 }
 
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, c *call) {
-	key := r.Header.Get("Idempotency-Key")
-	if _, sent := r.Header["Idempotency-Key"]; sent && !validIdempotencyKey(key) {
-		s.problem(w, r, c, http.StatusBadRequest, probInvalidParam, "the Idempotency-Key header must be 1 to 255 visible ASCII characters",
-			fieldError{Field: "Idempotency-Key", Message: "must be 1 to 255 visible ASCII characters"})
-		return
-	}
-	m, body, ok := s.readJSON(w, r, c)
+	kw, ok := s.beginKeyed(w, r, c, maxJSONBytes)
 	if !ok {
 		return
 	}
-	var fingerprint string
-	if key != "" {
-		if !s.idem.acquire(string(idempotencyKey(c.client, key))) {
-			s.problem(w, r, c, http.StatusConflict, probInFlight, "a request with this Idempotency-Key is still being processed; retry later")
-			return
-		}
-		defer s.idem.release(string(idempotencyKey(c.client, key)))
-		sum := sha256.Sum256(append([]byte("POST /products\n"), body...))
-		fingerprint = hex.EncodeToString(sum[:])
-		var rec *idempotencyRecord
-		err := s.view(func(tx *bolt.Tx) (err error) {
-			rec, err = getIdempotency(tx, c.client, key, s.now(), s.opts.IdempotencyTTL)
-			return err
-		})
-		switch {
-		case err != nil:
-			s.internalError(w, r, c, err)
-			return
-		case rec != nil && rec.Fingerprint != fingerprint:
-			s.problem(w, r, c, http.StatusUnprocessableEntity, probKeyReused,
-				"this Idempotency-Key was used with a different request body; use a new key for a new request",
-				fieldError{Field: "Idempotency-Key", Message: "was used with a different body"})
-			return
-		case rec != nil:
-			h := w.Header()
-			h.Set("Idempotent-Replayed", "true")
-			if rec.Location != "" {
-				h.Set("Location", rec.Location)
-			}
-			if rec.ETag != "" {
-				h.Set("ETag", rec.ETag)
-			}
-			writeRaw(w, rec.Status, "application/json", rec.Body)
-			return
-		}
+	defer kw.release()
+	m, _, ok := s.readJSON(w, r, c)
+	if !ok {
+		return
 	}
 	ch, errs := parseChange(m, true)
 	if len(errs) > 0 {
@@ -408,12 +371,9 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, c *call) 
 		if err := putProduct(tx, p); err != nil {
 			return err
 		}
-		if key != "" {
-			rec := &idempotencyRecord{Fingerprint: fingerprint, Status: http.StatusCreated, Location: location,
-				ETag: p.etag(), Body: out, Created: s.now()}
-			if err := putIdempotency(tx, c.client, key, rec); err != nil {
-				return err
-			}
+		rec := &idempotencyRecord{Status: http.StatusCreated, Location: location, ETag: p.etag(), ContentType: "application/json", Body: out}
+		if err := kw.commit(tx, rec, p.ID, p.Version); err != nil {
+			return err
 		}
 		return newEvent("created", p, now)
 	})
@@ -421,9 +381,133 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request, c *call) 
 		s.storeError(w, r, c, p.ID, err)
 		return
 	}
+	kw.committed()
 	w.Header().Set("Location", location)
 	w.Header().Set("ETag", p.etag())
 	writeRaw(w, http.StatusCreated, "application/json", out)
+}
+
+// readChange reads a PUT or PATCH: its Idempotency-Key (kw, whose release
+// the caller defers; nil without a key), its body as a ProductCreate
+// (create) or ProductUpdate, and its If-Match. ok is false when the
+// response has been written.
+func (s *Server) readChange(w http.ResponseWriter, r *http.Request, c *call, create bool) (kw *keyedWrite, ch *productChange, match []string, ok bool) {
+	if kw, ok = s.beginKeyed(w, r, c, maxJSONBytes); !ok {
+		return nil, nil, nil, false
+	}
+	m, _, ok := s.readJSON(w, r, c)
+	if !ok {
+		kw.release()
+		return nil, nil, nil, false
+	}
+	ch, errs := parseChange(m, create)
+	if len(errs) > 0 {
+		kw.release()
+		s.validationProblem(w, r, c, errs)
+		return nil, nil, nil, false
+	}
+	return kw, ch, ifMatch(r), true
+}
+
+// moveSKU indexes p's SKU, and drops the index of its old one.
+func moveSKU(tx *bolt.Tx, p *product, oldSKU string) error {
+	if oldSKU == p.SKU {
+		return nil
+	}
+	if err := claimSKU(tx, p.SKU, p.ID); err != nil {
+		return err
+	}
+	if oldSKU == "" {
+		return nil
+	}
+	return tx.Bucket(bucketSKUs).Delete([]byte(oldSKU))
+}
+
+// putProduct creates the product with the path's id, or replaces every
+// field of the one that has it (keeping its image and creation time).
+func (s *Server) putProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
+	kw, ch, match, ok := s.readChange(w, r, c, true)
+	if !ok {
+		return
+	}
+	defer kw.release()
+	var (
+		p      *product
+		out    []byte
+		status int
+	)
+	err := s.mutate(func(tx *bolt.Tx, newEvent func(string, *product, time.Time) error) error {
+		now := s.now().UTC()
+		old, err := getProduct(tx, id)
+		switch {
+		case errors.Is(err, errNotFound):
+			if match != nil {
+				// RFC 9110 section 13.1.1: If-Match, even "*", fails when
+				// there is no current representation.
+				return &preconditionError{}
+			}
+			status = http.StatusCreated
+			p = &product{ID: id, Version: 1, CreatedAt: now, UpdatedAt: now}
+		case err != nil:
+			return err
+		default:
+			if err := checkIfMatch(match, old); err != nil {
+				return err
+			}
+			status = http.StatusOK
+			p = &product{ID: id, Image: old.Image, Version: old.Version, CreatedAt: old.CreatedAt, UpdatedAt: old.UpdatedAt}
+		}
+		p.Tags = []string{}
+		ch.apply(p)
+		changed := old == nil
+		if old != nil {
+			before, _ := json.Marshal(old)
+			after, _ := json.Marshal(p)
+			changed = string(before) != string(after)
+		}
+		if changed && old != nil {
+			p.Version++
+			p.UpdatedAt = now
+		}
+		if out, err = json.Marshal(p); err != nil {
+			return err
+		}
+		rec := &idempotencyRecord{Status: status, ETag: p.etag(), ContentType: "application/json", Body: out}
+		if status == http.StatusCreated {
+			rec.Location = "/products/" + id
+		}
+		if err := kw.commit(tx, rec, p.ID, p.Version); err != nil {
+			return err
+		}
+		if !changed {
+			return nil // the same fields again: no new version, no event
+		}
+		oldSKU := ""
+		if old != nil {
+			oldSKU = old.SKU
+		}
+		if err := moveSKU(tx, p, oldSKU); err != nil {
+			return err
+		}
+		if err := putProduct(tx, p); err != nil {
+			return err
+		}
+		typ := "updated"
+		if old == nil {
+			typ = "created"
+		}
+		return newEvent(typ, p, now)
+	})
+	if err != nil {
+		s.storeError(w, r, c, id, err)
+		return
+	}
+	kw.committed()
+	if status == http.StatusCreated {
+		w.Header().Set("Location", "/products/"+id)
+	}
+	w.Header().Set("ETag", p.etag())
+	writeRaw(w, status, "application/json", out)
 }
 
 func (s *Server) getProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
@@ -472,17 +556,15 @@ func checkIfMatch(tags []string, p *product) error {
 }
 
 func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
-	m, _, ok := s.readJSON(w, r, c)
+	kw, ch, match, ok := s.readChange(w, r, c, false)
 	if !ok {
 		return
 	}
-	ch, errs := parseChange(m, false)
-	if len(errs) > 0 {
-		s.validationProblem(w, r, c, errs)
-		return
-	}
-	match := ifMatch(r)
-	var p *product
+	defer kw.release()
+	var (
+		p   *product
+		out []byte
+	)
 	err := s.mutate(func(tx *bolt.Tx, newEvent func(string, *product, time.Time) error) error {
 		var err error
 		if p, err = getProduct(tx, id); err != nil {
@@ -492,19 +574,24 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, c *call, 
 			return err
 		}
 		oldSKU := p.SKU
-		if !ch.apply(p) {
+		changed := ch.apply(p)
+		if changed {
+			p.Version++
+			p.UpdatedAt = s.now().UTC()
+		}
+		if out, err = json.Marshal(p); err != nil {
+			return err
+		}
+		rec := &idempotencyRecord{Status: http.StatusOK, ETag: p.etag(), ContentType: "application/json", Body: out}
+		if err := kw.commit(tx, rec, p.ID, p.Version); err != nil {
+			return err
+		}
+		if !changed {
 			return nil // nothing changed: no new version, no event
 		}
-		if p.SKU != oldSKU {
-			if err := claimSKU(tx, p.SKU, p.ID); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucketSKUs).Delete([]byte(oldSKU)); err != nil {
-				return err
-			}
+		if err := moveSKU(tx, p, oldSKU); err != nil {
+			return err
 		}
-		p.Version++
-		p.UpdatedAt = s.now().UTC()
 		if err := putProduct(tx, p); err != nil {
 			return err
 		}
@@ -514,13 +601,17 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request, c *call, 
 		s.storeError(w, r, c, id, err)
 		return
 	}
+	kw.committed()
 	w.Header().Set("ETag", p.etag())
-	if err := writeJSON(w, http.StatusOK, p); err != nil {
-		s.internalError(w, r, c, err)
-	}
+	writeRaw(w, http.StatusOK, "application/json", out)
 }
 
 func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request, c *call, id string) {
+	kw, ok := s.beginKeyed(w, r, c, maxJSONBytes)
+	if !ok {
+		return
+	}
+	defer kw.release()
 	match := ifMatch(r)
 	var p *product
 	err := s.mutate(func(tx *bolt.Tx, newEvent func(string, *product, time.Time) error) error {
@@ -537,12 +628,16 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request, c *call, 
 		if err := tx.Bucket(bucketSKUs).Delete([]byte(p.SKU)); err != nil {
 			return err
 		}
+		if err := kw.commit(tx, &idempotencyRecord{Status: http.StatusNoContent}, p.ID, 0); err != nil {
+			return err
+		}
 		return newEvent("deleted", p, s.now().UTC())
 	})
 	if err != nil {
 		s.storeError(w, r, c, id, err)
 		return
 	}
+	kw.committed()
 	if p.Image != nil {
 		if err := os.Remove(s.imagePath(p.ID, p.Image.SHA256)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			s.log.Warn("remove image", "product", p.ID, "err", err)

@@ -16,6 +16,8 @@
 //	if err := srv.Start(ctx, "127.0.0.1:0"); err != nil { ... }
 //	fmt.Println(srv.URL())
 //
+// Every write honours an Idempotency-Key header (see [AppliedKey]).
+//
 // Products, SKU index and idempotency records persist in the database;
 // images are files in a folder beside it; access tokens and the event log
 // live in memory, so a restarted server rejects old tokens (clients fetch
@@ -91,7 +93,11 @@ type Options struct {
 	// clients, in its retry: field (DefaultEventRetry if zero).
 	EventRetry time.Duration
 	// IdempotencyTTL is how long an Idempotency-Key is remembered
-	// (DefaultIdempotencyTTL if zero).
+	// (DefaultIdempotencyTTL if zero), on every write: a request repeated
+	// with its key within this time replays the first response, after it
+	// is a new write. Clients that queue writes (sdk/outbox) must give up
+	// on a write before this time has passed since they first sent it.
+	// The applied-key log ([Server.AppliedKeys]) is kept as long.
 	IdempotencyTTL time.Duration
 	// RateLimit is how many API requests per second a client may make, on
 	// average; zero means no limit. RateBurst is how many it may make at
@@ -134,13 +140,14 @@ type Server struct {
 	imageDir string
 	tempDir  string // removed by Close when the database is temporary
 
-	tokens  tokenStore
-	limiter *rateLimiter
-	events  *broker
-	faults  faults
-	idem    inflight
-	idgen   ids
-	writeMu sync.Mutex // orders database writes and their events
+	tokens   tokenStore
+	limiter  *rateLimiter
+	events   *broker
+	faults   faults
+	idem     inflight
+	keyStats keyCounters
+	idgen    ids
+	writeMu  sync.Mutex // orders database writes and their events
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -256,12 +263,15 @@ func (s *Server) open(dbPath string) error {
 	}
 	var seq uint64
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketProducts, bucketSKUs, bucketIdempotency, bucketEvents} {
+		for _, name := range [][]byte{bucketProducts, bucketSKUs, bucketIdempotency, bucketEvents, bucketApplied} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
 		}
 		seq = tx.Bucket(bucketEvents).Sequence()
+		if err := purgeApplied(tx, s.now(), s.opts.IdempotencyTTL); err != nil {
+			return err
+		}
 		return purgeIdempotency(tx, s.now(), s.opts.IdempotencyTTL)
 	})
 	if err != nil {
@@ -516,9 +526,10 @@ func (s *Server) match(path string) (route, string, bool) {
 		case !nested:
 			return route{methods: map[string]func(http.ResponseWriter, *http.Request, *call){
 				http.MethodGet:    s.withID(id, s.getProduct),
+				http.MethodPut:    s.withID(id, s.putProduct),
 				http.MethodPatch:  s.withID(id, s.updateProduct),
 				http.MethodDelete: s.withID(id, s.deleteProduct),
-			}, allow: "GET, PATCH, DELETE"}, id, true
+			}, allow: "GET, PUT, PATCH, DELETE"}, id, true
 		case sub == "image":
 			return route{methods: map[string]func(http.ResponseWriter, *http.Request, *call){
 				http.MethodGet:  s.withID(id, s.getImage),

@@ -206,9 +206,9 @@ func mapsEqual(a, b map[string]string) bool {
 func TestRoutingProblems(t *testing.T) {
 	h := start(t, Options{})
 	h.do(http.MethodGet, "/nowhere", nil).problem(http.StatusNotFound)
-	res := h.do(http.MethodPut, "/products/prd_01JCF7YQX4W99R5S0TKM2ND8FA", map[string]any{})
+	res := h.do(http.MethodPost, "/products/prd_01JCF7YQX4W99R5S0TKM2ND8FA", map[string]any{})
 	res.problem(http.StatusMethodNotAllowed)
-	if res.header.Get("Allow") != "GET, PATCH, DELETE" {
+	if res.header.Get("Allow") != "GET, PUT, PATCH, DELETE" {
 		t.Errorf("Allow %q", res.header.Get("Allow"))
 	}
 	pr := h.do(http.MethodGet, "/products/42", nil).problem(http.StatusBadRequest)

@@ -14,7 +14,8 @@ import (
 
 // The database's buckets: products by id, product ids by SKU, idempotency
 // records by client and key, and the event sequence (the bucket's own
-// sequence number; the bucket holds nothing).
+// sequence number; the bucket holds nothing); and the applied-key log
+// (idempotency.go).
 var (
 	bucketProducts    = []byte("products")
 	bucketSKUs        = []byte("skus")
@@ -151,6 +152,7 @@ type idempotencyRecord struct {
 	Status      int       `json:"status"`
 	Location    string    `json:"location,omitempty"`
 	ETag        string    `json:"etag,omitempty"`
+	ContentType string    `json:"content_type,omitempty"`
 	Body        []byte    `json:"body"`
 	Created     time.Time `json:"created"`
 }
@@ -183,19 +185,25 @@ func putIdempotency(tx *bolt.Tx, client, key string, rec *idempotencyRecord) err
 // purgeIdempotency deletes the records that outlived ttl, and any that
 // cannot be read.
 func purgeIdempotency(tx *bolt.Tx, now time.Time, ttl time.Duration) error {
-	b := tx.Bucket(bucketIdempotency)
-	var stale [][]byte
-	err := b.ForEach(func(k, v []byte) error {
+	return purge(tx.Bucket(bucketIdempotency), func(v []byte) bool {
 		var rec idempotencyRecord
-		if json.Unmarshal(v, &rec) != nil || now.Sub(rec.Created) >= ttl {
-			stale = append(stale, k)
+		return json.Unmarshal(v, &rec) != nil || now.Sub(rec.Created) >= ttl
+	})
+}
+
+// purge deletes the values of b that stale says are stale.
+func purge(b *bolt.Bucket, stale func(v []byte) bool) error {
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if stale(v) {
+			keys = append(keys, k)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	for _, k := range stale {
+	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
 			return err
 		}

@@ -34,10 +34,10 @@ var Servers = []sdk.Server{
 // operations, grouped by tag; each field's interface type lets tests fake a
 // group. A Client is safe for concurrent use.
 type Client struct {
-	// Chat holds the operations tagged "chat".
-	Chat ChatAPI
 	// Default holds the operations that have no tag.
 	Default DefaultAPI
+	// Chat holds the operations tagged "chat".
+	Chat ChatAPI
 	// Jobs holds the operations tagged "jobs".
 	Jobs JobsAPI
 	// Ticks holds the operations tagged "ticks".
@@ -58,8 +58,8 @@ func NewClient(baseURL string, opts ...sdk.Option) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		Chat:    &ChatService{client: rt},
 		Default: &DefaultService{client: rt},
+		Chat:    &ChatService{client: rt},
 		Jobs:    &JobsService{client: rt},
 		Ticks:   &TicksService{client: rt},
 		sdk:     rt,

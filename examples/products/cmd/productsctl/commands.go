@@ -17,6 +17,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/internal/cli"
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/outbox"
 )
 
 // Environment variables read when the matching flag is not given.
@@ -46,6 +47,7 @@ type globals struct {
 	clientID     string
 	clientSecret string
 	output       cli.Output
+	queueFile    string
 }
 
 func newRoot() *cobra.Command {
@@ -68,13 +70,15 @@ be reached, 2 for a bad command line.`,
 	pf.StringVar(&g.clientID, "client-id", defaultClientID, "OAuth2 client id")
 	pf.StringVar(&g.clientSecret, "client-secret", "", "OAuth2 client secret")
 	pf.Var(&g.output, "output", "output format: table or json")
+	pf.StringVar(&g.queueFile, "queue-file", defaultQueueFile(), "the offline queue's file (create, update and delete with --queue; queue)")
 	cli.BindEnv(pf, "base-url", envBaseURL)
 	cli.BindEnv(pf, "token", envToken)
 	cli.BindEnv(pf, "client-id", envClientID)
 	cli.BindEnv(pf, "client-secret", envClientSecret)
 	cli.BindEnv(pf, "output", envOutput)
+	cli.BindEnv(pf, "queue-file", envQueueFile)
 	root.AddCommand(newDemo(), newList(g), newExport(g), newGet(g), newCreate(g), newUpdate(g), newDelete(g),
-		newWatch(g), newUploadImage(g), newDownloadImage(g))
+		newWatch(g), newUploadImage(g), newDownloadImage(g), newQueue(g))
 	return root
 }
 
@@ -270,6 +274,7 @@ type productFlags struct {
 	stock                            int32
 	tags                             []string
 	ifMatch                          string
+	queue                            bool
 }
 
 func (f *productFlags) register(cmd *cobra.Command) {
@@ -281,6 +286,7 @@ func (f *productFlags) register(cmd *cobra.Command) {
 	fs.Int64Var(&f.price, "price", 0, "price in cents")
 	fs.Int32Var(&f.stock, "stock", 0, "units in stock")
 	fs.StringSliceVar(&f.tags, "tag", nil, "a tag (repeat for more)")
+	fs.BoolVar(&f.queue, "queue", false, "queue the write in --queue-file instead of sending it (see: productsctl queue)")
 }
 
 func newCreate(g *globals) *cobra.Command {
@@ -308,6 +314,17 @@ func newCreate(g *globals) *cobra.Command {
 			}
 			if len(f.tags) > 0 {
 				body.Tags = &f.tags
+			}
+			if f.queue {
+				// Offline, the product gets an id of our choosing (PUT), so
+				// that later queued writes can name it.
+				id := products.NewProductID()
+				return g.enqueue(cmd.Context(), cmd.OutOrStdout(), "create "+id+" ("+f.sku+")", func(c *products.Client) outbox.Call {
+					return func(ctx context.Context, opts ...sdk.Option) error {
+						_, err := c.Products.PutProduct(ctx, id, nil, body, opts...)
+						return err
+					}
+				})
 			}
 			c, err := g.newClient()
 			if err != nil {
@@ -353,6 +370,14 @@ func newUpdate(g *globals) *cobra.Command {
 			if body == (products.ProductUpdate{}) {
 				return cli.Usagef("nothing to change: give at least one of --sku, --name, --category, --description, --price, --stock, --tag")
 			}
+			if f.queue {
+				return g.enqueue(cmd.Context(), cmd.OutOrStdout(), "update "+args[0], func(c *products.Client) outbox.Call {
+					return func(ctx context.Context, opts ...sdk.Option) error {
+						_, err := c.Products.UpdateProduct(ctx, args[0], ifMatch(f.ifMatch), body, opts...)
+						return err
+					}
+				}, outbox.Resource("/products/"+args[0]))
+			}
 			c, err := g.newClient()
 			if err != nil {
 				return err
@@ -379,20 +404,28 @@ func ifMatch(etag string) *products.UpdateProductParams {
 
 func newDelete(g *globals) *cobra.Command {
 	var etag string
+	var queue bool
 	cmd := &cobra.Command{
 		Use:   "delete <id>",
 		Short: "Delete a product",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var p *products.DeleteProductParams
+			if etag != "" {
+				p = &products.DeleteProductParams{IfMatch: &etag}
+			}
+			if queue {
+				return g.enqueue(cmd.Context(), cmd.OutOrStdout(), "delete "+args[0], func(c *products.Client) outbox.Call {
+					return func(ctx context.Context, opts ...sdk.Option) error {
+						return c.Products.DeleteProduct(ctx, args[0], p, opts...)
+					}
+				})
+			}
 			c, err := g.newClient()
 			if err != nil {
 				return err
 			}
 			defer c.Close()
-			var p *products.DeleteProductParams
-			if etag != "" {
-				p = &products.DeleteProductParams{IfMatch: &etag}
-			}
 			if err := c.Products.DeleteProduct(cmd.Context(), args[0], p); err != nil {
 				return err
 			}
@@ -401,6 +434,7 @@ func newDelete(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&etag, "if-match", "", "delete only if the product's ETag is this")
+	cmd.Flags().BoolVar(&queue, "queue", false, "queue the delete in --queue-file instead of sending it (see: productsctl queue)")
 	return cmd
 }
 

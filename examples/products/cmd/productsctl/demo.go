@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -26,6 +27,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/examples/products/server"
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/outbox"
 )
 
 func newDemo() *cobra.Command {
@@ -36,7 +38,9 @@ func newDemo() *cobra.Command {
 port with a temporary database, and walks through the generated SDK: create,
 list page by page, filter and sort, update, delete, a transient server failure
 retried, an expired token refreshed, live updates streamed, and an image
-upload with a progress bar. It needs no setup and leaves nothing behind.`,
+upload with a progress bar, and writes queued offline (the server stops and
+comes back) then synced with a conflict resolved. It needs no setup and leaves
+nothing behind.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return demo(cmd.Context(), cmd.OutOrStdout())
@@ -53,19 +57,20 @@ func demo(ctx context.Context, w io.Writer) error {
 	defer os.RemoveAll(dir)
 	secret := make([]byte, 16)
 	_, _ = rand.Read(secret)
-	srv, err := server.New(server.Options{
+	opts := server.Options{
 		DBPath:   filepath.Join(dir, "products.db"),
 		ImageDir: filepath.Join(dir, "images"),
 		Clients:  []server.Client{{ID: "demo", Secret: hex.EncodeToString(secret), Scopes: []string{server.ScopeRead, server.ScopeWrite}}},
-	})
+	}
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	d := &walkthrough{w: w, srv: srv, dir: dir, serverOpts: opts, secret: hex.EncodeToString(secret)}
+	defer func() { d.srv.Close() }() // the server running at the end (the offline step restarts it)
 	if err := srv.Start(ctx, "127.0.0.1:0"); err != nil {
 		return err
 	}
-	d := &walkthrough{w: w, srv: srv}
 	fmt.Fprintf(w, "The products server is running embedded at %s (a temporary database).\n", srv.URL())
 
 	// The client: OAuth2 client credentials, retries that honour
@@ -96,6 +101,7 @@ func demo(ctx context.Context, w io.Writer) error {
 		{"An expired token: the server revokes every token, the SDK refreshes once and replays", d.expiredToken},
 		{"Live updates: stream the changes while they happen (server-sent events)", d.live},
 		{"Upload an image with a progress bar, then download it and compare", d.upload},
+		{"Offline: the server stops, three writes are queued on disk, the server comes back, the queue syncs them and resolves a conflict", d.offline},
 	} {
 		d.n++
 		fmt.Fprintf(w, "\n%d. %s\n", d.n, step.title)
@@ -110,12 +116,15 @@ func demo(ctx context.Context, w io.Writer) error {
 
 // walkthrough holds what the steps share.
 type walkthrough struct {
-	w       io.Writer
-	srv     *server.Server
-	n       int
-	tokens  atomic.Int32
-	ids     []string // the products created, in order
-	changes int      // creates, updates and deletes made, for the event ids
+	w          io.Writer
+	srv        *server.Server
+	dir        string // the demo's temporary folder
+	serverOpts server.Options
+	secret     string
+	n          int
+	tokens     atomic.Int32
+	ids        []string // the products created, in order
+	changes    int      // creates, updates and deletes made, for the event ids
 	// calls counts the SDK calls (once per call, whatever its retries);
 	// attempts counts the requests sent (retries and replays included).
 	calls, attempts atomic.Int32
@@ -361,4 +370,131 @@ func statusOrError(ev sdk.RetryEvent) string {
 		return strconv.Itoa(ev.StatusCode) + " " + http.StatusText(ev.StatusCode)
 	}
 	return ev.Err.Error()
+}
+
+// offline queues writes while the server is stopped, and syncs them once
+// it is back, resolving a conflict with another user's change.
+func (d *walkthrough) offline(ctx context.Context, c *products.Client) error {
+	w := d.w
+	// The queue: a file of its own, conflicts merged (stock counts as a
+	// difference), every step of every write printed.
+	var retries atomic.Int32
+	q, err := outbox.Open(filepath.Join(d.dir, "outbox.db"),
+		outbox.WithConflictPolicy(outbox.MergeChanges), outbox.WithMerge(mergeProduct),
+		outbox.WithBackoff(200*time.Millisecond, time.Second),
+		outbox.WithOnEvent(func(ev outbox.Event) {
+			if ev.Kind == outbox.EventRetrying {
+				retries.Add(1)
+				return
+			}
+			printEvent(w, ev)
+		}))
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	url := d.srv.URL()
+	app, err := products.NewClient(url, q.Watch(),
+		products.WithOAuth2(clientCredentials(url, "demo", d.secret)),
+		sdk.WithUserAgent(userAgent), sdk.WithMaxRetries(1))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	if err := q.Start(app.SDK()); err != nil {
+		return err
+	}
+
+	// What the app shows of a product before the network goes: its body
+	// and ETag, which a queued change is made against.
+	var resp *http.Response
+	shown, err := app.Products.GetProduct(ctx, d.ids[1], sdk.WithResponse(&resp))
+	if err != nil {
+		return err
+	}
+	shownJSON, _ := json.Marshal(shown)
+	fmt.Fprintf(w, "   the app shows %s: stock %d, ETag %s\n", shown.Name, shown.Stock, resp.Header.Get("ETag"))
+
+	if err := d.srv.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   the server stops\n")
+
+	// Three writes, queued: each returns once it is on disk.
+	id := products.NewProductID()
+	stock := int32(5)
+	if _, err := q.Enqueue(ctx, func(ctx context.Context, opts ...sdk.Option) error {
+		_, err := app.Products.PutProduct(ctx, id, nil, products.ProductCreate{Sku: "SHADE-01", Name: "Lamp shade", Category: "lighting", Price: 1599, Stock: &stock}, opts...)
+		return err
+	}, outbox.Label("create the lamp shade "+id)); err != nil {
+		return err
+	}
+	price := int64(1499)
+	if _, err := q.Enqueue(ctx, func(ctx context.Context, opts ...sdk.Option) error {
+		_, err := app.Products.UpdateProduct(ctx, id, nil, products.ProductUpdate{Price: &price}, opts...)
+		return err
+	}, outbox.Label("reprice the lamp shade (not yet on the server)")); err != nil {
+		return err
+	}
+	sold := shown.Stock - 3
+	h, err := q.Enqueue(ctx, func(ctx context.Context, opts ...sdk.Option) error {
+		_, err := app.Products.UpdateProduct(ctx, shown.ID, nil, products.ProductUpdate{Stock: &sold}, opts...)
+		return err
+	}, outbox.BasedOn(resp.Header.Get("ETag"), shownJSON), outbox.Label(fmt.Sprintf("sell 3 of the %s: stock %d → %d", shown.Name, shown.Stock, sold)))
+	if err != nil {
+		return err
+	}
+	err = q.Flush(ctx)
+	var fe *outbox.FlushError
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("a sync while the server is down: want a FlushError, got %v", err)
+	}
+	fmt.Fprintf(w, "   a sync now finds no server: %d writes stay queued in %s\n", fe.Pending, filepath.Base(q.Path()))
+
+	// The server comes back, on the same address and database; meanwhile
+	// another user sells 2 of the product the app changed.
+	srv, err := server.New(d.serverOpts)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(ctx, strings.TrimPrefix(url, "http://")); err != nil {
+		srv.Close()
+		return err
+	}
+	d.srv = srv
+	fmt.Fprintf(w, "   the server is back\n")
+	otherStock := shown.Stock - 2
+	if _, err := c.Products.UpdateProduct(ctx, shown.ID, nil, products.ProductUpdate{Stock: &otherStock}); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   another user sells 2 of the %s: stock %d → %d\n", shown.Name, shown.Stock, otherStock)
+
+	// The app's next successful call tells the queue the network is back.
+	if _, err := app.Products.GetProduct(ctx, d.ids[0]); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := h.Wait(wctx); err != nil {
+		return err
+	}
+	if err := q.Flush(wctx); err != nil {
+		return err
+	}
+	now, err := c.Products.GetProduct(ctx, shown.ID)
+	if err != nil {
+		return err
+	}
+	shade, err := c.Products.GetProduct(ctx, id)
+	if err != nil {
+		return err
+	}
+	d.changes += 4 // the other user's change, and the three writes
+	n := retries.Load()
+	fmt.Fprintf(w, "   synced (%d failed %s while the server was down): %s has stock %d = %d - 2 - 3, no sale lost; %s costs %s\n",
+		n, plural(int(n), "attempt", "attempts"), now.Name, now.Stock, shown.Stock, shade.Name, cents(shade.Price))
+	if now.Stock != shown.Stock-5 || shade.Price != price {
+		return fmt.Errorf("after the sync: stock %d, price %d", now.Stock, shade.Price)
+	}
+	return nil
 }

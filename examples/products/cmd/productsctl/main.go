@@ -2,7 +2,8 @@
 // through the SDK that sdkgen generates from products.yaml, and shows what
 // the SDK does: `productsctl demo` starts the server embedded on a free
 // loopback port and walks through CRUD, pagination, filters, retries,
-// token refresh, live updates and an upload, with no setup.
+// token refresh, live updates, an upload, and writes queued offline and
+// synced, with no setup.
 //
 // Usage:
 //
@@ -10,9 +11,11 @@
 //	productsctl list [--category c] [--min-price n] [--max-price n] [--q text] [--sort s] [--page-size n] [--max n]
 //	productsctl export [--file f]              every product, page by page, as JSON lines
 //	productsctl get <id>
-//	productsctl create --sku s --name n --price cents --category c [--description d] [--stock n] [--tag t]...
-//	productsctl update <id> [--name n] [--price cents] [--category c] [--description d] [--stock n] [--if-match etag]
-//	productsctl delete <id> [--if-match etag]
+//	productsctl create --sku s --name n --price cents --category c [--description d] [--stock n] [--tag t]... [--queue]
+//	productsctl update <id> [--name n] [--price cents] [--category c] [--description d] [--stock n] [--if-match etag] [--queue]
+//	productsctl delete <id> [--if-match etag] [--queue]
+//	productsctl queue                          the writes queued with --queue, and the dead ones
+//	productsctl queue sync [--on-conflict server|client|merge]
 //	productsctl watch [--count n] [--last-event-id id]
 //	productsctl upload-image <id> <file> [--caption text]
 //	productsctl download-image <id> <file>
@@ -25,6 +28,8 @@
 //	--client-id id          credentials get tokens from the server's /oauth/token
 //	--client-secret secret  (PRODUCTS_CLIENT_ID, default productsctl; PRODUCTS_CLIENT_SECRET)
 //	--output table|json     output format (PRODUCTS_OUTPUT; default table)
+//	--queue-file path       the offline queue (PRODUCTS_QUEUE_FILE; default
+//	                        productsctl/outbox.db in the user's cache folder)
 //
 // Exit status: 0 on success, 1 when the API answered with an error or could
 // not be reached (one line on stderr: status, title, detail, request and

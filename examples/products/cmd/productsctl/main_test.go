@@ -78,7 +78,8 @@ func decode[T any](t *testing.T, s string) T {
 // The demo runs the whole walkthrough with no setup and exits 0.
 func TestDemo(t *testing.T) {
 	r := mustOK(t, ctl(t, nil, "demo"))
-	for _, want := range []string{"page 3:", "412 Precondition Failed", "attempt 2 got 503", "fetched token #2", "event #", "same sha256", "Done:"} {
+	for _, want := range []string{"page 3:", "412 Precondition Failed", "attempt 2 got 503", "fetched token #2", "event #", "same sha256",
+		"the server stops", "3 writes stay queued", "conflict (412)", "resolved: sent again", "no sale lost", "Done:"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("the demo's output lacks %q:\n%s", want, r.Stdout)
 		}
@@ -292,5 +293,52 @@ func TestFailures(t *testing.T) {
 	r = ctl(t, []string{"PRODUCTS_BASE_URL=" + url, "PRODUCTS_TOKEN=t"}, "get", "prd_x")
 	if r.Code != 1 || strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 {
 		t.Errorf("server gone: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}
+
+// Writes queued with --queue wait in the queue's file, without a
+// credential; "queue" lists them, "queue sync" sends them in order and
+// reports a write the server rejects, which stays in the list as dead.
+func TestQueue(t *testing.T) {
+	srv := startServer(t)
+	file := filepath.Join(t.TempDir(), "q.db")
+	env := append(envFor(srv), "PRODUCTS_QUEUE_FILE="+file)
+	r := mustOK(t, ctl(t, env, "create", "--queue", "--sku", "Q-1", "--name", "Queued", "--category", "misc", "--price", "100", "--output", "json"))
+	created := decode[map[string]any](t, r.Stdout)
+	label, _ := created["label"].(string)
+	id := strings.Fields(label)[1] // "create <id> (Q-1)"
+	mustOK(t, ctl(t, env, "update", id, "--queue", "--price", "250"))
+	mustOK(t, ctl(t, env, "update", "prd_01JCF7YQX4W99R5S0TKM2ND8FA", "--queue", "--price", "1")) // no such product
+	mustOK(t, ctl(t, env, "delete", id, "--queue"))
+	r = mustOK(t, ctl(t, env, "queue"))
+	if n := strings.Count(r.Stdout, "queued"); n != 4 || !strings.Contains(r.Stdout, "/products/"+id) {
+		t.Fatalf("queue:\n%s", r.Stdout)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || strings.Contains(string(data), secret) {
+		t.Fatalf("the queue's file holds the client secret (%v)", err)
+	}
+	if got := srv.KeyStats().Applied; got != 0 {
+		t.Fatalf("%d writes reached the server while queued", got)
+	}
+	r = mustOK(t, ctl(t, env, "queue", "sync"))
+	for _, want := range []string{"sent (201)", "sent (200)", "sent (204)", "gave up: rejected: Not found", "synced: 4 queued writes handled, 0 still queued"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("sync output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	r = mustOK(t, ctl(t, env, "queue", "--output", "json"))
+	q := decode[struct {
+		Pending []map[string]any
+		Dead    []map[string]any
+	}](t, r.Stdout)
+	if len(q.Pending) != 0 || len(q.Dead) != 1 || q.Dead[0]["Reason"] != "rejected" || q.Dead[0]["Status"] != float64(404) {
+		t.Fatalf("queue after sync: %s", r.Stdout)
+	}
+	if log, err := srv.AppliedKeys(); err != nil || len(log) != 3 || log[0].Method != "PUT" || log[1].Method != "PATCH" || log[2].Method != "DELETE" {
+		t.Fatalf("applied %+v %v", log, err)
+	}
+	if r := ctl(t, env, "queue", "sync", "--on-conflict", "mine"); r.Code != 2 {
+		t.Errorf("bad --on-conflict: exit %d", r.Code)
 	}
 }

@@ -4,11 +4,13 @@
 // Usage:
 //
 //	productsd [--addr 127.0.0.1:8080] [--db products.db] [--client-id productsctl] [--client-secret S]
-//	          [--token-lifetime 1h] [--max-image-bytes 5242880] [--rate-limit 0] [--verbose]
+//	          [--token-lifetime 1h] [--max-image-bytes 5242880] [--rate-limit 0]
+//	          [--idempotency-ttl 24h] [--verbose]
 //
 // Each flag falls back to an environment variable: PRODUCTS_ADDR,
 // PRODUCTS_DB, PRODUCTS_CLIENT_ID, PRODUCTS_CLIENT_SECRET,
-// PRODUCTS_TOKEN_LIFETIME, PRODUCTS_MAX_IMAGE_BYTES, PRODUCTS_RATE_LIMIT.
+// PRODUCTS_TOKEN_LIFETIME, PRODUCTS_MAX_IMAGE_BYTES, PRODUCTS_RATE_LIMIT,
+// PRODUCTS_IDEMPOTENCY_TTL.
 // Without a client secret, productsd makes a random one and prints it.
 // It prints the server's URL once it listens, and stops on SIGINT or
 // SIGTERM.
@@ -80,6 +82,11 @@ func run(ctx context.Context, args []string, out, logs io.Writer) error {
 		return usageError{err}
 	}
 	rate := fs.Float64("rate-limit", rateDef, "requests per second per client, 0 for none (env PRODUCTS_RATE_LIMIT)")
+	keyTTLDef, err := durationEnv("PRODUCTS_IDEMPOTENCY_TTL", server.DefaultIdempotencyTTL)
+	if err != nil {
+		return usageError{err}
+	}
+	keyTTL := fs.Duration("idempotency-ttl", keyTTLDef, "how long Idempotency-Keys are kept; queues must give up on a write sooner (env PRODUCTS_IDEMPOTENCY_TTL)")
 	verbose := fs.Bool("verbose", false, "log every request")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -101,13 +108,14 @@ func run(ctx context.Context, args []string, out, logs io.Writer) error {
 		level = slog.LevelInfo
 	}
 	srv, err := server.New(server.Options{
-		DBPath:        *db,
-		Clients:       []server.Client{{ID: *clientID, Secret: *secret}},
-		TokenLifetime: *lifetime,
-		MaxImageBytes: *maxImage,
-		RateLimit:     *rate,
-		RateBurst:     max(1, int(*rate)),
-		Logger:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
+		DBPath:         *db,
+		Clients:        []server.Client{{ID: *clientID, Secret: *secret}},
+		TokenLifetime:  *lifetime,
+		MaxImageBytes:  *maxImage,
+		RateLimit:      *rate,
+		RateBurst:      max(1, int(*rate)),
+		IdempotencyTTL: *keyTTL,
+		Logger:         slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
 		return err

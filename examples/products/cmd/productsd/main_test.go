@@ -71,7 +71,7 @@ func TestRun(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--token-lifetime", "soon"}} {
+	for _, args := range [][]string{{"--nope"}, {"extra"}, {"--token-lifetime", "soon"}, {"--idempotency-ttl", "a day"}} {
 		err := run(context.Background(), args, io.Discard, io.Discard)
 		var ue usageError
 		if !errors.As(err, &ue) {

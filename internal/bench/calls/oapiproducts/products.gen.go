@@ -496,10 +496,12 @@ type ListProductsParams struct {
 
 // CreateProductParams defines parameters for CreateProduct.
 type CreateProductParams struct {
-	// IdempotencyKey A unique key for this creation (a UUID is a good choice). Retrying
+	// IdempotencyKey A unique key for this write (a UUID is a good choice). Retrying
 	// with the same key and body replays the first response; the same key
 	// with a different body is rejected with 422, and a retry while the
-	// first request is still running with 409.
+	// first request is still running with 409. Every write (POST, PUT,
+	// PATCH, DELETE, image upload) honours the key, sent as this header,
+	// whether or not the operation lists it.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
@@ -521,6 +523,20 @@ type UpdateProductParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// PutProductParams defines parameters for PutProduct.
+type PutProductParams struct {
+	// IfMatch Proceed only if the product's current ETag is one of these (or `*`).
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+
+	// IdempotencyKey A unique key for this write (a UUID is a good choice). Retrying
+	// with the same key and body replays the first response; the same key
+	// with a different body is rejected with 422, and a retry while the
+	// first request is still running with 409. Every write (POST, PUT,
+	// PATCH, DELETE, image upload) honours the key, sent as this header,
+	// whether or not the operation lists it.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
@@ -529,6 +545,9 @@ type CreateProductJSONRequestBody = ProductCreate
 
 // UpdateProductJSONRequestBody defines body for UpdateProduct for application/json ContentType.
 type UpdateProductJSONRequestBody = ProductUpdate
+
+// PutProductJSONRequestBody defines body for PutProduct for application/json ContentType.
+type PutProductJSONRequestBody = ProductCreate
 
 // UploadProductImageMultipartRequestBody defines body for UploadProductImage for multipart/form-data ContentType.
 type UploadProductImageMultipartRequestBody = ProductImageUpload
@@ -647,7 +666,7 @@ type ClientInterface interface {
 	// Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 	// of the same request (same key, same body, same client) returns the
 	// first response again, marked `Idempotent-Replayed: true`, instead of
-	// creating a second product; keys are kept for 24 hours.
+	// creating a second product; keys are kept for 24 hours by default.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -659,7 +678,7 @@ type ClientInterface interface {
 	// Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 	// of the same request (same key, same body, same client) returns the
 	// first response again, marked `Idempotent-Replayed: true`, instead of
-	// creating a second product; keys are kept for 24 hours.
+	// creating a second product; keys are kept for 24 hours by default.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -686,7 +705,9 @@ type ClientInterface interface {
 
 	// DeleteProduct Delete a product
 	//
-	// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+	// Deletes the product and its image. With `If-Match`, only if the ETag
+	// still matches. An `Idempotency-Key` header makes a retried delete
+	// replay the first 204 instead of answering 404.
 	//
 	// Corresponds with DELETE /products/{id} (the `DeleteProduct` operationId).
 	DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -701,7 +722,9 @@ type ClientInterface interface {
 	// Changes the fields the body names and leaves the others as they are
 	// (fields cannot be null; send an empty string to clear the
 	// description). With `If-Match`, the update happens only if the
-	// product's ETag still matches, else 412.
+	// product's ETag still matches, else 412. Like every write, it honours
+	// an `Idempotency-Key` header as createProduct does: a retry with the
+	// same key and body replays the first response.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -713,12 +736,44 @@ type ClientInterface interface {
 	// Changes the fields the body names and leaves the others as they are
 	// (fields cannot be null; send an empty string to clear the
 	// description). With `If-Match`, the update happens only if the
-	// product's ETag still matches, else 412.
+	// product's ETag still matches, else 412. Like every write, it honours
+	// an `Idempotency-Key` header as createProduct does: a retry with the
+	// same key and body replays the first response.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PATCH /products/{id} (the `UpdateProduct` operationId).
 	UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProductWithBody Create or replace a product with a chosen id
+	//
+	// Creates the product with the id in the path (201) or replaces every
+	// field of the product that has it (200; its image is kept). Clients
+	// that work offline choose ids themselves (`prd_` and a ULID), so a
+	// product created offline can be changed and deleted before the server
+	// has seen it. With `If-Match`, the write happens only if the product
+	// exists and its ETag matches (`*`: any), else 412. With an
+	// `Idempotency-Key`, a retry replays the first response.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+	PutProductWithBody(ctx context.Context, id ProductID, params *PutProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutProduct Create or replace a product with a chosen id
+	//
+	// Creates the product with the id in the path (201) or replaces every
+	// field of the product that has it (200; its image is kept). Clients
+	// that work offline choose ids themselves (`prd_` and a ULID), so a
+	// product created offline can be changed and deleted before the server
+	// has seen it. With `If-Match`, the write happens only if the product
+	// exists and its ETag matches (`*`: any), else 412. With an
+	// `Idempotency-Key`, a retry replays the first response.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+	PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetProductImage Download a product's image
 	//
@@ -734,7 +789,8 @@ type ClientInterface interface {
 	// Sets the product's image, replacing any earlier one. The image must
 	// be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 	// server checks the bytes, not the declared part type. The upload is
-	// streamed to disk, never held in memory.
+	// streamed to disk, never held in memory. An `Idempotency-Key` header
+	// is honoured as by every write.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -812,7 +868,7 @@ func (c *Client) ListProducts(ctx context.Context, params *ListProductsParams, r
 // Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 // of the same request (same key, same body, same client) returns the
 // first response again, marked `Idempotent-Replayed: true`, instead of
-// creating a second product; keys are kept for 24 hours.
+// creating a second product; keys are kept for 24 hours by default.
 //
 // Takes any type of body and a specified content type.
 //
@@ -834,7 +890,7 @@ func (c *Client) CreateProductWithBody(ctx context.Context, params *CreateProduc
 // Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 // of the same request (same key, same body, same client) returns the
 // first response again, marked `Idempotent-Replayed: true`, instead of
-// creating a second product; keys are kept for 24 hours.
+// creating a second product; keys are kept for 24 hours by default.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -881,7 +937,9 @@ func (c *Client) StreamProductEvents(ctx context.Context, params *StreamProductE
 
 // DeleteProduct Delete a product
 //
-// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+// Deletes the product and its image. With `If-Match`, only if the ETag
+// still matches. An `Idempotency-Key` header makes a retried delete
+// replay the first 204 instead of answering 404.
 //
 // Corresponds with DELETE /products/{id} (the `DeleteProduct` operationId).
 func (c *Client) DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -916,7 +974,9 @@ func (c *Client) GetProduct(ctx context.Context, id ProductID, reqEditors ...Req
 // Changes the fields the body names and leaves the others as they are
 // (fields cannot be null; send an empty string to clear the
 // description). With `If-Match`, the update happens only if the
-// product's ETag still matches, else 412.
+// product's ETag still matches, else 412. Like every write, it honours
+// an `Idempotency-Key` header as createProduct does: a retry with the
+// same key and body replays the first response.
 //
 // Takes any type of body and a specified content type.
 //
@@ -938,13 +998,65 @@ func (c *Client) UpdateProductWithBody(ctx context.Context, id ProductID, params
 // Changes the fields the body names and leaves the others as they are
 // (fields cannot be null; send an empty string to clear the
 // description). With `If-Match`, the update happens only if the
-// product's ETag still matches, else 412.
+// product's ETag still matches, else 412. Like every write, it honours
+// an `Idempotency-Key` header as createProduct does: a retry with the
+// same key and body replays the first response.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with PATCH /products/{id} (the `UpdateProduct` operationId).
 func (c *Client) UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateProductRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProductWithBody Create or replace a product with a chosen id
+//
+// Creates the product with the id in the path (201) or replaces every
+// field of the product that has it (200; its image is kept). Clients
+// that work offline choose ids themselves (`prd_` and a ULID), so a
+// product created offline can be changed and deleted before the server
+// has seen it. With `If-Match`, the write happens only if the product
+// exists and its ETag matches (`*`: any), else 412. With an
+// `Idempotency-Key`, a retry replays the first response.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+func (c *Client) PutProductWithBody(ctx context.Context, id ProductID, params *PutProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProductRequestWithBody(c.Server, id, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutProduct Create or replace a product with a chosen id
+//
+// Creates the product with the id in the path (201) or replaces every
+// field of the product that has it (200; its image is kept). Clients
+// that work offline choose ids themselves (`prd_` and a ULID), so a
+// product created offline can be changed and deleted before the server
+// has seen it. With `If-Match`, the write happens only if the product
+// exists and its ETag matches (`*`: any), else 412. With an
+// `Idempotency-Key`, a retry replays the first response.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+func (c *Client) PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutProductRequest(c.Server, id, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -979,7 +1091,8 @@ func (c *Client) GetProductImage(ctx context.Context, id ProductID, reqEditors .
 // Sets the product's image, replacing any earlier one. The image must
 // be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 // server checks the bytes, not the declared part type. The upload is
-// streamed to disk, never held in memory.
+// streamed to disk, never held in memory. An `Idempotency-Key` header
+// is honoured as by every write.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1404,6 +1517,79 @@ func NewUpdateProductRequestWithBody(server string, id ProductID, params *Update
 	return req, nil
 }
 
+// NewPutProductRequest calls the generic PutProduct builder with application/json body
+func NewPutProductRequest(server string, id ProductID, params *PutProductParams, body PutProductJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutProductRequestWithBody(server, id, params, "application/json", bodyReader)
+}
+
+// NewPutProductRequestWithBody constructs an http.Request for the PutProduct method, with any body, and a specified content type
+func NewPutProductRequestWithBody(server string, id ProductID, params *PutProductParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/products/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IfMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam0)
+		}
+
+		if params.IdempotencyKey != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetProductImageRequest constructs an http.Request for the GetProductImage method
 func NewGetProductImageRequest(server string, id ProductID) (*http.Request, error) {
 	var err error
@@ -1560,7 +1746,7 @@ type ClientWithResponsesInterface interface {
 	// Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 	// of the same request (same key, same body, same client) returns the
 	// first response again, marked `Idempotent-Replayed: true`, instead of
-	// creating a second product; keys are kept for 24 hours.
+	// creating a second product; keys are kept for 24 hours by default.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1572,7 +1758,7 @@ type ClientWithResponsesInterface interface {
 	// Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 	// of the same request (same key, same body, same client) returns the
 	// first response again, marked `Idempotent-Replayed: true`, instead of
-	// creating a second product; keys are kept for 24 hours.
+	// creating a second product; keys are kept for 24 hours by default.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1601,7 +1787,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeleteProductWithResponse Delete a product
 	//
-	// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+	// Deletes the product and its image. With `If-Match`, only if the ETag
+	// still matches. An `Idempotency-Key` header makes a retried delete
+	// replay the first 204 instead of answering 404.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1620,7 +1808,9 @@ type ClientWithResponsesInterface interface {
 	// Changes the fields the body names and leaves the others as they are
 	// (fields cannot be null; send an empty string to clear the
 	// description). With `If-Match`, the update happens only if the
-	// product's ETag still matches, else 412.
+	// product's ETag still matches, else 412. Like every write, it honours
+	// an `Idempotency-Key` header as createProduct does: a retry with the
+	// same key and body replays the first response.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1632,12 +1822,44 @@ type ClientWithResponsesInterface interface {
 	// Changes the fields the body names and leaves the others as they are
 	// (fields cannot be null; send an empty string to clear the
 	// description). With `If-Match`, the update happens only if the
-	// product's ETag still matches, else 412.
+	// product's ETag still matches, else 412. Like every write, it honours
+	// an `Idempotency-Key` header as createProduct does: a retry with the
+	// same key and body replays the first response.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PATCH /products/{id} (the `UpdateProduct` operationId).
 	UpdateProductWithResponse(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateProductResponse, error)
+
+	// PutProductWithBodyWithResponse Create or replace a product with a chosen id
+	//
+	// Creates the product with the id in the path (201) or replaces every
+	// field of the product that has it (200; its image is kept). Clients
+	// that work offline choose ids themselves (`prd_` and a ULID), so a
+	// product created offline can be changed and deleted before the server
+	// has seen it. With `If-Match`, the write happens only if the product
+	// exists and its ETag matches (`*`: any), else 412. With an
+	// `Idempotency-Key`, a retry replays the first response.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+	PutProductWithBodyWithResponse(ctx context.Context, id ProductID, params *PutProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProductResponse, error)
+
+	// PutProductWithResponse Create or replace a product with a chosen id
+	//
+	// Creates the product with the id in the path (201) or replaces every
+	// field of the product that has it (200; its image is kept). Clients
+	// that work offline choose ids themselves (`prd_` and a ULID), so a
+	// product created offline can be changed and deleted before the server
+	// has seen it. With `If-Match`, the write happens only if the product
+	// exists and its ETag matches (`*`: any), else 412. With an
+	// `Idempotency-Key`, a retry replays the first response.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+	PutProductWithResponse(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProductResponse, error)
 
 	// GetProductImageWithResponse Download a product's image
 	//
@@ -1655,7 +1877,8 @@ type ClientWithResponsesInterface interface {
 	// Sets the product's image, replacing any earlier one. The image must
 	// be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 	// server checks the bytes, not the declared part type. The upload is
-	// streamed to disk, never held in memory.
+	// streamed to disk, never held in memory. An `Idempotency-Key` header
+	// is honoured as by every write.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2738,6 +2961,231 @@ func (r UpdateProductResponse) ContentType() string {
 	return ""
 }
 
+// PutProductResponse200Headers the declared response headers of an HTTP 200 response for PutProduct
+type PutProductResponse200Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// PutProductResponse201Headers the declared response headers of an HTTP 201 response for PutProduct
+type PutProductResponse201Headers struct {
+	ETag       *string
+	Location   *string
+	XRequestId *string
+}
+
+// PutProductResponse400Headers the declared response headers of an HTTP 400 response for PutProduct
+type PutProductResponse400Headers struct {
+	XRequestId *string
+}
+
+// PutProductResponse401Headers the declared response headers of an HTTP 401 response for PutProduct
+type PutProductResponse401Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// PutProductResponse403Headers the declared response headers of an HTTP 403 response for PutProduct
+type PutProductResponse403Headers struct {
+	WWWAuthenticate *string
+	XRequestId      *string
+}
+
+// PutProductResponse409Headers the declared response headers of an HTTP 409 response for PutProduct
+type PutProductResponse409Headers struct {
+	XRequestId *string
+}
+
+// PutProductResponse412Headers the declared response headers of an HTTP 412 response for PutProduct
+type PutProductResponse412Headers struct {
+	ETag       *string
+	XRequestId *string
+}
+
+// PutProductResponse413Headers the declared response headers of an HTTP 413 response for PutProduct
+type PutProductResponse413Headers struct {
+	XRequestId *string
+}
+
+// PutProductResponse415Headers the declared response headers of an HTTP 415 response for PutProduct
+type PutProductResponse415Headers struct {
+	XRequestId *string
+}
+
+// PutProductResponse422Headers the declared response headers of an HTTP 422 response for PutProduct
+type PutProductResponse422Headers struct {
+	XRequestId *string
+}
+
+// PutProductResponse429Headers the declared response headers of an HTTP 429 response for PutProduct
+type PutProductResponse429Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// PutProductResponse503Headers the declared response headers of an HTTP 503 response for PutProduct
+type PutProductResponse503Headers struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+// PutProductResponseDefaultHeaders the declared response headers of an HTTP default response for PutProduct
+type PutProductResponseDefaultHeaders struct {
+	RetryAfter *int
+	XRequestId *string
+}
+
+type PutProductResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Product
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *Product
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Conflict
+	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
+	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *PayloadTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *UnprocessableEntity
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ServiceUnavailable
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Unexpected
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutProductResponse200Headers
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PutProductResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutProductResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutProductResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PutProductResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PutProductResponse409Headers
+	// Headers412 the parsed response headers for an HTTP 412 response
+	Headers412 *PutProductResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutProductResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutProductResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PutProductResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PutProductResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutProductResponse503Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PutProductResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutProductResponse) GetJSON200() *Product {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r PutProductResponse) GetJSON201() *Product {
+	return r.JSON201
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON409() *Conflict {
+	return r.ApplicationproblemJSON409
+}
+
+// GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON412() *PreconditionFailed {
+	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON413() *PayloadTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON422() *UnprocessableEntity {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSON503() *ServiceUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r PutProductResponse) GetApplicationproblemJSONDefault() *Unexpected {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutProductResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutProductResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutProductResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutProductResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProductImageResponse200Headers the declared response headers of an HTTP 200 response for GetProductImage
 type GetProductImageResponse200Headers struct {
 	ContentLength *int64
@@ -3152,7 +3600,7 @@ func (c *ClientWithResponses) ListProductsWithResponse(ctx context.Context, para
 // Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 // of the same request (same key, same body, same client) returns the
 // first response again, marked `Idempotent-Replayed: true`, instead of
-// creating a second product; keys are kept for 24 hours.
+// creating a second product; keys are kept for 24 hours by default.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3170,7 +3618,7 @@ func (c *ClientWithResponses) CreateProductWithBodyWithResponse(ctx context.Cont
 // Adds a product to the catalogue. With an `Idempotency-Key`, a retry
 // of the same request (same key, same body, same client) returns the
 // first response again, marked `Idempotent-Replayed: true`, instead of
-// creating a second product; keys are kept for 24 hours.
+// creating a second product; keys are kept for 24 hours by default.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3211,7 +3659,9 @@ func (c *ClientWithResponses) StreamProductEventsWithResponse(ctx context.Contex
 
 // DeleteProductWithResponse Delete a product
 //
-// Deletes the product and its image. With `If-Match`, only if the ETag still matches.
+// Deletes the product and its image. With `If-Match`, only if the ETag
+// still matches. An `Idempotency-Key` header makes a retried delete
+// replay the first 204 instead of answering 404.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -3242,7 +3692,9 @@ func (c *ClientWithResponses) GetProductWithResponse(ctx context.Context, id Pro
 // Changes the fields the body names and leaves the others as they are
 // (fields cannot be null; send an empty string to clear the
 // description). With `If-Match`, the update happens only if the
-// product's ETag still matches, else 412.
+// product's ETag still matches, else 412. Like every write, it honours
+// an `Idempotency-Key` header as createProduct does: a retry with the
+// same key and body replays the first response.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3260,7 +3712,9 @@ func (c *ClientWithResponses) UpdateProductWithBodyWithResponse(ctx context.Cont
 // Changes the fields the body names and leaves the others as they are
 // (fields cannot be null; send an empty string to clear the
 // description). With `If-Match`, the update happens only if the
-// product's ETag still matches, else 412.
+// product's ETag still matches, else 412. Like every write, it honours
+// an `Idempotency-Key` header as createProduct does: a retry with the
+// same key and body replays the first response.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3271,6 +3725,48 @@ func (c *ClientWithResponses) UpdateProductWithResponse(ctx context.Context, id 
 		return nil, err
 	}
 	return ParseUpdateProductResponse(rsp)
+}
+
+// PutProductWithBodyWithResponse Create or replace a product with a chosen id
+//
+// Creates the product with the id in the path (201) or replaces every
+// field of the product that has it (200; its image is kept). Clients
+// that work offline choose ids themselves (`prd_` and a ULID), so a
+// product created offline can be changed and deleted before the server
+// has seen it. With `If-Match`, the write happens only if the product
+// exists and its ETag matches (`*`: any), else 412. With an
+// `Idempotency-Key`, a retry replays the first response.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+func (c *ClientWithResponses) PutProductWithBodyWithResponse(ctx context.Context, id ProductID, params *PutProductParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutProductResponse, error) {
+	rsp, err := c.PutProductWithBody(ctx, id, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProductResponse(rsp)
+}
+
+// PutProductWithResponse Create or replace a product with a chosen id
+//
+// Creates the product with the id in the path (201) or replaces every
+// field of the product that has it (200; its image is kept). Clients
+// that work offline choose ids themselves (`prd_` and a ULID), so a
+// product created offline can be changed and deleted before the server
+// has seen it. With `If-Match`, the write happens only if the product
+// exists and its ETag matches (`*`: any), else 412. With an
+// `Idempotency-Key`, a retry replays the first response.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /products/{id} (the `PutProduct` operationId).
+func (c *ClientWithResponses) PutProductWithResponse(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, reqEditors ...RequestEditorFn) (*PutProductResponse, error) {
+	rsp, err := c.PutProduct(ctx, id, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutProductResponse(rsp)
 }
 
 // GetProductImageWithResponse Download a product's image
@@ -3295,7 +3791,8 @@ func (c *ClientWithResponses) GetProductImageWithResponse(ctx context.Context, i
 // Sets the product's image, replacing any earlier one. The image must
 // be a PNG or a JPEG of at most 5 MiB (the server's default limit); the
 // server checks the bytes, not the declared part type. The upload is
-// streamed to disk, never held in memory.
+// streamed to disk, never held in memory. An `Idempotency-Key` header
+// is honoured as by every write.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4690,6 +5187,312 @@ func ParseUpdateProductResponse(rsp *http.Response) (*UpdateProductResponse, err
 		response.Headers503 = &headers
 	case true:
 		var headers UpdateProductResponseDefaultHeaders
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutProductResponse parses an HTTP response from a PutProductWithResponse call
+func ParsePutProductResponse(rsp *http.Response) (*PutProductResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutProductResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest Product
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 412:
+		var dest PreconditionFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON412 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest UnprocessableEntity
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Unexpected
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutProductResponse200Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 201:
+		var headers PutProductResponse201Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("Location"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.Location = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers PutProductResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutProductResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PutProductResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers PutProductResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 412:
+		var headers PutProductResponse412Headers
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutProductResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutProductResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PutProductResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers PutProductResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutProductResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers503 = &headers
+	case true:
+		var headers PutProductResponseDefaultHeaders
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

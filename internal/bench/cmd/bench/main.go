@@ -1,7 +1,8 @@
 // Command bench runs sdkgen's comparative benchmarks and prints their
 // tables: every package under internal/bench that has benchmarks (the
-// runtime's, internal/bench/calls, and the generator's,
-// internal/bench/genbench) and the pagination benchmarks of package sdk
+// runtime's, internal/bench/calls, the generator's,
+// internal/bench/genbench, and the offline queue's, internal/bench/outbox)
+// and the pagination benchmarks of package sdk
 // (BenchmarkPagerLiveHeap, BenchmarkPagerPrefetch).
 //
 // Usage:
@@ -12,8 +13,8 @@
 // -count N -benchmem would, but in N rounds of one run each, from a test
 // binary built once, so that the implementations a benchmark compares
 // alternate through the run (see goTest). Then, for each benchmark that sets our implementation beside its peers
-// (sub-benchmarks impl=sdk and impl=<peer>, or tool=sdkgen and
-// tool=<peer>), prints the ratio of medians ours/peer for every unit, and
+// (sub-benchmarks impl=sdk and impl=<peer>, tool=sdkgen and tool=<peer>,
+// or via=outbox and via=<peer>), prints the ratio of medians ours/peer for every unit, and
 // benchstat's table of each pair (the peer as the base, so "vs base" is
 // ours against it); other benchmarks get benchstat's plain table.
 // docs/BENCHMARKS.md reports the figures.

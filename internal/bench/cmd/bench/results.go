@@ -63,6 +63,7 @@ func parseResults(r io.Reader) ([]result, error) {
 var subjects = []struct{ key, value string }{
 	{"impl", "sdk"},
 	{"tool", "sdkgen"},
+	{"via", "outbox"},
 }
 
 // comparison is a top-level benchmark whose sub-benchmarks set our
