@@ -172,9 +172,11 @@ func Subscribe[R any](ctx context.Context, c *Client, op *Operation, start func(
 // functions are run with: it keeps the request and starts nothing.
 type recorder struct{ req *genqlient.Request }
 
-func (r *recorder) Start(context.Context) (chan error, error) { return nil, errors.New("graphql: not started") }
-func (r *recorder) Close() error                              { return nil }
-func (r *recorder) Unsubscribe(string) error                  { return nil }
+func (r *recorder) Start(context.Context) (chan error, error) {
+	return nil, errors.New("graphql: not started")
+}
+func (r *recorder) Close() error             { return nil }
+func (r *recorder) Unsubscribe(string) error { return nil }
 func (r *recorder) Subscribe(req *genqlient.Request, _ any, _ genqlient.ForwardDataFunction) (string, error) {
 	r.req = req
 	return "", nil
