@@ -273,9 +273,10 @@ func (c *Client) run(ctx context.Context, op *Operation, req *genqlient.Request,
 		if c.cfg.apq && !c.apqOff.Load() {
 			hash := c.hashOf(req.Query)
 			err := c.send(ctx, op, c.getBuilder(req, hash, false), resp, opts)
+			// The miss comes as a 200 (Apollo) or a 404 (graphql-yoga).
 			var re *ResponseError
 			switch {
-			case !errors.As(err, &re) || re.Err != nil:
+			case !errors.As(err, &re):
 				return err
 			case re.Has("PERSISTED_QUERY_NOT_FOUND") || hasMessage(re, "PersistedQueryNotFound"):
 				return c.send(ctx, op, c.getBuilder(req, hash, true), resp, opts)
