@@ -40,13 +40,8 @@ func NewClient(endpoint string, opts ...sdk.Option) (*Client, error) {
 	if endpoint == "" {
 		endpoint = DefaultEndpoint
 	}
-	rt, err := sdk.NewClient(endpoint, opts...)
+	gql, err := sdkgraphql.NewClient(endpoint, opts)
 	if err != nil {
-		return nil, err
-	}
-	gql, err := sdkgraphql.New(rt)
-	if err != nil {
-		rt.Close()
 		return nil, err
 	}
 	return &Client{gql: gql}, nil

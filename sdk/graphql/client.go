@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -199,6 +200,35 @@ func New(c *sdk.Client, opts ...Option) (*Client, error) {
 	return cl, nil
 }
 
+// NewClient returns a client for the GraphQL endpoint at endpoint, over a
+// new [sdk.Client] configured by opts (credentials, retries, middleware,
+// logging, TLS) that the client owns: Close it through [Client.SDK]. The
+// check of 200 responses for the status they stand for ([WithErrorStatus])
+// is then installed once on the sdk client rather than on every call.
+func NewClient(endpoint string, opts []sdk.Option, gopts ...Option) (*Client, error) {
+	var cfg config
+	cfg.status = DefaultErrorStatus
+	for _, o := range gopts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.status != nil {
+		opts = append(opts[:len(opts):len(opts)], sdk.WithAttemptMiddleware(statusMiddleware(cfg.status)))
+	}
+	rt, err := sdk.NewClient(endpoint, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c, err := New(rt, gopts...)
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	c.classify = nil // installed on rt
+	return c, nil
+}
+
 // SDK returns the sdk client requests go through.
 func (c *Client) SDK() *sdk.Client { return c.sdk }
 
@@ -323,7 +353,9 @@ func (c *Client) send(ctx context.Context, op *Operation, build sdk.RequestBuild
 		}
 		return err
 	}
-	env := envelope{Data: dataField{target: resp.Data}}
+	// data decodes straight into the caller's value (an interface holding
+	// a pointer is decoded through); JSON null leaves it nil.
+	env := fastEnvelope{Data: resp.Data}
 	if err := sdk.DecodeJSONInto(hr, &env); err != nil {
 		return err
 	}
@@ -331,7 +363,7 @@ func (c *Client) send(ctx context.Context, op *Operation, build sdk.RequestBuild
 	if len(env.Errors) == 0 {
 		return nil
 	}
-	return &ResponseError{Operation: op.op.ID, Errors: env.Errors, PartialData: env.Data.present, Extensions: env.Extensions}
+	return &ResponseError{Operation: op.op.ID, Errors: env.Errors, PartialData: env.Data != nil && env.Data == resp.Data && !isZero(resp.Data), Extensions: env.Extensions}
 }
 
 // setHeaders sets the content negotiation of GraphQL over HTTP: the
@@ -525,4 +557,23 @@ func (b *prefixBody) Close() error {
 		b.buf, b.data = nil, nil
 	}
 	return b.rest.Close()
+}
+
+// fastEnvelope is a response decoded in one pass: Data holds the caller's
+// pointer, which encoding/json decodes into; null sets it to nil.
+type fastEnvelope struct {
+	Data       any            `json:"data"`
+	Errors     []*Error       `json:"errors"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// isZero reports whether the value p points to is its type's zero value:
+// data that was absent from a response with errors (a request error)
+// leaves it so, data that came (partial data) does not.
+func isZero(p any) bool {
+	v := reflect.ValueOf(p)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return true
+	}
+	return v.Elem().IsZero()
 }
