@@ -135,7 +135,7 @@ func loadOperations(schema *ast.Schema, files []string) (*ast.QueryDocument, ope
 	if len(merged.Operations) == 0 {
 		return nil, append(diags, diag(CodeOperation, strings.Join(files, ", "), 0, 0, "no operations found"))
 	}
-	if errs := validator.Validate(schema, merged); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(schema, merged, nil); len(errs) > 0 {
 		return nil, append(diags, gqlDiagnostics(CodeOperation, errs)...)
 	}
 	seen := map[string]*ast.OperationDefinition{}
