@@ -58,6 +58,10 @@ type Operation struct {
 	// POST and PATCH requests (and other methods that are not idempotent
 	// by themselves), the same on every attempt, and retries them.
 	Idempotent bool
+	// Safe marks an operation that changes nothing on the server whatever
+	// its method, such as a GraphQL query sent as POST: it is retried as a
+	// GET is, and carries no Idempotency-Key.
+	Safe bool
 	// Errors maps declared error responses ("404", "4XX", "default") to the
 	// decoders of their bodies.
 	Errors map[string]ErrorDecoder

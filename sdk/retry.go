@@ -39,7 +39,8 @@ import (
 // before returning it, which the SDK never does.
 //
 // Which requests: GET, HEAD, OPTIONS, TRACE, PUT and DELETE (idempotent by
-// RFC 9110), unless the call says otherwise with WithIdempotent(false);
+// RFC 9110), and requests of an operation marked [Operation.Safe] whatever
+// their method, unless the call says otherwise with WithIdempotent(false);
 // POST, PATCH and any other method only when the request carries an
 // Idempotency-Key (see [WithIdempotencyKey] and [WithIdempotent]), and the
 // same key on every attempt, so a retry cannot duplicate a write. A request
@@ -507,7 +508,7 @@ func millisDuration(ms float64) time.Duration {
 // same: the caller's (WithIdempotencyKey, or a header), or a fresh one when
 // the operation is idempotent (x-sdkgen-idempotent, WithIdempotent(true)).
 func (c *Client) prepareIdempotency(req *http.Request, st *callState) {
-	if idempotentMethod(req.Method) {
+	if idempotentMethod(req.Method) || st.op.Safe {
 		return
 	}
 	if k := req.Header.Get("Idempotency-Key"); k != "" {

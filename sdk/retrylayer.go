@@ -142,7 +142,7 @@ func never(st *callState, req *http.Request) noRetry {
 		return retriesDisabled
 	case st.s.idempotent != nil && !*st.s.idempotent:
 		return markedNotIdempotent
-	case !idempotentMethod(req.Method) && rs.key == "":
+	case !idempotentMethod(req.Method) && rs.key == "" && !st.op.Safe:
 		return noIdempotencyKey
 	case req.Body != nil && req.Body != http.NoBody && req.GetBody == nil:
 		if rs.note == "" {

@@ -146,8 +146,16 @@ func TestRuntimeDoesNotLinkTheGenerator(t *testing.T) {
 		"github.com/sdkgen-go/sdkgen/generator",
 		"go.yaml.in/yaml",
 		"gopkg.in/yaml",
+		// The GraphQL side: genqlient's generator (generated code imports
+		// only its small graphql package), gqlparser's parser and
+		// validator, and gqlgen (a server library, for the examples).
+		"github.com/Khan/genqlient/generate",
+		"github.com/vektah/gqlparser/v2/parser",
+		"github.com/vektah/gqlparser/v2/validator",
+		"github.com/99designs/gqlgen",
+		"golang.org/x/tools",
 	}
-	for _, pkgs := range []string{"./sdk/...", "./examples/petstore", "./internal/testsdk/..."} {
+	for _, pkgs := range []string{"./sdk/...", "./examples/petstore", "./internal/testsdk/...", "./examples/catalog", "./examples/githubgql"} {
 		cmd := exec.Command("go", "list", "-deps", pkgs)
 		cmd.Dir = root
 		out, err := cmd.Output()
@@ -174,6 +182,7 @@ func TestGoGenerateRunsOnlyTheGenerators(t *testing.T) {
 	allowed := []string{
 		directive + " go tool sdkgen generate --config sdkgen.yaml",
 		directive + " go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ",
+		directive + " go tool gqlgen generate --config gqlgen.yml",
 	}
 	for _, f := range trackedFiles(t, root) {
 		if !strings.HasSuffix(f, ".go") {

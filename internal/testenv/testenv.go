@@ -147,6 +147,16 @@ func Start(t testing.TB, dir string, ready func() bool, timeout time.Duration, n
 	return p
 }
 
+// Kill ends the process's group at once (SIGKILL), as a crash would, and
+// waits until it has exited. The test's end then has nothing more to stop.
+func (p *Process) Kill() {
+	if p.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+}
+
 func (p *Process) stop() {
 	if p.cmd.Process == nil {
 		return

@@ -1,6 +1,7 @@
 package ws
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -26,6 +27,7 @@ type config struct {
 	dialTimeout  time.Duration
 	reconnect    sdk.RetryPolicy
 	onReconnect  []func(ReconnectEvent)
+	onConnect    func(context.Context, *Session) error
 }
 
 func (c *config) fail(option, reason string) {
@@ -181,4 +183,20 @@ func WithOnReconnect(f func(ReconnectEvent)) Option {
 			c.onReconnect = append(c.onReconnect, f)
 		}
 	})
+}
+
+// WithOnConnect runs f on every new underlying connection, the first and
+// each reconnect, before the connection is used: f may exchange messages
+// with the server through s (the init handshake of an application protocol,
+// subscriptions to renew), and nothing else reads from the connection
+// until f returns. ctx is the dial's (bounded by [WithDialTimeout]).
+//
+// When f returns an error, that connection is closed and the dial counts as
+// failed: [Dial] returns a [*DialError] wrapping it, and a reconnect tries
+// again with the policy's backoff, unless the error is one a retry cannot
+// fix (an [*sdk.AuthError], say), which ends the connection with a
+// [*ConnectionLostError]. f runs on the connection's own goroutine, like
+// [WithOnReconnect] callbacks, and must not call Close.
+func WithOnConnect(f func(ctx context.Context, s *Session) error) Option {
+	return optionFunc(func(c *config) { c.onConnect = f })
 }

@@ -594,7 +594,15 @@ func (c *Conn[In, Out]) dial(ctx context.Context) (*session, error) {
 	// a large message without closing the connection.
 	conn.SetReadLimit(-1)
 	sctx, drop := context.WithCancelCause(context.Background())
-	return &session{ws: conn, raw: raw, ctx: sctx, drop: drop}, nil
+	s := &session{ws: conn, raw: raw, ctx: sctx, drop: drop}
+	if f := c.cfg.onConnect; f != nil {
+		if err := f(ctx, &Session{s: s, limit: c.cfg.readLimit}); err != nil {
+			drop(err)
+			conn.CloseNow()
+			return nil, &DialError{URL: redactURL(u), StatusCode: http.StatusSwitchingProtocols, Err: err}
+		}
+	}
+	return s, nil
 }
 
 // dialError types a failed handshake. The library's own message is not

@@ -1,4 +1,5 @@
-// Sdkgen generates a typed Go client SDK from an OpenAPI spec.
+// Sdkgen generates a typed Go client SDK from an OpenAPI spec, or from a
+// GraphQL schema and operations when sdkgen.yaml has a graphql section.
 //
 // Usage:
 //
@@ -44,7 +45,8 @@ import (
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
-const usage = `sdkgen generates a typed Go client SDK from an OpenAPI spec.
+const usage = `sdkgen generates a typed Go client SDK from an OpenAPI spec
+(or from a GraphQL schema and operations: a graphql section in sdkgen.yaml).
 
 Usage:
 
@@ -192,6 +194,9 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	if err != nil {
 		return exitCode(err)
 	}
+	if gcfg, ok := o.graphqlConfig(); ok {
+		return runGraphQL(ctx, o, gcfg, io.Discard, stderr)
+	}
 	cfg, diags := o.configure(stderr)
 	printDiagnostics(stderr, diags, o.verbose)
 	if diags.HasErrors() {
@@ -258,6 +263,9 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	o, err := parseFlags("check", args, stderr)
 	if err != nil {
 		return exitCode(err)
+	}
+	if gcfg, ok := o.graphqlConfig(); ok {
+		return runGraphQL(ctx, o, gcfg, stdout, stderr)
 	}
 	cfg, diags := o.configure(stderr)
 	report := checkReport{Spec: cfg.Spec}

@@ -1,0 +1,3 @@
+package catalog
+
+//go:generate go tool sdkgen generate --config sdkgen.yaml

@@ -1,0 +1,3 @@
+package githubgql
+
+//go:generate go tool sdkgen generate --config sdkgen.yaml
