@@ -2,12 +2,15 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/printer"
 	"go/token"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/openapi"
@@ -63,12 +66,14 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		return fail(CodeFormat, err)
 	}
 	var sources []*srcFile
-	for _, f := range facade {
-		g, err := parseGo(f.name, f.src)
-		if err != nil {
-			return fail(CodeFormat, err)
-		}
-		sources = append(sources, &srcFile{g: g, name: f.name})
+	sources = make([]*srcFile, len(facade))
+	errs := make([]error, len(facade))
+	eachParallel(len(facade), func(i int) {
+		g, err := parseGo(facade[i].name, facade[i].src)
+		sources[i], errs[i] = &srcFile{g: g, name: facade[i].name}, err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return fail(CodeFormat, err)
 	}
 	split := len(api.Packages) > 1
 	if split {
@@ -98,13 +103,16 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		}
 		q = func(typ string) string { return names[placed[typ]] }
 	} else {
-		for _, sf := range append([]*srcFile{{g: models, name: "models.gen.go"}}, sources...) {
-			sf.g.dropUnusedImports()
-			src, err := sf.g.print()
-			if err != nil {
-				return fail(CodeFormat, err)
-			}
-			out = append(out, File{Name: sf.name, Content: src})
+		all := append([]*srcFile{{g: models, name: "models.gen.go"}}, sources...)
+		out = make(Files, len(all))
+		errs := make([]error, len(all))
+		eachParallel(len(all), func(i int) {
+			all[i].g.dropUnusedImports()
+			src, err := all[i].g.print()
+			out[i], errs[i] = File{Name: all[i].name, Content: src}, err
+		})
+		if err := errors.Join(errs...); err != nil {
+			return fail(CodeFormat, err)
 		}
 	}
 	for _, f := range out {
@@ -121,6 +129,28 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		return fail(CodeFormat, err)
 	}
 	return append(out, File{Name: "API.md", Content: md}), diags
+}
+
+// eachParallel calls fn(0) to fn(n-1) on as many goroutines as there are
+// processors, and returns when all have returned.
+func eachParallel(n int, fn func(i int)) {
+	workers := min(n, runtime.GOMAXPROCS(0))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // dropIdenticalDecls removes the second and later copies of top-level

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -10,9 +11,11 @@ import (
 	"go/scanner"
 	"go/token"
 	"path"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/tools/go/ast/astutil"
 )
@@ -85,11 +88,10 @@ func (g *goFile) dropUnusedImports() {
 
 // print prints the file as gofmt does.
 func (g *goFile) print() ([]byte, error) {
-	var buf bytes.Buffer
-	if err := format.Node(&buf, g.fset, g.f); err != nil {
-		return nil, &FormatError{File: g.name, Err: err}
+	out, err := g.printChunks()
+	if err != nil {
+		return nil, err
 	}
-	out := buf.Bytes()
 	if !g.trimmed {
 		return out, nil
 	}
@@ -114,6 +116,128 @@ func (g *goFile) print() ([]byte, error) {
 		fixed = append(fixed, '\n')
 	}
 	return append(fixed, out[head:]...), nil
+}
+
+// parallelPrintDecls is the number of declarations above which a file is
+// printed in parts, one per processor.
+var parallelPrintDecls = 400
+
+// printParts is the number of parts a large file is printed in; 0 means
+// one per processor.
+var printParts = 0
+
+// printChunks prints the file as format.Node does; a large file (the
+// models of a big spec, a megabyte or more) in contiguous parts printed at
+// once on every processor and joined. A part starts at a declaration with
+// a doc comment and no other comment before it: there the printer puts
+// exactly one blank line, whatever the positions, so the joined parts are
+// what printing the whole would give (TestChunkedPrintIsGofmt checks it).
+func (g *goFile) printChunks() ([]byte, error) {
+	decls := g.f.Decls
+	n := cmp.Or(printParts, runtime.GOMAXPROCS(0))
+	if n < 2 || len(decls) < parallelPrintDecls {
+		var buf bytes.Buffer
+		if err := format.Node(&buf, g.fset, g.f); err != nil {
+			return nil, &FormatError{File: g.name, Err: err}
+		}
+		return buf.Bytes(), nil
+	}
+	// Cut points: indexes of declarations that may start a part.
+	docStart := func(d ast.Decl) token.Pos {
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			if d.Doc != nil {
+				return d.Doc.Pos()
+			}
+		case *ast.FuncDecl:
+			if d.Doc != nil {
+				return d.Doc.Pos()
+			}
+		}
+		return token.NoPos
+	}
+	comments := g.f.Comments
+	ci := 0
+	var cuts []int
+	for i := 1; i < len(decls); i++ {
+		start := docStart(decls[i])
+		if start == token.NoPos {
+			continue
+		}
+		if gd, ok := decls[i-1].(*ast.GenDecl); ok && gd.Tok == token.IMPORT {
+			continue
+		}
+		// No comment between the previous declaration and this one's doc.
+		for ci < len(comments) && comments[ci].End() <= decls[i-1].End() {
+			ci++
+		}
+		if ci < len(comments) && comments[ci].Pos() < start {
+			continue
+		}
+		cuts = append(cuts, i)
+	}
+	if len(cuts) == 0 {
+		n = 1
+	}
+	// n parts of about equal source length.
+	total := int(decls[len(decls)-1].End() - decls[0].Pos())
+	var bounds []int // first declaration of parts 1..n-1
+	for k, c := 1, 0; k < n && c < len(cuts); k++ {
+		target := decls[0].Pos() + token.Pos(total*k/n)
+		for c < len(cuts) && decls[cuts[c]].Pos() < target {
+			c++
+		}
+		if c < len(cuts) && (len(bounds) == 0 || cuts[c] > bounds[len(bounds)-1]) {
+			bounds = append(bounds, cuts[c])
+		}
+	}
+	starts := append([]int{0}, bounds...)
+	parts := make([][]byte, len(starts))
+	errs := make([]error, len(starts))
+	var wg sync.WaitGroup
+	for p := range starts {
+		from, to := starts[p], len(decls)
+		if p+1 < len(starts) {
+			to = starts[p+1]
+		}
+		// A part's comments: those before its first declaration's doc (for
+		// the first part, the file's head) up to its last declaration's end.
+		lo, hi := token.NoPos, decls[to-1].End()
+		if p > 0 {
+			lo = docStart(decls[from])
+		}
+		var cs []*ast.CommentGroup
+		for _, cg := range comments {
+			if cg.Pos() >= lo && (cg.End() <= hi || to == len(decls)) {
+				cs = append(cs, cg)
+			}
+		}
+		f := &ast.File{Name: g.f.Name, Package: g.f.Package, Decls: decls[from:to], Comments: cs}
+		if p == 0 {
+			f.Doc, f.Imports = g.f.Doc, g.f.Imports
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf bytes.Buffer
+			if err := format.Node(&buf, g.fset, f); err != nil {
+				errs[p] = &FormatError{File: g.name, Err: err}
+				return
+			}
+			out := buf.Bytes()
+			if p > 0 {
+				// The part's own package clause goes.
+				i := bytes.IndexByte(out, '\n')
+				out = bytes.TrimLeft(out[i+1:], "\n")
+			}
+			parts[p] = out
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return bytes.Join(parts, []byte("\n")), nil
 }
 
 // usedPackageNames collects X of every selector X.Sel where X does not

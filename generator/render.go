@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -279,28 +280,28 @@ type rendered struct {
 	src  []byte
 }
 
-// renderFacade renders the client and service files from the IR.
+// renderFacade renders the client and service files from the IR, the
+// services at once on every processor.
 func renderFacade(api *ir.API) ([]rendered, error) {
-	var out []rendered
-	render := func(name, t string, data any) error {
+	out := make([]rendered, 1+len(api.Services))
+	errs := make([]error, len(out))
+	eachParallel(len(out), func(i int) {
 		var buf bytes.Buffer
+		name, t, data := "client.gen.go", "client.tmpl", any(api)
+		if i > 0 {
+			svc := api.Services[i-1]
+			name, t, data = svc.File, "service.tmpl", struct {
+				API     *ir.API
+				Service *ir.Service
+			}{api, svc}
+		}
 		if err := facadeTemplates.ExecuteTemplate(&buf, t, data); err != nil {
-			return fmt.Errorf("rendering %s: %w", name, err)
+			errs[i] = fmt.Errorf("rendering %s: %w", name, err)
 		}
-		out = append(out, rendered{name: name, src: buf.Bytes()})
-		return nil
-	}
-	if err := render("client.gen.go", "client.tmpl", api); err != nil {
+		out[i] = rendered{name: name, src: buf.Bytes()}
+	})
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
-	}
-	for _, svc := range api.Services {
-		data := struct {
-			API     *ir.API
-			Service *ir.Service
-		}{api, svc}
-		if err := render(svc.File, "service.tmpl", data); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"go/ast"
 	"go/token"
 	"maps"
@@ -176,10 +177,13 @@ func splitPackages(api *ir.API, models *goFile, facade []*srcFile, fixed map[str
 		deps  map[string]bool
 	}
 	parts := map[string]*part{}
-	for _, u := range units {
+	eachParallel(len(units), func(i int) {
+		u := units[i]
 		for _, d := range u.decls {
 			qualify(u.file.g.f, d, byName, u.pkg, pkgName)
 		}
+	})
+	for _, u := range units {
 		key := u.pkg + "\x00" + u.file.name
 		pt := parts[key]
 		if pt == nil {
@@ -193,9 +197,11 @@ func splitPackages(api *ir.API, models *goFile, facade []*srcFile, fixed map[str
 			}
 		}
 	}
-	var out []File
-	for _, key := range slices.Sorted(maps.Keys(parts)) {
-		pt := parts[key]
+	keys := slices.Sorted(maps.Keys(parts))
+	out := make([]File, len(keys))
+	errs := make([]error, len(keys))
+	eachParallel(len(keys), func(i int) {
+		pt := parts[keys[i]]
 		slices.SortFunc(pt.decls, func(a, b ast.Decl) int { return cmp.Compare(a.Pos(), b.Pos()) })
 		var imports []string
 		for dep := range pt.deps {
@@ -207,10 +213,10 @@ func splitPackages(api *ir.API, models *goFile, facade []*srcFile, fixed map[str
 			name = "types.gen.go" // the facade's error and result types
 		}
 		src, err := writePart(pt.sf.g, pt.decls, pkgName[pt.pkg], imports, pt.pkg == "" && name == "client.gen.go")
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, File{Name: path.Join(pt.pkg, name), Content: src})
+		out[i], errs[i] = File{Name: path.Join(pt.pkg, name), Content: src}, err
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
 	}
 	placed := map[string]string{}
 	for _, u := range units {
@@ -395,47 +401,53 @@ func qualify(f *ast.File, d ast.Decl, byName map[string]*unit, pkg string, pkgNa
 // with the file's imports and those of the generated packages it uses; a
 // package's part of the client file keeps the file's doc comments.
 func writePart(g *goFile, decls []ast.Decl, pkgName string, imports []string, keepHead bool) ([]byte, error) {
-	nf := &ast.File{Name: &ast.Ident{Name: pkgName}}
+	nf := &ast.File{Name: &ast.Ident{Name: pkgName}, Decls: decls}
+	// Only the imports the declarations use (computed, not deleted: parts
+	// are written at once, and deleting an import edits the file set's
+	// line table).
+	used := usedPackageNames(nf)
 	var specs []ast.Spec
 	for _, imp := range g.f.Imports {
-		specs = append(specs, &ast.ImportSpec{Name: imp.Name, Path: &ast.BasicLit{Kind: token.STRING, Value: imp.Path.Value}})
+		if used[importName(imp)] {
+			specs = append(specs, &ast.ImportSpec{Name: imp.Name, Path: &ast.BasicLit{Kind: token.STRING, Value: imp.Path.Value}})
+		}
 	}
 	for _, p := range imports {
-		specs = append(specs, &ast.ImportSpec{Path: &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(p)}})
+		spec := &ast.ImportSpec{Path: &ast.BasicLit{Kind: token.STRING, Value: strconv.Quote(p)}}
+		if used[importName(spec)] {
+			specs = append(specs, spec)
+		}
 	}
 	if len(specs) > 0 {
 		gd := &ast.GenDecl{Tok: token.IMPORT, Lparen: 1, Specs: specs}
-		nf.Decls = append(nf.Decls, gd)
+		nf.Decls = append([]ast.Decl{gd}, decls...)
 		for _, s := range specs {
 			nf.Imports = append(nf.Imports, s.(*ast.ImportSpec))
 		}
 	}
-	nf.Decls = append(nf.Decls, decls...)
-	// The comments inside the declarations, doc comments included.
-	for _, cg := range g.f.Comments {
-		for _, d := range decls {
-			from := d.Pos()
-			switch d := d.(type) {
-			case *ast.GenDecl:
-				if d.Doc != nil {
-					from = d.Doc.Pos()
-				}
-			case *ast.FuncDecl:
-				if d.Doc != nil {
-					from = d.Doc.Pos()
-				}
+	// The comments inside the declarations, doc comments included (the
+	// file's comments are in order).
+	cs := g.f.Comments
+	for _, d := range decls {
+		from := d.Pos()
+		switch d := d.(type) {
+		case *ast.GenDecl:
+			if d.Doc != nil {
+				from = d.Doc.Pos()
 			}
-			if cg.Pos() >= from && cg.End() <= d.End() {
-				nf.Comments = append(nf.Comments, cg)
-				break
+		case *ast.FuncDecl:
+			if d.Doc != nil {
+				from = d.Doc.Pos()
 			}
 		}
+		i, _ := slices.BinarySearchFunc(cs, from, func(cg *ast.CommentGroup, p token.Pos) int { return cmp.Compare(cg.Pos(), p) })
+		for ; i < len(cs) && cs[i].End() <= d.End(); i++ {
+			nf.Comments = append(nf.Comments, cs[i])
+		}
 	}
-	part := &goFile{name: g.name, fset: g.fset, f: nf}
-	part.dropUnusedImports()
-	// Imports made anew print without positions: the head is formatted
-	// again in print.
-	part.trimmed = true
+	// Imports made anew print without positions: print formats the head
+	// again.
+	part := &goFile{name: g.name, fset: g.fset, f: nf, trimmed: true}
 	body, err := part.print()
 	if err != nil {
 		return nil, err

@@ -80,12 +80,28 @@ func newClient(t *testing.T, srv *testenv.GraphQLServer, opts ...sdk.Option) *ca
 	return c
 }
 
+//
+// The server writes its log after it answers, and the log reaches the test
+// through the server's output: a request is waited for (up to a second)
+// until the count stops growing.
 func requests(srv *testenv.GraphQLServer, op string) []testenv.GraphQLEvent {
-	var out []testenv.GraphQLEvent
-	for _, e := range srv.Log() {
-		if e.Kind == "http" && e.Operation == op {
-			out = append(out, e)
+	read := func() []testenv.GraphQLEvent {
+		var out []testenv.GraphQLEvent
+		for _, e := range srv.Log() {
+			if e.Kind == "http" && e.Operation == op {
+				out = append(out, e)
+			}
 		}
+		return out
+	}
+	out := read()
+	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		next := read()
+		if len(next) == len(out) {
+			break
+		}
+		out = next
 	}
 	return out
 }
