@@ -80,7 +80,6 @@ func newClient(t *testing.T, srv *testenv.GraphQLServer, opts ...sdk.Option) *ca
 	return c
 }
 
-//
 // The server writes its log after it answers, and the log reaches the test
 // through the server's output: a request is waited for (up to a second)
 // until the count stops growing.
