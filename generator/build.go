@@ -363,7 +363,7 @@ func (b *builder) operation(op *ir.Operation, od *codegen.OperationDefinition, o
 			// fixes is passed for them.
 			op.Args = append(op.Args, ir.Arg{Name: "body", Type: "io.Reader", Kind: ir.ArgBody})
 			req.Kind, req.Builder = ir.RequestStream, raw
-			if bd.IsFixedContentType() && !strings.HasPrefix(bd.ContentType, "multipart/") {
+			if bd.IsFixedContentType() && bd.ContentType != "" && !strings.HasPrefix(bd.ContentType, "multipart/") {
 				req.ContentType = bd.ContentType
 			} else {
 				op.Args = append(op.Args, ir.Arg{Name: "contentType", Type: "string", Kind: ir.ArgContentType})

@@ -23,6 +23,10 @@ func exampleCall(op *ir.Operation, q qualifier, si *structInfo) string {
 			args = append(args, exampleForm(op.Form, p.Type, q))
 			continue
 		}
+		if p.Kind == ir.ArgContentType {
+			args = append(args, `"application/octet-stream"`)
+			continue
+		}
 		args = append(args, exampleValue(p.Type, q, si, 0))
 	}
 	call := fmt.Sprintf("c.%s.%s(%s)", op.Service.Field, op.Name, strings.Join(args, ", "))

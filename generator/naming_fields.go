@@ -276,11 +276,12 @@ func (nm *naming) nameEnums() {
 			}
 			continue
 		}
+		given := specEnumNames(e.edge, len(s.Enum))
+		s.Enum, given = dedupeEnum(s.Enum, given)
 		values := s.Enum
 		if len(values) == 0 && s.Const != nil {
 			values = []any{s.Const}
 		}
-		given := specEnumNames(e.edge, len(values))
 		names := make([]any, len(values))
 		used := map[string]bool{}
 		for i, v := range values {
@@ -311,6 +312,31 @@ func (nm *naming) nameEnums() {
 		}
 		nm.setExt(&e.edge.Extensions, "x-enum-varnames", names)
 	}
+}
+
+// dedupeEnum drops the values an enum lists again (a spec's "kml", "kml"),
+// and their given names: Go constants of one value would be duplicate
+// cases in the type's Valid switch. Values are compared as Go prints
+// them, so true and "true" of a string enum are one.
+func dedupeEnum(values []any, given []string) ([]any, []string) {
+	seen := make(map[string]bool, len(values))
+	var keep []any
+	var names []string
+	for i, v := range values {
+		k := fmt.Sprint(v)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		keep = append(keep, v)
+		if given != nil {
+			names = append(names, given[i])
+		}
+	}
+	if len(keep) == len(values) {
+		return values, given
+	}
+	return keep, names
 }
 
 // specEnumNames reads the constant names a spec gives an enum's n values

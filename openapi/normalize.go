@@ -302,6 +302,21 @@ func (n *normalizer) responseKeys() {
 // oapi-codegen does (string literals, struct tags, comments).
 func representable(s string) bool { return gotext.Literal(s) }
 
+// validJSONName reports whether encoding/json takes s as the name in a
+// json struct tag: not empty, letters, digits and the punctuation it
+// allows (a comma would end the name, a quote the tag).
+func validJSONName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
 // unsafeInName reports whether r has no place in a name: a control
 // character (tab and line breaks included) or a rune that is never copied
 // raw into Go source.
@@ -357,14 +372,14 @@ func (n *normalizer) unrepresentable() {
 			for _, k := range slices.Clone(props.keys) {
 				// An empty name cannot be a JSON tag's name either (the
 				// field's own name would be used).
-				if !representable(k) || k == "" {
+				if !representable(k) || !validJSONName(k) {
 					props.remove(k)
 					if req := obj.get("required"); req != nil && req.kind == kindArray {
 						req.kids = slices.DeleteFunc(req.kids, func(r *node) bool { return r.str == k })
 					}
 					n.changed = true
 					n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), "properties", k),
-						"property %q dropped: its name cannot appear in a Go struct tag", k)
+						"property %q dropped: its name cannot be a Go struct tag's JSON name (encoding/json would ignore it and read another key)", k)
 				}
 			}
 		}
