@@ -409,6 +409,29 @@ func securityOf(t *openapi3.T, spec *openapi3.Operation) [][]string {
 	return alts
 }
 
+// responseBodyType is the Go type of a response's body: for an inline
+// schema of a components/responses entry, the type oapi-codegen declares
+// for that response (type BadRequest struct{…}) rather than a struct
+// literal.
+func (b *builder) responseBodyType(r *openapi3.ResponseRef, c *codegen.ResponseContentDefinition) string {
+	decl := c.Schema.TypeDecl()
+	if !strings.HasPrefix(decl, "struct") || r == nil || b.t.Components == nil {
+		return decl
+	}
+	key, ok := strings.CutPrefix(r.Ref, "#/components/responses/")
+	if !ok {
+		return decl
+	}
+	comp := b.t.Components.Responses[key]
+	if comp == nil || comp.Value == nil {
+		return decl
+	}
+	if name, ok := comp.Value.Extensions["x-go-name"].(string); ok && name != "" {
+		return name + jsonSuffix(comp.Value.Content, c.ContentType)
+	}
+	return decl
+}
+
 // success reports whether a response key is a success status.
 func success(code string) bool {
 	if code == "2XX" || code == "2xx" {
@@ -534,7 +557,7 @@ func (b *builder) responses(op *ir.Operation, od *codegen.OperationDefinition, o
 		}
 		et := b.errs[key]
 		if et == nil {
-			et = &ir.ErrorType{Name: name, BodyType: c.Schema.TypeDecl(), Package: b.api.Packages[0]}
+			et = &ir.ErrorType{Name: name, BodyType: b.responseBodyType(on.op.Responses.Value(rd.StatusCode), c), Package: b.api.Packages[0]}
 			switch {
 			case strings.HasPrefix(key, "schema:"):
 				et.Source = "the " + c.Schema.TypeDecl() + " schema"

@@ -57,7 +57,7 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 	}
 	for _, op := range api.Ops {
 		st := res.states[op]
-		p, d := pagination(op, st, cfg, si)
+		p, d := pagination(op, st, si)
 		op.Paging = p
 		diags = append(diags, d...)
 	}

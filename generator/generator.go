@@ -67,6 +67,11 @@ type Config struct {
 	// Operations says, per operationId, what the spec does not: how results
 	// are paged, whether a POST may be retried.
 	Operations map[string]OperationConfig `yaml:"operations" json:"operations,omitempty"`
+	// Pagination pages the operations each rule matches, in order: the
+	// first rule that matches an operation applies, unless the operation
+	// has its own block in Operations. What a rule leaves out (the items,
+	// most often) is detected.
+	Pagination []PaginationRule `yaml:"pagination" json:"pagination,omitempty"`
 	// Names renames what sdkgen names: methods, services, types.
 	Names Names `yaml:"names" json:"names,omitzero"`
 	// Split says how the SDK is laid out: none (one package), tag (one
@@ -156,6 +161,28 @@ type Pagination struct {
 	Total      string `yaml:"total" json:"total,omitempty"`
 	TotalPages string `yaml:"total-pages" json:"total-pages,omitempty"`
 	Next       string `yaml:"next" json:"next,omitempty"`
+}
+
+// PaginationRule is a pagination for every operation that Match selects.
+type PaginationRule struct {
+	Match      PaginationMatch `yaml:"match" json:"match"`
+	Pagination `yaml:",inline"`
+}
+
+// PaginationMatch selects operations: each list given must match (any of
+// its entries), and GET operations only unless Methods says otherwise.
+type PaginationMatch struct {
+	// Operations are operationId globs (path.Match: list*, *_list).
+	Operations []string `yaml:"operations" json:"operations,omitempty"`
+	// Tags are tags an operation must have one of.
+	Tags []string `yaml:"tags" json:"tags,omitempty"`
+	// Paths are path globs: * matches within a segment, ** across
+	// segments (/v1/**/members).
+	Paths []string `yaml:"paths" json:"paths,omitempty"`
+	// Params are query parameters an operation must have, all of them.
+	Params []string `yaml:"params" json:"params,omitempty"`
+	// Methods are the HTTP methods matched (default GET).
+	Methods []string `yaml:"methods" json:"methods,omitempty"`
 }
 
 // CursorConfig says where a cursor goes and comes from.

@@ -311,7 +311,7 @@ paths:
           description: ok
           content:
             application/json:
-              schema: {$ref: '#/components/schemas/A', description: ignored}
+              schema: {$ref: '#/components/schemas/A', type: string}
 components:
   schemas:
     A: {type: object}

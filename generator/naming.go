@@ -93,6 +93,8 @@ type opName struct {
 	// path reports an operation of the paths (not a webhook or callback).
 	inPaths bool
 	ptr     string
+	// paging is the operation's planned pagination (planPaging).
+	paging pagePlan
 }
 
 // enumSite is an enum oapi-codegen declares constants for.
@@ -130,6 +132,7 @@ func decideNames(t *openapi3.T, cfg Config) (*naming, openapi.Diagnostics) {
 		return nil, nm.diags
 	}
 	nm.collectOps()
+	nm.planPaging()
 	nm.inlineParameters()
 	nm.nameComponents()
 	nm.nameStems()

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
@@ -39,6 +37,9 @@ type structInfo struct {
 type fieldInfo struct {
 	Name string // Go field name
 	Type string // Go type as written
+	// Struct holds the fields of an anonymous struct type (struct{…},
+	// *struct{…}), by JSON name.
+	Struct map[string]fieldInfo
 }
 
 // readStructs reads the struct types, aliases and defined types of a
@@ -66,28 +67,56 @@ func readStructs(fset *token.FileSet, f *ast.File, si *structInfo) *structInfo {
 				si.defined[ts.Name.Name] = exprString(fset, ts.Type)
 				continue
 			}
-			fields := map[string]fieldInfo{}
-			for _, fl := range st.Fields.List {
-				if len(fl.Names) != 1 || fl.Tag == nil {
-					continue
-				}
-				tag, _ := strconv.Unquote(fl.Tag.Value)
-				name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
-				if name == "" || name == "-" {
-					continue
-				}
-				fields[name] = fieldInfo{Name: fl.Names[0].Name, Type: exprString(fset, fl.Type)}
-			}
-			si.fields[ts.Name.Name] = fields
+			si.fields[ts.Name.Name] = structFields(fset, st, 0)
 		}
 	}
 	return si
+}
+
+// structFields reads the fields of a struct type by JSON name, those of
+// anonymous struct fields within.
+func structFields(fset *token.FileSet, st *ast.StructType, depth int) map[string]fieldInfo {
+	fields := map[string]fieldInfo{}
+	for _, fl := range st.Fields.List {
+		if len(fl.Names) != 1 || fl.Tag == nil {
+			continue
+		}
+		tag, _ := strconv.Unquote(fl.Tag.Value)
+		name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fi := fieldInfo{Name: fl.Names[0].Name, Type: exprString(fset, fl.Type)}
+		t := fl.Type
+		if star, ok := t.(*ast.StarExpr); ok {
+			t = star.X
+		}
+		if inner, ok := t.(*ast.StructType); ok && depth < 8 {
+			fi.Struct = structFields(fset, inner, depth+1)
+		}
+		fields[name] = fi
+	}
+	return fields
 }
 
 func exprString(fset *token.FileSet, e ast.Expr) string {
 	var b strings.Builder
 	_ = printer.Fprint(&b, fset, e)
 	return b.String()
+}
+
+// base is the type beneath a named type: aliases followed, a defined
+// non-struct type's underlying type (type Limit int32 is int32).
+func (si *structInfo) base(typ string) string {
+	for range 16 {
+		t := si.resolve(typ)
+		u, ok := si.defined[t]
+		if !ok || u == t {
+			return t
+		}
+		typ = u
+	}
+	return typ
 }
 
 // resolve follows aliases to a struct type's name.
@@ -110,16 +139,21 @@ func (si *structInfo) access(typ, path string) (ir.FieldPath, string, error) {
 	if path == "" {
 		return nil, typ, nil
 	}
+	var anon map[string]fieldInfo // the fields of an anonymous struct reached
 	for _, seg := range strings.Split(path, ".") {
 		base := strings.TrimPrefix(typ, "*")
-		fields, ok := si.fields[si.resolve(base)]
+		fields, ok := anon, anon != nil
+		if !ok {
+			fields, ok = si.fields[si.resolve(base)]
+		}
 		if !ok {
 			return nil, "", fmt.Errorf("%s is not an object with a %q field", typ, seg)
 		}
 		f, ok := fields[seg]
 		if !ok {
-			return nil, "", fmt.Errorf("%s has no %q field", base, seg)
+			return nil, "", fmt.Errorf("%s has no %q field", oneLine(base), seg)
 		}
+		anon = f.Struct
 		step := ir.FieldStep{Field: f.Name}
 		typ = f.Type
 		switch {
@@ -136,66 +170,32 @@ func (si *structInfo) access(typ, path string) (ir.FieldPath, string, error) {
 	return fp, typ, nil
 }
 
-// pagination decides how op pages, if it does; the diagnostics say what
-// was chosen or why a declaration was not usable.
-func pagination(op *ir.Operation, st *opState, cfg Config, si *structInfo) (*ir.Paging, openapi.Diagnostics) {
+// pagination resolves the pagination planned for op (planPaging) on the
+// generated types; the diagnostics say what was chosen, why a plan was not
+// usable, or why a list-shaped operation is not paged.
+func pagination(op *ir.Operation, st *opState, si *structInfo) (*ir.Paging, openapi.Diagnostics) {
+	ptr := opPointer(op)
+	plan := st.on.paging
+	if plan.pg == nil || plan.pg.Style == "none" {
+		if plan.unpaged != "" {
+			return nil, openapi.Diagnostics{pagingNote(ptr, fmt.Sprintf("%s looks like a list but is not paged: %s; sdkgen.yaml can say how it pages", op.ID, plan.unpaged))}
+		}
+		return nil, nil
+	}
 	if op.Result.Kind != ir.ResultJSON && op.Result.Kind != ir.ResultValue {
 		return nil, nil
 	}
-	pg, source := declaredPagination(op, st.od.Spec, cfg)
-	if pg == nil {
-		pg, source = detectPagination(op, st, si)
-	}
-	if pg == nil || pg.Style == "none" {
-		return nil, nil
-	}
-	ptr := opPointer(op)
+	pg := plan.pg
 	p, err := resolvePaging(op, st, pg, si)
 	if err != nil {
-		return nil, openapi.Diagnostics{{Code: CodePagination, Severity: openapi.SeverityWarning, Pointer: ptr,
-			Message: fmt.Sprintf("%s: pagination from %s not used: %v; the method returns one page", op.ID, source, err)}}
-	}
-	p.Source = source
-	return p, openapi.Diagnostics{{Code: CodePagination, Severity: openapi.SeverityInfo, Pointer: ptr,
-		Message: fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, source, p.ItemType)}}
-}
-
-// declaredPagination reads the pagination the configuration or the spec
-// declares.
-func declaredPagination(op *ir.Operation, spec *openapi3.Operation, cfg Config) (*Pagination, string) {
-	if oc, ok := cfg.Operations[op.ID]; ok && oc.Pagination != nil {
-		return oc.Pagination, "sdkgen.yaml"
-	}
-	if raw, ok := spec.Extensions["x-sdkgen-pagination"]; ok {
-		var pg Pagination
-		if remarshal(raw, &pg) == nil && pg.Style != "" {
-			return &pg, "x-sdkgen-pagination"
+		d := pagingNote(ptr, fmt.Sprintf("%s: the pagination of %s is not used: %v; the method returns one page", op.ID, plan.origin, err))
+		if plan.declared {
+			d.Severity = openapi.SeverityWarning
 		}
+		return nil, openapi.Diagnostics{d}
 	}
-	if raw, ok := spec.Extensions["x-speakeasy-pagination"]; ok {
-		if pg := speakeasyPagination(raw); pg != nil {
-			return pg, "x-speakeasy-pagination"
-		}
-	}
-	if raw, ok := spec.Extensions["x-fern-pagination"]; ok {
-		if pg := fernPagination(raw); pg != nil {
-			return pg, "x-fern-pagination"
-		}
-	}
-	if raw, ok := spec.Extensions["x-ms-pageable"]; ok {
-		var v struct {
-			NextLinkName *string `json:"nextLinkName"`
-			ItemName     string  `json:"itemName"`
-		}
-		if remarshal(raw, &v) == nil && v.NextLinkName != nil && *v.NextLinkName != "" {
-			items := v.ItemName
-			if items == "" {
-				items = "value"
-			}
-			return &Pagination{Style: "next-url", Items: items, Next: *v.NextLinkName}, "x-ms-pageable"
-		}
-	}
-	return nil, ""
+	p.Source = plan.source
+	return p, openapi.Diagnostics{pagingNote(ptr, fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, plan.source, p.ItemType))}
 }
 
 func remarshal(in, out any) error {
@@ -289,40 +289,6 @@ func fernPagination(raw any) *Pagination {
 	return nil
 }
 
-// detectPagination recognises the shapes most APIs use: Stripe's
-// starting_after/has_more/data, GitHub's page/per_page with a Link header,
-// Google's pageToken/nextPageToken, and cursor/next_cursor pairs.
-func detectPagination(op *ir.Operation, st *opState, si *structInfo) (*Pagination, string) {
-	pageFields := si.fields[si.resolve(strings.TrimPrefix(op.Result.Type, "*"))]
-	arrayFields := func() []string {
-		var out []string
-		for name, f := range pageFields {
-			if strings.HasPrefix(f.Type, "[]") || strings.HasPrefix(f.Type, "*[]") {
-				out = append(out, name)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
-	has := func(name string) bool { _, ok := pageFields[name]; return ok }
-	switch {
-	case st.query("starting_after") != nil && has("data") && has("has_more"):
-		return &Pagination{Style: "cursor", Items: "data", HasMore: "has_more",
-			Cursor: &CursorConfig{Param: "starting_after", From: "last-item.id"}}, "detected: Stripe-style starting_after, has_more and data"
-	case st.query("page") != nil && st.query("per_page") != nil && strings.HasPrefix(op.Result.Type, "[]"):
-		return &Pagination{Style: "link"}, "detected: GitHub-style page and per_page with a list body, following Link headers"
-	}
-	for _, pair := range [][2]string{{"pageToken", "nextPageToken"}, {"page_token", "next_page_token"}, {"cursor", "next_cursor"}, {"cursor", "nextCursor"}} {
-		if st.query(pair[0]) != nil && has(pair[1]) {
-			if arr := arrayFields(); len(arr) == 1 {
-				return &Pagination{Style: "cursor", Items: arr[0], Cursor: &CursorConfig{Param: pair[0], Next: pair[1]}},
-					fmt.Sprintf("detected: %s parameter, %s and %s fields", pair[0], pair[1], arr[0])
-			}
-		}
-	}
-	return nil, ""
-}
-
 // resolvePaging turns a pagination block into the fields a pager reads,
 // checking that every field and parameter it names exists.
 func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo) (*ir.Paging, error) {
@@ -340,7 +306,7 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 	if op.Result.Kind == ir.ResultValue && pg.Items != "" {
 		return nil, fmt.Errorf("the body is not an object")
 	}
-	param := func(name, kind string) (*ir.ParamField, error) {
+	param := func(name string, kinds ...string) (*ir.ParamField, error) {
 		if !slices.ContainsFunc(op.Args, func(a ir.Arg) bool { return a.Kind == ir.ArgParams }) {
 			return nil, fmt.Errorf("the operation has no query parameters")
 		}
@@ -348,19 +314,26 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 		if q == nil {
 			return nil, fmt.Errorf("no query parameter %q", name)
 		}
-		switch {
-		case kind == "string" && q.Type == "string":
-		case kind == "int" && isIntType(q.Type):
-		default:
-			return nil, fmt.Errorf("query parameter %q is a %s, not a %s", name, q.Type, kind)
+		// A parameter's type may be an alias or a defined type of a
+		// components/parameters schema (type QueryOffset = int).
+		base := si.base(q.Type)
+		kind := "string"
+		if isIntType(base) {
+			kind = "int"
 		}
-		return q, nil
+		if base != "string" && kind != "int" || !slices.Contains(kinds, kind) {
+			return nil, fmt.Errorf("query parameter %q is a %s, not a %s", name, q.Type, strings.Join(kinds, " or "))
+		}
+		c := *q
+		c.Base = base
+		return &c, nil
 	}
 	field := func(name, want string) (ir.FieldPath, error) {
 		fp, typ, err := si.access(pageType, name)
 		if err != nil {
 			return nil, err
 		}
+		typ = si.base(typ)
 		switch {
 		case want == "int" && isIntType(typ):
 		case typ == want:
@@ -375,7 +348,7 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 		if pg.Cursor == nil || pg.Cursor.Param == "" {
 			return nil, fmt.Errorf("cursor style needs cursor.param")
 		}
-		if p.Param, err = param(pg.Cursor.Param, "string"); err != nil {
+		if p.Param, err = param(pg.Cursor.Param, "string", "int"); err != nil {
 			return nil, err
 		}
 		if pg.HasMore != "" {
@@ -385,8 +358,13 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 		}
 		switch {
 		case pg.Cursor.Next != "":
+			// Box declares its next_marker an integer.
 			if p.Next, err = field(pg.Cursor.Next, "string"); err != nil {
-				return nil, fmt.Errorf("cursor.next: %v", err)
+				var ierr error
+				if p.Next, ierr = field(pg.Cursor.Next, "int"); ierr != nil {
+					return nil, fmt.Errorf("cursor.next: %v", err)
+				}
+				p.NextInt = true
 			}
 		case strings.HasPrefix(pg.Cursor.From, "last-item."):
 			fp, idType, err := si.access(p.ItemType, strings.TrimPrefix(pg.Cursor.From, "last-item."))
@@ -422,7 +400,8 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 				p.Start = *pg.Page.Start
 			}
 		}
-		if p.Param, err = param(name, "int"); err != nil {
+		// Slack declares its page numbers as strings of digits.
+		if p.Param, err = param(name, "int", "string"); err != nil {
 			return nil, err
 		}
 		switch {
@@ -437,6 +416,12 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 		case pg.Style == "page" && pg.TotalPages != "":
 			if p.TotalPages, err = field(pg.TotalPages, "int"); err != nil {
 				return nil, fmt.Errorf("total-pages: not an integer field")
+			}
+		case pg.Next != "":
+			// A next link or cursor the pager does not follow, but whose
+			// absence ends the list.
+			if p.More, err = field(pg.Next, "string"); err != nil {
+				return nil, fmt.Errorf("next: %v", err)
 			}
 		}
 	case "link":

@@ -170,7 +170,7 @@ func opDoc(op *ir.Operation) []string {
 	lines := slices.Clone(op.DocLines)
 	switch {
 	case op.Paging != nil:
-		lines = append(lines, "", fmt.Sprintf("It returns a pager over the items of every page (paged by %s, from %s): range over its All method; see sdk.Pager.", op.Paging.Style, op.Paging.Source))
+		lines = append(lines, "", fmt.Sprintf("It returns a pager over the items of every page (paged by %s, %s): range over its All method; see sdk.Pager.", op.Paging.Style, op.Paging.Source))
 	case op.Result.Kind == ir.ResultEvents:
 		lines = append(lines, "")
 		lines = append(lines, streamDoc(op)...)

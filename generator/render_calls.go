@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -91,25 +92,50 @@ func fieldExpr(base string, path ir.FieldPath) string {
 	return expr
 }
 
-// setParam sets a parameter of the pager's copy p to value (a string or an
-// int variable), converted to the parameter's type.
+// setParam sets a parameter of the pager's copy p to value: cursor (a
+// string) or pos (an int), converted to the parameter's type. An integer
+// parameter takes a cursor's digits (Spotify's after is a timestamp in
+// milliseconds); a string parameter takes a number's (Slack's page).
 func setParam(pf *ir.ParamField, value string) string {
-	v := value
-	if pf.Type != "string" && pf.Type != "int" {
-		v = pf.Type + "(" + value + ")"
+	base := cmp.Or(pf.Base, pf.Type)
+	pre, v := "", value
+	switch str := value == "cursor"; {
+	case str && base == "string", !str && base == "int":
+	case str:
+		pre = fmt.Sprintf("n, err := strconv.ParseInt(%s, 10, 64)\n\t\t\tif err != nil {\n\t\t\t\treturn nil, fmt.Errorf(\"cursor %%q is not an integer: %%w\", %s, err)\n\t\t\t}\n\t\t\t", value, value)
+		v = "n"
+		if base != "int64" {
+			v = base + "(n)"
+		}
+	case base == "string":
+		v = "strconv.Itoa(" + value + ")"
+	default:
+		v = base + "(" + value + ")"
+	}
+	if pf.Type != base {
+		v = pf.Type + "(" + v + ")"
 	}
 	if pf.Pointer {
-		return fmt.Sprintf("v := %s\n\t\t\tp.%s = &v", v, pf.Field)
+		return fmt.Sprintf("%sv := %s\n\t\t\tp.%s = &v", pre, v, pf.Field)
 	}
-	return fmt.Sprintf("p.%s = %s", pf.Field, v)
+	return fmt.Sprintf("%sp.%s = %s", pre, pf.Field, v)
 }
 
-// startFromParams reads the first position from the caller's parameters.
+// startFromParams reads the first position from the caller's parameters;
+// a string parameter that is not a number leaves the first position.
 func startFromParams(pf *ir.ParamField) string {
+	val := "params." + pf.Field
+	cond := "params != nil"
 	if pf.Pointer {
-		return fmt.Sprintf("if params != nil && params.%s != nil {\n\t\tstart = int(*params.%s)\n\t}", pf.Field, pf.Field)
+		val, cond = "*"+val, cond+" && params."+pf.Field+" != nil"
 	}
-	return fmt.Sprintf("if params != nil {\n\t\tstart = int(params.%s)\n\t}", pf.Field)
+	if cmp.Or(pf.Base, pf.Type) == "string" {
+		if pf.Type != "string" {
+			val = "string(" + val + ")"
+		}
+		return fmt.Sprintf("if %s {\n\t\tif n, err := strconv.Atoi(%s); err == nil {\n\t\t\tstart = n\n\t\t}\n\t}", cond, val)
+	}
+	return fmt.Sprintf("if %s {\n\t\tstart = int(%s)\n\t}", cond, val)
 }
 
 // cursorNext is the next cursor of a cursor pager's page.
@@ -126,6 +152,9 @@ func cursorNext(p *ir.Paging) string {
 		return fmt.Sprintf("sdk.LastItemCursor(%s, %s, func(it %s) string { return %s })", fieldExpr("page", p.Items), more, p.ItemType, id)
 	}
 	next := fieldExpr("page", p.Next)
+	if p.NextInt {
+		next = fmt.Sprintf("func() string {\n\t\t\tif n := %s; n != 0 {\n\t\t\t\treturn strconv.FormatInt(int64(n), 10)\n\t\t\t}\n\t\t\treturn \"\"\n\t\t}()", next)
+	}
 	if len(p.HasMore) > 0 {
 		return fmt.Sprintf("func() string {\n\t\t\tif !%s {\n\t\t\t\treturn \"\"\n\t\t\t}\n\t\t\treturn %s\n\t\t}()", more, next)
 	}
@@ -142,6 +171,8 @@ func pagerMore(p *ir.Paging) string {
 		return fmt.Sprintf("pos+len(%s) < int(%s)", fieldExpr("page", p.Items), fieldExpr("page", p.Total))
 	case len(p.TotalPages) > 0:
 		return fmt.Sprintf("pos < int(%s)", fieldExpr("page", p.TotalPages))
+	case len(p.More) > 0:
+		return fieldExpr("page", p.More) + ` != ""`
 	}
 	return "true"
 }

@@ -679,6 +679,7 @@ paths:
             application/json:
               schema:
                 $ref: '#/components/schemas/Pet'
+                type: string
                 description: ignored in 3.0
 components:
   schemas:
@@ -686,21 +687,28 @@ components:
       type: object
       properties:
         age:
+          $ref: '#/components/schemas/Age'
+          description: prose beside a reference changes nothing
+        alias:
           type: integer
           example: not a number
+    Age:
+      type: integer
 `})
 	doc, diags := mustLoad(t, filepath.Join(dir, "api.yaml"), LoadOptions{})
 	_ = doc
+	// type beside a $ref is a warning (the schema is not what it says);
+	// a description alone a note.
 	sib := withCode(diags, CodeRefSibling)
-	if len(sib) != 1 || sib[0].Severity != SeverityWarning || sib[0].Pos.Line != 12 {
+	if len(sib) != 2 || sib[0].Severity != SeverityWarning || sib[0].Pos.Line != 12 || sib[1].Severity != SeverityInfo {
 		t.Errorf("sibling warning:\n%s", format(diags))
 	}
 	ex := withCode(diags, CodeExampleInvalid)
 	if len(ex) != 1 || ex[0].Severity != SeverityWarning {
 		t.Fatalf("example warning:\n%s", format(diags))
 	}
-	if ex[0].Pos.Line != 21 || ex[0].Pointer != "/components/schemas/Pet/properties/age/example" {
-		t.Errorf("example warning located at %v %s, want line 21", ex[0].Pos, ex[0].Pointer)
+	if ex[0].Pos.Line != 25 || ex[0].Pointer != "/components/schemas/Pet/properties/alias/example" {
+		t.Errorf("example warning located at %v %s, want line 25", ex[0].Pos, ex[0].Pointer)
 	}
 }
 

@@ -302,21 +302,6 @@ func (n *normalizer) responseKeys() {
 // oapi-codegen does (string literals, struct tags, comments).
 func representable(s string) bool { return gotext.Literal(s) }
 
-// validJSONName reports whether encoding/json takes s as the name in a
-// json struct tag: not empty, letters, digits and the punctuation it
-// allows (a comma would end the name, a quote the tag).
-func validJSONName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
-			return false
-		}
-	}
-	return true
-}
-
 // unsafeInName reports whether r has no place in a name: a control
 // character (tab and line breaks included) or a rune that is never copied
 // raw into Go source.
@@ -372,7 +357,7 @@ func (n *normalizer) unrepresentable() {
 			for _, k := range slices.Clone(props.keys) {
 				// An empty name cannot be a JSON tag's name either (the
 				// field's own name would be used).
-				if !representable(k) || !validJSONName(k) {
+				if !gotext.PropertyName(k) {
 					props.remove(k)
 					if req := obj.get("required"); req != nil && req.kind == kindArray {
 						req.kids = slices.DeleteFunc(req.kids, func(r *node) bool { return r.str == k })
@@ -501,6 +486,12 @@ func (n *normalizer) unsafeNames() {
 				old := v.str
 				v.str = clean(v.str)
 				n.changed = true
+				if t := strings.TrimSpace(old); !bad(t) {
+					// Only a line break at an end (a scope's description
+					// written as a YAML block): nothing to say.
+					v.str = t
+					continue
+				}
 				n.report(CodeUnrepresentable, SeverityWarning, append(slices.Clone(segs), key),
 					"control and bidirectional-formatting characters removed from %s %q", key, old)
 			case v.kind == kindArray:
@@ -1522,8 +1513,20 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 	if !onlyAnnotationsBeside(obj, "allOf") {
 		siblings = obj.clone()
 		siblings.remove("allOf")
+		// type: object beside the reference to an object says nothing
+		// oapi-codegen merges (Spotify's PlaylistObject.tracks).
+		if t, ok := siblings.stringAt("type"); ok && t == "object" && len(all.kids) == 1 {
+			rest := siblings.clone()
+			rest.remove("type")
+			if onlyAnnotationsBeside(rest, "") {
+				siblings = nil
+			}
+		}
 	}
-	if len(all.kids) < 2 && siblings == nil && !hasNestedAllOf(n, all.kids) {
+	if len(all.kids) < 2 && siblings == nil {
+		// One member and annotations (a described or nullable reference):
+		// oapi-codegen takes the member's type as it is, a named type kept;
+		// a nested allOf in it is reconciled where it is declared.
 		return false
 	}
 	// allOf is associative: a member that is itself an allOf stands for its
@@ -1677,15 +1680,6 @@ func (n *normalizer) reconcileAllOf(segs []string, obj *node) bool {
 		n.report(CodeAllOfConflict, SeverityInfo, segs, "nested allOf flattened")
 	}
 	return true
-}
-
-func hasNestedAllOf(n *normalizer, list []*node) bool {
-	for _, m := range list {
-		if r := n.resolveSchema(m, 0); r != nil && r.get("allOf") != nil {
-			return true
-		}
-	}
-	return false
 }
 
 func nonEmpty(vs []string) []string {

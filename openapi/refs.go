@@ -483,8 +483,18 @@ func (l *loadState) siblingWarning(f *file, ptr string, n *node, keys []string) 
 		return // OpenAPI 3.1 applies the siblings of a $ref.
 	}
 	r := n.get("$ref")
+	// Prose beside a reference changes nothing a generator makes: a note.
+	sev := SeverityInfo
+	for _, k := range keys {
+		switch {
+		case k == "description", k == "summary", k == "title", k == "example", k == "examples", k == "externalDocs",
+			strings.HasPrefix(k, "x-"):
+		default:
+			sev = SeverityWarning
+		}
+	}
 	l.diags = append(l.diags, Diagnostic{
-		Code: CodeRefSibling, Severity: SeverityWarning, Pointer: ptr,
+		Code: CodeRefSibling, Severity: sev, Pointer: ptr,
 		Pos:     Position{File: f.name, Line: int(r.line), Column: int(r.col)},
 		Message: fmt.Sprintf("%s beside a $ref %s ignored in OpenAPI %s", quoteList(keys), isAre(len(keys)), l.versionFamily()),
 		Fix:     "move them into the referenced object, or wrap the $ref in allOf",

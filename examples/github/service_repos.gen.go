@@ -25,7 +25,7 @@ type ReposAPI interface {
 	//
 	// Operation repos/list-for-user: GET /users/{username}/repos.
 	//
-	// It returns a pager over the items of every page (paged by link, from sdkgen.yaml): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by link, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 	ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository]
 }
 
@@ -43,7 +43,7 @@ var opReposListForUser = &sdk.Operation{
 //
 // Operation repos/list-for-user: GET /users/{username}/repos.
 //
-// It returns a pager over the items of every page (paged by link, from sdkgen.yaml): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by link, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *ReposService) ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository] {
 	return sdk.LinkPager(ctx, s.client, opReposListForUser, func(server string) (*http.Request, error) {
 		return NewReposListForUserRequest(server, username, params)

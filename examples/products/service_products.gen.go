@@ -103,7 +103,7 @@ type ProductsAPI interface {
 	//
 	// Operation listProducts: GET /products.
 	//
-	// It returns a pager over the items of every page (paged by cursor, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by cursor, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
 	//   - 400: *ProblemError
@@ -429,7 +429,7 @@ var opListProducts = &sdk.Operation{
 //
 // Operation listProducts: GET /products.
 //
-// It returns a pager over the items of every page (paged by cursor, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by cursor, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 400: *ProblemError

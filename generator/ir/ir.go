@@ -274,11 +274,16 @@ type Paging struct {
 	// Param is the query parameter that takes the position (cursor,
 	// offset, page number).
 	Param *ParamField
-	// Next reaches the next cursor or next URL from the page.
-	Next FieldPath
+	// Next reaches the next cursor or next URL from the page; NextInt
+	// reports a cursor the spec declares an integer (0 ends the list).
+	Next    FieldPath
+	NextInt bool
 	// HasMore reaches a boolean "more pages" flag; Total a total item
 	// count; TotalPages a page count.
 	HasMore, Total, TotalPages FieldPath
+	// More reaches a string (a next link or cursor) whose absence ends an
+	// offset or page-number list.
+	More FieldPath
 	// LastItem reaches the cursor from the last item (Stripe's
 	// starting_after), with LastItemInt when it is an integer.
 	LastItem    FieldPath
@@ -306,6 +311,9 @@ type ParamField struct {
 	Type string
 	// Pointer reports an optional parameter (*T).
 	Pointer bool
+	// Base is the type beneath Type, aliases and defined types followed
+	// (string, int, int32, float64...).
+	Base string
 }
 
 // Form is the struct of a multipart/form-data body.

@@ -132,3 +132,19 @@ func Printable(s string) string {
 }
 
 func escaped(r rune) bool { return r != '\t' && (unicode.IsControl(r) || Unsafe(r)) }
+
+// PropertyName reports whether s can name a struct field's JSON key: a
+// Literal that encoding/json takes as a json tag's name (not empty;
+// letters, digits and the punctuation it allows — a comma would end the
+// name, a quote the tag).
+func PropertyName(s string) bool {
+	if s == "" || !Literal(s) {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", c) && !unicode.IsLetter(c) && !unicode.IsDigit(c) {
+			return false
+		}
+	}
+	return true
+}

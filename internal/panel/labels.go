@@ -17,7 +17,7 @@
 package panel
 
 import (
-	_ "embed"
+	"embed"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,6 +28,21 @@ import (
 //
 //go:embed testdata/labels.tsv
 var labelsTSV string
+
+// configs are the panel's sdkgen.yaml files, testdata/<api>.sdkgen.yaml:
+// what an API's spec does not say and its documentation does.
+//
+//go:embed testdata/*.sdkgen.yaml
+var configs embed.FS
+
+// Config returns the panel's sdkgen.yaml for an API, nil when it has none.
+func Config(api string) []byte {
+	data, err := configs.ReadFile("testdata/" + api + ".sdkgen.yaml")
+	if err != nil {
+		return nil
+	}
+	return data
+}
 
 // Label is one hand-labelled paginated list operation.
 type Label struct {

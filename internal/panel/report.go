@@ -31,6 +31,9 @@ type Totals struct {
 	Verdicts
 	// Unlabelled counts sdkgen's pagers on unlabelled operations.
 	Unlabelled int `json:"unlabelled_pagers"`
+	// WithoutConfig are sdkgen's verdicts without the panel's sdkgen.yaml
+	// files (the APIs without one count as they are).
+	WithoutConfig Verdicts `json:"without_config"`
 	// Sdkgen and OapiCodegen sum each tool's figures over the APIs where
 	// it generated.
 	Sdkgen      ToolTotals `json:"sdkgen"`
@@ -87,6 +90,11 @@ func Summarize(results []Result) Totals {
 		if pg := r.Pagination; pg != nil {
 			t.sum(pg.Verdicts)
 			t.Unlabelled += len(pg.Unlabelled)
+			if r.WithoutConfig != nil {
+				t.WithoutConfig.sum(*r.WithoutConfig)
+			} else {
+				t.WithoutConfig.sum(pg.Verdicts)
+			}
 		}
 		t.Sdkgen.add(r.Sdkgen)
 		t.OapiCodegen.add(r.OapiCodegen)
@@ -137,6 +145,15 @@ func WriteText(w io.Writer, rep Report) error {
 	fmt.Fprintln(w, "\nbuilt: ok, or the step that failed (generate, read, build, vet); totals: generated/built/vetted.")
 	fmt.Fprintln(w, "all N: each tool's sums over the APIs it generated; both N: over the APIs both tools built.")
 	fmt.Fprintln(w, "paged (labels): labelled operations paged the way the API pages (match + alt) / labelled (recall).")
+	for _, r := range rep.Results {
+		if r.Config != "" && r.WithoutConfig != nil {
+			v := r.WithoutConfig
+			fmt.Fprintf(w, "%s: sdkgen ran with the panel's %s.sdkgen.yaml; without it, %d/%d (%.0f%%)\n", r.API, r.API, v.Match+v.Alternative, v.Labelled, 100*v.Recall)
+		}
+	}
+	if v := t.WithoutConfig; v.Labelled > 0 {
+		fmt.Fprintf(w, "all: without the panel's sdkgen.yaml files, %d/%d (%.0f%%)\n", v.Match+v.Alternative, v.Labelled, 100*v.Recall)
+	}
 
 	for _, r := range rep.Results {
 		for _, tr := range []ToolResult{r.Sdkgen, r.OapiCodegen} {

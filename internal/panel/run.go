@@ -51,6 +51,11 @@ type Result struct {
 	// Pagination is sdkgen's pagination on the labels (none when sdkgen's
 	// output could not be read).
 	Pagination *Pagination `json:"pagination,omitempty"`
+	// Config is the panel's sdkgen.yaml that sdkgen ran with (see
+	// Config), "" when the API has none; WithoutConfig is then sdkgen's
+	// recall on the labels without it (generated only, not built).
+	Config        string    `json:"config,omitempty"`
+	WithoutConfig *Verdicts `json:"without_config,omitempty"`
 }
 
 // ToolResult is one tool's figures on one API.
@@ -139,8 +144,14 @@ func RunAPI(ctx context.Context, opts Options, api API) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	cfg := Config(api.Name)
+	res.Config = string(cfg)
 	for _, tool := range []genbench.Tool{genbench.Sdkgen, genbench.OapiCodegen} {
-		tr, err := runTool(ctx, opts, tool, api.Name, file)
+		var tcfg []byte
+		if tool.Name == genbench.Sdkgen.Name {
+			tcfg = cfg
+		}
+		tr, err := runTool(ctx, opts, tool, api.Name, file, tcfg)
 		if err != nil {
 			return res, err
 		}
@@ -154,11 +165,42 @@ func RunAPI(ctx context.Context, opts Options, api API) (Result, error) {
 			res.OapiCodegen = tr
 		}
 	}
+	if cfg != nil {
+		code, err := generateOnly(ctx, opts, api.Name, file)
+		if err != nil {
+			return res, err
+		}
+		if code != nil {
+			pg := Recall(api.Labels, spec, *code)
+			res.WithoutConfig = &pg.Verdicts
+		}
+	}
 	return res, nil
 }
 
+// generateOnly generates an API with sdkgen and no configuration, and
+// reads the code; nil when it does not generate.
+func generateOnly(ctx context.Context, opts Options, api, spec string) (*Code, error) {
+	out, err := os.MkdirTemp(opts.Work, "noconfig-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(out)
+	progress(opts, "%s: sdkgen without the panel's sdkgen.yaml: generating", api)
+	cmd := genbench.Sdkgen.Command(opts.Bin, spec, filepath.Join(out, api), api)
+	cmd.Dir = out
+	if err := cmd.Run(); err != nil {
+		return nil, nil
+	}
+	code, err := ScanCode(filepath.Join(out, api))
+	if err != nil {
+		return nil, nil
+	}
+	return &code, ctx.Err()
+}
+
 // runTool generates, reads, builds, vets and checks one tool's output.
-func runTool(ctx context.Context, opts Options, tool genbench.Tool, api, spec string) (ToolResult, error) {
+func runTool(ctx context.Context, opts Options, tool genbench.Tool, api, spec string, cfg []byte) (ToolResult, error) {
 	tr := ToolResult{Tool: tool.Name, Dir: tool.Name + "/" + api}
 	mod := filepath.Join(opts.Work, module)
 	out := filepath.Join(mod, filepath.FromSlash(tr.Dir))
@@ -172,7 +214,12 @@ func runTool(ctx context.Context, opts Options, tool genbench.Tool, api, spec st
 	defer os.RemoveAll(scratch)
 	progress(opts, "%s: %s: generating", api, tool.Name)
 	cmd := tool.Command(opts.Bin, spec, out, api)
-	cmd.Dir = scratch // where no sdkgen.yaml can be picked up
+	cmd.Dir = scratch // where no sdkgen.yaml is picked up but the panel's
+	if cfg != nil {
+		if err := os.WriteFile(filepath.Join(scratch, "sdkgen.yaml"), cfg, 0o644); err != nil {
+			return tr, err
+		}
+	}
 	u, err := genbench.Measure(cmd)
 	tr.GenSeconds, tr.GenCPUSeconds, tr.GenPeakMiB = u.Wall.Seconds(), u.CPU.Seconds(), u.PeakMiB()
 	if err != nil {

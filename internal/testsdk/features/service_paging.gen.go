@@ -21,37 +21,37 @@ type PagingAPI interface {
 	//
 	// Operation listEvents: GET /events.
 	//
-	// It returns a pager over the items of every page (paged by next-url, from x-ms-pageable): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by next-url, as x-ms-pageable says): range over its All method; see sdk.Pager.
 	ListEvents(ctx context.Context, opts ...sdk.Option) *sdk.Pager[Widget]
 	// ListGadgets calls the listGadgets operation.
 	//
 	// Operation listGadgets: GET /gadgets.
 	//
-	// It returns a pager over the items of every page (paged by offset, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by offset, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 	ListGadgets(ctx context.Context, params *ListGadgetsParams, opts ...sdk.Option) *sdk.Pager[Widget]
 	// ListIssues: GitHub-style pages, detected.
 	//
 	// Operation listIssues: GET /issues.
 	//
-	// It returns a pager over the items of every page (paged by link, from detected: GitHub-style page and per_page with a list body, following Link headers): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 	ListIssues(ctx context.Context, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Widget]
 	// ListNotes: Paged as sdkgen.yaml says.
 	//
 	// Operation listNotes: GET /notes.
 	//
-	// It returns a pager over the items of every page (paged by cursor, from sdkgen.yaml): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by cursor, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 	ListNotes(ctx context.Context, params *ListNotesParams, opts ...sdk.Option) *sdk.Pager[Widget]
 	// ListOrders calls the listOrders operation.
 	//
 	// Operation listOrders: GET /orders.
 	//
-	// It returns a pager over the items of every page (paged by page, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by page, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 	ListOrders(ctx context.Context, params *ListOrdersParams, opts ...sdk.Option) *sdk.Pager[Widget]
 	// ListWidgets: Stripe-style pages, detected.
 	//
 	// Operation listWidgets: GET /widgets.
 	//
-	// It returns a pager over the items of every page (paged by cursor, from detected: Stripe-style starting_after, has_more and data): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by cursor, detected from the starting_after parameter, the has_more flag and the last item's id): range over its All method; see sdk.Pager.
 	ListWidgets(ctx context.Context, params *ListWidgetsParams, opts ...sdk.Option) *sdk.Pager[Widget]
 }
 
@@ -67,7 +67,7 @@ var opListEvents = &sdk.Operation{
 //
 // Operation listEvents: GET /events.
 //
-// It returns a pager over the items of every page (paged by next-url, from x-ms-pageable): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by next-url, as x-ms-pageable says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListEvents(ctx context.Context, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdk.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
 		return NewListEventsRequest(server)
@@ -86,7 +86,7 @@ var opListGadgets = &sdk.Operation{
 //
 // Operation listGadgets: GET /gadgets.
 //
-// It returns a pager over the items of every page (paged by offset, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by offset, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListGadgets(ctx context.Context, params *ListGadgetsParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	start := 0
 	if params != nil && params.Offset != nil {
@@ -112,7 +112,7 @@ var opListIssues = &sdk.Operation{
 //
 // Operation listIssues: GET /issues.
 //
-// It returns a pager over the items of every page (paged by link, from detected: GitHub-style page and per_page with a list body, following Link headers): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *PagingService) ListIssues(ctx context.Context, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdk.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
 		return NewListIssuesRequest(server, params)
@@ -131,7 +131,7 @@ var opListNotes = &sdk.Operation{
 //
 // Operation listNotes: GET /notes.
 //
-// It returns a pager over the items of every page (paged by cursor, from sdkgen.yaml): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by cursor, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListNotes(ctx context.Context, params *ListNotesParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdk.CursorPager(ctx, s.client, opListNotes, func(server, cursor string) (*http.Request, error) {
 		p := sdk.CopyParams(params)
@@ -155,7 +155,7 @@ var opListOrders = &sdk.Operation{
 //
 // Operation listOrders: GET /orders.
 //
-// It returns a pager over the items of every page (paged by page, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by page, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListOrders(ctx context.Context, params *ListOrdersParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	start := 1
 	if params != nil && params.Page != nil {
@@ -181,7 +181,7 @@ var opListWidgets = &sdk.Operation{
 //
 // Operation listWidgets: GET /widgets.
 //
-// It returns a pager over the items of every page (paged by cursor, from detected: Stripe-style starting_after, has_more and data): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by cursor, detected from the starting_after parameter, the has_more flag and the last item's id): range over its All method; see sdk.Pager.
 func (s *PagingService) ListWidgets(ctx context.Context, params *ListWidgetsParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdk.CursorPager(ctx, s.client, opListWidgets, func(server, cursor string) (*http.Request, error) {
 		p := sdk.CopyParams(params)

@@ -32,7 +32,7 @@ type ProductsAPI interface {
 	//
 	// Operation listProducts: GET /products.
 	//
-	// It returns a pager over the items of every page (paged by link, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by link, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 	ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product]
 }
 
@@ -92,7 +92,7 @@ var opListProducts = &sdk.Operation{
 //
 // Operation listProducts: GET /products.
 //
-// It returns a pager over the items of every page (paged by link, from x-sdkgen-pagination): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by link, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 func (s *ProductsService) ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product] {
 	return sdk.LinkPager(ctx, s.client, opListProducts, func(server string) (*http.Request, error) {
 		return NewListProductsRequest(server, params)
