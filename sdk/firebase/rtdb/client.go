@@ -27,7 +27,6 @@ type Client struct {
 	query     url.Values // the database URL's own query (the emulator's ns=)
 	tokens    *tokenTracker
 	reconnect sdk.RetryPolicy
-	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
 }
 
@@ -45,7 +44,6 @@ type config struct {
 	noDefault bool
 	sdkOpts   []sdk.Option
 	reconnect *sdk.RetryPolicy
-	sleep     func(context.Context, time.Duration) error
 }
 
 // WithIDTokens authenticates every request with a Firebase ID token from
@@ -92,11 +90,6 @@ func WithReconnect(p sdk.RetryPolicy) Option {
 	return optionFunc(func(c *config) { c.reconnect = &p })
 }
 
-// withSleep replaces the wait between reconnections, for tests.
-func withSleep(f func(context.Context, time.Duration) error) Option {
-	return optionFunc(func(c *config) { c.sleep = f })
-}
-
 // NewClient returns a client of the database at databaseURL
 // ("https://<db>.firebaseio.com", "https://<db>.<region>.firebasedatabase.app",
 // or an emulator's "http://127.0.0.1:9000?ns=<db>"). A query in the URL is
@@ -115,7 +108,7 @@ func NewClient(databaseURL string, opts ...Option) (*Client, error) {
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		return nil, &Error{Op: "new client", Err: fmt.Errorf("database URL %q has a path; give the database's root", safeURL(databaseURL))}
 	}
-	c := &Client{query: u.Query(), now: time.Now, sleep: sleepCtx}
+	c := &Client{query: u.Query(), sleep: sleepCtx}
 	for name := range c.query {
 		if sdk.IsSecretParam(name) {
 			return nil, &Error{Op: "new client", Err: fmt.Errorf("database URL carries a credential (%s=): use WithIDTokens or WithAccessTokens", name)}
@@ -141,9 +134,6 @@ func NewClient(databaseURL string, opts ...Option) (*Client, error) {
 	c.reconnect.MaxRetries = 10
 	if cfg.reconnect != nil {
 		c.reconnect = *cfg.reconnect
-	}
-	if cfg.sleep != nil {
-		c.sleep = cfg.sleep
 	}
 	return c, nil
 }
