@@ -20,6 +20,7 @@ package discovery
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -36,6 +37,16 @@ type Options struct {
 	// Tag is the OpenAPI tag of every operation (the SDK's service);
 	// empty uses the resource's last name.
 	Tag string
+	// Methods keeps only these method ids; empty keeps every method of
+	// the resource.
+	Methods []string
+	// Segments spells reserved parameters out as path segments: a
+	// reserved parameter named here ("name") is replaced by the template
+	// given ("projects/{project}/databases/{database}/documents/{collection}/{document}"),
+	// whose placeholders become string path parameters. Mock servers
+	// such as Prism match a parameter within one segment only; a spec
+	// made so serves requests of that one depth.
+	Segments map[string]string
 }
 
 // Document is the part of a Discovery document that is converted.
@@ -122,7 +133,10 @@ func Convert(src []byte, o Options) ([]byte, error) {
 	c := &converter{d: &d, used: map[string]bool{}}
 	paths := map[string]map[string]any{}
 	for _, m := range methods {
-		path, params, err := c.params(m)
+		if len(o.Methods) > 0 && !slices.Contains(o.Methods, m.ID) {
+			continue
+		}
+		path, params, err := c.params(m, o.Segments)
 		if err != nil {
 			return nil, err
 		}
@@ -250,9 +264,10 @@ func (c *converter) ref(id string) map[string]any {
 // params turns a method's path template and parameters into an OpenAPI
 // path and parameter list (path parameters in the template's order, then
 // query parameters by name).
-func (c *converter) params(m *method) (string, []map[string]any, error) {
+func (c *converter) params(m *method, segments map[string]string) (string, []map[string]any, error) {
 	path := "/" + strings.TrimPrefix(m.Path, "/")
 	reserved := map[string]bool{}
+	var spelled []string
 	for {
 		i := strings.Index(path, "{+")
 		if i < 0 {
@@ -263,9 +278,22 @@ func (c *converter) params(m *method) (string, []map[string]any, error) {
 			return "", nil, fmt.Errorf("discovery: %s: unclosed %q", m.ID, path)
 		}
 		name := path[i+2 : i+end]
+		if tmpl, ok := segments[name]; ok {
+			path = path[:i] + tmpl + path[i+end+1:]
+			spelled = append(spelled, name)
+			continue
+		}
 		reserved[name] = true
 		path = path[:i] + "{" + name + "}" + path[i+end+1:]
 	}
+	params := maps.Clone(m.Parameters)
+	for _, name := range spelled {
+		delete(params, name)
+		for _, ph := range placeholders(segments[name]) {
+			params[ph] = &schema{Type: "string", Location: "path", Description: "A segment of " + name + "."}
+		}
+	}
+	m = &method{ID: m.ID, Parameters: params}
 	var names []string
 	for name := range m.Parameters {
 		names = append(names, name)
@@ -304,6 +332,20 @@ func (c *converter) params(m *method) (string, []map[string]any, error) {
 	return path, out, nil
 }
 
+// placeholders lists the {names} of a template.
+func placeholders(tmpl string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		j := strings.IndexByte(tmpl, '}')
+		if i < 0 || j < i {
+			return out
+		}
+		out = append(out, tmpl[i+1:j])
+		tmpl = tmpl[j+1:]
+	}
+}
+
 func (c *converter) response(m *method, array bool) map[string]any {
 	r := map[string]any{"description": "Successful response"}
 	if m.Response == nil || m.Response.Ref == "" {
@@ -340,7 +382,13 @@ func (c *converter) schema(s *schema) map[string]any {
 	case "":
 	case "google-datetime":
 		out["format"] = "date-time"
-	case "int32", "int64", "uint32", "uint64", "double", "float", "byte", "date":
+	case "byte":
+		out["format"] = s.Format
+		// Discovery documents carry no examples; mock servers that make up
+		// a value from the schema (Prism writes "string") produce invalid
+		// base64 without one.
+		out["example"] = "AQID"
+	case "int32", "int64", "uint32", "uint64", "double", "float", "date":
 		out["format"] = s.Format
 	default:
 		out["x-google-format"] = s.Format

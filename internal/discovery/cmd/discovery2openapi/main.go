@@ -21,6 +21,9 @@ func main() {
 	resource := flag.String("resource", "", "the dotted resource to convert (default: all)")
 	array := flag.String("array", "", "comma-separated method ids whose REST answer is a JSON array")
 	tag := flag.String("tag", "", "the tag of every operation (default: the resource's last name)")
+	methods := flag.String("methods", "", "comma-separated method ids to keep (default: all of the resource)")
+	var segments segmentFlag
+	flag.Var(&segments, "segments", "name=template: spell the reserved parameter name out as path segments (repeatable)")
 	flag.Parse()
 	if *in == "" || *out == "" || flag.NArg() > 0 {
 		flag.Usage()
@@ -35,6 +38,10 @@ func main() {
 	if *array != "" {
 		o.ArrayResponses = strings.Split(*array, ",")
 	}
+	if *methods != "" {
+		o.Methods = strings.Split(*methods, ",")
+	}
+	o.Segments = segments
 	b, err := discovery.Convert(src, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "discovery2openapi:", err)
@@ -44,4 +51,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "discovery2openapi:", err)
 		os.Exit(1)
 	}
+}
+
+// segmentFlag collects -segments name=template values.
+type segmentFlag map[string]string
+
+func (f *segmentFlag) String() string { return fmt.Sprint(map[string]string(*f)) }
+
+func (f *segmentFlag) Set(v string) error {
+	name, tmpl, ok := strings.Cut(v, "=")
+	if !ok || name == "" || tmpl == "" {
+		return fmt.Errorf("want name=template, got %q", v)
+	}
+	if *f == nil {
+		*f = segmentFlag{}
+	}
+	(*f)[name] = tmpl
+	return nil
 }

@@ -23,5 +23,13 @@
 //	go generate ./sdk/firebase/firestore/firestorev1
 package firestorev1
 
-//go:generate go run ../../../../internal/discovery/cmd/discovery2openapi -in firestore-v1.discovery.json -resource projects.databases.documents -array firestore.projects.databases.documents.runQuery,firestore.projects.databases.documents.runAggregationQuery,firestore.projects.databases.documents.batchGet -out firestore-v1.openapi.json
+// The documents API a client uses: listen and write are bidirectional
+// streams the REST surface does not serve; executePipeline, partitionQuery
+// and batchWrite are for servers. testdata/firestore-v1.prism.json is the
+// same API with its resource names spelled out as segments, for Prism
+// (contract_test.go).
+//
+//go:generate -command convert go run ../../../../internal/discovery/cmd/discovery2openapi -in firestore-v1.discovery.json -resource projects.databases.documents -methods firestore.projects.databases.documents.get,firestore.projects.databases.documents.patch,firestore.projects.databases.documents.delete,firestore.projects.databases.documents.list,firestore.projects.databases.documents.createDocument,firestore.projects.databases.documents.runQuery,firestore.projects.databases.documents.runAggregationQuery,firestore.projects.databases.documents.batchGet,firestore.projects.databases.documents.commit,firestore.projects.databases.documents.beginTransaction,firestore.projects.databases.documents.rollback,firestore.projects.databases.documents.listCollectionIds -array firestore.projects.databases.documents.runQuery,firestore.projects.databases.documents.runAggregationQuery,firestore.projects.databases.documents.batchGet
+//go:generate convert -out firestore-v1.openapi.json
+//go:generate convert -segments database=projects/{project}/databases/{database} -segments name=projects/{project}/databases/{database}/documents/{collection}/{document} -segments parent=projects/{project}/databases/{database}/documents/{collection}/{document} -out testdata/firestore-v1.prism.json
 //go:generate go tool sdkgen generate --config sdkgen.yaml

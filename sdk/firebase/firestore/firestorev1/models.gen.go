@@ -257,6 +257,8 @@ type BatchGetDocumentsRequest struct {
 	RequestOptions *RequestOptions `json:"requestOptions,omitempty"`
 
 	// Transaction Reads documents in a transaction.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -272,6 +274,8 @@ type BatchGetDocumentsResponse struct {
 	ReadTime *time.Time `json:"readTime,omitempty"`
 
 	// Transaction The transaction that was started as part of this request. Will only be set in the first response, and only if BatchGetDocumentsRequest.new_transaction was set in the request.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -287,6 +291,8 @@ type BeginTransactionRequest struct {
 // BeginTransactionResponse The response for Firestore.BeginTransaction.
 type BeginTransactionResponse struct {
 	// Transaction The transaction that was started.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -305,6 +311,8 @@ type CommitRequest struct {
 	RequestOptions *RequestOptions `json:"requestOptions,omitempty"`
 
 	// Transaction If set, applies all writes in this transaction, and commits it.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 
 	// Writes The writes to apply. Always executed atomically and in order.
@@ -605,6 +613,8 @@ type ReadWrite struct {
 	ConcurrencyMode *ReadWriteConcurrencyMode `json:"concurrencyMode,omitempty"`
 
 	// RetryTransaction An optional transaction to retry.
+	//
+	// Example: AQID
 	RetryTransaction *[]byte `json:"retryTransaction,omitempty"`
 }
 
@@ -623,6 +633,8 @@ type RollbackRequest struct {
 	RequestOptions *RequestOptions `json:"requestOptions,omitempty"`
 
 	// Transaction Required. The transaction to roll back.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -644,6 +656,8 @@ type RunAggregationQueryRequest struct {
 	StructuredAggregationQuery *StructuredAggregationQuery `json:"structuredAggregationQuery,omitempty"`
 
 	// Transaction Run the aggregation within an already active transaction. The value here is the opaque transaction ID to execute the query in.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -659,6 +673,8 @@ type RunAggregationQueryResponse struct {
 	Result *AggregationResult `json:"result,omitempty"`
 
 	// Transaction The transaction that was started as part of this request. Only present on the first response when the request requested to start a new transaction.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -680,6 +696,8 @@ type RunQueryRequest struct {
 	StructuredQuery *StructuredQuery `json:"structuredQuery,omitempty"`
 
 	// Transaction Run the query within an already active transaction. The value here is the opaque transaction ID to execute the query in.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -701,6 +719,8 @@ type RunQueryResponse struct {
 	SkippedResults *int32 `json:"skippedResults,omitempty"`
 
 	// Transaction The transaction that was started as part of this request. Can only be set in the first response, and only if RunQueryRequest.new_transaction was set in the request. If set, no other fields will be set in this response.
+	//
+	// Example: AQID
 	Transaction *[]byte `json:"transaction,omitempty"`
 }
 
@@ -791,6 +811,8 @@ type Value struct {
 	BooleanValue *bool `json:"booleanValue,omitempty"`
 
 	// BytesValue A bytes value. In Standard edition databases: * The value must not exceed 1 MiB - 89 bytes. * Only the first 1,500 bytes are considered by queries. In Enterprise edition databases, there is no limit on the size of the value. However, it is still subject to document and index entry size limits.
+	//
+	// Example: AQID
 	BytesValue *[]byte `json:"bytesValue,omitempty"`
 
 	// DoubleValue A double value.
