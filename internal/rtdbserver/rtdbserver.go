@@ -503,6 +503,11 @@ func get(v any, path []string) any {
 	return v
 }
 
+// The client's fold (sdk/firebase/rtdb, listen.go) implements the same
+// storage rules (set, normalize, render) on its own, on purpose: the tests
+// compare two readings of Firebase's documents, and code shared by the
+// server and the client would let one bug pass both.
+
 // set returns root with the value at path replaced by v; nil (or an empty
 // object) deletes it, and objects left empty disappear, as in the service.
 func set(root any, path []string, v any) any {

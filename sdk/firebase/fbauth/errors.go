@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 )
 
 // Error is the error of a Firebase Auth call. When the service refused
@@ -129,15 +130,4 @@ func apiError(op string, err error) error {
 }
 
 // oneLine makes server text fit an error line.
-func oneLine(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 || r >= 0x202a && r <= 0x202e {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return s
-}
+func oneLine(s string, max int) string { return strings.TrimSpace(safetext.OneLine(s, max, true)) }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/internal/safetext"
 )
 
 // Error is the error of a call that failed: the database refused it
@@ -113,15 +114,4 @@ func (c *Client) wrap(op, path string, err error) error {
 }
 
 // oneLine makes server text fit an error line.
-func oneLine(s string, max int) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == 0x2028 || r == 0x2029 {
-			return ' '
-		}
-		return r
-	}, s)
-	if r := []rune(s); len(r) > max {
-		s = string(r[:max]) + "…"
-	}
-	return strings.TrimSpace(s)
-}
+func oneLine(s string, max int) string { return strings.TrimSpace(safetext.OneLine(s, max, true)) }

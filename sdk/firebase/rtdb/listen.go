@@ -248,6 +248,10 @@ func splitPath(p string) []string {
 	return out
 }
 
+// setTree, normalize and arrayify follow the database's storage rules; the
+// test server (internal/rtdbserver) implements them on its own, on
+// purpose, so that one bug cannot pass both.
+
 // setTree returns root with the value at path replaced by v: nil deletes,
 // and objects left empty disappear, as the database stores data.
 func setTree(root any, path []string, v any) any {

@@ -264,11 +264,23 @@ func reason(err error) string {
 	return err.Error()
 }
 
-func parseJSON(s string) (json.RawMessage, error) {
-	if !json.Valid([]byte(s)) {
-		return nil, cli.Usagef("the value is not JSON: %s", s)
+// withDB runs f with the database opened as the signed-in user and the
+// path's reference, after checking the command's JSON argument (value,
+// when it has one).
+func (g *globals) withDB(cmd *cobra.Command, path string, value *string, f func(ref rtdb.Ref, v json.RawMessage) error) error {
+	var v json.RawMessage
+	if value != nil {
+		if !json.Valid([]byte(*value)) {
+			return cli.Usagef("the value is not JSON: %s", *value)
+		}
+		v = json.RawMessage(*value)
 	}
-	return json.RawMessage(s), nil
+	db, done, err := g.database()
+	if err != nil {
+		return err
+	}
+	defer done()
+	return explain(f(db.Ref(path), v))
 }
 
 func newSet(g *globals) *cobra.Command {
@@ -278,16 +290,9 @@ func newSet(g *globals) *cobra.Command {
 		Example: `  firebasectl set rooms/lobby '{"topic":"Go"}'`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseJSON(args[1])
-			if err != nil {
-				return err
-			}
-			db, done, err := g.database()
-			if err != nil {
-				return err
-			}
-			defer done()
-			return explain(rtdb.Set(cmd.Context(), db.Ref(args[0]), v))
+			return g.withDB(cmd, args[0], &args[1], func(ref rtdb.Ref, v json.RawMessage) error {
+				return rtdb.Set(cmd.Context(), ref, v)
+			})
 		},
 	}
 }
@@ -298,21 +303,14 @@ func newPush(g *globals) *cobra.Command {
 		Short: "Add a child with a new, time-ordered key; print its path",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := parseJSON(args[1])
-			if err != nil {
+			return g.withDB(cmd, args[0], &args[1], func(ref rtdb.Ref, v json.RawMessage) error {
+				child, err := rtdb.Push(cmd.Context(), ref, v)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), child.Path())
 				return err
-			}
-			db, done, err := g.database()
-			if err != nil {
-				return err
-			}
-			defer done()
-			child, err := rtdb.Push(cmd.Context(), db.Ref(args[0]), v)
-			if err != nil {
-				return explain(err)
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), child.Path())
-			return err
+			})
 		},
 	}
 }
@@ -323,17 +321,14 @@ func newGet(g *globals) *cobra.Command {
 		Short: "Print the value at path as JSON",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, done, err := g.database()
-			if err != nil {
+			return g.withDB(cmd, args[0], nil, func(ref rtdb.Ref, _ json.RawMessage) error {
+				v, err := rtdb.Get[json.RawMessage](cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), string(v))
 				return err
-			}
-			defer done()
-			v, err := rtdb.Get[json.RawMessage](cmd.Context(), db.Ref(args[0]))
-			if err != nil {
-				return explain(err)
-			}
-			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(v))
-			return err
+			})
 		},
 	}
 }
@@ -352,28 +347,25 @@ is refreshed.`,
 			if count < 0 {
 				return cli.Usagef("--count must not be negative")
 			}
-			db, done, err := g.database()
-			if err != nil {
-				return err
-			}
-			defer done()
-			n := 0
-			for snap, err := range rtdb.Listen[any](cmd.Context(), db.Ref(args[0])) {
-				if err != nil {
-					if cmd.Context().Err() != nil {
-						return nil // interrupted
+			return g.withDB(cmd, args[0], nil, func(ref rtdb.Ref, _ json.RawMessage) error {
+				n := 0
+				for snap, err := range rtdb.Listen[any](cmd.Context(), ref) {
+					if err != nil {
+						if cmd.Context().Err() != nil {
+							return nil // interrupted
+						}
+						return err
 					}
-					return explain(err)
+					b, _ := json.Marshal(snap.Value)
+					if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s\n", snap.Event, snap.Changed, b); err != nil {
+						return err
+					}
+					if n++; count > 0 && n >= count {
+						return nil
+					}
 				}
-				b, _ := json.Marshal(snap.Value)
-				if _, err := fmt.Fprintf(cmd.OutOrStdout(), "%s %s %s\n", snap.Event, snap.Changed, b); err != nil {
-					return err
-				}
-				if n++; count > 0 && n >= count {
-					return nil
-				}
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	cmd.Flags().IntVar(&count, "count", 0, "stop after this many snapshots (0: never)")
