@@ -28,6 +28,7 @@ type Error struct {
 	Err        error
 }
 
+// Error describes the failure on one line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("firebase auth: " + e.Op)

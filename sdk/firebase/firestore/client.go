@@ -81,6 +81,7 @@ type PathError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *PathError) Error() string {
 	return fmt.Sprintf("firestore: invalid path %q: %s", e.Path, e.Reason)
 }

@@ -63,6 +63,7 @@ type EncodeError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *EncodeError) Error() string {
 	where := ""
 	if e.Path != "" {
@@ -80,6 +81,7 @@ type DecodeError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *DecodeError) Error() string {
 	where := ""
 	if e.Path != "" {

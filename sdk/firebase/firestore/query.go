@@ -42,6 +42,7 @@ type QueryError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *QueryError) Error() string { return "firestore: invalid query: " + e.Reason }
 
 // Query returns a query of every document of the collection.

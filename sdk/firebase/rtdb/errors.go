@@ -30,6 +30,7 @@ type Error struct {
 	Err     error
 }
 
+// Error describes the failure on one line.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("rtdb: " + e.Op)
@@ -60,6 +61,7 @@ type ConflictError struct {
 	Err     error
 }
 
+// Error describes the failure on one line.
 func (e *ConflictError) Error() string {
 	return "rtdb: conditional write to " + e.Path + ": the value changed since its ETag was read (412 Precondition Failed)"
 }
@@ -75,6 +77,7 @@ type PathError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *PathError) Error() string { return fmt.Sprintf("rtdb: invalid path %q: %s", e.Path, e.Reason) }
 
 // CancelError ends a [Listen] when the database cancels the stream: its
@@ -85,6 +88,7 @@ type CancelError struct {
 	Reason string
 }
 
+// Error describes the failure on one line.
 func (e *CancelError) Error() string {
 	s := "rtdb: listening to " + e.Path + " was cancelled by the server"
 	if e.Reason != "" {
