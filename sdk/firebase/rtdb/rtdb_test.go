@@ -252,7 +252,7 @@ func TestListenAcrossDropAndRevoke(t *testing.T) {
 		}
 	}()
 
-	var snapshots, last int
+	var snapshots, last, resyncs, single int
 	var events []string
 	for snap, err := range rtdb.Listen[Log](ctx, listener.Ref("log")) {
 		if err != nil {
@@ -268,6 +268,14 @@ func TestListenAcrossDropAndRevoke(t *testing.T) {
 		}
 		if k < last {
 			t.Fatalf("snapshot %d holds %d writes, the one before %d", snapshots, k, last)
+		}
+		if snap.Changed == "/" {
+			resyncs++ // a connection's first put: the whole log, writes made meanwhile included
+		} else if k != last+1 || snap.Changed != "/"+key(k-1) {
+			// On a live connection every write is its own event.
+			t.Fatalf("snapshot %d changed %s and holds %d writes after %d: a write was skipped", snapshots, snap.Changed, k, last)
+		} else {
+			single++
 		}
 		last = k
 		select {
@@ -294,7 +302,11 @@ func TestListenAcrossDropAndRevoke(t *testing.T) {
 		t.Errorf("%d stream connections and %d token fetches: want a reconnection after the drop and one after auth_revoked with a new token",
 			streams, listenerTokens.fetches.Load())
 	}
-	t.Logf("%d writes seen in %d snapshots over %d connections, %d tokens", n, snapshots, streams, listenerTokens.fetches.Load())
+	t.Logf("%d writes seen in %d snapshots over %d connections (%d one event per write, %d in the puts that open a connection), %d tokens",
+		n, snapshots, streams, single, n-single, listenerTokens.fetches.Load())
+	if resyncs != streams {
+		t.Errorf("%d connections but %d opening puts", streams, resyncs)
+	}
 	listenerTokens.mu.Lock()
 	defer listenerTokens.mu.Unlock()
 	for tok := range listenerTokens.expiry {
