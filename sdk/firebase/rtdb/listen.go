@@ -43,7 +43,8 @@ type Snapshot[T any] struct {
 // reconnected after the backoff of [WithReconnect], and the database sends
 // the whole value again, so changes made in the meantime arrive in the
 // next snapshot. auth_revoked (the ID token expired or was revoked) makes
-// the token source refresh, and the stream resumes with the new token.
+// the token source refresh, and the stream resumes with the new token;
+// drops and revocations count against MaxRetries until an event arrives.
 // cancel (the security rules no longer allow the read) ends the iteration
 // with a [*CancelError]. Other failures end it with an [*Error]: the first
 // connection refused (401 Permission denied, say), or MaxRetries
@@ -92,6 +93,13 @@ func (l *listener[T]) run(ctx context.Context, opts []sdk.Option) {
 		case endStop:
 			return
 		case endRevoked:
+			// Refresh and reconnect at once; a source whose new tokens are
+			// revoked again and again counts as failing reconnections.
+			if l.failures++; l.failures > c.reconnect.MaxRetries {
+				l.yield(Snapshot[T]{}, &Error{Op: "listen", Path: l.r.Path(),
+					Err: fmt.Errorf("the credential was revoked %d times in a row without an event", l.failures)})
+				return
+			}
 			if c.tokens != nil {
 				if err := c.tokens.revoked(ctx); err != nil {
 					l.yield(Snapshot[T]{}, c.wrap("listen", l.r.Path(), err))

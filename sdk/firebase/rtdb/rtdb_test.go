@@ -454,3 +454,29 @@ func TestCredentialStaysWithTrustedHosts(t *testing.T) {
 		}
 	}
 }
+
+// A server that revokes every credential at once does not keep a listener
+// reconnecting for ever: revocations without an event count against
+// WithReconnect's retries.
+func TestListenGivesUpOnEndlessRevocation(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var connections atomic.Int64
+	srv := serve(t, "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		connections.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "event: auth_revoked\ndata: \"credential is no longer valid\"\n\n")
+	}))
+	is := newIssuer(time.Hour)
+	c := newClient(t, srv.URL, rtdb.WithIDTokens(is.source()),
+		rtdb.WithReconnect(sdk.RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}))
+	for _, err := range rtdb.Listen[any](ctx, c.Ref("x")) {
+		var re *rtdb.Error
+		if !errors.As(err, &re) || !strings.Contains(err.Error(), "revoked 4 times") {
+			t.Fatalf("end: %v", err)
+		}
+	}
+	if n := connections.Load(); n != 4 || is.fetches.Load() != 4 {
+		t.Fatalf("%d connections, %d tokens; want 4 and 4", n, is.fetches.Load())
+	}
+}
