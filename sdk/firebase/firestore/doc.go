@@ -2,7 +2,8 @@
 // from Go, with Go structs as documents, over the SDK that sdkgen generates
 // from Google's description of Firestore v1 (package firestorev1).
 //
-//	ts := fbauth.NewClient(apiKey).TokenSource(session.Token())
+//	fa, err := fbauth.NewClient(apiKey)
+//	ts := fa.TokenSource(session.Token()) // the user's ID tokens, refreshed
 //	db, err := firestore.NewClient("my-project", firestore.WithSDKOptions(sdk.WithTokenSource(ts)))
 //	_, err = firestore.Set(ctx, db.Doc("rooms/lobby"), Room{Topic: "Go"})
 //	room, err := firestore.Get[Room](ctx, db.Doc("rooms/lobby"))

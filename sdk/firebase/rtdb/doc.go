@@ -2,7 +2,8 @@
 // the sdk runtime: typed reads and writes, conditional writes, and live
 // listening over server-sent events folded into typed snapshots.
 //
-//	ts := fbauth.NewClient(apiKey).TokenSource(session.Token()) // refreshes through Secure Token
+//	fa, err := fbauth.NewClient(apiKey)
+//	ts := fa.TokenSource(session.Token()) // refreshes through Secure Token
 //	db, err := rtdb.NewClient("https://my-db.firebaseio.com", rtdb.WithIDTokens(ts))
 //	err = rtdb.Set(ctx, db.Ref("rooms/lobby/topic"), "Go")
 //	msg, err := rtdb.Push(ctx, db.Ref("rooms/lobby/messages"), Message{Text: "hi"})
