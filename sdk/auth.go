@@ -127,6 +127,9 @@ type authenticator struct {
 	secret string
 	// redact lists the static secret's forms, kept out of errors and logs.
 	redact []string
+	// query, for a token source, names the query parameter its tokens go
+	// in instead of the Authorization header.
+	query string
 	// slot is where the credential goes ("authorization", "header:X-Key",
 	// "query:key", "cookie:name"): unbound credentials replace only one of
 	// the same slot.
@@ -181,7 +184,7 @@ type sentToken struct {
 // and loses the credential headers net/http would have copied onto it. It
 // returns the tokens it sent whose sources can refresh them.
 func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, []sentToken, error) {
-	if !sameOrigin(req.URL, st.origin) {
+	if !sameOrigin(req.URL, st.origin) && !st.s.trustedOrigin(req.URL) {
 		return stripCredentials(req, st.s), nil, nil
 	}
 	auths := st.s.auth
@@ -214,7 +217,11 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 		if typ == "" || strings.EqualFold(typ, "bearer") {
 			typ = "Bearer"
 		}
-		r2.Header.Set("Authorization", typ+" "+t.AccessToken)
+		if a.query != "" {
+			setQuery(r2, a.query, t.AccessToken)
+		} else {
+			r2.Header.Set("Authorization", typ+" "+t.AccessToken)
+		}
 		st.auth.noteToken(t.AccessToken)
 		if r, ok := a.ts.(TokenRefresher); ok {
 			sent = append(sent, sentToken{scheme: a.scheme, src: r, tok: t})
@@ -228,21 +235,52 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 // requests: Authorization and Cookie to another port of the same host,
 // and custom headers (an API key's, an X-Auth-Token set with WithHeader)
 // to any host.
+//
+// It also removes the query parameters the client's auth options put
+// credentials in (an API key's, a query token's): a server's Location may
+// repeat them, and net/http follows it as it is.
 func stripCredentials(req *http.Request, s *settings) *http.Request {
-	var drop []string
+	var drop, dropQuery []string
 	for name := range req.Header {
 		if s.credentialHeader(name) {
 			drop = append(drop, name)
 		}
 	}
-	if len(drop) == 0 {
+	if req.URL.RawQuery != "" {
+		q := req.URL.Query()
+		for _, a := range s.auth {
+			if name, ok := strings.CutPrefix(a.slot, "query:"); ok && q.Has(name) {
+				dropQuery = append(dropQuery, name)
+			}
+		}
+	}
+	if len(drop) == 0 && len(dropQuery) == 0 {
 		return req
 	}
 	r2 := req.Clone(req.Context())
 	for _, name := range drop {
 		r2.Header.Del(name)
 	}
+	if len(dropQuery) > 0 {
+		q := r2.URL.Query()
+		for _, name := range dropQuery {
+			q.Del(name)
+		}
+		u := *r2.URL
+		u.RawQuery = q.Encode()
+		r2.URL = &u
+	}
 	return r2
+}
+
+// setQuery sets the query parameter name of req (a clone the caller owns)
+// to value.
+func setQuery(req *http.Request, name, value string) {
+	q := req.URL.Query()
+	q.Set(name, value)
+	u := *req.URL
+	u.RawQuery = q.Encode()
+	req.URL = &u
 }
 
 // credentialHeader reports whether a header carries a credential: its name
@@ -408,6 +446,54 @@ func originOf(u *url.URL) origin {
 }
 
 func sameOrigin(u *url.URL, o origin) bool { return originOf(u) == o }
+
+// originPattern is an origin of WithTrustedOrigins: an exact host, or with
+// wildcard set, any subdomain of host.
+type originPattern struct {
+	scheme, host, port string
+	wildcard           bool
+}
+
+func parseOriginPattern(p string) (originPattern, error) {
+	scheme, rest, ok := strings.Cut(p, "://")
+	scheme = strings.ToLower(scheme)
+	if !ok || scheme != "https" && scheme != "http" {
+		return originPattern{}, fmt.Errorf("%q: want scheme://host[:port] with scheme http or https", p)
+	}
+	if rest == "" || strings.ContainsAny(rest, "/?#@") {
+		return originPattern{}, fmt.Errorf("%q: want scheme://host[:port], without path, query or user", p)
+	}
+	op := originPattern{scheme: scheme}
+	if h, ok := strings.CutPrefix(rest, "*."); ok {
+		op.wildcard, rest = true, h
+	}
+	u := url.URL{Scheme: scheme, Host: rest}
+	op.host, op.port = strings.ToLower(u.Hostname()), u.Port()
+	if op.host == "" || strings.Contains(op.host, "*") {
+		return originPattern{}, fmt.Errorf("%q: the host may only start with \"*.\"", p)
+	}
+	if op.port == "" {
+		op.port = originOf(&u).port
+	}
+	return op, nil
+}
+
+// trustedOrigin reports whether u's origin is one of WithTrustedOrigins.
+func (s *settings) trustedOrigin(u *url.URL) bool {
+	if len(s.trusted) == 0 {
+		return false
+	}
+	o := originOf(u)
+	for _, p := range s.trusted {
+		if p.scheme != o.scheme || p.port != o.port {
+			continue
+		}
+		if o.host == p.host && !p.wildcard || p.wildcard && strings.HasSuffix(o.host, "."+p.host) {
+			return true
+		}
+	}
+	return false
+}
 
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {

@@ -210,14 +210,22 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// trustedHop reports whether req, a redirect hop of a call, goes to one of
+// the call's WithTrustedOrigins.
+func trustedHop(req *http.Request) bool {
+	st, _ := req.Context().Value(callKey{}).(*callState)
+	return st != nil && st.s.trustedOrigin(req.URL)
+}
+
 // checkRedirect wraps the http.Client's CheckRedirect (next; nil is
 // net/http's default of 10 hops) with what the SDK decides for every hop:
 //
 //   - a request body never goes to another origin than the call's: a 307
 //     or 308 that would send it there is not followed, and the call ends
 //     with that response (an [*APIError] with its Location), as OkHttp does
-//     for redirects of requests with bodies; 301, 302 and 303 turn such
-//     requests into GETs without a body and are followed;
+//     for redirects of requests with bodies (unless the origin is one of
+//     [WithTrustedOrigins]); 301, 302 and 303 turn such requests into GETs
+//     without a body and are followed;
 //   - a hop to another origin than the previous one carries only the
 //     previous origin as Referer (browsers' default policy,
 //     strict-origin-when-cross-origin), never its path and query, where
@@ -227,7 +235,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 // (attemptTransport), which sees every hop.
 func checkRedirect(next func(*http.Request, []*http.Request) error) func(*http.Request, []*http.Request) error {
 	return func(req *http.Request, via []*http.Request) error {
-		if req.Body != nil && req.Body != http.NoBody && !sameOrigin(req.URL, originOf(via[0].URL)) {
+		if req.Body != nil && req.Body != http.NoBody && !sameOrigin(req.URL, originOf(via[0].URL)) && !trustedHop(req) {
 			req.Body.Close() // from GetBody; net/http does not close it
 			return http.ErrUseLastResponse
 		}

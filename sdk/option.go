@@ -92,6 +92,7 @@ type settings struct {
 	auth              []authenticator
 	authOwned         bool
 	allowInsecureAuth bool
+	trusted           []originPattern
 	uploadProgress    func(sent, total int64)
 	downloadProgress  func(received, total int64)
 	cache             Cache
@@ -368,6 +369,49 @@ func WithAPIKeyFor(scheme string, in APIKeyLocation, name, key string) Option {
 		}
 		addAuth(s, a)
 	})
+}
+
+// WithQueryToken sends tokens from ts in the query parameter name instead
+// of an Authorization header, as Firebase's Realtime Database takes an ID
+// token (auth=) and Google APIs an access token (access_token=). Like
+// [WithTokenSource], ts is asked once per attempt, a 401 makes a
+// [TokenRefresher] refresh once, and the token goes only to the call's
+// origin (or a [WithTrustedOrigins] one): on a redirect elsewhere the
+// parameter is removed from the URL, even when the server's Location
+// repeats it. Its values are redacted from errors and logs.
+func WithQueryToken(name string, ts TokenSource) Option {
+	return optionFunc(func(s *settings) {
+		switch {
+		case name == "":
+			s.fail(&OptionError{Option: "WithQueryToken", Reason: "empty parameter name"})
+		case ts == nil:
+			s.fail(&OptionError{Option: "WithQueryToken", Reason: "nil token source"})
+		default:
+			addAuth(s, authenticator{ts: ts, query: name, slot: "query:" + name})
+		}
+	})
+}
+
+// WithTrustedOrigins names other origins than the call's to which a call
+// may carry its credentials, and a request body, when a redirect leads
+// there: the hosts of one service that hands requests to each other (the
+// Realtime Database answers 307 with another host of the same database).
+// Each pattern is scheme://host or scheme://host:port, where the host may
+// start with "*." to match any of its subdomains ("https://*.firebaseio.com";
+// not the domain itself). Without it, credentials never leave the call's
+// scheme, host and port. Client only.
+func WithTrustedOrigins(patterns ...string) Option {
+	var ps []originPattern
+	for _, p := range patterns {
+		op, err := parseOriginPattern(p)
+		if err != nil {
+			return checked(false, "WithTrustedOrigins", err.Error(), nil)
+		}
+		ps = append(ps, op)
+	}
+	return clientOption{"WithTrustedOrigins", func(s *settings) {
+		s.trusted = append(s.trusted[:len(s.trusted):len(s.trusted)], ps...)
+	}}
 }
 
 // WithInsecureCredentials allows credentials to be sent over plain http to

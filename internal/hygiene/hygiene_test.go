@@ -183,6 +183,7 @@ func TestGoGenerateRunsOnlyTheGenerators(t *testing.T) {
 		directive + " go tool sdkgen generate --config sdkgen.yaml",
 		directive + " go run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen -config oapi-codegen.yaml ",
 		directive + " go tool gqlgen generate --config gqlgen.yml",
+		directive + " go run github.com/sdkgen-go/sdkgen/internal/discovery/cmd/discovery2openapi ",
 	}
 	for _, f := range trackedFiles(t, root) {
 		if !strings.HasSuffix(f, ".go") {
