@@ -25,9 +25,9 @@ import (
 // run, so every type the facade names is one the models declare. The
 // result is plain data (package ir) that the facade's templates print.
 
-// genVersion is the version of the code this generator emits: the sdk's
+// genVersion is the version of the code this generator emits: sdkimpl's
 // GenVersion, which generated code asserts at compile time.
-const genVersion = 2
+const genVersion = 3
 
 // builder builds the IR of one generation.
 type builder struct {

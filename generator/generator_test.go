@@ -18,7 +18,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/internal/gentest"
 	"github.com/sdkgen-go/sdkgen/openapi"
-	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -403,11 +403,11 @@ func TestFilesWriteRemovesOnlyStaleGeneratedFiles(t *testing.T) {
 }
 
 // Generated code does not compile against an sdk that cannot run it: the
-// same package, as a newer generator (version 2) would have written it,
-// fails to build against this sdk, naming the assertion.
+// same package, as the next generator (version genVersion+1) would have
+// written it, fails to build against this sdk, naming the assertion.
 func TestVersionAssertionBreaksTheBuild(t *testing.T) {
-	if genVersion != sdk.GenVersion {
-		t.Fatalf("the generator emits version %d, the sdk expects %d", genVersion, sdk.GenVersion)
+	if genVersion != sdkimpl.GenVersion {
+		t.Fatalf("the generator emits version %d, the sdk expects %d", genVersion, sdkimpl.GenVersion)
 	}
 	files, diags := generate(t, "../examples/petstore/petstore.yaml", Config{Package: "petstore"})
 	if diags.HasErrors() {
@@ -420,11 +420,11 @@ func TestVersionAssertionBreaksTheBuild(t *testing.T) {
 		}
 		src := f.Content
 		if f.Name == "client.gen.go" {
-			if !bytes.Contains(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)")) {
+			if !bytes.Contains(src, []byte("sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)")) {
 				t.Fatal("client.gen.go has no version assertion")
 			}
-			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(2 - sdk.MinVersion)"), []byte("sdk.EnforceVersion(3 - sdk.MinVersion)"))
-			src = bytes.ReplaceAll(src, []byte("sdk.EnforceVersion(sdk.MaxVersion - 2)"), []byte("sdk.EnforceVersion(sdk.MaxVersion - 3)"))
+			src = bytes.ReplaceAll(src, []byte("sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)"), []byte("sdkimpl.EnforceVersion(4 - sdkimpl.MinVersion)"))
+			src = bytes.ReplaceAll(src, []byte("sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)"), []byte("sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 4)"))
 		}
 		pkg[f.Name] = src
 	}
@@ -455,7 +455,7 @@ func TestUploadBodies(t *testing.T) {
 		"Send(ctx context.Context, readerParam string, body SendMultipartForm, opts ...sdk.Option)",
 		`File("doc", "", &body.Doc)`,
 		"SendRaw(ctx context.Context, body io.Reader, contentType string, opts ...sdk.Option) error",
-		"return sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {",
+		"return sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {",
 	} {
 		if !strings.Contains(src, want) {
 			t.Errorf("the service lacks %q", want)

@@ -35,7 +35,7 @@ import (
 //     system, processes or unsafe memory: os, os/exec, syscall, unsafe,
 //     plugin, runtime, reflect and "C" are absent on purpose;
 //   - oapi-codegen's runtime (parameter styles, UUID/date/file types);
-//   - this repository's sdk and its auth and nullable subpackages.
+//   - this repository's sdk and its auth, nullable and sdkimpl subpackages.
 var allowedImports = map[string]bool{
 	"bytes": true, "context": true, "encoding/base64": true, "encoding/json": true, "encoding/xml": true,
 	"errors": true, "fmt": true, "io": true, "iter": true, "mime": true, "mime/multipart": true,
@@ -45,6 +45,7 @@ var allowedImports = map[string]bool{
 	"github.com/sdkgen-go/sdkgen/sdk":          true,
 	"github.com/sdkgen-go/sdkgen/sdk/auth":     true,
 	"github.com/sdkgen-go/sdkgen/sdk/nullable": true,
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl":  true,
 }
 
 // directive matches the comment lines the go command, the compiler and

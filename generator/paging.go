@@ -344,7 +344,7 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 	}
 	switch pg.Style {
 	case "cursor":
-		p.Helper = "sdk.CursorPager"
+		p.Helper = "sdkimpl.CursorPager"
 		if pg.Cursor == nil || pg.Cursor.Param == "" {
 			return nil, fmt.Errorf("cursor style needs cursor.param")
 		}
@@ -385,13 +385,13 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 	case "offset", "page":
 		name := ""
 		if pg.Style == "offset" {
-			p.Helper = "sdk.OffsetPager"
+			p.Helper = "sdkimpl.OffsetPager"
 			if pg.Offset == nil {
 				return nil, fmt.Errorf("offset style needs offset.param")
 			}
 			name = pg.Offset.Param
 		} else {
-			p.Helper = "sdk.PageNumberPager"
+			p.Helper = "sdkimpl.PageNumberPager"
 			if pg.Page == nil {
 				return nil, fmt.Errorf("page style needs page.param")
 			}
@@ -425,9 +425,9 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 			}
 		}
 	case "link":
-		p.Helper = "sdk.LinkPager"
+		p.Helper = "sdkimpl.LinkPager"
 	case "next-url":
-		p.Helper = "sdk.NextURLPager"
+		p.Helper = "sdkimpl.NextURLPager"
 		if pg.Next == "" {
 			return nil, fmt.Errorf("next-url style needs next")
 		}

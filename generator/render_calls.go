@@ -41,10 +41,10 @@ func callExpr(op *ir.Operation, params string) string {
 		if r.ContentType != "" {
 			ct = strconv.Quote(r.ContentType)
 		}
-		return fmt.Sprintf("sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {\nreturn %s(%s)\n})", r.Builder, join(ct, "reader"))
+		return fmt.Sprintf("sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {\nreturn %s(%s)\n})", r.Builder, join(ct, "reader"))
 	case ir.RequestForm, ir.RequestOptForm:
 		var b strings.Builder
-		b.WriteString("sdk.NewMultipart().")
+		b.WriteString("sdkimpl.NewMultipart().")
 		for _, f := range op.Form.Fields {
 			b.WriteString("\n")
 			switch f.Kind {
@@ -149,7 +149,7 @@ func cursorNext(p *ir.Paging) string {
 		if p.LastItemInt {
 			id = "strconv.FormatInt(int64(" + id + "), 10)"
 		}
-		return fmt.Sprintf("sdk.LastItemCursor(%s, %s, func(it %s) string { return %s })", fieldExpr("page", p.Items), more, p.ItemType, id)
+		return fmt.Sprintf("sdkimpl.LastItemCursor(%s, %s, func(it %s) string { return %s })", fieldExpr("page", p.Items), more, p.ItemType, id)
 	}
 	next := fieldExpr("page", p.Next)
 	if p.NextInt {

@@ -13,7 +13,7 @@ import (
 
 // Event streams. An operation whose success response is text/event-stream
 // (and offers no JSON) gets a method returning iter.Seq2[sdk.Event[T],
-// error], built on sdk.JSONEvents[T] or sdk.TextEvents. T is the Go type
+// error], built on sdkimpl.JSONEvents[T] or sdkimpl.TextEvents. T is the Go type
 // of the response's schema (the data of each event is JSON), or string for
 // a string schema or none. How the stream ends cleanly comes from
 // sdkgen.yaml (operations.<id>.stream) or the x-sdkgen-stream extension:
@@ -99,7 +99,7 @@ func streamDoc(op *ir.Operation) []string {
 	}
 	text := "It returns the event stream: each range over it opens the stream (the first iteration yields " +
 		"the connection's error, if any) and yields every event, with " + data + ". A dropped connection is " +
-		"resumed with Last-Event-ID when it can be (see sdk.JSONEvents). "
+		"resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). "
 	st := r.Stream
 	switch {
 	case st == nil:

@@ -98,9 +98,9 @@ func TestEventStreamOperations(t *testing.T) {
 	for _, want := range []string{
 		"GetBoth(ctx context.Context, opts ...sdk.Option) (*Thing, error)",
 		"WatchUnion(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[json.RawMessage], error]",
-		"sdk.JSONEvents[json.RawMessage](ctx, s.client, opWatchUnion",
+		"sdkimpl.JSONEvents[json.RawMessage](ctx, s.client, opWatchUnion",
 		"GetShapes(ctx context.Context, opts ...sdk.Option) (*GetShapesResponse, error)",
-		"out.Body200 = sdk.Stream(resp)",
+		"out.Body200 = sdkimpl.Stream(resp)",
 		"WatchCounts(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[int], error]",
 		`Stream: &sdk.EventStream{Terminal: "done", TerminalData: "[DONE]"}`,
 	} {

@@ -14,9 +14,9 @@ import (
 
 // Uploads. A multipart/form-data body with an object schema becomes a
 // struct of its own per operation (UploadImageForm), whose binary
-// properties are sdk.File values streamed by sdk.Multipart; other bodies
+// properties are sdk.File values streamed by sdkimpl.Multipart; other bodies
 // the client cannot encode itself (binary, XML, a multipart body without
-// properties) are taken as an io.Reader and streamed by sdk.StreamBody.
+// properties) are taken as an io.Reader and streamed by sdkimpl.StreamBody.
 
 // multipartForm returns the form struct of a multipart/form-data body, or
 // nil when its schema has no properties to make one of. The caller holds
@@ -193,7 +193,7 @@ var (
 	streamBodyNote = []string{
 		"body is streamed as the request is sent, never held in memory, and",
 		"never closed; a failed attempt is retried only when body can be read",
-		"again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.",
+		"again (see sdkimpl.StreamBody). sdk.WithUploadProgress follows the upload.",
 	}
 )
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Secrets of these tests: none may reach a log line, an error string or a
@@ -110,7 +111,7 @@ func newTestClient(t *testing.T, base string, opts ...sdk.Option) *sdk.Client {
 }
 
 func doGet(c *sdk.Client, op *sdk.Operation, opts ...sdk.Option) error {
-	resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+op.Path, nil)
 	}, opts...)
 	if err != nil {

@@ -58,11 +58,11 @@ func BenchmarkChain(b *testing.B) {
 				ctx := context.Background()
 				b.ReportAllocs()
 				for b.Loop() {
-					resp, err := c.Do(ctx, op, build)
+					resp, err := c.do(ctx, op, build)
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := DecodeJSON[pet](resp); err != nil {
+					if _, err := decodeJSON[pet](resp); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -45,11 +45,11 @@ func TestCacheScopeFingerprint(t *testing.T) {
 	fp := func(op *Operation, opts ...Option) string {
 		t.Helper()
 		c := newTestClient(t, srv.URL, append([]Option{WithCache(rec)}, opts...)...)
-		resp, err := c.Do(context.Background(), op, get("/x"))
+		resp, err := c.do(context.Background(), op, get("/x"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		NoContent(resp)
+		noContent(resp)
 		got, ferr := rec.last()
 		if ferr != nil {
 			t.Fatal(ferr)
@@ -96,11 +96,11 @@ func TestCacheScopeFingerprint(t *testing.T) {
 			return next.RoundTrip(r)
 		})
 	}))
-	resp, err := c.Do(context.Background(), anyOp, get("/x"))
+	resp, err := c.do(context.Background(), anyOp, get("/x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(resp)
+	noContent(resp)
 	var se *CacheScopeError
 	if _, err := rec.last(); !errors.As(err, &se) {
 		t.Fatalf("a cookie set by middleware: %v, want a CacheScopeError", err)

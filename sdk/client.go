@@ -20,28 +20,8 @@ import (
 // Version is the version of this runtime, sent in the default User-Agent.
 const Version = "0.1.0"
 
-// EnforceVersion is used by generated code to assert at compile time that
-// the sdk it links against can run it, the way protobuf's generated code
-// uses protoimpl.EnforceVersion. Generated code declares
-//
-//	const _ = sdk.EnforceVersion(N - sdk.MinVersion)
-//	const _ = sdk.EnforceVersion(sdk.MaxVersion - N)
-//
-// where N is the version of the generator's output; with an sdk that is too
-// old or too new for it one constant is negative and the build fails.
-type EnforceVersion uint
-
-// The range of generated-code versions this sdk supports. GenVersion is
-// the version the matching generator emits. Version 2 added event streams,
-// multipart forms and streamed bodies ([JSONEvents], [NewMultipart],
-// [StreamBody]); code of version 1 runs unchanged.
-const (
-	MinVersion = 1
-	MaxVersion = 2
-	GenVersion = 2
-)
-
-// Operation describes an operation of the spec, for generated code. Its
+// Operation describes an operation of the spec. Generated code declares one
+// per operation; middleware reads the call's with [OperationFrom]. Its
 // values are shared by every call and must not be modified.
 type Operation struct {
 	// ID is the operationId; Method and Path are the spec's
@@ -63,37 +43,18 @@ type Operation struct {
 	// GET is, and carries no Idempotency-Key.
 	Safe bool
 	// Errors maps declared error responses ("404", "4XX", "default") to the
-	// decoders of their bodies.
-	Errors map[string]ErrorDecoder
+	// decoders of their bodies, which return the generated error type (model)
+	// or why the body did not decode (err).
+	Errors map[string]func(body []byte) (model, err error)
 	// Security lists the alternatives of security requirements: any one
 	// inner list, all of whose schemes apply, satisfies the operation. Nil
 	// means the client's auth applies as configured; an empty non-nil list
 	// means the operation takes no credentials.
 	Security [][]string
 	// Stream says how the operation's event stream ends, for operations
-	// whose response is text/event-stream (see [JSONEvents]). Nil means no
-	// terminal event is declared.
+	// whose response is text/event-stream (see Streams in the package
+	// documentation). Nil means no terminal event is declared.
 	Stream *EventStream
-}
-
-// ErrorDecoder decodes a declared error body into the generated error type.
-type ErrorDecoder func(body []byte) (error, error)
-
-// JSONError returns the decoder of a generated error type E whose body
-// field is reached through body:
-//
-//	sdk.JSONError(func(e *NotFoundError) any { return &e.Body })
-func JSONError[E any, P interface {
-	*E
-	error
-}](body func(P) any) ErrorDecoder {
-	return func(data []byte) (error, error) {
-		e := P(new(E))
-		if err := json.Unmarshal(data, body(e)); err != nil {
-			return nil, err
-		}
-		return e, nil
-	}
 }
 
 // Client sends the requests of a generated SDK through the SDK's layers.
@@ -325,12 +286,12 @@ func (c *Client) OnClose(f func()) (stop func() bool) {
 // finds its own registration.
 type closer struct{ f func() }
 
-// RequestBuilder builds the request of a call against a base URL; the
-// generated request builders have this shape. server always ends with a
-// slash, so a path is joined as server+"pets".
-type RequestBuilder func(server string) (*http.Request, error)
+// requestBuilder builds the request of a call against a base URL; the
+// generated request builders have this shape (sdkimpl.RequestBuilder).
+// server always ends with a slash, so a path is joined as server+"pets".
+type requestBuilder = func(server string) (*http.Request, error)
 
-// Do runs one logical call of op: it applies the call's options, builds the
+// do runs one logical call of op: it applies the call's options, builds the
 // request, sends it through the layers, and checks the status. On a 2xx
 // status it returns the response, whose body the caller must close
 // (generated code does, through the Decode helpers). On any other status
@@ -338,7 +299,7 @@ type RequestBuilder func(server string) (*http.Request, error)
 // model; without a response, a [*TransportError]. When the call was
 // retried, or a transient failure was not retried (see [RetryPolicy]), that
 // error comes wrapped in a [*RetryError] that says why retrying stopped.
-func (c *Client) Do(ctx context.Context, op *Operation, build RequestBuilder, opts ...Option) (*http.Response, error) {
+func (c *Client) do(ctx context.Context, op *Operation, build requestBuilder, opts ...Option) (*http.Response, error) {
 	if op == nil {
 		op = &Operation{}
 	}
@@ -507,7 +468,7 @@ func (c *Client) apiError(st *callState, req *http.Request, resp *http.Response)
 
 // errorDecoder finds the declared error body for a status: exact, then
 // range (4XX), then default.
-func (op *Operation) errorDecoder(status int) ErrorDecoder {
+func (op *Operation) errorDecoder(status int) func([]byte) (error, error) {
 	if op.Errors == nil {
 		return nil
 	}
@@ -574,22 +535,14 @@ func (s Server) URLWith(vars map[string]string) (string, error) {
 	return u, nil
 }
 
-// DescribeBody renders a declared error body on one line for its Error
-// method: the name, then the body's message-like field ("message",
-// "detail", "error_description", "error", "title") or else its JSON, cut
-// short.
-func DescribeBody(name string, body any) string {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return name
+// Deref returns *p, or the zero T when p is nil: a shorthand for the
+// optional fields of generated models, which are pointers
+// (sdk.Deref(pet.Tag)). Generated page readers use it for optional
+// next-cursor and next-URL fields.
+func Deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
 	}
-	var fields map[string]any
-	if json.Unmarshal(data, &fields) == nil {
-		for _, k := range []string{"message", "detail", "error_description", "error", "title", "msg", "description"} {
-			if s, ok := fields[k].(string); ok && s != "" {
-				return name + ": " + sanitize(s, 200)
-			}
-		}
-	}
-	return name + ": " + sanitize(string(data), 200)
+	return *p
 }

@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 
 	"errors"
 	"fmt"
@@ -36,7 +37,7 @@ func (r *recordingSleeper) Now() time.Time { return time.Now() }
 
 var testOp = &Operation{ID: "getThing", Method: http.MethodGet, Path: "/thing"}
 
-func get(path string) RequestBuilder {
+func get(path string) requestBuilder {
 	return func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+strings.TrimPrefix(path, "/"), nil)
 	}
@@ -103,11 +104,11 @@ func TestLayerOrder(t *testing.T) {
 		})
 	}
 	c := newTestClient(t, srv.URL, WithTokenSource(tokens), WithMiddleware(userMW), WithAttemptMiddleware(attemptMW), WithSleeper(&recordingSleeper{}))
-	resp, err := c.Do(context.Background(), testOp, get("/thing"))
+	resp, err := c.do(context.Background(), testOp, get("/thing"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(resp)
+	noContent(resp)
 	if callCount.Load() != 1 || finalStatus.Load() != 200 {
 		t.Errorf("user middleware: %d calls, final status %d; want 1 call seeing 200", callCount.Load(), finalStatus.Load())
 	}
@@ -152,11 +153,11 @@ func TestInterceptors(t *testing.T) {
 			OnResponse: func(*http.Response) error { attemptResponses.Add(1); return nil },
 		}))
 	var resp *http.Response
-	r, err := c.Do(context.Background(), testOp, get("/"), WithResponse(&resp))
+	r, err := c.do(context.Background(), testOp, get("/"), WithResponse(&resp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(r)
+	noContent(r)
 	if calls.Load() != 1 || responses.Load() != 1 || attempts.Load() != 2 || attemptResponses.Load() != 2 {
 		t.Errorf("calls %d responses %d attempts %d attempt responses %d; want 1 1 2 2", calls.Load(), responses.Load(), attempts.Load(), attemptResponses.Load())
 	}
@@ -166,13 +167,13 @@ func TestInterceptors(t *testing.T) {
 
 	// An interceptor can stop a call, and can replace an error.
 	stop := errors.New("stopped by policy")
-	_, err = c.Do(context.Background(), testOp, get("/"), WithInterceptor(Interceptor{OnRequest: func(*http.Request) error { return stop }}))
+	_, err = c.do(context.Background(), testOp, get("/"), WithInterceptor(Interceptor{OnRequest: func(*http.Request) error { return stop }}))
 	if !errors.Is(err, stop) {
 		t.Errorf("OnRequest error: %v", err)
 	}
 	dead := newTestClient(t, "http://127.0.0.1:1", WithoutRetries())
 	replaced := errors.New("offline")
-	_, err = dead.Do(context.Background(), testOp, get("/"), WithInterceptor(Interceptor{OnError: func(*http.Request, error) error { return replaced }}))
+	_, err = dead.do(context.Background(), testOp, get("/"), WithInterceptor(Interceptor{OnError: func(*http.Request, error) error { return replaced }}))
 	if !errors.Is(err, replaced) {
 		t.Errorf("OnError replacement: %v", err)
 	}
@@ -211,15 +212,15 @@ func TestCredentialsAreRedacted(t *testing.T) {
 	ctx := context.Background()
 
 	var errs []error
-	_, err := c.Do(ctx, testOp, get("/fail"))
+	_, err := c.do(ctx, testOp, get("/fail"))
 	errs = append(errs, err)
-	resp, err := c.Do(ctx, testOp, get("/bad-json"))
+	resp, err := c.do(ctx, testOp, get("/bad-json"))
 	if err == nil {
-		_, err = DecodeJSON[map[string]any](resp)
+		_, err = decodeJSON[map[string]any](resp)
 	}
 	errs = append(errs, err)
 	srv.Close() // now every attempt fails to connect
-	_, err = c.Do(ctx, testOp, get("/ok"))
+	_, err = c.do(ctx, testOp, get("/ok"))
 	errs = append(errs, err)
 
 	for i, err := range errs {
@@ -254,7 +255,7 @@ func TestSilentByDefault(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, WithSleeper(&recordingSleeper{}))
-	_, _ = c.Do(context.Background(), testOp, get("/"))
+	_, _ = c.do(context.Background(), testOp, get("/"))
 	if buf.Len() != 0 {
 		t.Errorf("logged without a logger: %s", buf.String())
 	}
@@ -284,7 +285,7 @@ func TestContextCancellationMidRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-arrived; cancel() }()
 	start := time.Now()
-	_, err := c.Do(ctx, testOp, get("/headers"))
+	_, err := c.do(ctx, testOp, get("/headers"))
 	var te *TransportError
 	if !errors.Is(err, context.Canceled) || !errors.As(err, &te) {
 		t.Errorf("waiting for headers: %v", err)
@@ -294,13 +295,13 @@ func TestContextCancellationMidRequest(t *testing.T) {
 	}
 
 	ctx, cancel = context.WithCancel(context.Background())
-	resp, err := c.Do(ctx, testOp, get("/body"))
+	resp, err := c.do(ctx, testOp, get("/body"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	<-arrived
 	go cancel()
-	_, err = DecodeJSON[map[string]any](resp)
+	_, err = decodeJSON[map[string]any](resp)
 	var de *DecodeError
 	if !errors.Is(err, context.Canceled) || !errors.As(err, &de) || !strings.Contains(string(de.Prefix), `"items"`) {
 		t.Errorf("reading the body: %v", err)
@@ -314,7 +315,7 @@ func TestCallTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL)
-	_, err := c.Do(context.Background(), testOp, get("/"), WithTimeout(50*time.Millisecond))
+	_, err := c.do(context.Background(), testOp, get("/"), WithTimeout(50*time.Millisecond))
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("WithTimeout: %v", err)
 	}
@@ -343,15 +344,15 @@ func TestAttemptTimeoutSparesStreams(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, WithAttemptTimeout(100*time.Millisecond), WithoutRetries())
-	resp, err := c.Do(context.Background(), testOp, get("/slow-body"))
+	resp, err := c.do(context.Background(), testOp, get("/slow-body"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := DecodeJSONValue[[]int](resp)
+	v, err := decodeJSONValue[[]int](resp)
 	if err != nil || len(v) != 6 {
 		t.Errorf("slow body cut short: %v %v", v, err)
 	}
-	_, err = c.Do(context.Background(), testOp, get("/slow-headers"))
+	_, err = c.do(context.Background(), testOp, get("/slow-headers"))
 	var ate *AttemptTimeoutError
 	if !errors.As(err, &ate) {
 		t.Errorf("slow headers: %v", err)
@@ -392,11 +393,11 @@ func TestMalformedJSON(t *testing.T) {
 		{"/empty", ``, "empty body", nil},
 		{"/huge", `{"name":"xxx`, "larger than the limit", []Option{WithMaxResponseSize(1000)}},
 	} {
-		resp, err := c.Do(context.Background(), testOp, get(tc.path), tc.opts...)
+		resp, err := c.do(context.Background(), testOp, get(tc.path), tc.opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = DecodeJSON[pet](resp)
+		_, err = decodeJSON[pet](resp)
 		var de *DecodeError
 		if !errors.As(err, &de) {
 			t.Errorf("%s: %v is not a *DecodeError", tc.path, err)
@@ -417,7 +418,7 @@ func TestAPIErrorKeepsABoundedBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, WithMaxErrorBody(1024))
-	_, err := c.Do(context.Background(), testOp, get("/x?token=SECRETQ"))
+	_, err := c.do(context.Background(), testOp, get("/x?token=SECRETQ"))
 	var ae *APIError
 	if !errors.As(err, &ae) {
 		t.Fatal(err)
@@ -438,7 +439,7 @@ func TestAPIErrorKeepsABoundedBody(t *testing.T) {
 	}))
 	defer srv2.Close()
 	c2 := newTestClient(t, srv2.URL, WithoutRetries())
-	_, err = c2.Do(context.Background(), testOp, get("/"))
+	_, err = c2.do(context.Background(), testOp, get("/"))
 	if strings.ContainsAny(err.Error(), "\x1b\n") {
 		t.Errorf("control characters in the error: %q", err.Error())
 	}
@@ -452,7 +453,7 @@ func TestTransportErrorsAreWrapped(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	c := newTestClient(t, "http://"+addr, WithoutRetries())
-	_, err = c.Do(context.Background(), testOp, get("/x"))
+	_, err = c.do(context.Background(), testOp, get("/x"))
 	var te *TransportError
 	if !errors.As(err, &te) || !errors.Is(err, syscall.ECONNREFUSED) || te.Operation != "getThing" {
 		t.Errorf("connection refused: %v", err)
@@ -476,11 +477,11 @@ func TestCallerClientIsNotMutated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.Do(context.Background(), testOp, get("/"))
+	resp, err := c.do(context.Background(), testOp, get("/"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(resp)
+	noContent(resp)
 	c.Close()
 	if hc.Transport != before.Transport || hc.Timeout != before.Timeout || hc.Jar != before.Jar || (hc.CheckRedirect == nil) != (before.CheckRedirect == nil) {
 		t.Errorf("the caller's client was modified")
@@ -531,21 +532,21 @@ func TestConnectionsAreReused(t *testing.T) {
 	c := newTestClient(t, srv.URL)
 	ctx := context.Background()
 	for range 10 {
-		if _, err := c.Do(ctx, testOp, get("/err")); err == nil {
+		if _, err := c.do(ctx, testOp, get("/err")); err == nil {
 			t.Fatal("want an error")
 		}
-		resp, err := c.Do(ctx, testOp, get("/json"))
+		resp, err := c.do(ctx, testOp, get("/json"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := DecodeJSON[map[string]int](resp); err != nil {
+		if _, err := decodeJSON[map[string]int](resp); err != nil {
 			t.Fatal(err)
 		}
-		resp, err = c.Do(ctx, testOp, get("/none"))
+		resp, err = c.do(ctx, testOp, get("/none"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		NoContent(resp)
+		noContent(resp)
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections for 30 sequential calls; bodies are not drained", n)
@@ -562,34 +563,34 @@ func TestOptionScopes(t *testing.T) {
 	ctx := context.Background()
 
 	var resp *http.Response
-	r, err := c.Do(ctx, testOp, get("/"), WithResponse(&resp))
+	r, err := c.do(ctx, testOp, get("/"), WithResponse(&resp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(r)
+	noContent(r)
 	if resp.Header.Get("X-Got") != "client|app/1" {
 		t.Errorf("client options: %q", resp.Header.Get("X-Got"))
 	}
-	r, err = c.Do(ctx, testOp, get("/"), WithHeader("X-Team", "call"), WithUserAgent("app/2"), WithResponse(&resp))
+	r, err = c.do(ctx, testOp, get("/"), WithHeader("X-Team", "call"), WithUserAgent("app/2"), WithResponse(&resp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(r)
+	noContent(r)
 	if resp.Header.Get("X-Got") != "call|app/2" {
 		t.Errorf("call options did not win: %q", resp.Header.Get("X-Got"))
 	}
 	// The call's header did not leak into the client's.
-	r, err = c.Do(ctx, testOp, get("/"), WithResponse(&resp))
+	r, err = c.do(ctx, testOp, get("/"), WithResponse(&resp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(r)
+	noContent(r)
 	if resp.Header.Get("X-Got") != "client|app/1" {
 		t.Errorf("a call's option changed the client: %q", resp.Header.Get("X-Got"))
 	}
 
 	var oe *OptionError
-	if _, err := c.Do(ctx, testOp, get("/"), WithHTTPClient(http.DefaultClient)); !errors.As(err, &oe) {
+	if _, err := c.do(ctx, testOp, get("/"), WithHTTPClient(http.DefaultClient)); !errors.As(err, &oe) {
 		t.Errorf("WithHTTPClient per call: %v", err)
 	}
 	if _, err := NewClient(srv.URL, WithResponse(&resp)); !errors.As(err, &oe) {
@@ -621,23 +622,23 @@ func TestDeclaredErrorModels(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	op := &Operation{ID: "op", Method: "GET", Errors: map[string]ErrorDecoder{
-		"404":     JSONError(func(e *testNotFound) any { return &e.Body }),
-		"4XX":     JSONError(func(e *testClientErr) any { return &e.Body }),
-		"default": JSONError(func(e *testNotFound) any { return &e.Body }),
+	op := &Operation{ID: "op", Method: "GET", Errors: map[string]func([]byte) (error, error){
+		"404":     declared(func() (any, error) { e := new(testNotFound); return &e.Body, e }),
+		"4XX":     declared(func() (any, error) { e := new(testClientErr); return &e.Body, e }),
+		"default": declared(func() (any, error) { e := new(testNotFound); return &e.Body, e }),
 	}}
 	c := newTestClient(t, srv.URL)
-	_, err := c.Do(context.Background(), op, get("/404"))
+	_, err := c.do(context.Background(), op, get("/404"))
 	var nf *testNotFound
 	if !errors.As(err, &nf) || nf.Body.Message != "no such thing" {
 		t.Errorf("exact status: %v", err)
 	}
-	_, err = c.Do(context.Background(), op, get("/418"))
+	_, err = c.do(context.Background(), op, get("/418"))
 	var ce *testClientErr
 	if !errors.As(err, &ce) || ce.Body.Message != "teapot" {
 		t.Errorf("status range: %v", err)
 	}
-	_, err = c.Do(context.Background(), op, get("/422"))
+	_, err = c.do(context.Background(), op, get("/422"))
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Model != nil || ae.DecodeErr == nil || string(ae.Body) != "not json" {
 		t.Errorf("undecodable declared body: %+v", ae)
@@ -646,11 +647,24 @@ func TestDeclaredErrorModels(t *testing.T) {
 
 type testNotFound struct{ Body struct{ Message string } }
 
-func (e *testNotFound) Error() string { return DescribeBody("NotFound", e.Body) }
+func (e *testNotFound) Error() string { return "NotFound: " + e.Body.Message }
 
 type testClientErr struct{ Body struct{ Message string } }
 
-func (e *testClientErr) Error() string { return DescribeBody("ClientError", e.Body) }
+func (e *testClientErr) Error() string { return "ClientError: " + e.Body.Message }
+
+// declared returns the decoder of a declared error body, as generated code
+// has sdkimpl.JSONError make it: model returns a new error value and the
+// field its body decodes into.
+func declared(model func() (body any, e error)) func([]byte) (error, error) {
+	return func(data []byte) (error, error) {
+		body, e := model()
+		if err := json.Unmarshal(data, body); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+}
 
 func TestCloseStopsCalls(t *testing.T) {
 	c, err := NewClient("http://127.0.0.1:1")
@@ -664,29 +678,13 @@ func TestCloseStopsCalls(t *testing.T) {
 	if !ran {
 		t.Errorf("OnClose hook did not run")
 	}
-	if _, err := c.Do(context.Background(), testOp, get("/")); !errors.Is(err, ErrClientClosed) {
+	if _, err := c.do(context.Background(), testOp, get("/")); !errors.Is(err, ErrClientClosed) {
 		t.Errorf("call after Close: %v", err)
 	}
 	select {
 	case <-c.Done():
 	default:
 		t.Errorf("Done not closed")
-	}
-}
-
-func TestDescribeBody(t *testing.T) {
-	for _, tc := range []struct {
-		body any
-		want string
-	}{
-		{map[string]any{"message": "not found", "code": 4}, "X: not found"},
-		{map[string]any{"detail": "bad\x1b[0m input\n"}, `X: bad\x1b[0m input`},
-		{map[string]any{"code": 4}, `X: {"code":4}`},
-		{[]int{1, 2}, "X: [1,2]"},
-	} {
-		if got := DescribeBody("X", tc.body); got != tc.want {
-			t.Errorf("DescribeBody(%v) = %q, want %q", tc.body, got, tc.want)
-		}
 	}
 }
 
@@ -709,7 +707,7 @@ func TestOperationFrom(t *testing.T) {
 				return next.RoundTrip(req)
 			})
 		}))
-	resp, err := c.Do(context.Background(), testOp, get("/thing"))
+	resp, err := c.do(context.Background(), testOp, get("/thing"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -753,7 +751,7 @@ func TestBadOptionValues(t *testing.T) {
 		if _, err := NewClient(srv.URL, opt); !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
 			t.Errorf("%s, client: %v", name, err)
 		}
-		if _, err := c.Do(context.Background(), testOp, get("/"), opt); !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
+		if _, err := c.do(context.Background(), testOp, get("/"), opt); !errors.As(err, &oe) || !strings.HasPrefix(name, oe.Option) {
 			t.Errorf("%s, call: %v", name, err)
 		}
 	}

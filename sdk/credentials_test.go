@@ -28,7 +28,7 @@ func TestIsCredentialHeader(t *testing.T) {
 	}
 	defer c.Close()
 	var inCall bool
-	_, err = c.Do(context.Background(), &Operation{ID: "op"}, func(server string) (*http.Request, error) {
+	_, err = c.do(context.Background(), &Operation{ID: "op"}, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server, nil)
 	}, WithMiddleware(func(next http.RoundTripper) http.RoundTripper {
 		return RoundTripperFunc(func(r *http.Request) (*http.Response, error) {

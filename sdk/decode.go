@@ -13,9 +13,10 @@ import (
 	"time"
 )
 
-// The helpers below finish a call for generated code: they read a 2xx
-// response the way the spec describes it, straight from the stream, and
-// always close the body.
+// The helpers below finish a call for generated code (through Impl, as
+// sdkimpl.DecodeJSON, sdkimpl.DecodeText, ...): they read a 2xx response the
+// way the spec describes it, straight from the stream, and always close the
+// body.
 
 // prefixSize is how much of a body a DecodeError keeps.
 const prefixSize = 1 << 10
@@ -29,26 +30,6 @@ func callOf(resp *http.Response) (*callState, string) {
 	return nil, ""
 }
 
-// DecodeJSON decodes the JSON body of a 2xx response into a new T. A body
-// that is not JSON, does not fit T, or is larger than the limit of
-// [WithMaxResponseSize] gives a [*DecodeError] with the status and the start
-// of the body.
-func DecodeJSON[T any](resp *http.Response) (*T, error) {
-	v := new(T)
-	if err := decodeJSONInto(resp, v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// DecodeJSONValue is [DecodeJSON] for results returned by value (slices,
-// maps, scalars).
-func DecodeJSONValue[T any](resp *http.Response) (T, error) {
-	var v T
-	err := decodeJSONInto(resp, &v)
-	return v, err
-}
-
 // bodyBufSize is the size of the pooled buffers JSON bodies are read into:
 // a body that fits is decoded from the buffer in one go (most responses
 // do); a larger one is decoded as it streams in (see decodeStream), so the
@@ -57,6 +38,10 @@ const bodyBufSize = 32 << 10
 
 var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyBufSize); return &b }}
 
+// decodeJSONInto decodes the JSON body of a 2xx response into v, a non-nil
+// pointer. A body that is not JSON, does not fit v, or is larger than the
+// limit of [WithMaxResponseSize] gives a [*DecodeError] with the status and
+// the start of the body.
 func decodeJSONInto(resp *http.Response, v any) error {
 	ended := false // the body was read to its end: nothing to drain
 	defer func() {
@@ -163,9 +148,9 @@ type failingReader struct{ err error }
 
 func (r failingReader) Read([]byte) (int, error) { return 0, r.err }
 
-// DecodeText returns the body of a 2xx text response as a string, bounded
+// decodeText returns the body of a 2xx text response as a string, bounded
 // like JSON bodies.
-func DecodeText(resp *http.Response) (string, error) {
+func decodeText(resp *http.Response) (string, error) {
 	defer drainClose(resp.Body)
 	st, opID := callOf(resp)
 	limit := maxResponseSize(st)
@@ -174,14 +159,4 @@ func DecodeText(resp *http.Response) (string, error) {
 		return "", decodeError(resp, st, opID, []byte(b.String()[:min(b.Len(), prefixSize)]), err)
 	}
 	return b.String(), nil
-}
-
-// Stream returns the body of a 2xx response for the caller to read and
-// close: downloads and other binary results. It is not size-limited.
-func Stream(resp *http.Response) io.ReadCloser { return resp.Body }
-
-// NoContent finishes a call whose response has no body worth reading.
-func NoContent(resp *http.Response) error {
-	drainClose(resp.Body)
-	return nil
 }

@@ -147,7 +147,7 @@ func TestDecodeHoldsOnlyWhatTheResultKeeps(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			got, err := DecodeJSON[product](jsonResponse(tc.body))
+			got, err := decodeJSON[product](jsonResponse(tc.body))
 			runtime.ReadMemStats(&after)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			if tc.name == "an array where a string goes" {
@@ -253,7 +253,7 @@ func TestBodyShorterThanContentLength(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv.URL, WithoutRetries())
-			resp, err := c.Do(context.Background(), testOp, get("/thing"))
+			resp, err := c.do(context.Background(), testOp, get("/thing"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +261,7 @@ func TestBodyShorterThanContentLength(t *testing.T) {
 				ID   string   `json:"id"`
 				Tags []string `json:"tags"`
 			}
-			got, err := DecodeJSON[product](resp)
+			got, err := decodeJSON[product](resp)
 			var de *DecodeError
 			if !errors.As(err, &de) || !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("got a result (%v), error %v; want a DecodeError wrapping io.ErrUnexpectedEOF", got != nil, err)

@@ -31,7 +31,7 @@ func sameAsEncodingJSON[T any](t *testing.T, body string) {
 	for _, b := range []string{body, body + strings.Repeat(" ", 2*bodyBufSize)} {
 		var want T
 		wantErr := json.NewDecoder(strings.NewReader(b)).Decode(&want)
-		got, err := DecodeJSONValue[T](jsonResponse(strings.NewReader(b)))
+		got, err := decodeJSONValue[T](jsonResponse(strings.NewReader(b)))
 		size := len(b)
 		switch {
 		case wantErr != nil && err == nil:
@@ -178,11 +178,11 @@ func TestDecodeStreamsLargeLists(t *testing.T) {
 		}
 	}
 	check("array", func(r io.Reader) (int, error) {
-		v, err := DecodeJSONValue[[]firstSeen](jsonResponse(r))
+		v, err := decodeJSONValue[[]firstSeen](jsonResponse(r))
 		return len(v), err
 	})
 	check("page", func(r io.Reader) (int, error) {
-		v, err := DecodeJSON[struct {
+		v, err := decodeJSON[struct {
 			Data []firstSeen `json:"data"`
 		}](jsonResponse(io.MultiReader(strings.NewReader(`{"data":`), r, strings.NewReader(`}`))))
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -111,7 +112,9 @@ type fuzzModel struct {
 	}
 }
 
-func (e *fuzzModel) Error() string { return DescribeBody("FuzzModel", e.Body) }
+func (e *fuzzModel) Error() string {
+	return fmt.Sprintf("FuzzModel: %s (%d)", e.Body.Message, e.Body.Code)
+}
 
 // FuzzAPIError: the error of any response is built without panicking,
 // keeps at most the configured bytes of the body and says whether it cut
@@ -125,8 +128,8 @@ func FuzzAPIError(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { _ = c.Close() })
-	op := &Operation{ID: "getThing", Errors: map[string]ErrorDecoder{
-		"4XX": JSONError(func(e *fuzzModel) any { return &e.Body }),
+	op := &Operation{ID: "getThing", Errors: map[string]func([]byte) (error, error){
+		"4XX": declared(func() (any, error) { e := new(fuzzModel); return &e.Body, e }),
 	}}
 	for _, s := range problemSeeds {
 		f.Add(uint16(404), "application/problem+json", s, "req-1", "")

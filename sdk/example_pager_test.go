@@ -2,12 +2,9 @@ package sdk_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
@@ -98,67 +95,4 @@ func ExamplePager_NextPage() {
 	// [barbara] next="2"
 	// [edsger grace] next=""
 	// true
-}
-
-// What a generated method of a cursor-paginated operation does, over a
-// test server: the cursor goes into a copy of the caller's typed
-// parameters, and the reader returns a page's items and next cursor.
-func ExampleCursorPager() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Query().Get("cursor") {
-		case "":
-			fmt.Fprint(w, `{"data":[{"name":"Rex"},{"name":"Tom"}],"next_cursor":"c2"}`)
-		case "c2":
-			fmt.Fprint(w, `{"data":[{"name":"Kitty"}]}`)
-		}
-	}))
-	defer srv.Close()
-	c, err := sdk.NewClient(srv.URL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer c.Close()
-
-	type Pet struct {
-		Name string `json:"name"`
-	}
-	type PetList struct {
-		Data       []Pet   `json:"data"`
-		NextCursor *string `json:"next_cursor,omitempty"`
-	}
-	type ListPetsParams struct{ Cursor *string }
-	newListPetsRequest := func(server string, p *ListPetsParams) (*http.Request, error) {
-		req, err := http.NewRequest(http.MethodGet, server+"pets", nil)
-		if err == nil && p.Cursor != nil {
-			req.URL.RawQuery = "cursor=" + *p.Cursor
-		}
-		return req, err
-	}
-	opListPets := &sdk.Operation{ID: "listPets", Method: http.MethodGet, Path: "/pets"}
-
-	// The generated method's body:
-	listPets := func(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) *sdk.Pager[Pet] {
-		return sdk.CursorPager(ctx, c, opListPets, func(server, cursor string) (*http.Request, error) {
-			p := sdk.CopyParams(params)
-			if cursor != "" {
-				p.Cursor = &cursor
-			}
-			return newListPetsRequest(server, p)
-		}, func(page *PetList) ([]Pet, string) {
-			return page.Data, sdk.Deref(page.NextCursor)
-		}, opts...)
-	}
-
-	for pet, err := range listPets(context.Background(), nil, sdk.WithPrefetch()).All() {
-		if err != nil {
-			log.Fatal(err)
-		}
-		out, _ := json.Marshal(pet)
-		fmt.Println(string(out))
-	}
-	// Output:
-	// {"name":"Rex"}
-	// {"name":"Tom"}
-	// {"name":"Kitty"}
 }

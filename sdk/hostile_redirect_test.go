@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // landing is what a redirect target received.
@@ -156,7 +157,7 @@ func TestRedirectElsewhereKeepsTheBody(t *testing.T) {
 	const payload = `{"card":"4111-1111-1111-1111"}`
 	other := newLandingServer(t)
 	post := func(c *sdk.Client) error {
-		resp, err := c.Do(context.Background(), &sdk.Operation{ID: "pay", Method: http.MethodPost, Path: "/pay"}, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(context.Background(), c, &sdk.Operation{ID: "pay", Method: http.MethodPost, Path: "/pay"}, func(server string) (*http.Request, error) {
 			req, err := http.NewRequest(http.MethodPost, server+"pay", bytes.NewReader([]byte(payload)))
 			if err == nil {
 				req.Header.Set("Content-Type", "application/json")
@@ -166,7 +167,7 @@ func TestRedirectElsewhereKeepsTheBody(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return sdk.NoContent(resp)
+		return sdkimpl.NoContent(resp)
 	}
 	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // A hostile server that streams a JSON body without end gets a
@@ -47,13 +48,13 @@ func TestEndlessJSONBodyIsCut(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
 			start := time.Now()
-			resp, err := c.Do(context.Background(), &sdk.Operation{ID: "list"}, func(server string) (*http.Request, error) {
+			resp, err := sdkimpl.Do(context.Background(), c, &sdk.Operation{ID: "list"}, func(server string) (*http.Request, error) {
 				return http.NewRequest(http.MethodGet, server+"items", nil)
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = sdk.DecodeJSON[struct {
+			_, err = sdkimpl.DecodeJSON[struct {
 				Items []struct {
 					ID   int    `json:"id"`
 					Name string `json:"name"`

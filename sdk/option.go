@@ -523,7 +523,7 @@ func WithAttemptTimeout(d time.Duration) Option {
 //
 // An event stream that stays silent so long is taken for a dropped
 // connection: it is reconnected like any dropped one, when it can be (see
-// [JSONEvents]); otherwise it fails with a [*StreamError] wrapping an
+// Streams in the package documentation); otherwise it fails with a [*StreamError] wrapping an
 // [*IdleTimeoutError]. The per-attempt timeout ([WithAttemptTimeout])
 // covers the wait for a stream's response headers, never the stream
 // itself.

@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // otelServer fails the first two requests with 503 and answers the third,
@@ -101,11 +102,11 @@ func TestOpenTelemetry(t *testing.T) {
 			c := newTestClient(t, srv.URL, tc.option(tracing(tp)), sdk.WithMaxRetries(3), sdk.WithSleeper(noWait{}))
 
 			ctx, parent := tp.Tracer("test").Start(context.Background(), "caller")
-			resp, err := c.Do(ctx, getProduct, getProductRequest)
+			resp, err := sdkimpl.Do(ctx, c, getProduct, getProductRequest)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := sdk.DecodeJSON[otelProduct](resp)
+			p, err := sdkimpl.DecodeJSON[otelProduct](resp)
 			parent.End()
 			if err != nil || p.ID != "p-1" {
 				t.Fatalf("%+v, %v", p, err)
@@ -205,12 +206,12 @@ func ExampleWithMiddleware_openTelemetry() {
 		return
 	}
 	defer c.Close()
-	resp, err := c.Do(context.Background(), getProduct, getProductRequest)
+	resp, err := sdkimpl.Do(context.Background(), c, getProduct, getProductRequest)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	p, err := sdk.DecodeJSON[otelProduct](resp) // the span ends with the body
+	p, err := sdkimpl.DecodeJSON[otelProduct](resp) // the span ends with the body
 	if err != nil {
 		fmt.Println(err)
 		return

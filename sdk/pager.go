@@ -8,7 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
-	"sync/atomic"
+
+	"github.com/sdkgen-go/sdkgen/sdk/internal/running"
 )
 
 // Page is one page of a list: what a fetch function returns to a [Pager],
@@ -52,14 +53,13 @@ type Page[T any] struct {
 // [WithStartAt]. A pager stops with a [*PaginationError] when the server
 // hands out a position it already gave (which would loop forever).
 //
-// Build a Pager over any source, fakes included, with [NewPager]; generated
-// code uses [CursorPager], [OffsetPager], [PageNumberPager], [LinkPager]
-// and [NextURLPager], which fetch pages through a [Client].
+// Build a Pager over any source, fakes included, with [NewPager]. Generated
+// methods build theirs with the helpers of package sdkimpl, which fetch
+// pages through a [Client].
 type Pager[T any] struct {
-	ctx  context.Context
-	cfg  pagerConfig
-	stop <-chan struct{} // Client.Done for HTTP pagers; nil otherwise
-	st   stepper[T]
+	ctx context.Context
+	cfg pagerConfig
+	st  stepper[T]
 
 	resume string // where a new pager would continue
 	done   bool   // the last page was read and all its items delivered
@@ -150,6 +150,9 @@ type pagerConfig struct {
 	maxItems int
 	start    string
 	err      error
+	// Set by boundPager, for pagers of a Client's calls.
+	op   string          // the operationId, for a *PaginationError
+	stop <-chan struct{} // Client.Done: prefetching stops there
 }
 
 type pagerOption struct {
@@ -191,6 +194,7 @@ func NewPager[T any](ctx context.Context, fetch func(ctx context.Context, positi
 		p.cfg.err = errors.New("sdk: NewPager: nil fetch function")
 	}
 	p.st.fetch = fetch
+	p.st.op = p.cfg.op
 	p.st.next = p.cfg.start
 	p.resume = p.cfg.start
 	return p
@@ -366,9 +370,6 @@ type result[T any] struct {
 	err  error
 }
 
-// prefetching counts running prefetch goroutines, for tests.
-var prefetching atomic.Int32
-
 // source returns the steps of an iteration, fetched in place or, with
 // prefetch, one page ahead by a goroutine; stop ends the iteration and
 // returns once the goroutine has exited.
@@ -384,15 +385,15 @@ func (p *Pager[T]) source() (next func() result[T], stop func()) {
 	quit := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
-	prefetching.Add(1)
+	running.Prefetches.Add(1)
 	go func() {
 		defer wg.Done()
-		defer prefetching.Add(-1)
+		defer running.Prefetches.Add(-1)
 		defer close(results)
 		// The stepper belongs to this goroutine until stop returns.
 		for {
 			pos, page, ok, err := p.st.step(ctx)
-			if err != nil && closed(p.stop) {
+			if err != nil && closed(p.cfg.stop) {
 				err = ErrClientClosed
 			}
 			select {
@@ -405,15 +406,15 @@ func (p *Pager[T]) source() (next func() result[T], stop func()) {
 			}
 		}
 	}()
-	if p.stop != nil {
+	if p.cfg.stop != nil {
 		// Client.Close cancels the fetch in flight.
 		wg.Add(1)
-		prefetching.Add(1)
+		running.Prefetches.Add(1)
 		go func() {
 			defer wg.Done()
-			defer prefetching.Add(-1)
+			defer running.Prefetches.Add(-1)
 			select {
-			case <-p.stop:
+			case <-p.cfg.stop:
 				cancel()
 			case <-ctx.Done():
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 type benchItem struct {
@@ -71,7 +72,7 @@ func (m memTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func listBench(ctx context.Context, c *sdk.Client, opts ...sdk.Option) *sdk.Pager[benchItem] {
-	return sdk.CursorPager(ctx, c, opBench, func(server, cursor string) (*http.Request, error) {
+	return sdkimpl.CursorPager(ctx, c, opBench, func(server, cursor string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodGet, server+"items", nil)
 		if err == nil && cursor != "" {
 			req.URL.RawQuery = "cursor=" + cursor

@@ -1,243 +1,53 @@
 package sdk
 
 import (
-	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"strconv"
 )
 
-// The helpers below build the Pager of a paginated operation for generated
-// code, one per pagination style. Each takes:
-//
-//   - the call's context, the [Client] and the [Operation];
-//   - a request builder that receives the page's position, typed for the
-//     style (a cursor string, an offset or page number int; none for the
-//     URL styles, whose later pages are fetched at the URL the server
-//     gives). Generated code sets the position parameter on a copy of the
-//     caller's parameters (see [CopyParams]), so filters and sorting stay
-//     typed and the caller's value is never changed;
-//   - a reader of the decoded page body P (the spec's list response, such
-//     as petstore.PetList, or a bare []T) that returns its items of type T
-//     and what the style needs to find the next page;
-//   - the method's options: pager options ([WithPrefetch], [WithMaxItems],
-//     [WithStartAt]) configure the pager, all others apply to every page's
-//     call.
-//
-// P and T are inferred from the reader, so call sites name no types.
-// Errors of a page's call ([*APIError], [*TransportError], [*DecodeError],
-// ...) are yielded as they are.
+// The core of the pagers generated code builds (sdkimpl.CursorPager,
+// sdkimpl.OffsetPager, ...; see Impl): the generic code that sets a
+// position on a request and reads a page's body lives in sdkimpl, and what
+// it needs of a Pager's insides is here.
 
-// CursorPager returns the Pager of an operation paginated by an opaque
-// cursor: build receives the cursor ("" for the first page, when the
-// caller's own cursor parameter, if any, applies), and page returns the
-// items and the next cursor, "" on the last page. The next cursor may come
-// from a field of the body, or from the last item's id (see
-// [LastItemCursor]); a has-more flag is honoured by returning "". The
-// generated shape, for x-sdkgen-pagination {style: cursor, items: data,
-// cursor: {param: cursor, next: next_cursor}}:
-//
-//	func (s *PetsService) ListPets(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) *sdk.Pager[Pet] {
-//		return sdk.CursorPager(ctx, s.client, opListPets, func(server, cursor string) (*http.Request, error) {
-//			p := sdk.CopyParams(params)
-//			if cursor != "" {
-//				p.Cursor = &cursor
-//			}
-//			return NewListPetsRequest(server, p)
-//		}, func(page *PetList) ([]Pet, string) {
-//			return page.Data, sdk.Deref(page.NextCursor)
-//		}, opts...)
-//	}
-//
-// and for {cursor: {param: starting_after, from: last-item.id}, has-more:
-// has_more} the reader is
-//
-//	func(page *CustomerList) ([]Customer, string) {
-//		return page.Data, sdk.LastItemCursor(page.Data, page.HasMore, func(c Customer) string { return c.Id })
-//	}
-func CursorPager[P, T any](ctx context.Context, c *Client, op *Operation,
-	build func(server, cursor string) (*http.Request, error),
-	page func(body *P) (items []T, next string),
-	opts ...Option,
-) *Pager[T] {
-	return httpPager(ctx, c, op, opts, func(ctx context.Context, pos string, call []Option) (Page[T], error) {
-		body, _, err := fetchBody[P](ctx, c, op, func(server string) (*http.Request, error) {
-			return build(server, pos)
-		}, call)
-		if err != nil {
-			return Page[T]{}, err
-		}
-		items, next := page(body)
-		return Page[T]{Items: items, Next: next, Body: body}, nil
-	})
+// boundPager is the pager option that ties a Pager to the Client whose
+// calls fetch its pages and to their Operation: a prefetching pager stops
+// when the client is closed, and a *PaginationError names the operation.
+// It is always the last pager option (see Impl.PagerOptions), so a nil
+// client's error wins over the others'.
+type boundPager struct {
+	c  *Client
+	op *Operation
 }
 
-// OffsetPager returns the Pager of an operation paginated by offset and
-// limit: build receives the offset of the page (start for the first: the
-// caller's offset parameter, or 0), and page returns the page's items and
-// whether more may follow. The next offset is the page's offset plus its
-// number of items; the pager stops after a page for which more is false
-// or which is empty. The limit is the caller's parameter, left as it is.
-// Generated, with a total in the body:
-//
-//	func (s *ItemsService) ListItems(ctx context.Context, params *ListItemsParams, opts ...sdk.Option) *sdk.Pager[Item] {
-//		start := 0
-//		if params != nil && params.Offset != nil {
-//			start = int(*params.Offset)
-//		}
-//		return sdk.OffsetPager(ctx, s.client, opListItems, start, func(server string, offset int) (*http.Request, error) {
-//			p := sdk.CopyParams(params)
-//			o := int32(offset)
-//			p.Offset = &o
-//			return NewListItemsRequest(server, p)
-//		}, func(page *ItemList, offset int) ([]Item, bool) {
-//			return page.Items, offset+len(page.Items) < page.Total // or true: stop at an empty page
-//		}, opts...)
-//	}
-//
-// Positions are offsets in decimal.
-func OffsetPager[P, T any](ctx context.Context, c *Client, op *Operation, start int,
-	build func(server string, offset int) (*http.Request, error),
-	page func(body *P, offset int) (items []T, more bool),
-	opts ...Option,
-) *Pager[T] {
-	return numberPager(ctx, c, op, start, opts, build, page, func(n int, items []T) int { return n + len(items) })
+func (b boundPager) apply(s *settings) {
+	s.fail(&OptionError{Option: "pager binding", Reason: "applies to paginated calls only"})
 }
 
-// PageNumberPager returns the Pager of an operation paginated by page
-// number: build receives the page number (start for the first: the
-// caller's page parameter, or the API's first page, 1 or 0), and page
-// returns the page's items and whether more may follow. The pager asks for
-// the next number until a page for which more is false, or an empty page.
-// Generated, with the number of pages in the body:
-//
-//	return sdk.PageNumberPager(ctx, s.client, opListOrders, start, func(server string, page int) (*http.Request, error) {
-//		p := sdk.CopyParams(params)
-//		p.Page = &page
-//		return NewListOrdersRequest(server, p)
-//	}, func(body *OrderList, page int) ([]Order, bool) {
-//		return body.Orders, page < body.TotalPages // or true: stop at an empty page
-//	}, opts...)
-//
-// Positions are page numbers in decimal.
-func PageNumberPager[P, T any](ctx context.Context, c *Client, op *Operation, start int,
-	build func(server string, page int) (*http.Request, error),
-	page func(body *P, page int) (items []T, more bool),
-	opts ...Option,
-) *Pager[T] {
-	return numberPager(ctx, c, op, start, opts, build, page, func(n int, _ []T) int { return n + 1 })
+func (b boundPager) applyPager(cfg *pagerConfig) {
+	if b.op != nil {
+		cfg.op = b.op.ID
+	}
+	if b.c == nil {
+		cfg.err = errors.New("sdk: pager: nil Client")
+		return
+	}
+	cfg.stop = b.c.Done()
 }
 
-func numberPager[P, T any](ctx context.Context, c *Client, op *Operation, start int, opts []Option,
-	build func(string, int) (*http.Request, error),
-	page func(*P, int) ([]T, bool),
-	advance func(int, []T) int,
-) *Pager[T] {
-	return httpPager(ctx, c, op, opts, func(ctx context.Context, pos string, call []Option) (Page[T], error) {
-		n := start
-		if pos != "" {
-			v, invalid := numberPosition(pos)
-			if invalid != nil {
-				return Page[T]{}, invalid
-			}
-			n = v
+// splitPagerOptions splits the options of a paginated method into the
+// pager's and those of every page's call, and adds the binding to c and op.
+func splitPagerOptions(c *Client, op *Operation, opts []Option) (call []Option, pager []PagerOption) {
+	call = make([]Option, 0, len(opts))
+	for _, o := range opts {
+		if po, ok := o.(PagerOption); ok {
+			pager = append(pager, po)
+		} else {
+			call = append(call, o)
 		}
-		body, _, err := fetchBody[P](ctx, c, op, func(server string) (*http.Request, error) {
-			return build(server, n)
-		}, call)
-		if err != nil {
-			return Page[T]{}, err
-		}
-		items, more := page(body, n)
-		next := ""
-		if more && len(items) > 0 {
-			next = strconv.Itoa(advance(n, items))
-		}
-		return Page[T]{Items: items, Next: next, Body: body}, nil
-	})
-}
-
-// LinkPager returns the Pager of an operation paginated by the RFC 8288
-// Link response header (GitHub's style): build makes the first request
-// (the caller's page-size, filter and sorting parameters included), items
-// returns a page's items, and each next page is the target of the
-// rel="next" link, resolved against the URL of the response. The pager
-// stops at a page without one. Later pages are requested at that URL with
-// the first request's method and headers. A next URL on another origin
-// (scheme, host and port) than the first request's is refused with a
-// [*PaginationError]. Generated:
-//
-//	func (s *ReposService) ListIssues(ctx context.Context, owner, repo string, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Issue] {
-//		return sdk.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
-//			return NewListIssuesRequest(server, owner, repo, params)
-//		}, func(body *[]Issue) []Issue { return *body }, opts...)
-//	}
-//
-// Positions are absolute URLs.
-func LinkPager[P, T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder,
-	items func(body *P) []T,
-	opts ...Option,
-) *Pager[T] {
-	return urlPager(ctx, c, op, build, opts, func(body *P, resp *http.Response) ([]T, string) {
-		next, _ := nextLink(resp.Header)
-		return items(body), next
-	})
-}
-
-// NextURLPager returns the Pager of an operation whose pages carry the URL
-// of the next page in the body: like [LinkPager], with page returning the
-// items and that URL ("" on the last page). Relative URLs are resolved
-// against the URL of the response. Generated:
-//
-//	return sdk.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
-//		return NewListEventsRequest(server, params)
-//	}, func(body *EventList) ([]Event, string) {
-//		return body.Events, sdk.Deref(body.Next)
-//	}, opts...)
-func NextURLPager[P, T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder,
-	page func(body *P) (items []T, next string),
-	opts ...Option,
-) *Pager[T] {
-	return urlPager(ctx, c, op, build, opts, func(body *P, _ *http.Response) ([]T, string) {
-		return page(body)
-	})
-}
-
-func urlPager[P, T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder, opts []Option,
-	page func(*P, *http.Response) ([]T, string),
-) *Pager[T] {
-	return httpPager(ctx, c, op, opts, func(ctx context.Context, pos string, call []Option) (Page[T], error) {
-		var invalid *PaginationError
-		b := build
-		if pos != "" {
-			b = func(server string) (*http.Request, error) {
-				req, err := build(server)
-				if err != nil {
-					return nil, err
-				}
-				u, bad := urlPosition(pos, req.URL)
-				if bad != nil {
-					invalid = bad
-					return nil, invalid
-				}
-				req.URL, req.Host = u, u.Host
-				return req, nil
-			}
-		}
-		body, resp, err := fetchBody[P](ctx, c, op, b, call)
-		if err != nil {
-			if invalid != nil && errors.Is(err, invalid) {
-				return Page[T]{}, invalid
-			}
-			return Page[T]{}, err
-		}
-		items, next := page(body, resp)
-		if next != "" && resp.Request != nil && resp.Request.URL != nil {
-			next = resolveNext(resp.Request.URL, next)
-		}
-		return Page[T]{Items: items, Next: next, Body: body}, nil
-	})
+	}
+	return call, append(pager, boundPager{c: c, op: op})
 }
 
 // numberPosition reads the position of an offset or page-number pager: a
@@ -275,80 +85,4 @@ func urlPosition(pos string, first *url.URL) (*url.URL, *PaginationError) {
 		return nil, invalidPosition(pos, "on another origin than "+redactURL(&url.URL{Scheme: first.Scheme, Host: first.Host}))
 	}
 	return u, nil
-}
-
-// httpPager builds a Pager whose pages are calls of op through c: pager
-// options configure it and the other options apply to every call. It stops
-// prefetching when c is closed.
-func httpPager[T any](ctx context.Context, c *Client, op *Operation, opts []Option,
-	fetch func(ctx context.Context, pos string, call []Option) (Page[T], error),
-) *Pager[T] {
-	var popts []PagerOption
-	call := make([]Option, 0, len(opts))
-	for _, o := range opts {
-		if po, ok := o.(PagerOption); ok {
-			popts = append(popts, po)
-		} else {
-			call = append(call, o)
-		}
-	}
-	p := NewPager(ctx, func(ctx context.Context, pos string) (Page[T], error) {
-		return fetch(ctx, pos, call)
-	}, popts...)
-	if op != nil {
-		p.st.op = op.ID
-	}
-	if c == nil {
-		p.cfg.err = errors.New("sdk: pager: nil Client")
-	} else {
-		p.stop = c.Done()
-	}
-	return p
-}
-
-// fetchBody runs one call and decodes its JSON body into a new P. The
-// response is returned for its headers and URL; its body is closed.
-func fetchBody[P any](ctx context.Context, c *Client, op *Operation, build RequestBuilder, call []Option) (*P, *http.Response, error) {
-	resp, err := c.Do(ctx, op, build, call...)
-	if err != nil {
-		return nil, nil, err
-	}
-	body, err := DecodeJSON[P](resp)
-	if err != nil {
-		return nil, nil, err
-	}
-	return body, resp, nil
-}
-
-// CopyParams returns a new *T holding a shallow copy of *p, or the zero T
-// when p is nil. Generated pagers set the position parameter on the copy,
-// so the caller's parameters are never changed.
-func CopyParams[T any](p *T) *T {
-	c := new(T)
-	if p != nil {
-		*c = *p
-	}
-	return c
-}
-
-// Deref returns *p, or the zero T when p is nil: generated page readers use
-// it for optional next-cursor and next-URL fields.
-func Deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
-}
-
-// LastItemCursor returns the cursor of the page after items when the
-// cursor is the id of a page's last item (Stripe's starting_after): the
-// id of the last item, or "" when more is false or there are no items.
-// Without a has-more field, pass true: the list then ends at an empty
-// page.
-func LastItemCursor[T any](items []T, more bool, id func(T) string) string {
-	if !more || len(items) == 0 {
-		return ""
-	}
-	return id(items[len(items)-1])
 }

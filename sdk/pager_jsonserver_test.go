@@ -19,6 +19,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/internal/testenv"
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // These tests read lists from json-server 0.17.4 (internal/testenv/node),
@@ -77,7 +78,7 @@ var opListProducts = &sdk.Operation{ID: "listProducts", Method: http.MethodGet, 
 // The generated methods, one per style json-server offers.
 
 func listProductsByLink(ctx context.Context, c *sdk.Client, params *listProductsParams, opts ...sdk.Option) *sdk.Pager[product] {
-	return sdk.LinkPager(ctx, c, opListProducts, func(server string) (*http.Request, error) {
+	return sdkimpl.LinkPager(ctx, c, opListProducts, func(server string) (*http.Request, error) {
 		return newListProductsRequest(server, params)
 	}, func(body *[]product) []product { return *body }, opts...)
 }
@@ -87,8 +88,8 @@ func listProductsByPage(ctx context.Context, c *sdk.Client, params *listProducts
 	if params != nil && params.Page != nil {
 		start = *params.Page
 	}
-	return sdk.PageNumberPager(ctx, c, opListProducts, start, func(server string, page int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.PageNumberPager(ctx, c, opListProducts, start, func(server string, page int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		p.Page = &page
 		return newListProductsRequest(server, p)
 	}, func(body *[]product, _ int) ([]product, bool) { return *body, true }, opts...)
@@ -99,8 +100,8 @@ func listProductsByOffset(ctx context.Context, c *sdk.Client, params *listProduc
 	if params != nil && params.Start != nil {
 		start = *params.Start
 	}
-	return sdk.OffsetPager(ctx, c, opListProducts, start, func(server string, offset int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, c, opListProducts, start, func(server string, offset int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		p.Start = &offset
 		return newListProductsRequest(server, p)
 	}, func(body *[]product, _ int) ([]product, bool) { return *body, true }, opts...)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // seenRequest is what a server of these tests saw.
@@ -97,7 +98,7 @@ func TestQueryTokenFollowsOnlyTrustedRedirects(t *testing.T) {
 	}
 	defer c.Close()
 	call := func(method, path, body string) error {
-		resp, err := c.Do(context.Background(), &sdk.Operation{ID: "op", Method: method}, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(context.Background(), c, &sdk.Operation{ID: "op", Method: method}, func(server string) (*http.Request, error) {
 			var r io.Reader
 			if body != "" {
 				r = strings.NewReader(body) // http.NewRequest sets GetBody

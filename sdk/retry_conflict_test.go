@@ -85,7 +85,7 @@ func TestRetryConflictOfKeyInUse(t *testing.T) {
 	c := retryClient(t, srv.URL, WithSleeper(clock), WithAttemptTimeout(100*time.Millisecond), countAttempts(&attempts))
 	op, build := thing(http.MethodPost, []byte(`{"name":"x"}`), true)
 	var resp *http.Response
-	got, err := c.Do(t.Context(), op, build, WithResponse(&resp))
+	got, err := c.do(t.Context(), op, build, WithResponse(&resp))
 	if err != nil {
 		t.Fatalf("err = %v", err)
 	}
@@ -125,7 +125,7 @@ func TestRetryConflictStaysFinal(t *testing.T) {
 			var attempts atomic.Int32
 			c := retryClient(t, srv.URL, WithSleeper(newFakeClock()), countAttempts(&attempts))
 			op, build := thing(tc.method, []byte(`{"name":"x"}`), tc.keyed)
-			_, err := c.Do(t.Context(), op, build)
+			_, err := c.do(t.Context(), op, build)
 			var ae *APIError
 			if !errors.As(err, &ae) || ae.StatusCode != http.StatusConflict || int(attempts.Load()) != tc.attempts || srv.Count() != tc.attempts {
 				t.Fatalf("err = %v after %d attempts (%d requests); want a 409 after %d", err, attempts.Load(), srv.Count(), tc.attempts)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Transient failures are retried with backoff; a POST is retried only with
@@ -49,13 +50,13 @@ func ExampleWithRetry() {
 	}
 	call := func(method string, opts ...sdk.Option) (*pet, error) {
 		op := &sdk.Operation{ID: strings.ToLower(method) + "Pet", Method: method, Path: "/pets"}
-		resp, err := c.Do(ctx, op, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(ctx, c, op, func(server string) (*http.Request, error) {
 			return http.NewRequest(method, strings.TrimSuffix(server, "/")+"/pets", strings.NewReader(`{"name":"Rex"}`))
 		}, opts...)
 		if err != nil {
 			return nil, err
 		}
-		return sdk.DecodeJSON[pet](resp)
+		return sdkimpl.DecodeJSON[pet](resp)
 	}
 
 	// PUT is idempotent: retried.

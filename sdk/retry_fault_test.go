@@ -148,9 +148,9 @@ func runFaultCase(t *testing.T, f matrixFault, m matrixMethod, always bool) {
 		body = matrixPayload
 	}
 	op, build := thing(m.verb, body, m.idempotent)
-	resp, err := c.Do(context.Background(), op, build)
+	resp, err := c.do(context.Background(), op, build)
 	if err == nil {
-		_, err = DecodeJSON[map[string]any](resp)
+		_, err = decodeJSON[map[string]any](resp)
 	}
 
 	// What the policy says.

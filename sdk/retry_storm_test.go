@@ -28,9 +28,9 @@ func TestRetryStormWithDefaultOptions(t *testing.T) {
 				c := retryClient(t, srv.URL, WithSleeper(newFakeClock()))
 				get := func() error {
 					op, build := thing(http.MethodGet, nil, false)
-					resp, err := c.Do(context.Background(), op, build)
+					resp, err := c.do(context.Background(), op, build)
 					if err == nil {
-						NoContent(resp)
+						noContent(resp)
 					}
 					return err
 				}
@@ -60,32 +60,32 @@ func TestRetryStormWithDefaultOptions(t *testing.T) {
 		c := retryClient(t, srv.URL, WithSleeper(newFakeClock()))
 		op, build := thing(http.MethodGet, nil, false)
 		srv.Script(faultserver.Status(503, ""))
-		resp, err := c.Do(context.Background(), op, build)
+		resp, err := c.do(context.Background(), op, build)
 		if err != nil || srv.Count() != 2 {
 			t.Fatalf("a single 503: %v after %d requests; want success after 2", err, srv.Count())
 		}
-		NoContent(resp)
+		noContent(resp)
 		// After a storm, retries come back with the successes.
 		srv.SetDefault(faultserver.Status(503, ""))
 		for range 50 {
-			if _, err := c.Do(context.Background(), op, build); err == nil {
+			if _, err := c.do(context.Background(), op, build); err == nil {
 				t.Fatal("a storm call succeeded")
 			}
 		}
 		srv.SetDefault(okStep)
 		for range 20 {
-			resp, err := c.Do(context.Background(), op, build)
+			resp, err := c.do(context.Background(), op, build)
 			if err != nil {
 				t.Fatal(err)
 			}
-			NoContent(resp)
+			noContent(resp)
 		}
 		before := srv.Count()
 		srv.Script(faultserver.Status(503, ""))
-		resp, err = c.Do(context.Background(), op, build)
+		resp, err = c.do(context.Background(), op, build)
 		if err != nil || srv.Count()-before != 2 {
 			t.Fatalf("a 503 after the storm: %v after %d requests; want success after 2", err, srv.Count()-before)
 		}
-		NoContent(resp)
+		noContent(resp)
 	})
 }

@@ -110,11 +110,11 @@ func TestStreamedBodyIsReplayedWithoutBuffering(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			resp, err := c.Do(context.Background(), op, build, tc.opts...)
+			resp, err := c.do(context.Background(), op, build, tc.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			NoContent(resp)
+			noContent(resp)
 			runtime.ReadMemStats(&after)
 
 			reqs := srv.Requests()

@@ -81,7 +81,7 @@ func retryClient(t testing.TB, base string, opts ...Option) *Client {
 
 // thing returns the operation and request builder of method on /thing,
 // with body (when not nil) replayable from GetBody.
-func thing(method string, body []byte, idempotent bool) (*Operation, RequestBuilder) {
+func thing(method string, body []byte, idempotent bool) (*Operation, requestBuilder) {
 	op := &Operation{ID: strings.ToLower(method) + "Thing", Method: method, Path: "/thing", Idempotent: idempotent}
 	return op, func(server string) (*http.Request, error) {
 		var r io.Reader
@@ -293,12 +293,12 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 			clock := newFakeClock()
 			c := retryClient(t, srv.URL, WithSleeper(clock))
 			op, build := thing(http.MethodGet, nil, false)
-			resp, err := c.Do(context.Background(), op, build)
+			resp, err := c.do(context.Background(), op, build)
 			if tc.want > 0 {
 				if err != nil {
 					t.Fatal(err)
 				}
-				NoContent(resp)
+				noContent(resp)
 				if d := clock.Delays(); len(d) != 1 || d[0] != tc.want {
 					t.Errorf("waits %v, want [%v]", d, tc.want)
 				}
@@ -333,11 +333,11 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 		srv.Script(faultserver.Status(503, "", "Retry-After", clock.now.Add(25*time.Second).Format(http.TimeFormat)))
 		c := retryClient(t, srv.URL, WithSleeper(clock))
 		op, build := thing(http.MethodGet, nil, false)
-		resp, err := c.Do(context.Background(), op, build)
+		resp, err := c.do(context.Background(), op, build)
 		if err != nil {
 			t.Fatal(err)
 		}
-		NoContent(resp)
+		noContent(resp)
 		if d := clock.Delays(); len(d) != 1 || d[0] != 25*time.Second {
 			t.Errorf("waits %v, want [25s]", d)
 		}
@@ -351,11 +351,11 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 		op, build := thing(http.MethodGet, nil, false)
 		p := DefaultRetryPolicy()
 		p.MaxRetryAfter = 5 * time.Minute
-		resp, err := c.Do(context.Background(), op, build, WithRetry(p))
+		resp, err := c.do(context.Background(), op, build, WithRetry(p))
 		if err != nil {
 			t.Fatal(err)
 		}
-		NoContent(resp)
+		noContent(resp)
 		if d := clock.Delays(); len(d) != 1 || d[0] != 2*time.Minute {
 			t.Errorf("waits %v, want [2m0s]", d)
 		}
@@ -374,7 +374,7 @@ func TestContextDeadlineWins(t *testing.T) {
 		defer cancel()
 		op, build := thing(http.MethodGet, nil, false)
 		start := time.Now()
-		_, err := c.Do(ctx, op, build)
+		_, err := c.do(ctx, op, build)
 		var re *RetryError
 		var ae *APIError
 		if !errors.As(err, &re) || !errors.As(err, &ae) || ae.StatusCode != 503 {
@@ -396,7 +396,7 @@ func TestContextDeadlineWins(t *testing.T) {
 		defer cancel()
 		clock.onSleep = func(int, time.Duration) { cancel() }
 		op, build := thing(http.MethodPut, []byte(`{"a":1}`), false)
-		_, err := c.Do(ctx, op, build)
+		_, err := c.do(ctx, op, build)
 		var re *RetryError
 		var ae *APIError
 		if !errors.As(err, &re) || !errors.Is(err, context.Canceled) || !errors.As(err, &ae) || ae.StatusCode != 503 {
@@ -424,7 +424,7 @@ func TestContextDeadlineWins(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		op, build := thing(http.MethodGet, nil, false)
-		_, err := c.Do(ctx, op, build)
+		_, err := c.do(ctx, op, build)
 		var te *TransportError
 		var re *RetryError
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &te) || errors.As(err, &re) {
@@ -442,7 +442,7 @@ func TestContextDeadlineWins(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		op, build := thing(http.MethodGet, nil, false)
-		_, err := c.Do(ctx, op, build, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond}))
+		_, err := c.do(ctx, op, build, WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond}))
 		var re *RetryError
 		if !errors.As(err, &re) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v", err)
@@ -462,7 +462,7 @@ func TestMaxElapsed(t *testing.T) {
 		clock := newFakeClock()
 		c := retryClient(t, srv.URL, WithSleeper(clock), WithRetry(RetryPolicy{MaxRetries: 10, BaseDelay: time.Millisecond, MaxElapsed: time.Second}))
 		op, build := thing(http.MethodGet, nil, false)
-		_, err := c.Do(context.Background(), op, build)
+		_, err := c.do(context.Background(), op, build)
 		var re *RetryError
 		if !errors.As(err, &re) {
 			t.Fatalf("err = %v", err)
@@ -477,7 +477,7 @@ func TestMaxElapsed(t *testing.T) {
 		c := retryClient(t, srv.URL, WithSleeper(clock), WithRetry(RetryPolicy{MaxRetries: 3, MaxElapsed: 100 * time.Millisecond}))
 		op, build := thing(http.MethodGet, nil, false)
 		start := time.Now()
-		_, err := c.Do(context.Background(), op, build)
+		_, err := c.do(context.Background(), op, build)
 		var re *RetryError
 		var ate *AttemptTimeoutError
 		if !errors.As(err, &re) || !errors.As(err, &ate) || !ate.Overall || ate.After != 100*time.Millisecond {
@@ -496,12 +496,12 @@ func TestMaxElapsed(t *testing.T) {
 		clock := newFakeClock()
 		c := retryClient(t, srv.URL, WithSleeper(clock), WithRetry(RetryPolicy{MaxRetries: 3, BaseDelay: time.Millisecond, MaxElapsed: 50 * time.Millisecond}))
 		op, build := thing(http.MethodGet, nil, false)
-		resp, err := c.Do(context.Background(), op, build)
+		resp, err := c.do(context.Background(), op, build)
 		if err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond) // past MaxElapsed: the body must still be readable
-		if v, err := DecodeJSON[map[string]bool](resp); err != nil || !(*v)["ok"] {
+		if v, err := decodeJSON[map[string]bool](resp); err != nil || !(*v)["ok"] {
 			t.Errorf("body after MaxElapsed: %v %v", v, err)
 		}
 	})
@@ -521,9 +521,9 @@ func TestRetryBudgetAccounting(t *testing.T) {
 	ctx := context.Background()
 	get := func(opts ...Option) error {
 		op, build := thing(http.MethodGet, nil, false)
-		resp, err := c.Do(ctx, op, build, opts...)
+		resp, err := c.do(ctx, op, build, opts...)
 		if err == nil {
-			NoContent(resp)
+			noContent(resp)
 		}
 		return err
 	}
@@ -559,7 +559,7 @@ func TestRetryBudgetAccounting(t *testing.T) {
 	srv.SetDefault(faultserver.Step{Fault: faultserver.SlowHeaders})
 	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	op, build := thing(http.MethodGet, nil, false)
-	_, err = c.Do(cctx, op, build)
+	_, err = c.do(cctx, op, build)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v", err)
@@ -677,11 +677,11 @@ func TestOnRetry(t *testing.T) {
 		events = append(events, e)
 	}))
 	op, build := thing(http.MethodDelete, nil, false)
-	resp, err := c.Do(context.Background(), op, build, WithOnRetry(func(RetryEvent) { callEvents++ }))
+	resp, err := c.do(context.Background(), op, build, WithOnRetry(func(RetryEvent) { callEvents++ }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	NoContent(resp)
+	noContent(resp)
 	delays := clock.Delays()
 	if len(events) != 3 || callEvents != 3 || len(delays) != 3 {
 		t.Fatalf("%d events (%d per call), waits %v", len(events), callEvents, delays)
@@ -737,7 +737,7 @@ func TestRetryPerCallOverrides(t *testing.T) {
 				body = []byte(`{"x":1}`)
 			}
 			op, build := thing(tc.method, body, false)
-			_, err := c.Do(ctx, op, build, tc.opts...)
+			_, err := c.do(ctx, op, build, tc.opts...)
 			var re *RetryError
 			var ae *APIError
 			if !errors.As(err, &re) || !errors.As(err, &ae) || ae.StatusCode != 503 {
@@ -767,7 +767,7 @@ func TestBodyReplay(t *testing.T) {
 		srv := newFaultServer(t, faultserver.Config{Default: faultserver.Status(503, "")})
 		c := retryClient(t, srv.URL, WithSleeper(newFakeClock()))
 		op := &Operation{ID: "upload", Method: http.MethodPut}
-		_, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+		_, err := c.do(context.Background(), op, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodPut, server+"/upload", io.NopCloser(strings.NewReader("data")))
 		})
 		var re *RetryError
@@ -783,7 +783,7 @@ func TestBodyReplay(t *testing.T) {
 		c := retryClient(t, srv.URL, WithSleeper(newFakeClock()))
 		op := &Operation{ID: "upload", Method: http.MethodPut}
 		gone := errors.New("the file is gone")
-		_, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+		_, err := c.do(context.Background(), op, func(server string) (*http.Request, error) {
 			req, err := http.NewRequest(http.MethodPut, server+"/upload", strings.NewReader("data"))
 			req.GetBody = func() (io.ReadCloser, error) { return nil, gone }
 			return req, err
@@ -814,7 +814,7 @@ func TestCallMiddlewareSeesTheFinalResponse(t *testing.T) {
 		})
 	}))
 	op, build := thing(http.MethodGet, nil, false)
-	_, err := c.Do(context.Background(), op, build)
+	_, err := c.do(context.Background(), op, build)
 	var re *RetryError
 	if !errors.As(err, &re) || re.Attempts != 4 {
 		t.Fatalf("err = %v", err)
@@ -855,7 +855,7 @@ func TestNonTransientOutcomes(t *testing.T) {
 	srv := newFaultServer(t, faultserver.Config{Default: faultserver.Status(404, `{"message":"no"}`)})
 	c := retryClient(t, srv.URL, WithSleeper(newFakeClock()))
 	op, build := thing(http.MethodGet, nil, false)
-	_, err := c.Do(context.Background(), op, build)
+	_, err := c.do(context.Background(), op, build)
 	var re *RetryError
 	var ae *APIError
 	if errors.As(err, &re) || !errors.As(err, &ae) || ae.StatusCode != 404 {
@@ -863,7 +863,7 @@ func TestNonTransientOutcomes(t *testing.T) {
 	}
 	// After a retry, the final 404 comes in a RetryError that tells of it.
 	srv.Script(faultserver.Status(503, "first"))
-	_, err = c.Do(context.Background(), op, build)
+	_, err = c.do(context.Background(), op, build)
 	if !errors.As(err, &re) || !errors.As(err, &ae) || re.Attempts != 2 || re.Reason != "status 404 is not retried" || re.LastStatus != 404 {
 		t.Fatalf("503 then 404: %v", err)
 	}
@@ -893,11 +893,11 @@ func TestLowerLayerTimeoutsAreRetried(t *testing.T) {
 			clock := newFakeClock()
 			c := retryClient(t, srv.URL, WithSleeper(clock), WithHTTPClient(hc))
 			op, build := thing(http.MethodGet, nil, false)
-			resp, err := c.Do(context.Background(), op, build)
+			resp, err := c.do(context.Background(), op, build)
 			if err != nil {
 				t.Fatal(err)
 			}
-			NoContent(resp)
+			noContent(resp)
 			if srv.Count() != 2 || len(clock.Delays()) != 1 {
 				t.Errorf("%d requests, waits %v; want 2 and one wait", srv.Count(), clock.Delays())
 			}
@@ -916,7 +916,7 @@ func TestWaitCutAfterATransportError(t *testing.T) {
 	defer cancel()
 	clock.onSleep = func(int, time.Duration) { cancel() }
 	op, build := thing(http.MethodGet, nil, false)
-	_, err := c.Do(ctx, op, build)
+	_, err := c.do(ctx, op, build)
 	var re *RetryError
 	var te *TransportError
 	if !errors.As(err, &re) || !errors.As(err, &te) || !errors.Is(err, syscall.ECONNRESET) || !errors.Is(err, context.Canceled) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // queryParamSecret travels as an ordinary query parameter (access_token),
@@ -33,7 +34,7 @@ type echoError struct {
 	}
 }
 
-func (e *echoError) Error() string { return sdk.DescribeBody("echoError", e.Body) }
+func (e *echoError) Error() string { return sdkimpl.DescribeBody("echoError", e.Body) }
 
 // Error strings and logs hold no secret, whatever fails and whatever the
 // server echoes: the credentials of every kind (bearer token, API key in a
@@ -113,16 +114,16 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	tlsClient := newClientT(t, withUser(tlsSrv.URL), creds...)
 
 	call := func(c *sdk.Client, path string, opts ...sdk.Option) error {
-		op := &sdk.Operation{ID: "op" + strings.TrimPrefix(path, "/"), Errors: map[string]sdk.ErrorDecoder{
-			"400": sdk.JSONError(func(e *echoError) any { return &e.Body }),
+		op := &sdk.Operation{ID: "op" + strings.TrimPrefix(path, "/"), Errors: map[string]sdkimpl.ErrorDecoder{
+			"400": sdkimpl.JSONError(func(e *echoError) any { return &e.Body }),
 		}}
-		resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodGet, server+strings.TrimPrefix(path, "/")+"?q=dog&access_token="+queryParamSecret, nil)
 		}, opts...)
 		if err != nil {
 			return err
 		}
-		_, err = sdk.DecodeJSON[map[string]any](resp)
+		_, err = sdkimpl.DecodeJSON[map[string]any](resp)
 		return err
 	}
 	cases := []struct {

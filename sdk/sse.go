@@ -3,7 +3,6 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -216,80 +215,14 @@ func (e *EventFormatError) Error() string {
 // Unwrap returns the cause.
 func (e *EventFormatError) Unwrap() error { return e.Err }
 
-// JSONEvents returns the event stream of an operation whose response is
-// text/event-stream with a schema, for generated code: the data of each
-// event is decoded as JSON into a T.
-//
-//	func (s *TicksService) WatchTicks(ctx context.Context, params *WatchTicksParams, opts ...sdk.Option) iter.Seq2[sdk.Event[Tick], error] {
-//		return sdk.JSONEvents[Tick](ctx, s.client, opWatchTicks, func(server string) (*http.Request, error) {
-//			return NewWatchTicksRequest(server, params)
-//		}, opts...)
-//	}
-//
-// Each range over the result opens the stream with one call through c (all
-// of its layers: auth, retries of the connection, middleware), and yields
-// the events as they arrive. The first error ends the iteration: the
-// call's own error when the first connection fails ([*APIError],
-// [*RetryError], ...), a [*StreamError] afterwards.
-//
-// How a stream ends: cleanly (no error) when the terminal event of
-// op.Stream arrives, when the server answers a connection with 204 No
-// Content (the WHATWG way of saying "do not reconnect"), or when the
-// caller breaks out of the loop (the connection is closed at once). With a
-// [*StreamError] in every other case: an error event, malformed input, the
-// caller's context ending, and a connection that drops (the server closes
-// it, or it stays silent past [WithIdleTimeout]) when it cannot be
-// resumed.
-//
-// Reconnection sits above the layers: each reconnection is a new call
-// through c, with the Last-Event-ID header set to the last id the server
-// sent, so auth, the retrying of the connection and middleware apply to
-// it as to any call. A dropped stream is reconnected when
-//
-//   - no event has reached the caller yet, or the server has sent an event
-//     id to resume from (otherwise events would be lost or repeated);
-//   - the call may be retried at all: retries are enabled, and the method
-//     is idempotent or the call carries an Idempotency-Key, which every
-//     reconnection repeats (see [RetryPolicy]);
-//   - fewer than RetryPolicy.MaxRetries reconnections in a row delivered
-//     no event.
-//
-// The wait before a reconnection is the server's retry field when it sent
-// one (refused past RetryPolicy.MaxRetryAfter, like Retry-After), else the
-// policy's backoff; from the second reconnection in a row without an event
-// it is the longer of the two; never less than 500 ms, the floor Firefox's
-// EventSource keeps. Waits run on the policy's [Sleeper]
-// ([WithSleeper]), and [WithOnRetry] hooks see each reconnection.
-//
-// A line or an event's data longer than [WithMaxEventSize], or data that
-// is not valid JSON for T, ends the stream with a [*StreamError] wrapping
-// an [*EventFormatError].
-//
-// Time limits: [WithAttemptTimeout] covers each connection's wait for
-// response headers only; [WithIdleTimeout] the silence between the
-// server's bytes; [WithTimeout], if given, bounds each connection (which is
-// then resumed like a dropped one). Bound the whole stream with the
-// context.
-func JSONEvents[T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder, opts ...Option) iter.Seq2[Event[T], error] {
-	return events(ctx, c, op, build, opts, func(data []byte) (T, error) {
-		var v T
-		err := json.Unmarshal(data, &v)
-		return v, err
-	})
-}
-
-// TextEvents is [JSONEvents] for streams whose data is text (a string
-// schema, or none): Data is the raw data, and only the size limit applies.
-func TextEvents(ctx context.Context, c *Client, op *Operation, build RequestBuilder, opts ...Option) iter.Seq2[Event[string], error] {
-	return events[string](ctx, c, op, build, opts, nil)
-}
-
-// events runs streams whose data decode turns into a T; a nil decode means
-// T is string and Data is the raw data.
-func events[T any](ctx context.Context, c *Client, op *Operation, build RequestBuilder, opts []Option, decode func([]byte) (T, error)) iter.Seq2[Event[T], error] {
-	return func(yield func(Event[T], error) bool) {
+// events returns the event stream of op, for generated code (through Impl,
+// as sdkimpl.JSONEvents and sdkimpl.TextEvents, whose documentation says
+// how a stream runs, ends and reconnects). decode turns an event's data
+// into its Data; a nil decode leaves Data nil (the data is in Raw).
+func events(ctx context.Context, c *Client, op *Operation, build requestBuilder, opts []Option, decode func([]byte) (any, error)) iter.Seq2[Event[any], error] {
+	return func(yield func(Event[any], error) bool) {
 		if c == nil {
-			yield(Event[T]{}, errors.New("sdk: event stream: nil Client"))
+			yield(Event[any]{}, errors.New("sdk: event stream: nil Client"))
 			return
 		}
 		if op == nil {
@@ -300,10 +233,10 @@ func events[T any](ctx context.Context, c *Client, op *Operation, build RequestB
 		}
 		s, err := c.settings.forCall(opts)
 		if err != nil {
-			yield(Event[T]{}, err)
+			yield(Event[any]{}, err)
 			return
 		}
-		r := &streamRun[T]{c: c, op: op, s: s, build: build, opts: opts, decode: decode}
+		r := &streamRun{c: c, op: op, s: s, build: build, opts: opts, decode: decode}
 		if op.Stream != nil {
 			r.spec = *op.Stream
 		}
@@ -314,14 +247,14 @@ func events[T any](ctx context.Context, c *Client, op *Operation, build RequestB
 }
 
 // streamRun is the state of one range over a stream.
-type streamRun[T any] struct {
+type streamRun struct {
 	c      *Client
 	op     *Operation
 	s      *settings
 	spec   EventStream
-	build  RequestBuilder
+	build  requestBuilder
 	opts   []Option
-	decode func([]byte) (T, error)
+	decode func([]byte) (any, error)
 	p      eventParser
 
 	connections int
@@ -341,16 +274,16 @@ const (
 	failed                  // with an error already yielded
 )
 
-func (r *streamRun[T]) run(ctx context.Context, yield func(Event[T], error) bool) {
+func (r *streamRun) run(ctx context.Context, yield func(Event[any], error) bool) {
 	for {
 		connCtx, cancel := context.WithCancel(ctx)
-		resp, err := r.c.Do(connCtx, r.op, r.request, r.callOptions()...)
+		resp, err := r.c.do(connCtx, r.op, r.request, r.callOptions()...)
 		if err != nil {
 			cancel()
 			if r.connections == 0 {
-				yield(Event[T]{}, err)
+				yield(Event[any]{}, err)
 			} else {
-				yield(Event[T]{}, r.fail(err, "the reconnection failed"))
+				yield(Event[any]{}, r.fail(err, "the reconnection failed"))
 			}
 			return
 		}
@@ -366,9 +299,9 @@ func (r *streamRun[T]) run(ctx context.Context, yield func(Event[T], error) bool
 			_ = resp.Body.Close()
 			err := &DecodeError{Operation: r.op.ID, StatusCode: resp.StatusCode, ContentType: ct, Err: errors.New("the response is not an event stream (text/event-stream)")}
 			if r.connections == 1 {
-				yield(Event[T]{}, err)
+				yield(Event[any]{}, err)
 			} else {
-				yield(Event[T]{}, r.fail(err, ""))
+				yield(Event[any]{}, r.fail(err, ""))
 			}
 			return
 		}
@@ -381,7 +314,7 @@ func (r *streamRun[T]) run(ctx context.Context, yield func(Event[T], error) bool
 			return
 		}
 		if err := r.beforeReconnect(ctx, cause); err != nil {
-			yield(Event[T]{}, err)
+			yield(Event[any]{}, err)
 			return
 		}
 	}
@@ -389,7 +322,7 @@ func (r *streamRun[T]) run(ctx context.Context, yield func(Event[T], error) bool
 
 // request builds the request of a connection: the operation's, asking for
 // an event stream.
-func (r *streamRun[T]) request(server string) (*http.Request, error) {
+func (r *streamRun) request(server string) (*http.Request, error) {
 	req, err := r.build(server)
 	if err != nil {
 		return nil, err
@@ -404,7 +337,7 @@ func (r *streamRun[T]) request(server string) (*http.Request, error) {
 // callOptions are the options of the next connection: the caller's, then
 // the stream's own (Last-Event-ID, the Idempotency-Key of the first
 // connection), which win.
-func (r *streamRun[T]) callOptions() []Option {
+func (r *streamRun) callOptions() []Option {
 	if r.connections == 0 {
 		return r.opts
 	}
@@ -423,7 +356,7 @@ func (r *streamRun[T]) callOptions() []Option {
 
 // firstConnection records what reconnections need from the first
 // response: its Idempotency-Key, and whether the call may be repeated.
-func (r *streamRun[T]) firstConnection(resp *http.Response) {
+func (r *streamRun) firstConnection(resp *http.Response) {
 	method := r.op.Method
 	if resp.Request != nil {
 		r.key = resp.Request.Header.Get("Idempotency-Key")
@@ -442,7 +375,7 @@ func (r *streamRun[T]) firstConnection(resp *http.Response) {
 // read reads the events of one connection and yields them. It returns how
 // the connection ended and, when it dropped, why. The connection is closed
 // when it returns.
-func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelFunc, resp *http.Response, yield func(Event[T], error) bool) (outcome, error) {
+func (r *streamRun) read(ctx, connCtx context.Context, cancel context.CancelFunc, resp *http.Response, yield func(Event[any], error) bool) (outcome, error) {
 	body := &idleReader{r: resp.Body, d: r.s.idleTimeout, abort: cancel}
 	defer func() {
 		body.stop()
@@ -456,10 +389,10 @@ func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelF
 			var fe *EventFormatError
 			switch {
 			case errors.As(err, &fe):
-				yield(Event[T]{}, r.fail(fe, ""))
+				yield(Event[any]{}, r.fail(fe, ""))
 				return failed, nil
 			case ctx.Err() != nil:
-				yield(Event[T]{}, r.fail(ctx.Err(), "the context ended"))
+				yield(Event[any]{}, r.fail(ctx.Err(), "the context ended"))
 				return failed, nil
 			case body.fired.Load() && connCtx.Err() != nil:
 				return dropped, &IdleTimeoutError{After: body.d}
@@ -470,7 +403,7 @@ func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelF
 		}
 		terminal := r.spec.Terminal != "" && ev.Type == r.spec.Terminal
 		if ev.Type == ErrorEventType {
-			yield(Event[T]{}, r.fail(&ErrorEvent{ID: ev.ID, Data: text(ev.Data)}, ""))
+			yield(Event[any]{}, r.fail(&ErrorEvent{ID: ev.ID, Data: text(ev.Data)}, ""))
 			return failed, nil
 		}
 		if !ev.HasData {
@@ -483,11 +416,12 @@ func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelF
 		if r.spec.TerminalData != "" && string(ev.Data) == r.spec.TerminalData {
 			return finished, nil
 		}
-		out := Event[T]{ID: ev.ID, Type: ev.Type, Raw: text(ev.Data)}
-		if r.decode == nil {
-			out.Data = any(out.Raw).(T)
-		} else if out.Data, err = r.decode(ev.Data); err != nil {
-			yield(Event[T]{}, r.fail(&EventFormatError{EventID: ev.ID, Type: ev.Type, Field: "data",
+		out := Event[any]{ID: ev.ID, Type: ev.Type, Raw: text(ev.Data)}
+		if r.decode != nil {
+			out.Data, err = r.decode(ev.Data)
+		}
+		if err != nil {
+			yield(Event[any]{}, r.fail(&EventFormatError{EventID: ev.ID, Type: ev.Type, Field: "data",
 				Data: ev.Data[:min(len(ev.Data), prefixSize)], Err: err}, ""))
 			return failed, nil
 		}
@@ -504,7 +438,7 @@ func (r *streamRun[T]) read(ctx, connCtx context.Context, cancel context.CancelF
 
 // beforeReconnect decides whether a dropped stream is reconnected, and
 // waits before it; it returns the error that ends the stream otherwise.
-func (r *streamRun[T]) beforeReconnect(ctx context.Context, cause error) error {
+func (r *streamRun) beforeReconnect(ctx context.Context, cause error) error {
 	if ctx.Err() != nil {
 		return r.fail(ctx.Err(), "the context ended")
 	}
@@ -546,7 +480,7 @@ func (r *streamRun[T]) beforeReconnect(ctx context.Context, cause error) error {
 	return nil
 }
 
-func (r *streamRun[T]) fail(err error, reason string) *StreamError {
+func (r *streamRun) fail(err error, reason string) *StreamError {
 	return &StreamError{Operation: r.op.ID, LastEventID: r.p.lastID, Delivered: r.delivered,
 		Reconnects: r.reconnects, Reason: reason, Err: err}
 }

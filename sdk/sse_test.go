@@ -129,7 +129,7 @@ func TestEventsDecode(t *testing.T) {
 		c.hold()
 	})
 	c := newTestClient(t, srv.URL)
-	evs, err := collectEvents(JSONEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(jsonEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestEventsReconnectWithLastEventID(t *testing.T) {
 			})
 		}),
 		WithOnRetry(func(ev RetryEvent) { retries = append(retries, ev) }))
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestEventsReconnectWaitsRetry(t *testing.T) {
 		c.hold()
 	})
 	c := newTestClient(t, srv.URL)
-	if _, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0); err != nil {
+	if _, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0); err != nil {
 		t.Fatal(err)
 	}
 	srv.mu.Lock()
@@ -246,7 +246,7 @@ func TestEventsIdleTimeout(t *testing.T) {
 	})
 	c := newTestClient(t, srv.URL, WithIdleTimeout(150*time.Millisecond))
 	start := time.Now()
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 	elapsed := time.Since(start)
 	se := asStreamError(t, err)
 	var ite *IdleTimeoutError
@@ -278,7 +278,7 @@ func TestEventsIdleTimeoutIgnoresSlowCaller(t *testing.T) {
 	})
 	c := newTestClient(t, srv.URL, WithIdleTimeout(100*time.Millisecond))
 	n := 0
-	for _, err := range TextEvents(context.Background(), c, streamOp, get("/ticks")) {
+	for _, err := range textEvents(context.Background(), c, streamOp, get("/ticks")) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -302,7 +302,7 @@ func TestEventsIdleTimeoutReconnects(t *testing.T) {
 		c.hold()
 	})
 	c := newTestClient(t, srv.URL, WithIdleTimeout(100*time.Millisecond), WithSleeper(newFakeClock()))
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("%v, %v", evs, err)
 	}
@@ -318,7 +318,7 @@ func TestEventsErrorEvent(t *testing.T) {
 		c.hold()
 	})
 	c := newTestClient(t, srv.URL)
-	evs, err := collectEvents(JSONEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(jsonEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
 	se := asStreamError(t, err)
 	var ee *ErrorEvent
 	if !errors.As(err, &ee) || ee.Data != `{"message":"overloaded"}` || ee.ID != "7" {
@@ -340,7 +340,7 @@ func TestEventsEOFBeforeTerminal(t *testing.T) {
 	t.Run("no id", func(t *testing.T) {
 		srv := newSSEServer(t, func(c *sseConn) { c.send("data: one\n\ndata: two\n\ndata: unfinished") })
 		c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-		evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		se := asStreamError(t, err)
 		if !errors.Is(err, ErrStreamEnded) || len(evs) != 2 || se.Delivered != 2 || se.Reconnects != 0 {
 			t.Errorf("%d events, %v", len(evs), err)
@@ -358,7 +358,7 @@ func TestEventsEOFBeforeTerminal(t *testing.T) {
 		})
 		clock := newFakeClock()
 		c := newTestClient(t, srv.URL, WithSleeper(clock), WithMaxRetries(2))
-		evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		se := asStreamError(t, err)
 		if !errors.Is(err, ErrStreamEnded) || len(evs) != 1 || se.Reconnects != 2 || se.LastEventID != "1" ||
 			se.Reason != "2 reconnects in a row without an event" {
@@ -372,7 +372,7 @@ func TestEventsEOFBeforeTerminal(t *testing.T) {
 		srv := newSSEServer(t, func(c *sseConn) { c.send("data: one\n\n") })
 		c := newTestClient(t, srv.URL)
 		op := &Operation{ID: "watch", Method: http.MethodGet}
-		_, err := collectEvents(TextEvents(context.Background(), c, op, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, op, get("/ticks")), 0)
 		if !errors.Is(err, ErrStreamEnded) {
 			t.Errorf("a stream without a terminal event ended with %v", err)
 		}
@@ -394,7 +394,7 @@ func TestEventsRetryBeforeFirstEventAnd204(t *testing.T) {
 		}
 	})
 	c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 	if err != nil || len(evs) != 1 || len(srv.requests()) != 3 {
 		t.Fatalf("%v, %v over %d connections", evs, err, len(srv.requests()))
 	}
@@ -417,7 +417,7 @@ func TestEventsBreakClosesConnection(t *testing.T) {
 		}
 	})
 	c := newTestClient(t, srv.URL)
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 3)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 3)
 	if err != nil || len(evs) != 3 {
 		t.Fatal(evs, err)
 	}
@@ -442,7 +442,7 @@ func TestEventsContextCancel(t *testing.T) {
 	defer cancel()
 	var err error
 	n := 0
-	for _, e := range TextEvents(ctx, c, streamOp, get("/ticks")) {
+	for _, e := range textEvents(ctx, c, streamOp, get("/ticks")) {
 		if e != nil {
 			err = e
 			break
@@ -474,7 +474,7 @@ func TestEventsOutliveAttemptTimeout(t *testing.T) {
 	})
 	c := newTestClient(t, srv.URL, WithAttemptTimeout(50*time.Millisecond))
 	start := time.Now()
-	evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+	evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 	if err != nil || len(evs) != 8 || len(srv.requests()) != 1 {
 		t.Fatalf("%d events, %v, %d connections", len(evs), err, len(srv.requests()))
 	}
@@ -490,7 +490,7 @@ func TestEventsMalformed(t *testing.T) {
 			c.hold()
 		})
 		c := newTestClient(t, srv.URL)
-		evs, err := collectEvents(JSONEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
+		evs, err := collectEvents(jsonEvents[tick](context.Background(), c, streamOp, get("/ticks")), 0)
 		asStreamError(t, err)
 		var fe *EventFormatError
 		if !errors.As(err, &fe) || fe.EventID != "2" || fe.Type != "tick" || fe.Field != "data" || string(fe.Data) != `{"n":"two"}` {
@@ -507,7 +507,7 @@ func TestEventsMalformed(t *testing.T) {
 			c.hold()
 		})
 		c := newTestClient(t, srv.URL, WithMaxEventSize(1000))
-		_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		var fe *EventFormatError
 		if !errors.As(err, &fe) || !errors.Is(err, ErrEventTooLarge) || fe.Field != "data" || fe.EventID != "1" {
 			t.Fatalf("error %v", err)
@@ -520,7 +520,7 @@ func TestEventsMalformed(t *testing.T) {
 		}))
 		defer srv.Close()
 		c := newTestClient(t, srv.URL)
-		_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		var de *DecodeError
 		if !errors.As(err, &de) || de.ContentType != "application/json" {
 			t.Fatalf("error %v", err)
@@ -538,7 +538,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 		}))
 		defer srv.Close()
 		c := newTestClient(t, srv.URL)
-		_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		var ae *APIError
 		var se *StreamError
 		if !errors.As(err, &ae) || ae.StatusCode != 404 || errors.As(err, &se) {
@@ -552,7 +552,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 		post := func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodPost, server+"chat", nil)
 		}
-		_, err := collectEvents(TextEvents(context.Background(), c, op, post), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, op, post), 0)
 		se := asStreamError(t, err)
 		if se.Reason != "a POST without an Idempotency-Key is never reconnected" || len(srv.requests()) != 1 {
 			t.Fatalf("%v after %d connections", err, len(srv.requests()))
@@ -568,7 +568,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 		})
 		c2 := newTestClient(t, srv2.URL, WithSleeper(newFakeClock()))
 		op.Idempotent = true
-		if _, err := collectEvents(TextEvents(context.Background(), c2, op, post), 0); err != nil {
+		if _, err := collectEvents(textEvents(context.Background(), c2, op, post), 0); err != nil {
 			t.Fatal(err)
 		}
 		reqs := srv2.requests()
@@ -579,7 +579,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 	t.Run("retry too long", func(t *testing.T) {
 		srv := newSSEServer(t, func(c *sseConn) { c.send("retry: 60000\nid: 1\ndata: one\n\n") })
 		c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-		_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		var tl *RetryAfterTooLongError
 		if !errors.As(err, &tl) || tl.Requested != time.Minute {
 			t.Fatalf("error %v", err)
@@ -588,7 +588,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 	t.Run("retries disabled", func(t *testing.T) {
 		srv := newSSEServer(t, func(c *sseConn) { c.send("id: 1\ndata: one\n\n") })
 		c := newTestClient(t, srv.URL, WithoutRetries())
-		_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+		_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 		if se := asStreamError(t, err); se.Reason != "retries are disabled" || len(srv.requests()) != 1 {
 			t.Fatalf("%v", err)
 		}
@@ -603,7 +603,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 			c.hold()
 		})
 		c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-		if _, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks"), WithHeader("Last-Event-ID", "40")), 0); err != nil {
+		if _, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks"), WithHeader("Last-Event-ID", "40")), 0); err != nil {
 			t.Fatal(err)
 		}
 		reqs := srv.requests()
@@ -614,7 +614,7 @@ func TestEventsConnectAndReconnectRules(t *testing.T) {
 	t.Run("bad options", func(t *testing.T) {
 		c := newTestClient(t, "http://127.0.0.1:1")
 		for _, o := range []Option{WithIdleTimeout(-1), WithMaxEventSize(0)} {
-			_, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks"), o), 0)
+			_, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks"), o), 0)
 			var oe *OptionError
 			if !errors.As(err, &oe) {
 				t.Errorf("error %v", err)
@@ -646,7 +646,7 @@ func TestEventsReconnectionFloor(t *testing.T) {
 			})
 			clock := newFakeClock()
 			c := newTestClient(t, srv.URL, WithSleeper(clock))
-			evs, err := collectEvents(TextEvents(context.Background(), c, streamOp, get("/ticks")), 0)
+			evs, err := collectEvents(textEvents(context.Background(), c, streamOp, get("/ticks")), 0)
 			if err != nil || len(evs) != 20 {
 				t.Fatalf("%d events, %v", len(evs), err)
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // stallServer answers with status and content type, announces a body of
@@ -70,11 +71,11 @@ func TestStalledBodiesAfterTheAnswer(t *testing.T) {
 			c := newTestClient(t, srv.URL, sdk.WithIdleTimeout(100*time.Millisecond))
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			resp, err := c.Do(ctx, &sdk.Operation{ID: "get"}, func(server string) (*http.Request, error) {
+			resp, err := sdkimpl.Do(ctx, c, &sdk.Operation{ID: "get"}, func(server string) (*http.Request, error) {
 				return http.NewRequest(http.MethodGet, server+"thing", nil)
 			})
 			if err == nil {
-				_, err = sdk.DecodeJSON[map[string]any](resp)
+				_, err = sdkimpl.DecodeJSON[map[string]any](resp)
 			}
 			if ctx.Err() != nil {
 				t.Fatalf("the call waited for the caller's deadline: %v", err)

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // A client that trusts a private CA and pins a key of the server's
@@ -38,13 +39,13 @@ func ExampleWithPinnedKeys() {
 		}
 		defer c.Close()
 		op := &sdk.Operation{ID: "getPet", Method: http.MethodGet, Path: "/pets/1"}
-		resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodGet, server+"pets/1", nil)
 		})
 		if err != nil {
 			return err
 		}
-		pet, err := sdk.DecodeJSON[struct{ Name string }](resp)
+		pet, err := sdkimpl.DecodeJSON[struct{ Name string }](resp)
 		if err == nil {
 			fmt.Println("got", pet.Name)
 		}

@@ -24,7 +24,7 @@ import (
 // file parts of multipart/form-data bodies, are streamed: read as the
 // request is sent, never held in memory. Whether a failed attempt can be
 // retried depends on whether the source can be read again from the start
-// (see [File] and [StreamBody]); when it cannot, the call is not retried and
+// (see [File]); when it cannot, the call is not retried and
 // its [*RetryError] says why, wrapping [ErrBodyNotReplayable].
 
 // File is a file part of a multipart/form-data upload. Its contents are
@@ -303,13 +303,14 @@ func (b *streamBody) Close() error {
 
 func (b *streamBody) replayNote() string { return b.c.note }
 
-// StreamBody builds a request whose body streams from r, for generated
-// code: build is the request builder, given the body to send. The request
-// gets a Content-Length when the length of r is known (see [SizedReader]
-// and the types [File] lists), and a GetBody when r can be read again, so
-// retries can replay it; otherwise the call is never retried. r is never
-// closed by the SDK, and never read into memory.
-func StreamBody(r io.Reader, build func(body io.Reader) (*http.Request, error)) (*http.Request, error) {
+// streamRequest builds a request whose body streams from r, for generated
+// code (through Impl, as sdkimpl.StreamBody): build is the request builder,
+// given the body to send. The request gets a Content-Length when the length
+// of r is known (see [SizedReader] and the types [File] lists), and a
+// GetBody when r can be read again, so retries can replay it; otherwise the
+// call is never retried. r is never closed by the SDK, and never read into
+// memory.
+func streamRequest(r io.Reader, build func(body io.Reader) (*http.Request, error)) (*http.Request, error) {
 	c := newContent("", r, nil, 0)
 	if c.size == 0 {
 		return build(http.NoBody)
@@ -341,12 +342,13 @@ func attachBody(req *http.Request, body io.ReadCloser, size int64, fresh func() 
 	}
 }
 
-// Multipart builds a multipart/form-data request body, for generated code:
-// add the fields and files, then call Request. File contents are streamed
-// through an [io.Pipe] and a [mime/multipart.Writer] as the request is
-// sent, never held in memory; field values are small and kept. Parts are
-// sent in the order they were added.
-type Multipart struct {
+// form builds a multipart/form-data request body, for generated code
+// (through Impl, as sdkimpl.Multipart): add the fields and files, then call
+// Request. File contents are streamed through an [io.Pipe] and a
+// [mime/multipart.Writer] as the request is sent, never held in memory;
+// field values are small and kept. Parts are sent in the order they were
+// added.
+type form struct {
 	parts []formPart
 	err   error
 }
@@ -359,9 +361,6 @@ type formPart struct {
 	fileName    string
 }
 
-// NewMultipart returns an empty form.
-func NewMultipart() *Multipart { return &Multipart{} }
-
 var textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 
 // Field adds the form field name with value: strings, numbers and booleans
@@ -369,12 +368,11 @@ var textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 // text; []byte as base64; a slice or array as one part per element; objects
 // and maps as JSON (with Content-Type application/json). A nil pointer,
 // slice or interface adds nothing.
-func (m *Multipart) Field(name string, value any) *Multipart {
+func (m *form) Field(name string, value any) {
 	m.addValue(name, reflect.ValueOf(value), true)
-	return m
 }
 
-func (m *Multipart) addValue(name string, v reflect.Value, top bool) {
+func (m *form) addValue(name string, v reflect.Value, top bool) {
 	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) {
 		if v.IsNil() {
 			return
@@ -443,13 +441,13 @@ func (m *Multipart) addValue(name string, v reflect.Value, top bool) {
 // File adds the file f as the part name; contentType is the part's media
 // type when f has none ("" means application/octet-stream). A nil f adds
 // nothing; a File with neither Reader nor Open fails the call.
-func (m *Multipart) File(name, contentType string, f *File) *Multipart {
+func (m *form) File(name, contentType string, f *File) {
 	if f == nil || m.err != nil {
-		return m
+		return
 	}
 	if f.Reader == nil && f.Open == nil {
 		m.err = &UploadError{Part: name, Err: errors.New("the File has neither a Reader nor an Open function")}
-		return m
+		return
 	}
 	ct := f.ContentType
 	if ct == "" {
@@ -463,15 +461,6 @@ func (m *Multipart) File(name, contentType string, f *File) *Multipart {
 		fileName = name
 	}
 	m.parts = append(m.parts, formPart{name: name, contentType: ct, file: newContent(name, f.Reader, f.Open, f.Size), fileName: fileName})
-	return m
-}
-
-// Files adds each of files as a part named name, in order.
-func (m *Multipart) Files(name, contentType string, files []File) *Multipart {
-	for i := range files {
-		m.File(name, contentType, &files[i])
-	}
-	return m
 }
 
 // Request builds the request: build is the request builder, given the
@@ -480,7 +469,7 @@ func (m *Multipart) Files(name, contentType string, files []File) *Multipart {
 // every file can be read again (see [File]); otherwise the call is never
 // retried. It fails with an [*UploadError] when a field could not be
 // encoded or a file has no contents.
-func (m *Multipart) Request(build func(contentType string, body io.Reader) (*http.Request, error)) (*http.Request, error) {
+func (m *form) Request(build func(contentType string, body io.Reader) (*http.Request, error)) (*http.Request, error) {
 	if m.err != nil {
 		return nil, m.err
 	}
@@ -500,7 +489,7 @@ func (m *Multipart) Request(build func(contentType string, body io.Reader) (*htt
 	return req, nil
 }
 
-func (m *Multipart) replayNote() string {
+func (m *form) replayNote() string {
 	for _, p := range m.parts {
 		if p.file != nil && p.file.note != "" {
 			return p.file.note
@@ -512,7 +501,7 @@ func (m *Multipart) replayNote() string {
 // size is the length of the encoded form, or -1 when a file's is unknown:
 // the framing, written to a counter with the same boundary, plus the sizes
 // of the files.
-func (m *Multipart) size(boundary string) int64 {
+func (m *form) size(boundary string) int64 {
 	var files int64
 	for _, p := range m.parts {
 		if p.file != nil {
@@ -542,7 +531,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 var headerValue = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "%0D", "\n", "%0A")
 
 // encode writes the form to w; file writes a file part's contents.
-func (m *Multipart) encode(w io.Writer, boundary string, file func(io.Writer, *content) error) error {
+func (m *form) encode(w io.Writer, boundary string, file func(io.Writer, *content) error) error {
 	mw := multipart.NewWriter(w)
 	if err := mw.SetBoundary(boundary); err != nil {
 		return err
@@ -577,7 +566,7 @@ func (m *Multipart) encode(w io.Writer, boundary string, file func(io.Writer, *c
 // goroutine that encodes the form into a pipe, streaming each file from its
 // source. Closing it (the transport always does) stops the goroutine.
 type multipartBody struct {
-	m        *Multipart
+	m        *form
 	boundary string
 	mu       sync.Mutex
 	pr       *io.PipeReader
@@ -621,7 +610,7 @@ func (b *multipartBody) replayNote() string { return b.m.replayNote() }
 
 // write encodes the form into pw and closes it, with the error that
 // stopped it if any.
-func (m *Multipart) write(pw *io.PipeWriter, boundary string) {
+func (m *form) write(pw *io.PipeWriter, boundary string) {
 	err := m.encode(pw, boundary, func(w io.Writer, c *content) error {
 		rc, err := c.open()
 		if err != nil {

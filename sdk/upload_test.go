@@ -131,7 +131,7 @@ func (o *onceReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 var uploadOp = &Operation{ID: "upload", Method: http.MethodPut, Path: "/upload"}
 
 // putForm builds a PUT of the form to /upload.
-func putForm(m *Multipart) RequestBuilder {
+func putForm(m testForm) requestBuilder {
 	return func(server string) (*http.Request, error) {
 		return m.Request(func(ct string, body io.Reader) (*http.Request, error) {
 			req, err := http.NewRequest(http.MethodPut, server+"upload", body)
@@ -144,9 +144,9 @@ func putForm(m *Multipart) RequestBuilder {
 }
 
 // putStream builds a PUT of r to /upload.
-func putStream(r io.Reader) RequestBuilder {
+func putStream(r io.Reader) requestBuilder {
 	return func(server string) (*http.Request, error) {
-		return StreamBody(r, func(body io.Reader) (*http.Request, error) {
+		return streamRequest(r, func(body io.Reader) (*http.Request, error) {
 			return http.NewRequest(http.MethodPut, server+"upload", body)
 		})
 	}
@@ -170,7 +170,7 @@ func TestMultipartEncodesFieldsAndFiles(t *testing.T) {
 	meta := struct {
 		Camera string `json:"camera"`
 	}{"X100"}
-	m := NewMultipart().
+	m := newMultipart().
 		Field("title", "Sunset \"over\" the sea").
 		Field("description", nilString).
 		Field("rating", &rating).
@@ -188,7 +188,7 @@ func TestMultipartEncodesFieldsAndFiles(t *testing.T) {
 			{Reader: strings.NewReader(string(attachment))},
 			{Name: "b.txt", ContentType: "text/plain", Open: func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("second")), nil }, Size: 6},
 		})
-	if err := NoContent(mustDo(t, c, uploadOp, putForm(m))); err != nil {
+	if err := noContent(mustDo(t, c, uploadOp, putForm(m))); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.requests()[0]
@@ -230,9 +230,9 @@ func TestMultipartEncodesFieldsAndFiles(t *testing.T) {
 	}
 }
 
-func mustDo(t *testing.T, c *Client, op *Operation, build RequestBuilder, opts ...Option) *http.Response {
+func mustDo(t *testing.T, c *Client, op *Operation, build requestBuilder, opts ...Option) *http.Response {
 	t.Helper()
-	resp, err := c.Do(context.Background(), op, build, opts...)
+	resp, err := c.do(context.Background(), op, build, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,8 +246,8 @@ func TestMultipartOfUnknownSizeIsChunked(t *testing.T) {
 	c := newTestClient(t, srv.URL)
 	data := bytes.Repeat([]byte{7}, 300_000)
 	var last, total int64
-	m := NewMultipart().Field("a", "b").File("f", "", &File{Reader: &onceReader{bytes.NewReader(data)}})
-	if err := NoContent(mustDo(t, c, uploadOp, putForm(m), WithUploadProgress(func(n, tot int64) { last, total = n, tot }))); err != nil {
+	m := newMultipart().Field("a", "b").File("f", "", &File{Reader: &onceReader{bytes.NewReader(data)}})
+	if err := noContent(mustDo(t, c, uploadOp, putForm(m), WithUploadProgress(func(n, tot int64) { last, total = n, tot }))); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.requests()[0]
@@ -272,7 +272,7 @@ func TestMultipartRetries(t *testing.T) {
 			opened++
 			return io.NopCloser(bytes.NewReader(data)), nil
 		}}
-		if err := NoContent(mustDo(t, c, uploadOp, putForm(NewMultipart().Field("k", "v").File("f", "", f)))); err != nil {
+		if err := noContent(mustDo(t, c, uploadOp, putForm(newMultipart().Field("k", "v").File("f", "", f)))); err != nil {
 			t.Fatal(err)
 		}
 		reqs := srv.requests()
@@ -288,8 +288,8 @@ func TestMultipartRetries(t *testing.T) {
 	t.Run("read once", func(t *testing.T) {
 		srv := newUploadServer(t, 503)
 		c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-		m := NewMultipart().File("f", "", &File{Reader: &onceReader{bytes.NewReader(data)}})
-		_, err := c.Do(context.Background(), uploadOp, putForm(m))
+		m := newMultipart().File("f", "", &File{Reader: &onceReader{bytes.NewReader(data)}})
+		_, err := c.do(context.Background(), uploadOp, putForm(m))
 		var re *RetryError
 		var ae *APIError
 		if !errors.As(err, &re) || !errors.As(err, &ae) || ae.StatusCode != 503 || re.Attempts != 1 || !errors.Is(err, ErrBodyNotReplayable) {
@@ -323,7 +323,7 @@ func TestStreamBodyFromAFile(t *testing.T) {
 	}
 	srv := newUploadServer(t, 500)
 	c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-	if err := NoContent(mustDo(t, c, uploadOp, putStream(f))); err != nil {
+	if err := noContent(mustDo(t, c, uploadOp, putStream(f))); err != nil {
 		t.Fatal(err)
 	}
 	reqs := srv.requests()
@@ -345,20 +345,20 @@ func TestStreamBodyFromAFile(t *testing.T) {
 func TestDeclaredSizeIsEnforced(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		build RequestBuilder
+		build requestBuilder
 		part  string
 		want  string
 	}{
 		{"short body", putStream(SizedReader(&onceReader{strings.NewReader("abc")}, 10)), "", "ended after 3 of the 10 bytes"},
 		{"long body", putStream(SizedReader(&onceReader{strings.NewReader("abcdef")}, 2)), "", "more than the 2 bytes"},
-		{"short file", putForm(NewMultipart().File("f", "", &File{Size: 10, Open: func() (io.ReadCloser, error) {
+		{"short file", putForm(newMultipart().File("f", "", &File{Size: 10, Open: func() (io.ReadCloser, error) {
 			return io.NopCloser(strings.NewReader("abc")), nil
 		}})), "f", "ended after 3 of the 10 bytes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newUploadServer(t)
 			c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-			_, err := c.Do(context.Background(), uploadOp, tc.build)
+			_, err := c.do(context.Background(), uploadOp, tc.build)
 			var ue *UploadError
 			var re *RetryError
 			if !errors.As(err, &ue) || ue.Part != tc.part || !strings.Contains(err.Error(), tc.want) || errors.As(err, &re) {
@@ -371,7 +371,7 @@ func TestDeclaredSizeIsEnforced(t *testing.T) {
 	}
 	t.Run("file without contents", func(t *testing.T) {
 		c := newTestClient(t, "http://127.0.0.1:1")
-		_, err := c.Do(context.Background(), uploadOp, putForm(NewMultipart().File("f", "", &File{Name: "x"})))
+		_, err := c.do(context.Background(), uploadOp, putForm(newMultipart().File("f", "", &File{Name: "x"})))
 		var re *RequestError
 		var ue *UploadError
 		if !errors.As(err, &re) || !errors.As(err, &ue) || ue.Part != "f" {
@@ -385,7 +385,7 @@ func TestDeclaredSizeIsEnforced(t *testing.T) {
 		f := &File{Open: func() (io.ReadCloser, error) {
 			return io.NopCloser(io.MultiReader(strings.NewReader("abc"), errReader{broken})), nil
 		}}
-		_, err := c.Do(context.Background(), uploadOp, putForm(NewMultipart().File("f", "", f)))
+		_, err := c.do(context.Background(), uploadOp, putForm(newMultipart().File("f", "", f)))
 		var ue *UploadError
 		if !errors.As(err, &ue) || !errors.Is(err, broken) || ue.Part != "f" {
 			t.Fatalf("err = %v", err)
@@ -407,7 +407,7 @@ func TestUploadProgress(t *testing.T) {
 	resp := mustDo(t, c, uploadOp, putStream(bytes.NewReader(data)), WithUploadProgress(func(sent, total int64) {
 		reports = append(reports, [2]int64{sent, total})
 	}))
-	NoContent(resp)
+	noContent(resp)
 	if len(srv.requests()) != 2 {
 		t.Fatalf("%d requests, want 2", len(srv.requests()))
 	}
@@ -457,7 +457,7 @@ func TestDownloadProgress(t *testing.T) {
 			resp := mustDo(t, c, testOp, get("/file"+q), WithDownloadProgress(func(n, total int64) {
 				reports = append(reports, [2]int64{n, total})
 			}))
-			body := Stream(resp)
+			body := resp.Body
 			h := sha256.New()
 			_, err := io.Copy(h, body)
 			body.Close()
@@ -489,7 +489,7 @@ func TestProgressOptionsAreCallOnly(t *testing.T) {
 func TestMultipartBodyLeavesNoGoroutine(t *testing.T) {
 	c := newTestClient(t, "http://127.0.0.1:1", WithoutRetries())
 	f := &File{Reader: &onceReader{bytes.NewReader(make([]byte, 1<<20))}}
-	if _, err := c.Do(context.Background(), uploadOp, putForm(NewMultipart().File("f", "", f))); err == nil {
+	if _, err := c.do(context.Background(), uploadOp, putForm(newMultipart().File("f", "", f))); err == nil {
 		t.Fatal("a call to a closed port succeeded")
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -499,7 +499,7 @@ func TestMultipartBodyLeavesNoGoroutine(t *testing.T) {
 	defer srv.Close()
 	c2 := newTestClient(t, srv.URL)
 	big := &File{Reader: &onceReader{io.LimitReader(zeros{}, 64<<20)}}
-	_, err := c2.Do(context.Background(), uploadOp, putForm(NewMultipart().File("f", "", big)))
+	_, err := c2.do(context.Background(), uploadOp, putForm(newMultipart().File("f", "", big)))
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("err = %v", err)
@@ -517,8 +517,8 @@ func (zeros) Read(p []byte) (int, error) {
 func TestMultipartNamesAreEscaped(t *testing.T) {
 	srv := newUploadServer(t)
 	c := newTestClient(t, srv.URL)
-	m := NewMultipart().Field("a\"b\r\nX-Evil: 1", "v").File("f", "", &File{Name: "x\r\nContent-Type: text", Reader: strings.NewReader("data")})
-	NoContent(mustDo(t, c, uploadOp, putForm(m)))
+	m := newMultipart().Field("a\"b\r\nX-Evil: 1", "v").File("f", "", &File{Name: "x\r\nContent-Type: text", Reader: strings.NewReader("data")})
+	noContent(mustDo(t, c, uploadOp, putForm(m)))
 	got := srv.requests()[0]
 	if got.Err != nil || len(got.Parts) != 2 {
 		t.Fatalf("%+v", got)
@@ -544,7 +544,7 @@ func TestFileFromPathAndSizedReader(t *testing.T) {
 	}
 	srv := newUploadServer(t, 503)
 	c := newTestClient(t, srv.URL, WithSleeper(newFakeClock()))
-	NoContent(mustDo(t, c, uploadOp, putForm(NewMultipart().File("doc", "application/pdf", &f))))
+	noContent(mustDo(t, c, uploadOp, putForm(newMultipart().File("doc", "application/pdf", &f))))
 	reqs := srv.requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
@@ -561,7 +561,7 @@ func TestFileFromPathAndSizedReader(t *testing.T) {
 
 	srv2 := newUploadServer(t)
 	c2 := newTestClient(t, srv2.URL)
-	NoContent(mustDo(t, c2, uploadOp, putStream(SizedReader(&onceReader{bytes.NewReader(data)}, int64(len(data))))))
+	noContent(mustDo(t, c2, uploadOp, putStream(SizedReader(&onceReader{bytes.NewReader(data)}, int64(len(data))))))
 	if r := srv2.requests()[0]; r.ContentLength != int64(len(data)) || r.Sum != sum(data) {
 		t.Errorf("sized reader: Content-Length %d", r.ContentLength)
 	}

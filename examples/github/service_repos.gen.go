@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // ReposService holds the operations tagged "repos".
@@ -45,7 +46,7 @@ var opReposListForUser = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by link, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *ReposService) ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository] {
-	return sdk.LinkPager(ctx, s.client, opReposListForUser, func(server string) (*http.Request, error) {
+	return sdkimpl.LinkPager(ctx, s.client, opReposListForUser, func(server string) (*http.Request, error) {
 		return NewReposListForUserRequest(server, username, params)
 	}, func(page *[]MinimalRepository) []MinimalRepository {
 		return *page

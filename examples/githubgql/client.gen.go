@@ -11,15 +11,16 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	sdkgraphql "github.com/sdkgen-go/sdkgen/sdk/graphql"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked
 // github.com/sdkgen-go/sdkgen/sdk/graphql is too old or too new for code of
-// this generator (version 1): use the sdk release that matches
+// this generator (version 2): use the sdk release that matches
 // the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(1 - sdkgraphql.MinVersion)
-	_ = sdk.EnforceVersion(sdkgraphql.MaxVersion - 1)
+	_ = sdkimpl.EnforceVersion(2 - sdkgraphql.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkgraphql.MaxVersion - 2)
 )
 
 // DefaultEndpoint is the URL of the GraphQL endpoint. NewClient uses it

@@ -11,14 +11,15 @@ package petstore
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
 	sdkauth "github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 2):
+// is too old or too new for code of this generator (version 3):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
+	_ = sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables
@@ -124,7 +125,7 @@ type APIError struct {
 }
 
 // Error describes the error body on one line.
-func (e *APIError) Error() string { return sdk.DescribeBody("APIError", e.Body) }
+func (e *APIError) Error() string { return sdkimpl.DescribeBody("APIError", e.Body) }
 
 // NotFoundError is the error body of the NotFound schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
@@ -137,7 +138,7 @@ type NotFoundError struct {
 }
 
 // Error describes the error body on one line.
-func (e *NotFoundError) Error() string { return sdk.DescribeBody("NotFoundError", e.Body) }
+func (e *NotFoundError) Error() string { return sdkimpl.DescribeBody("NotFoundError", e.Body) }
 
 // ValidationErrorResponse is the error body of the ValidationError schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
@@ -149,5 +150,5 @@ type ValidationErrorResponse struct {
 
 // Error describes the error body on one line.
 func (e *ValidationErrorResponse) Error() string {
-	return sdk.DescribeBody("ValidationErrorResponse", e.Body)
+	return sdkimpl.DescribeBody("ValidationErrorResponse", e.Body)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // PetsService holds the operations tagged "pets".
@@ -71,9 +72,9 @@ var opCreatePet = &sdk.Operation{
 	Method:   http.MethodPost,
 	Path:     "/pets",
 	Security: [][]string{{"petstore_auth"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"422":     sdk.JSONError(func(e *ValidationErrorResponse) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"422":     sdkimpl.JSONError(func(e *ValidationErrorResponse) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -85,13 +86,13 @@ var opCreatePet = &sdk.Operation{
 //   - 422: *ValidationErrorResponse
 //   - default: *APIError
 func (s *PetsService) CreatePet(ctx context.Context, body CreatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
-	resp, err := s.client.Do(ctx, opCreatePet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opCreatePet, func(server string) (*http.Request, error) {
 		return NewCreatePetRequest(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Pet](resp)
+	return sdkimpl.DecodeJSON[Pet](resp)
 }
 
 var opDeletePet = &sdk.Operation{
@@ -99,9 +100,9 @@ var opDeletePet = &sdk.Operation{
 	Method:   http.MethodDelete,
 	Path:     "/pets/{petId}",
 	Security: [][]string{{"api_key", "petstore_auth"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404":     sdkimpl.JSONError(func(e *NotFoundError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -115,13 +116,13 @@ var opDeletePet = &sdk.Operation{
 //   - 404: *NotFoundError
 //   - default: *APIError
 func (s *PetsService) DeletePet(ctx context.Context, petID int64, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opDeletePet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opDeletePet, func(server string) (*http.Request, error) {
 		return NewDeletePetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }
 
 var opGetPet = &sdk.Operation{
@@ -129,9 +130,9 @@ var opGetPet = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/pets/{petId}",
 	Security: [][]string{{"api_key"}, {"petstore_auth"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404":     sdkimpl.JSONError(func(e *NotFoundError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -143,13 +144,13 @@ var opGetPet = &sdk.Operation{
 //   - 404: *NotFoundError
 //   - default: *APIError
 func (s *PetsService) GetPet(ctx context.Context, petID int64, opts ...sdk.Option) (*Pet, error) {
-	resp, err := s.client.Do(ctx, opGetPet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetPet, func(server string) (*http.Request, error) {
 		return NewGetPetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Pet](resp)
+	return sdkimpl.DecodeJSON[Pet](resp)
 }
 
 var opListPets = &sdk.Operation{
@@ -157,8 +158,8 @@ var opListPets = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/pets",
 	Security: [][]string{},
-	Errors: map[string]sdk.ErrorDecoder{
-		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"default": sdkimpl.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -171,13 +172,13 @@ var opListPets = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - default: *APIError
 func (s *PetsService) ListPets(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) (*PetList, error) {
-	resp, err := s.client.Do(ctx, opListPets, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opListPets, func(server string) (*http.Request, error) {
 		return NewListPetsRequest(server, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[PetList](resp)
+	return sdkimpl.DecodeJSON[PetList](resp)
 }
 
 var opUpdatePet = &sdk.Operation{
@@ -185,9 +186,9 @@ var opUpdatePet = &sdk.Operation{
 	Method:   http.MethodPut,
 	Path:     "/pets/{petId}",
 	Security: [][]string{{"petstore_auth"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"404":     sdk.JSONError(func(e *NotFoundError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *APIError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404":     sdkimpl.JSONError(func(e *NotFoundError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *APIError) any { return &e.Body }),
 	},
 }
 
@@ -199,11 +200,11 @@ var opUpdatePet = &sdk.Operation{
 //   - 404: *NotFoundError
 //   - default: *APIError
 func (s *PetsService) UpdatePet(ctx context.Context, petID int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
-	resp, err := s.client.Do(ctx, opUpdatePet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opUpdatePet, func(server string) (*http.Request, error) {
 		return NewUpdatePetRequest(server, petID, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Pet](resp)
+	return sdkimpl.DecodeJSON[Pet](resp)
 }

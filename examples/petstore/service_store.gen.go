@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // StoreService holds the operations tagged "store".
@@ -38,11 +39,11 @@ var opGetInventory = &sdk.Operation{
 //
 // Operation getInventory: GET /store/inventory.
 func (s *StoreService) GetInventory(ctx context.Context, opts ...sdk.Option) (map[string]int32, error) {
-	resp, err := s.client.Do(ctx, opGetInventory, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetInventory, func(server string) (*http.Request, error) {
 		return NewGetInventoryRequest(server)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[map[string]int32](resp)
+	return sdkimpl.DecodeJSONValue[map[string]int32](resp)
 }

@@ -21,14 +21,15 @@ package products
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
 	sdkauth "github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 2):
+// is too old or too new for code of this generator (version 3):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
+	_ = sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables
@@ -123,7 +124,9 @@ type OAuthErrorResponse struct {
 }
 
 // Error describes the error body on one line.
-func (e *OAuthErrorResponse) Error() string { return sdk.DescribeBody("OAuthErrorResponse", e.Body) }
+func (e *OAuthErrorResponse) Error() string {
+	return sdkimpl.DescribeBody("OAuthErrorResponse", e.Body)
+}
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
@@ -139,4 +142,4 @@ type ProblemError struct {
 }
 
 // Error describes the error body on one line.
-func (e *ProblemError) Error() string { return sdk.DescribeBody("ProblemError", e.Body) }
+func (e *ProblemError) Error() string { return sdkimpl.DescribeBody("ProblemError", e.Body) }

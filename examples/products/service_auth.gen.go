@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // AuthService holds the operations tagged "auth".
@@ -42,9 +43,9 @@ var opIssueToken = &sdk.Operation{
 	Method:   http.MethodPost,
 	Path:     "/oauth/token",
 	Security: [][]string{},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400": sdk.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
-		"401": sdk.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400": sdkimpl.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
+		"401": sdkimpl.JSONError(func(e *OAuthErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -61,11 +62,11 @@ var opIssueToken = &sdk.Operation{
 //   - 400: *OAuthErrorResponse
 //   - 401: *OAuthErrorResponse
 func (s *AuthService) IssueToken(ctx context.Context, body IssueTokenFormdataRequestBody, opts ...sdk.Option) (*TokenResponse, error) {
-	resp, err := s.client.Do(ctx, opIssueToken, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opIssueToken, func(server string) (*http.Request, error) {
 		return NewIssueTokenRequestWithFormdataBody(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[TokenResponse](resp)
+	return sdkimpl.DecodeJSON[TokenResponse](resp)
 }

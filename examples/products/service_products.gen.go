@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // ProductsService holds the operations tagged "products".
@@ -158,7 +159,7 @@ type ProductsAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its data decoded from JSON into a ProductEvent. A dropped connection is
-	// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). The spec
+	// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). The spec
 	// declares no terminal event: the stream ends cleanly only when the server
 	// answers a reconnection with 204 or the loop stops; a closed connection that
 	// cannot be resumed ends it with a *sdk.StreamError.
@@ -232,17 +233,17 @@ var opCreateProduct = &sdk.Operation{
 	Path:       "/products",
 	Idempotent: true,
 	Security:   [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"409":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"413":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"415":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"422":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"409":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"413":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"415":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"422":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -267,13 +268,13 @@ var opCreateProduct = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) CreateProduct(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opCreateProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opCreateProduct, func(server string) (*http.Request, error) {
 		return NewCreateProductRequest(server, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 var opDeleteProduct = &sdk.Operation{
@@ -281,15 +282,15 @@ var opDeleteProduct = &sdk.Operation{
 	Method:   http.MethodDelete,
 	Path:     "/products/{id}",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"404":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"412":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"404":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"412":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -311,13 +312,13 @@ var opDeleteProduct = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opDeleteProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opDeleteProduct, func(server string) (*http.Request, error) {
 		return NewDeleteProductRequest(server, id, params)
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }
 
 var opGetProduct = &sdk.Operation{
@@ -325,14 +326,14 @@ var opGetProduct = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/products/{id}",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"404":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"404":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -349,13 +350,13 @@ var opGetProduct = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) GetProduct(ctx context.Context, id ProductID, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opGetProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetProduct, func(server string) (*http.Request, error) {
 		return NewGetProductRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 var opGetProductImage = &sdk.Operation{
@@ -363,15 +364,15 @@ var opGetProductImage = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/products/{id}/image",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"404":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"406":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"404":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"406":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -395,13 +396,13 @@ var opGetProductImage = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) GetProductImage(ctx context.Context, id ProductID, opts ...sdk.Option) (io.ReadCloser, error) {
-	resp, err := s.client.Do(ctx, opGetProductImage, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetProductImage, func(server string) (*http.Request, error) {
 		return NewGetProductImageRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.Stream(resp), nil
+	return sdkimpl.Stream(resp), nil
 }
 
 var opListProducts = &sdk.Operation{
@@ -409,13 +410,13 @@ var opListProducts = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/products",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -439,8 +440,8 @@ var opListProducts = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product] {
-	return sdk.CursorPager(ctx, s.client, opListProducts, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opListProducts, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Cursor = &v
@@ -456,18 +457,18 @@ var opPutProduct = &sdk.Operation{
 	Method:   http.MethodPut,
 	Path:     "/products/{id}",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"409":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"412":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"413":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"415":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"422":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"409":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"412":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"413":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"415":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"422":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -496,13 +497,13 @@ var opPutProduct = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opPutProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opPutProduct, func(server string) (*http.Request, error) {
 		return NewPutProductRequest(server, id, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 var opStreamProductEvents = &sdk.Operation{
@@ -510,13 +511,13 @@ var opStreamProductEvents = &sdk.Operation{
 	Method:   http.MethodGet,
 	Path:     "/products/events",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -540,7 +541,7 @@ var opStreamProductEvents = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its data decoded from JSON into a ProductEvent. A dropped connection is
-// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). The spec
+// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). The spec
 // declares no terminal event: the stream ends cleanly only when the server
 // answers a reconnection with 204 or the loop stops; a closed connection that
 // cannot be resumed ends it with a *sdk.StreamError.
@@ -553,7 +554,7 @@ var opStreamProductEvents = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) StreamProductEvents(ctx context.Context, params *StreamProductEventsParams, opts ...sdk.Option) iter.Seq2[sdk.Event[ProductEvent], error] {
-	return sdk.JSONEvents[ProductEvent](ctx, s.client, opStreamProductEvents, func(server string) (*http.Request, error) {
+	return sdkimpl.JSONEvents[ProductEvent](ctx, s.client, opStreamProductEvents, func(server string) (*http.Request, error) {
 		return NewStreamProductEventsRequest(server, params)
 	}, opts...)
 }
@@ -563,19 +564,19 @@ var opUpdateProduct = &sdk.Operation{
 	Method:   http.MethodPatch,
 	Path:     "/products/{id}",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"404":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"409":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"412":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"413":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"415":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"422":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"404":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"409":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"412":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"413":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"415":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"422":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -604,13 +605,13 @@ var opUpdateProduct = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opUpdateProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opUpdateProduct, func(server string) (*http.Request, error) {
 		return NewUpdateProductRequest(server, id, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 // UploadProductImageForm is the multipart/form-data body of UploadProductImage.
@@ -630,17 +631,17 @@ var opUploadProductImage = &sdk.Operation{
 	Method:   http.MethodPost,
 	Path:     "/products/{id}/image",
 	Security: [][]string{{"oauth2"}},
-	Errors: map[string]sdk.ErrorDecoder{
-		"400":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"401":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"403":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"404":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"413":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"415":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"422":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"429":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"503":     sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"401":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"403":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"404":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"413":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"415":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"422":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"429":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"503":     sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -670,8 +671,8 @@ var opUploadProductImage = &sdk.Operation{
 //   - 503: *ProblemError
 //   - default: *ProblemError
 func (s *ProductsService) UploadProductImage(ctx context.Context, id ProductID, body UploadProductImageForm, opts ...sdk.Option) (*ProductImage, error) {
-	resp, err := s.client.Do(ctx, opUploadProductImage, func(server string) (*http.Request, error) {
-		return sdk.NewMultipart().
+	resp, err := sdkimpl.Do(ctx, s.client, opUploadProductImage, func(server string) (*http.Request, error) {
+		return sdkimpl.NewMultipart().
 			Field("caption", body.Caption).
 			File("image", "", &body.Image).
 			Request(func(contentType string, reader io.Reader) (*http.Request, error) {
@@ -681,5 +682,5 @@ func (s *ProductsService) UploadProductImage(ctx context.Context, id ProductID, 
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[ProductImage](resp)
+	return sdkimpl.DecodeJSON[ProductImage](resp)
 }

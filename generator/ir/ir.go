@@ -22,7 +22,7 @@ type API struct {
 	// DocLines is the package doc comment, one entry per line.
 	DocLines []string
 	// GenVersion is the generated-code version the code asserts against
-	// the sdk it links (sdk.EnforceVersion).
+	// the sdk it links (sdkimpl.EnforceVersion).
 	GenVersion int
 	// Names of the root package's own declarations.
 	ClientName, NewClientName, DefaultBaseURLName, ServersName string
@@ -175,8 +175,8 @@ const (
 	RequestBody    RequestKind = "body"     // Builder(server, path..., params, body): a typed body
 	RequestOptBody RequestKind = "opt-body" // a typed body passed as a pointer; nil sends none
 	RequestAnyBody RequestKind = "any-body" // a body without a media type: body and contentType arguments
-	RequestStream  RequestKind = "stream"   // an io.Reader streamed by sdk.StreamBody
-	RequestForm    RequestKind = "form"     // a multipart form built by sdk.Multipart
+	RequestStream  RequestKind = "stream"   // an io.Reader streamed by sdkimpl.StreamBody
+	RequestForm    RequestKind = "form"     // a multipart form built by sdkimpl.Multipart
 	RequestOptForm RequestKind = "opt-form" // an optional multipart form
 )
 
@@ -328,7 +328,7 @@ type FormFieldKind string
 
 // The kinds of form fields.
 const (
-	FormValue FormFieldKind = "value" // a field, encoded by sdk.Multipart.Field
+	FormValue FormFieldKind = "value" // a field, encoded by sdkimpl.Multipart.Field
 	FormFile  FormFieldKind = "file"  // sdk.File or *sdk.File
 	FormFiles FormFieldKind = "files" // []sdk.File
 )

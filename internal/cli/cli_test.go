@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 func TestMain(m *testing.M) {
@@ -40,7 +41,7 @@ func call(t *testing.T, status int, contentType, body string, opts ...sdk.Option
 	}
 	defer c.Close()
 	op := &sdk.Operation{ID: "things/get", Method: http.MethodGet, Path: "/things/{id}"}
-	resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+"things/7?secret=s3", nil)
 	})
 	if err == nil {
@@ -102,7 +103,7 @@ func TestErrorLineRetriesAndTransport(t *testing.T) {
 		t.Fatal(cerr)
 	}
 	defer c.Close()
-	_, err = c.Do(context.Background(), &sdk.Operation{ID: "x", Method: "GET", Path: "/x"}, func(server string) (*http.Request, error) {
+	_, err = sdkimpl.Do(context.Background(), c, &sdk.Operation{ID: "x", Method: "GET", Path: "/x"}, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+"x?key=s3cret", nil)
 	})
 	got := ErrorLine(err)

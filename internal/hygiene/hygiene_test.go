@@ -5,6 +5,10 @@ package hygiene
 
 import (
 	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,7 +121,9 @@ func TestFeatureDependenciesStayInSubpackages(t *testing.T) {
 		"./sdk":        {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache", "github.com/sdkgen-go/sdkgen/sdk/outbox", "go.opentelemetry.io"},
 		"./sdk/cache":  {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/outbox"},
 		"./sdk/outbox": {"golang.org/x/oauth2", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache"},
-		"./sdk/...":    {"go.opentelemetry.io"},
+		// What generated code calls links no more than sdk itself does.
+		"./sdk/sdkimpl": {"golang.org/x/oauth2", "go.etcd.io/bbolt", "github.com/sdkgen-go/sdkgen/sdk/auth", "github.com/sdkgen-go/sdkgen/sdk/cache", "github.com/sdkgen-go/sdkgen/sdk/outbox", "go.opentelemetry.io"},
+		"./sdk/...":     {"go.opentelemetry.io"},
 	} {
 		cmd := exec.Command("go", "list", "-deps", pkg)
 		cmd.Dir = root
@@ -155,7 +161,7 @@ func TestRuntimeDoesNotLinkTheGenerator(t *testing.T) {
 		"github.com/99designs/gqlgen",
 		"golang.org/x/tools",
 	}
-	for _, pkgs := range []string{"./sdk/...", "./examples/petstore", "./internal/testsdk/...", "./examples/catalog", "./examples/githubgql"} {
+	for _, pkgs := range []string{"./sdk/...", "./sdk/sdkimpl", "./examples/petstore", "./internal/testsdk/...", "./examples/catalog", "./examples/githubgql"} {
 		cmd := exec.Command("go", "list", "-deps", pkgs)
 		cmd.Dir = root
 		out, err := cmd.Output()
@@ -201,6 +207,66 @@ func TestGoGenerateRunsOnlyTheGenerators(t *testing.T) {
 			if !slices.ContainsFunc(allowed, func(a string) bool { return line == a || strings.HasPrefix(line, a) && strings.HasSuffix(a, " ") }) {
 				t.Errorf("%s:%d: go generate would run %q", f, i+1, line)
 			}
+		}
+	}
+}
+
+// Package sdk shows users what they call; what only generated code calls
+// lives in sdk/sdkimpl (see docs/ARCHITECTURE.md, "Two faces"). None of the
+// names that moved comes back to sdk's exported API, as a function, a type
+// or a method of Client.
+func TestSDKExportsNoGeneratedCodeHelpers(t *testing.T) {
+	root := gentest.RepoRoot(t)
+	moved := []string{
+		"EnforceVersion", "MinVersion", "MaxVersion", "GenVersion",
+		"Do", "RequestBuilder", "ErrorDecoder", "JSONError",
+		"DecodeJSON", "DecodeJSONValue", "DecodeJSONInto", "DecodeText", "NoContent", "Stream", "DescribeBody",
+		"CopyParams", "StreamBody", "NewMultipart", "Multipart",
+		"LastItemCursor", "CursorPager", "OffsetPager", "PageNumberPager", "LinkPager", "NextURLPager",
+		"JSONEvents", "TextEvents",
+	}
+	fset := token.NewFileSet()
+	entries, err := os.ReadDir(filepath.Join(root, "sdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported := map[string]bool{}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(root, "sdk", e.Name()), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv == nil {
+					exported[d.Name.Name] = d.Name.IsExported()
+				} else if recv := types.ExprString(d.Recv.List[0].Type); recv == "*Client" || recv == "Client" {
+					exported["Client."+d.Name.Name] = d.Name.IsExported()
+				}
+			case *ast.GenDecl:
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						exported[sp.Name.Name] = sp.Name.IsExported()
+					case *ast.ValueSpec:
+						for _, n := range sp.Names {
+							exported[n.Name] = n.IsExported()
+						}
+					}
+				}
+			}
+		}
+	}
+	if len(exported) < 100 {
+		t.Fatalf("read %d declarations of package sdk: the test does not see the package", len(exported))
+	}
+	for _, name := range moved {
+		if exported[name] || exported["Client."+name] {
+			t.Errorf("package sdk exports %s, which only generated code calls: it belongs in sdk/sdkimpl", name)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // exampleServers starts a token endpoint (client credentials and refresh
@@ -69,7 +70,7 @@ func ExampleClientCredentials() {
 
 	op := &sdk.Operation{ID: "countPets", Method: http.MethodGet, Path: "/pets/count"}
 	for range 3 {
-		resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+"/pets/count", nil)
 		})
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Secrets used throughout: no error string or log line may contain them.
@@ -239,7 +240,7 @@ func getRequest(server string) (*http.Request, error) {
 
 // call makes one GET call and reads its body.
 func call(ctx context.Context, c *sdk.Client, opts ...sdk.Option) error {
-	resp, err := c.Do(ctx, getThing, getRequest, opts...)
+	resp, err := sdkimpl.Do(ctx, c, getThing, getRequest, opts...)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 const concurrentCalls = 1000
@@ -306,7 +307,7 @@ func TestReplayAfter401SendsTheBody(t *testing.T) {
 	c := newClient(t, api.URL, sdk.WithTokenSource(src))
 	op := &sdk.Operation{ID: "createThing", Method: http.MethodPost, Path: "/things"}
 	const payload = `{"name":"Rex"}`
-	resp, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(server, "/")+"/things", strings.NewReader(payload))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -332,7 +333,7 @@ func TestNoReplayWithoutGetBody(t *testing.T) {
 	src := auth.ClientCredentials(tokens.config(), auth.WithToken(&sdk.Token{AccessToken: "revoked"}))
 	c := newClient(t, api.URL, sdk.WithTokenSource(src))
 	op := &sdk.Operation{ID: "upload", Method: http.MethodPost, Path: "/things"}
-	_, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+	_, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodPost, strings.TrimSuffix(server, "/")+"/things", io.NopCloser(strings.NewReader("stream")))
 	})
 	var apiErr *sdk.APIError

@@ -15,6 +15,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/cache"
 	"github.com/sdkgen-go/sdkgen/sdk/cache/boltstore"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // A client whose GET calls are cached in a file, and answered from it
@@ -56,7 +57,7 @@ func Example() {
 
 	listPets := func() {
 		var resp *http.Response // the response, for its cache outcome
-		r, err := client.Do(context.Background(), &sdk.Operation{ID: "listPets", Method: "GET", Path: "/pets"},
+		r, err := sdkimpl.Do(context.Background(), client, &sdk.Operation{ID: "listPets", Method: "GET", Path: "/pets"},
 			func(server string) (*http.Request, error) { return http.NewRequest("GET", server+"pets", nil) },
 			sdk.WithResponse(&resp))
 		if err != nil {
@@ -101,7 +102,7 @@ func ExampleWithStaleWhileRevalidate() {
 	defer client.Close()
 	get := func() {
 		var resp *http.Response
-		r, err := client.Do(context.Background(), &sdk.Operation{ID: "getVersion", Method: "GET", Path: "/version"},
+		r, err := sdkimpl.Do(context.Background(), client, &sdk.Operation{ID: "getVersion", Method: "GET", Path: "/version"},
 			func(server string) (*http.Request, error) { return http.NewRequest("GET", server+"version", nil) },
 			sdk.WithResponse(&resp))
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/internal/faultserver"
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/cache"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Every test of the package must leave no goroutine behind.
@@ -186,7 +187,7 @@ type result struct {
 func call(c *sdk.Client, method, path string, opts ...sdk.Option) result {
 	op := &sdk.Operation{ID: "op", Method: method, Path: path}
 	var resp *http.Response
-	r, err := c.Do(context.Background(), op, func(server string) (*http.Request, error) {
+	r, err := sdkimpl.Do(context.Background(), c, op, func(server string) (*http.Request, error) {
 		return http.NewRequest(method, server+strings.TrimPrefix(path, "/"), nil)
 	}, append(opts, sdk.WithResponse(&resp))...)
 	if err != nil {

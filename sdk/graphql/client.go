@@ -19,17 +19,21 @@ import (
 	genqlient "github.com/Khan/genqlient/graphql"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 	"github.com/sdkgen-go/sdkgen/sdk/ws"
 )
 
 // The range of generated-code versions this package supports, as
-// [sdk.MinVersion] and [sdk.MaxVersion] are for OpenAPI code: generated
-// GraphQL clients assert at compile time that
-// GenVersion-compatible code links against a package that can run it.
+// [sdkimpl.MinVersion] and [sdkimpl.MaxVersion] are for OpenAPI code:
+// generated GraphQL clients assert at compile time (with
+// [sdkimpl.EnforceVersion]) that GenVersion-compatible code links against a
+// package that can run it. Version 2 asserts with sdkimpl.EnforceVersion;
+// code of version 1 asserted with sdk.EnforceVersion, which is gone, and no
+// longer compiles.
 const (
-	MinVersion = 1
-	MaxVersion = 1
-	GenVersion = 1
+	MinVersion = 2
+	MaxVersion = 2
+	GenVersion = 2
 )
 
 // Kind is the kind of a GraphQL operation.
@@ -342,8 +346,8 @@ func hasMessage(re *ResponseError, msg string) bool {
 }
 
 // send runs one request through the sdk client and decodes its response.
-func (c *Client) send(ctx context.Context, op *Operation, build sdk.RequestBuilder, resp *genqlient.Response, opts []sdk.Option) error {
-	hr, err := c.sdk.Do(ctx, &op.op, build, opts...)
+func (c *Client) send(ctx context.Context, op *Operation, build sdkimpl.RequestBuilder, resp *genqlient.Response, opts []sdk.Option) error {
+	hr, err := sdkimpl.Do(ctx, c.sdk, &op.op, build, opts...)
 	if err != nil {
 		var ae *sdk.APIError
 		if errors.As(err, &ae) {
@@ -356,7 +360,7 @@ func (c *Client) send(ctx context.Context, op *Operation, build sdk.RequestBuild
 	// data decodes straight into the caller's value (an interface holding
 	// a pointer is decoded through); JSON null leaves it nil.
 	env := fastEnvelope{Data: resp.Data}
-	if err := sdk.DecodeJSONInto(hr, &env); err != nil {
+	if err := sdkimpl.DecodeJSONInto(hr, &env); err != nil {
 		return err
 	}
 	resp.Extensions = env.Extensions
@@ -396,7 +400,7 @@ func (c *Client) endpoint(server string) string {
 // getBuilder builds the GET request of a query: the hash alone (APQ's
 // first try), the text with its hash, or the text alone. A URL longer than
 // the limit falls back to POST with the same members.
-func (c *Client) getBuilder(req *genqlient.Request, hash string, withText bool) sdk.RequestBuilder {
+func (c *Client) getBuilder(req *genqlient.Request, hash string, withText bool) sdkimpl.RequestBuilder {
 	return func(server string) (*http.Request, error) {
 		q := url.Values{}
 		if withText {

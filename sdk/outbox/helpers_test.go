@@ -21,6 +21,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/outbox"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Every test of the package must leave no goroutine behind: the queue's
@@ -253,7 +254,7 @@ var (
 // makes it: the body is JSON, headers are name, value pairs.
 func write(c *sdk.Client, op *sdk.Operation, id string, body any, headers ...string) outbox.Call {
 	return func(ctx context.Context, opts ...sdk.Option) error {
-		resp, err := c.Do(ctx, op, func(server string) (*http.Request, error) {
+		resp, err := sdkimpl.Do(ctx, c, op, func(server string) (*http.Request, error) {
 			var r io.Reader
 			if body != nil {
 				data, err := json.Marshal(body)
@@ -275,7 +276,7 @@ func write(c *sdk.Client, op *sdk.Operation, id string, body any, headers ...str
 			return req, nil
 		}, opts...)
 		if err == nil {
-			return sdk.NoContent(resp)
+			return sdkimpl.NoContent(resp)
 		}
 		return err
 	}
@@ -286,7 +287,7 @@ func get(t *testing.T, c *sdk.Client, id string) (map[string]any, string) {
 	t.Helper()
 	var got map[string]any
 	var resp *http.Response
-	r, err := c.Do(t.Context(), opGet, func(server string) (*http.Request, error) {
+	r, err := sdkimpl.Do(t.Context(), c, opGet, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+"items/"+id, nil)
 	}, sdk.WithResponse(&resp))
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/internal/faultserver"
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/outbox"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // A queued write keeps what the call built, minus credentials, and is
@@ -103,7 +104,7 @@ func TestEnqueueRefuses(t *testing.T) {
 	c := newClient(t, "http://127.0.0.1:1")
 	q, _ := open(t, outbox.WithMaxBody(1<<20))
 	_, err := q.Enqueue(t.Context(), func(ctx context.Context, opts ...sdk.Option) error {
-		_, err := c.Do(ctx, opPatch, func(server string) (*http.Request, error) {
+		_, err := sdkimpl.Do(ctx, c, opPatch, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodPatch, server+"items/a?access_token=leak", strings.NewReader("{}"))
 		}, opts...)
 		return err
@@ -113,7 +114,7 @@ func TestEnqueueRefuses(t *testing.T) {
 		t.Errorf("secret query: %v", err)
 	}
 	_, err = q.Enqueue(t.Context(), func(ctx context.Context, opts ...sdk.Option) error {
-		_, err := c.Do(ctx, opGet, func(server string) (*http.Request, error) {
+		_, err := sdkimpl.Do(ctx, c, opGet, func(server string) (*http.Request, error) {
 			return http.NewRequest(http.MethodGet, server+"items/a", nil)
 		}, opts...)
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/internal/wait"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // replayKey marks the context of the queue's own calls, which the Watch
@@ -191,7 +192,7 @@ func (q *Queue) send(e *entry, body []byte, ifMatch string) (*Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithValue(q.ctx, replayKey{}, true), q.cfg.sendTimeout)
 	defer cancel()
-	resp, err := q.client.Do(ctx, rec.Op.operation(rec.Method), build)
+	resp, err := sdkimpl.Do(ctx, q.client, rec.Op.operation(rec.Method), build)
 	if err != nil {
 		return nil, err
 	}
@@ -536,7 +537,7 @@ func (q *Queue) reread(e *entry) ([]byte, string, error) {
 	op.Idempotent = false
 	ctx, cancel := context.WithTimeout(context.WithValue(q.ctx, replayKey{}, true), q.cfg.sendTimeout)
 	defer cancel()
-	resp, err := q.client.Do(ctx, op, func(string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, q.client, op, func(string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodGet, rec.URL, nil)
 		if err != nil {
 			return nil, err

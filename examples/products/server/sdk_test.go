@@ -16,6 +16,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/examples/products/server"
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The SDK runtime that generated clients use works against the server as
@@ -70,7 +71,7 @@ func TestSDKRuntimeAgainstServer(t *testing.T) {
 	create := &sdk.Operation{ID: "createProduct", Method: http.MethodPost, Path: "/products", Idempotent: true}
 	body := []byte(`{"sku":"LAMP-001","name":"Desk lamp","category":"lighting","price":3999}`)
 	srv.FailNext(2, http.StatusServiceUnavailable)
-	resp, err := c.Do(ctx, create, func(base string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, c, create, func(base string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, base+"products", bytes.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
@@ -93,7 +94,7 @@ func TestSDKRuntimeAgainstServer(t *testing.T) {
 	}
 
 	get := func(id string) (*http.Response, error) {
-		return c.Do(ctx, &sdk.Operation{ID: "getProduct", Method: http.MethodGet, Path: "/products/{id}"},
+		return sdkimpl.Do(ctx, c, &sdk.Operation{ID: "getProduct", Method: http.MethodGet, Path: "/products/{id}"},
 			func(base string) (*http.Request, error) {
 				return http.NewRequest(http.MethodGet, base+"products/"+id, nil)
 			})

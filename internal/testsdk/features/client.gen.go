@@ -10,14 +10,15 @@ package features
 
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 2):
+// is too old or too new for code of this generator (version 3):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
+	_ = sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables
@@ -92,7 +93,9 @@ type CreateThing409Error struct {
 }
 
 // Error describes the error body on one line.
-func (e *CreateThing409Error) Error() string { return sdk.DescribeBody("CreateThing409Error", e.Body) }
+func (e *CreateThing409Error) Error() string {
+	return sdkimpl.DescribeBody("CreateThing409Error", e.Body)
+}
 
 // ErrorResponse is the error body of the Error schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
@@ -104,7 +107,7 @@ type ErrorResponse struct {
 }
 
 // Error describes the error body on one line.
-func (e *ErrorResponse) Error() string { return sdk.DescribeBody("ErrorResponse", e.Body) }
+func (e *ErrorResponse) Error() string { return sdkimpl.DescribeBody("ErrorResponse", e.Body) }
 
 // ProblemError is the error body of the Problem schema. The *sdk.APIError that these
 // calls return for it unwraps to it (use errors.As):
@@ -115,7 +118,7 @@ type ProblemError struct {
 }
 
 // Error describes the error body on one line.
-func (e *ProblemError) Error() string { return sdk.DescribeBody("ProblemError", e.Body) }
+func (e *ProblemError) Error() string { return sdkimpl.DescribeBody("ProblemError", e.Body) }
 
 // CreateThingResponse is the result of CreateThing; which field is set depends on the status.
 type CreateThingResponse struct {

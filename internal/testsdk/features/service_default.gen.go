@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // DefaultService holds the operations that have no tag.
@@ -39,13 +40,13 @@ var opHealth = &sdk.Operation{
 //
 // Operation health: GET /health.
 func (s *DefaultService) Health(ctx context.Context, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opHealth, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opHealth, func(server string) (*http.Request, error) {
 		return NewHealthRequest(server)
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }
 
 var opLogin = &sdk.Operation{
@@ -59,11 +60,11 @@ var opLogin = &sdk.Operation{
 //
 // Operation login: POST /login.
 func (s *DefaultService) Login(ctx context.Context, body LoginFormdataRequestBody, opts ...sdk.Option) (*LoginResponse, error) {
-	resp, err := s.client.Do(ctx, opLogin, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opLogin, func(server string) (*http.Request, error) {
 		return NewLoginRequestWithFormdataBody(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[LoginResponse](resp)
+	return sdkimpl.DecodeJSON[LoginResponse](resp)
 }

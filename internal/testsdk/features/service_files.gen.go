@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // FilesService holds the operations tagged "files".
@@ -30,7 +31,7 @@ type FilesAPI interface {
 	//
 	// body is streamed as the request is sent, never held in memory, and
 	// never closed; a failed attempt is retried only when body can be read
-	// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
+	// again (see sdkimpl.StreamBody). sdk.WithUploadProgress follows the upload.
 	Upload(ctx context.Context, name string, body io.Reader, opts ...sdk.Option) error
 }
 
@@ -49,13 +50,13 @@ var opDownload = &sdk.Operation{
 //
 // The caller must close the returned body.
 func (s *FilesService) Download(ctx context.Context, name string, opts ...sdk.Option) (io.ReadCloser, error) {
-	resp, err := s.client.Do(ctx, opDownload, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opDownload, func(server string) (*http.Request, error) {
 		return NewDownloadRequest(server, name)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.Stream(resp), nil
+	return sdkimpl.Stream(resp), nil
 }
 
 var opUpload = &sdk.Operation{
@@ -71,15 +72,15 @@ var opUpload = &sdk.Operation{
 //
 // body is streamed as the request is sent, never held in memory, and
 // never closed; a failed attempt is retried only when body can be read
-// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
+// again (see sdkimpl.StreamBody). sdk.WithUploadProgress follows the upload.
 func (s *FilesService) Upload(ctx context.Context, name string, body io.Reader, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opUpload, func(server string) (*http.Request, error) {
-		return sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opUpload, func(server string) (*http.Request, error) {
+		return sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
 			return NewUploadRequestWithBody(server, name, "application/octet-stream", reader)
 		})
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // PagingService holds the operations tagged "paging".
@@ -69,7 +70,7 @@ var opListEvents = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by next-url, as x-ms-pageable says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListEvents(ctx context.Context, opts ...sdk.Option) *sdk.Pager[Widget] {
-	return sdk.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
+	return sdkimpl.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
 		return NewListEventsRequest(server)
 	}, func(page *ListEventsResponse) ([]Widget, string) {
 		return sdk.Deref(page.Value), sdk.Deref(page.NextLink)
@@ -92,8 +93,8 @@ func (s *PagingService) ListGadgets(ctx context.Context, params *ListGadgetsPara
 	if params != nil && params.Offset != nil {
 		start = int(*params.Offset)
 	}
-	return sdk.OffsetPager(ctx, s.client, opListGadgets, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, s.client, opListGadgets, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := int32(pos)
 		p.Offset = &v
 		return NewListGadgetsRequest(server, p)
@@ -114,7 +115,7 @@ var opListIssues = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *PagingService) ListIssues(ctx context.Context, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Widget] {
-	return sdk.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
+	return sdkimpl.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
 		return NewListIssuesRequest(server, params)
 	}, func(page *[]Widget) []Widget {
 		return *page
@@ -133,8 +134,8 @@ var opListNotes = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListNotes(ctx context.Context, params *ListNotesParams, opts ...sdk.Option) *sdk.Pager[Widget] {
-	return sdk.CursorPager(ctx, s.client, opListNotes, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opListNotes, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Token = &v
@@ -161,8 +162,8 @@ func (s *PagingService) ListOrders(ctx context.Context, params *ListOrdersParams
 	if params != nil && params.Page != nil {
 		start = int(*params.Page)
 	}
-	return sdk.PageNumberPager(ctx, s.client, opListOrders, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.PageNumberPager(ctx, s.client, opListOrders, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
 		return NewListOrdersRequest(server, p)
@@ -183,14 +184,14 @@ var opListWidgets = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the starting_after parameter, the has_more flag and the last item's id): range over its All method; see sdk.Pager.
 func (s *PagingService) ListWidgets(ctx context.Context, params *ListWidgetsParams, opts ...sdk.Option) *sdk.Pager[Widget] {
-	return sdk.CursorPager(ctx, s.client, opListWidgets, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opListWidgets, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.StartingAfter = &v
 		}
 		return NewListWidgetsRequest(server, p)
 	}, func(page *ListWidgetsResponse) ([]Widget, string) {
-		return page.Data, sdk.LastItemCursor(page.Data, page.HasMore, func(it Widget) string { return it.ID })
+		return page.Data, sdkimpl.LastItemCursor(page.Data, page.HasMore, func(it Widget) string { return it.ID })
 	}, opts...)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // ThingsService holds the operations tagged "things".
@@ -74,8 +75,8 @@ var opCreateThing = &sdk.Operation{
 	Method:     http.MethodPost,
 	Path:       "/things",
 	Idempotent: true,
-	Errors: map[string]sdk.ErrorDecoder{
-		"409": sdk.JSONError(func(e *CreateThing409Error) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"409": sdkimpl.JSONError(func(e *CreateThing409Error) any { return &e.Body }),
 	},
 }
 
@@ -86,7 +87,7 @@ var opCreateThing = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 409: *CreateThing409Error
 func (s *ThingsService) CreateThing(ctx context.Context, body CreateThingJSONRequestBody, opts ...sdk.Option) (*CreateThingResponse, error) {
-	resp, err := s.client.Do(ctx, opCreateThing, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opCreateThing, func(server string) (*http.Request, error) {
 		return NewCreateThingRequest(server, body)
 	}, opts...)
 	if err != nil {
@@ -95,11 +96,11 @@ func (s *ThingsService) CreateThing(ctx context.Context, body CreateThingJSONReq
 	out := &CreateThingResponse{StatusCode: resp.StatusCode}
 	switch {
 	case resp.StatusCode == 200:
-		out.JSON200, err = sdk.DecodeJSON[Thing](resp)
+		out.JSON200, err = sdkimpl.DecodeJSON[Thing](resp)
 	case resp.StatusCode == 202:
-		out.JSON202, err = sdk.DecodeJSON[Job](resp)
+		out.JSON202, err = sdkimpl.DecodeJSON[Job](resp)
 	default:
-		err = sdk.NoContent(resp)
+		err = sdkimpl.NoContent(resp)
 	}
 	if err != nil {
 		return nil, err
@@ -119,13 +120,13 @@ var opDeleteThing = &sdk.Operation{
 //
 // Deprecated: the spec marks this operation deprecated.
 func (s *ThingsService) DeleteThing(ctx context.Context, id string, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opDeleteThing, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opDeleteThing, func(server string) (*http.Request, error) {
 		return NewDeleteThingRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }
 
 var opGetNote = &sdk.Operation{
@@ -138,21 +139,21 @@ var opGetNote = &sdk.Operation{
 //
 // Operation getNote: GET /things/{id}/note.
 func (s *ThingsService) GetNote(ctx context.Context, id string, opts ...sdk.Option) (string, error) {
-	resp, err := s.client.Do(ctx, opGetNote, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetNote, func(server string) (*http.Request, error) {
 		return NewGetNoteRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return "", err
 	}
-	return sdk.DecodeText(resp)
+	return sdkimpl.DecodeText(resp)
 }
 
 var opGetThing = &sdk.Operation{
 	ID:     "getThing",
 	Method: http.MethodGet,
 	Path:   "/things/{id}",
-	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *ErrorResponse) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404": sdkimpl.JSONError(func(e *ErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -163,13 +164,13 @@ var opGetThing = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *ErrorResponse
 func (s *ThingsService) GetThing(ctx context.Context, id string, opts ...sdk.Option) (*Thing, error) {
-	resp, err := s.client.Do(ctx, opGetThing, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetThing, func(server string) (*http.Request, error) {
 		return NewGetThingRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Thing](resp)
+	return sdkimpl.DecodeJSON[Thing](resp)
 }
 
 var opGetThingSummary = &sdk.Operation{
@@ -182,21 +183,21 @@ var opGetThingSummary = &sdk.Operation{
 //
 // Operation getThingSummary: GET /things/{id}/summary.
 func (s *ThingsService) GetThingSummary(ctx context.Context, id string, opts ...sdk.Option) (*GetThingSummaryResponse, error) {
-	resp, err := s.client.Do(ctx, opGetThingSummary, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetThingSummary, func(server string) (*http.Request, error) {
 		return NewGetThingSummaryRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[GetThingSummaryResponse](resp)
+	return sdkimpl.DecodeJSON[GetThingSummaryResponse](resp)
 }
 
 var opListThings = &sdk.Operation{
 	ID:     "listThings",
 	Method: http.MethodGet,
 	Path:   "/things",
-	Errors: map[string]sdk.ErrorDecoder{
-		"default": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"default": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -207,21 +208,21 @@ var opListThings = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - default: *ProblemError
 func (s *ThingsService) ListThings(ctx context.Context, params *ListThingsParams, opts ...sdk.Option) ([]Thing, error) {
-	resp, err := s.client.Do(ctx, opListThings, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opListThings, func(server string) (*http.Request, error) {
 		return NewListThingsRequest(server, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[[]Thing](resp)
+	return sdkimpl.DecodeJSONValue[[]Thing](resp)
 }
 
 var opPatchThing = &sdk.Operation{
 	ID:     "patchThing",
 	Method: http.MethodPatch,
 	Path:   "/things/{id}",
-	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *ErrorResponse) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404": sdkimpl.JSONError(func(e *ErrorResponse) any { return &e.Body }),
 	},
 }
 
@@ -234,16 +235,16 @@ var opPatchThing = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *ErrorResponse
 func (s *ThingsService) PatchThing(ctx context.Context, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody, opts ...sdk.Option) (*Thing, error) {
-	resp, err := s.client.Do(ctx, opPatchThing, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opPatchThing, func(server string) (*http.Request, error) {
 		return NewPatchThingRequestWithApplicationMergePatchPlusJSONBody(server, id, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode == 204 {
-		return nil, sdk.NoContent(resp)
+		return nil, sdkimpl.NoContent(resp)
 	}
-	return sdk.DecodeJSON[Thing](resp)
+	return sdkimpl.DecodeJSON[Thing](resp)
 }
 
 var opPutNote = &sdk.Operation{
@@ -256,11 +257,11 @@ var opPutNote = &sdk.Operation{
 //
 // Operation putNote: PUT /things/{id}/note.
 func (s *ThingsService) PutNote(ctx context.Context, id string, body PutNoteTextRequestBody, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opPutNote, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opPutNote, func(server string) (*http.Request, error) {
 		return NewPutNoteRequestWithTextBody(server, id, body)
 	}, opts...)
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // ProductsService holds the operations tagged "products".
@@ -48,21 +49,21 @@ var opCreateProduct = &sdk.Operation{
 //
 // Operation createProduct: POST /products.
 func (s *ProductsService) CreateProduct(ctx context.Context, body CreateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opCreateProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opCreateProduct, func(server string) (*http.Request, error) {
 		return NewCreateProductRequest(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 var opGetProduct = &sdk.Operation{
 	ID:     "getProduct",
 	Method: http.MethodGet,
 	Path:   "/products/{id}",
-	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *GetProduct404Error) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404": sdkimpl.JSONError(func(e *GetProduct404Error) any { return &e.Body }),
 	},
 }
 
@@ -73,13 +74,13 @@ var opGetProduct = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *GetProduct404Error
 func (s *ProductsService) GetProduct(ctx context.Context, id int, opts ...sdk.Option) (*Product, error) {
-	resp, err := s.client.Do(ctx, opGetProduct, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetProduct, func(server string) (*http.Request, error) {
 		return NewGetProductRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Product](resp)
+	return sdkimpl.DecodeJSON[Product](resp)
 }
 
 var opListProducts = &sdk.Operation{
@@ -94,7 +95,7 @@ var opListProducts = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by link, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
 func (s *ProductsService) ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product] {
-	return sdk.LinkPager(ctx, s.client, opListProducts, func(server string) (*http.Request, error) {
+	return sdkimpl.LinkPager(ctx, s.client, opListProducts, func(server string) (*http.Request, error) {
 		return NewListProductsRequest(server, params)
 	}, func(page *[]Product) []Product {
 		return *page

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // DefaultService holds the operations that have no tag.
@@ -129,8 +130,8 @@ var opAdminInvitesList = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the cursor parameter and the response_metadata.next_cursor field): range over its All method; see sdk.Pager.
 func (s *DefaultService) AdminInvitesList(ctx context.Context, params *AdminInvitesListParams, opts ...sdk.Option) *sdk.Pager[map[string]interface{}] {
-	return sdk.CursorPager(ctx, s.client, opAdminInvitesList, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opAdminInvitesList, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Cursor = &v
@@ -153,8 +154,8 @@ var opConversationsList = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the cursor parameter and the response_metadata.next_cursor field): range over its All method; see sdk.Pager.
 func (s *DefaultService) ConversationsList(ctx context.Context, params *ConversationsListParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.CursorPager(ctx, s.client, opConversationsList, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opConversationsList, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Cursor = &v
@@ -181,8 +182,8 @@ func (s *DefaultService) GetCollaborations(ctx context.Context, params *GetColla
 	if params != nil && params.Offset != nil {
 		start = int(*params.Offset)
 	}
-	return sdk.OffsetPager(ctx, s.client, opGetCollaborations, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, s.client, opGetCollaborations, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := QueryOffset(int64(pos))
 		p.Offset = &v
 		return NewGetCollaborationsRequest(server, p)
@@ -203,8 +204,8 @@ var opGetFoldersItems = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the marker parameter and the next_marker field): range over its All method; see sdk.Pager.
 func (s *DefaultService) GetFoldersItems(ctx context.Context, params *GetFoldersItemsParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.CursorPager(ctx, s.client, opGetFoldersItems, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opGetFoldersItems, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Marker = &v
@@ -227,8 +228,8 @@ var opGetFollowed = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the after parameter and the artists.cursors.after field): range over its All method; see sdk.Pager.
 func (s *DefaultService) GetFollowed(ctx context.Context, params *GetFollowedParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.CursorPager(ctx, s.client, opGetFollowed, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opGetFollowed, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.After = &v
@@ -255,8 +256,8 @@ func (s *DefaultService) GetNewReleases(ctx context.Context, params *GetNewRelea
 	if params != nil && params.Offset != nil {
 		start = int(*params.Offset)
 	}
-	return sdk.OffsetPager(ctx, s.client, opGetNewReleases, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, s.client, opGetNewReleases, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
 		return NewGetNewReleasesRequest(server, p)
@@ -277,8 +278,8 @@ var opGetProjects = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, as pagination rule 1 of sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *DefaultService) GetProjects(ctx context.Context, params *GetProjectsParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.CursorPager(ctx, s.client, opGetProjects, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opGetProjects, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.Offset = &v
@@ -301,8 +302,8 @@ var opGetRecentlyPlayed = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by cursor, detected from the after parameter and the cursors.after field): range over its All method; see sdk.Pager.
 func (s *DefaultService) GetRecentlyPlayed(ctx context.Context, params *GetRecentlyPlayedParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.CursorPager(ctx, s.client, opGetRecentlyPlayed, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opGetRecentlyPlayed, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			n, err := strconv.ParseInt(cursor, 10, 64)
 			if err != nil {
@@ -333,8 +334,8 @@ func (s *DefaultService) GetVolumes(ctx context.Context, params *GetVolumesParam
 	if params != nil && params.Page != nil {
 		start = int(*params.Page)
 	}
-	return sdk.PageNumberPager(ctx, s.client, opGetVolumes, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.PageNumberPager(ctx, s.client, opGetVolumes, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
 		return NewGetVolumesRequest(server, p)
@@ -355,7 +356,7 @@ var opIssuesListForRepo = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *DefaultService) IssuesListForRepo(ctx context.Context, params *IssuesListForRepoParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.LinkPager(ctx, s.client, opIssuesListForRepo, func(server string) (*http.Request, error) {
+	return sdkimpl.LinkPager(ctx, s.client, opIssuesListForRepo, func(server string) (*http.Request, error) {
 		return NewIssuesListForRepoRequest(server, params)
 	}, func(page *[]Item) []Item {
 		return *page
@@ -374,7 +375,7 @@ var opListAccount = &sdk.Operation{
 //
 // It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next_page_uri): range over its All method; see sdk.Pager.
 func (s *DefaultService) ListAccount(ctx context.Context, params *ListAccountParams, opts ...sdk.Option) *sdk.Pager[Item] {
-	return sdk.NextURLPager(ctx, s.client, opListAccount, func(server string) (*http.Request, error) {
+	return sdkimpl.NextURLPager(ctx, s.client, opListAccount, func(server string) (*http.Request, error) {
 		return NewListAccountRequest(server, params)
 	}, func(page *ListAccountResponse) ([]Item, string) {
 		return sdk.Deref(page.Accounts), page.NextPageURI.OrZero()
@@ -397,8 +398,8 @@ func (s *DefaultService) ListLogs(ctx context.Context, params *ListLogsParams, o
 	if params != nil && params.Offset != nil {
 		start = int(*params.Offset)
 	}
-	return sdk.OffsetPager(ctx, s.client, opListLogs, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, s.client, opListLogs, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
 		return NewListLogsRequest(server, p)
@@ -417,13 +418,13 @@ var opListTags = &sdk.Operation{
 //
 // Operation listTags: GET /tags.
 func (s *DefaultService) ListTags(ctx context.Context, opts ...sdk.Option) ([]Item, error) {
-	resp, err := s.client.Do(ctx, opListTags, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opListTags, func(server string) (*http.Request, error) {
 		return NewListTagsRequest(server)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[[]Item](resp)
+	return sdkimpl.DecodeJSONValue[[]Item](resp)
 }
 
 var opListTasks = &sdk.Operation{
@@ -442,8 +443,8 @@ func (s *DefaultService) ListTasks(ctx context.Context, params *ListTasksParams,
 	if params != nil && params.Offset != nil {
 		start = int(*params.Offset)
 	}
-	return sdk.OffsetPager(ctx, s.client, opListTasks, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.OffsetPager(ctx, s.client, opListTasks, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
 		return NewListTasksRequest(server, p)
@@ -468,8 +469,8 @@ func (s *DefaultService) Search(ctx context.Context, params *SearchParams, opts 
 	if params != nil && params.Page != nil {
 		start = int(*params.Page)
 	}
-	return sdk.PageNumberPager(ctx, s.client, opSearch, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.PageNumberPager(ctx, s.client, opSearch, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
 		return NewSearchRequest(server, p)
@@ -496,8 +497,8 @@ func (s *DefaultService) TeamAccessLogs(ctx context.Context, params *TeamAccessL
 			start = n
 		}
 	}
-	return sdk.PageNumberPager(ctx, s.client, opTeamAccessLogs, start, func(server string, pos int) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.PageNumberPager(ctx, s.client, opTeamAccessLogs, start, func(server string, pos int) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		v := strconv.Itoa(pos)
 		p.Page = &v
 		return NewTeamAccessLogsRequest(server, p)

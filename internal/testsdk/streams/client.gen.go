@@ -7,14 +7,15 @@ package streams
 
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 2):
+// is too old or too new for code of this generator (version 3):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
+	_ = sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables
@@ -82,7 +83,7 @@ type ProblemError struct {
 }
 
 // Error describes the error body on one line.
-func (e *ProblemError) Error() string { return sdk.DescribeBody("ProblemError", e.Body) }
+func (e *ProblemError) Error() string { return sdkimpl.DescribeBody("ProblemError", e.Body) }
 
 // ChatEvent is the data of the events Chat yields.
 type ChatEvent struct {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // ChatService holds the operations tagged "chat".
@@ -25,7 +26,7 @@ type ChatAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its data decoded from JSON into a ChatEvent. A dropped connection is
-	// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). It ends
+	// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends
 	// cleanly at an event whose data is "[DONE]" (from sdkgen.yaml); ending any
 	// other way is a *sdk.StreamError.
 	Chat(ctx context.Context, body ChatJSONRequestBody, opts ...sdk.Option) iter.Seq2[sdk.Event[ChatEvent], error]
@@ -48,11 +49,11 @@ var opChat = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its data decoded from JSON into a ChatEvent. A dropped connection is
-// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). It ends
+// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends
 // cleanly at an event whose data is "[DONE]" (from sdkgen.yaml); ending any
 // other way is a *sdk.StreamError.
 func (s *ChatService) Chat(ctx context.Context, body ChatJSONRequestBody, opts ...sdk.Option) iter.Seq2[sdk.Event[ChatEvent], error] {
-	return sdk.JSONEvents[ChatEvent](ctx, s.client, opChat, func(server string) (*http.Request, error) {
+	return sdkimpl.JSONEvents[ChatEvent](ctx, s.client, opChat, func(server string) (*http.Request, error) {
 		return NewChatRequest(server, body)
 	}, opts...)
 }

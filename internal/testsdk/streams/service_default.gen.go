@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // DefaultService holds the operations that have no tag.
@@ -27,7 +28,7 @@ type DefaultAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its raw data as a string. A dropped connection is resumed with
-	// Last-Event-ID when it can be (see sdk.JSONEvents). The spec declares no
+	// Last-Event-ID when it can be (see sdkimpl.JSONEvents). The spec declares no
 	// terminal event: the stream ends cleanly only when the server answers a
 	// reconnection with 204 or the loop stops; a closed connection that cannot be
 	// resumed ends it with a *sdk.StreamError.
@@ -51,12 +52,12 @@ var opListenNotifications = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its raw data as a string. A dropped connection is resumed with
-// Last-Event-ID when it can be (see sdk.JSONEvents). The spec declares no
+// Last-Event-ID when it can be (see sdkimpl.JSONEvents). The spec declares no
 // terminal event: the stream ends cleanly only when the server answers a
 // reconnection with 204 or the loop stops; a closed connection that cannot be
 // resumed ends it with a *sdk.StreamError.
 func (s *DefaultService) ListenNotifications(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
-	return sdk.TextEvents(ctx, s.client, opListenNotifications, func(server string) (*http.Request, error) {
+	return sdkimpl.TextEvents(ctx, s.client, opListenNotifications, func(server string) (*http.Request, error) {
 		return NewListenNotificationsRequest(server)
 	}, opts...)
 }

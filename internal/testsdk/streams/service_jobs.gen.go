@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // JobsService holds the operations tagged "jobs".
@@ -25,7 +26,7 @@ type JobsAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its raw data as a string. A dropped connection is resumed with
-	// Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at an
+	// Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends cleanly at an
 	// event of type "eof" (from sdkgen.yaml); ending any other way is a
 	// *sdk.StreamError.
 	FollowJobLogs(ctx context.Context, jobID string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error]
@@ -47,11 +48,11 @@ var opFollowJobLogs = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its raw data as a string. A dropped connection is resumed with
-// Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at an
+// Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends cleanly at an
 // event of type "eof" (from sdkgen.yaml); ending any other way is a
 // *sdk.StreamError.
 func (s *JobsService) FollowJobLogs(ctx context.Context, jobID string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
-	return sdk.TextEvents(ctx, s.client, opFollowJobLogs, func(server string) (*http.Request, error) {
+	return sdkimpl.TextEvents(ctx, s.client, opFollowJobLogs, func(server string) (*http.Request, error) {
 		return NewFollowJobLogsRequest(server, jobID)
 	}, opts...)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // TicksService holds the operations tagged "ticks".
@@ -27,7 +28,7 @@ type TicksAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its data decoded from JSON into a []Tick. A dropped connection is
-	// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). It ends
+	// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends
 	// cleanly at an event of type "done" (from x-sdkgen-stream); ending any other
 	// way is a *sdk.StreamError.
 	WatchTickBatches(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[[]Tick], error]
@@ -38,8 +39,8 @@ type TicksAPI interface {
 	// It returns the event stream: each range over it opens the stream (the first
 	// iteration yields the connection's error, if any) and yields every event,
 	// with its data decoded from JSON into a Tick. A dropped connection is resumed
-	// with Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at
-	// an event of type "done" (from x-sdkgen-stream); ending any other way is a
+	// with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends cleanly
+	// at an event of type "done" (from x-sdkgen-stream); ending any other way is a
 	// *sdk.StreamError.
 	//
 	// Declared errors (reach them with errors.As through the *sdk.APIError):
@@ -63,11 +64,11 @@ var opWatchTickBatches = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its data decoded from JSON into a []Tick. A dropped connection is
-// resumed with Last-Event-ID when it can be (see sdk.JSONEvents). It ends
+// resumed with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends
 // cleanly at an event of type "done" (from x-sdkgen-stream); ending any other
 // way is a *sdk.StreamError.
 func (s *TicksService) WatchTickBatches(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[[]Tick], error] {
-	return sdk.JSONEvents[[]Tick](ctx, s.client, opWatchTickBatches, func(server string) (*http.Request, error) {
+	return sdkimpl.JSONEvents[[]Tick](ctx, s.client, opWatchTickBatches, func(server string) (*http.Request, error) {
 		return NewWatchTickBatchesRequest(server)
 	}, opts...)
 }
@@ -77,8 +78,8 @@ var opWatchTicks = &sdk.Operation{
 	Method: http.MethodGet,
 	Path:   "/ticks",
 	Stream: &sdk.EventStream{Terminal: "done"},
-	Errors: map[string]sdk.ErrorDecoder{
-		"404": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"404": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -89,14 +90,14 @@ var opWatchTicks = &sdk.Operation{
 // It returns the event stream: each range over it opens the stream (the first
 // iteration yields the connection's error, if any) and yields every event,
 // with its data decoded from JSON into a Tick. A dropped connection is resumed
-// with Last-Event-ID when it can be (see sdk.JSONEvents). It ends cleanly at
-// an event of type "done" (from x-sdkgen-stream); ending any other way is a
+// with Last-Event-ID when it can be (see sdkimpl.JSONEvents). It ends cleanly
+// at an event of type "done" (from x-sdkgen-stream); ending any other way is a
 // *sdk.StreamError.
 //
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 404: *ProblemError
 func (s *TicksService) WatchTicks(ctx context.Context, params *WatchTicksParams, opts ...sdk.Option) iter.Seq2[sdk.Event[Tick], error] {
-	return sdk.JSONEvents[Tick](ctx, s.client, opWatchTicks, func(server string) (*http.Request, error) {
+	return sdkimpl.JSONEvents[Tick](ctx, s.client, opWatchTicks, func(server string) (*http.Request, error) {
 		return NewWatchTicksRequest(server, params)
 	}, opts...)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // DefaultService holds the operations that have no tag.
@@ -52,11 +53,11 @@ var opUploadDocument = &sdk.Operation{
 // memory; a failed attempt is retried only when every file can be read
 // again (see sdk.File). sdk.WithUploadProgress follows the upload.
 func (s *DefaultService) UploadDocument(ctx context.Context, body *UploadDocumentForm, opts ...sdk.Option) error {
-	resp, err := s.client.Do(ctx, opUploadDocument, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opUploadDocument, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewUploadDocumentRequestWithBody(server, "", http.NoBody)
 		}
-		return sdk.NewMultipart().
+		return sdkimpl.NewMultipart().
 			Field("kind", body.Kind).
 			File("file", "", &body.File).
 			Request(func(contentType string, reader io.Reader) (*http.Request, error) {
@@ -66,5 +67,5 @@ func (s *DefaultService) UploadDocument(ctx context.Context, body *UploadDocumen
 	if err != nil {
 		return err
 	}
-	return sdk.NoContent(resp)
+	return sdkimpl.NoContent(resp)
 }

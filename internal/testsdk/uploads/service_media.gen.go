@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // MediaService holds the operations tagged "media".
@@ -31,7 +32,7 @@ type MediaAPI interface {
 	//
 	// body is streamed as the request is sent, never held in memory, and
 	// never closed; a failed attempt is retried only when body can be read
-	// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
+	// again (see sdkimpl.StreamBody). sdk.WithUploadProgress follows the upload.
 	PutRaw(ctx context.Context, album string, id string, body io.Reader, opts ...sdk.Option) (*Image, error)
 	// UploadImage: Upload an image with its metadata.
 	//
@@ -60,13 +61,13 @@ var opGetRaw = &sdk.Operation{
 //
 // The caller must close the returned body.
 func (s *MediaService) GetRaw(ctx context.Context, album string, id string, opts ...sdk.Option) (io.ReadCloser, error) {
-	resp, err := s.client.Do(ctx, opGetRaw, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opGetRaw, func(server string) (*http.Request, error) {
 		return NewGetRawRequest(server, album, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.Stream(resp), nil
+	return sdkimpl.Stream(resp), nil
 }
 
 var opPutRaw = &sdk.Operation{
@@ -81,17 +82,17 @@ var opPutRaw = &sdk.Operation{
 //
 // body is streamed as the request is sent, never held in memory, and
 // never closed; a failed attempt is retried only when body can be read
-// again (see sdk.StreamBody). sdk.WithUploadProgress follows the upload.
+// again (see sdkimpl.StreamBody). sdk.WithUploadProgress follows the upload.
 func (s *MediaService) PutRaw(ctx context.Context, album string, id string, body io.Reader, opts ...sdk.Option) (*Image, error) {
-	resp, err := s.client.Do(ctx, opPutRaw, func(server string) (*http.Request, error) {
-		return sdk.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opPutRaw, func(server string) (*http.Request, error) {
+		return sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
 			return NewPutRawRequestWithBody(server, album, id, "application/octet-stream", reader)
 		})
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Image](resp)
+	return sdkimpl.DecodeJSON[Image](resp)
 }
 
 // UploadImageFormData is the multipart/form-data body of UploadImage.
@@ -132,8 +133,8 @@ var opUploadImage = &sdk.Operation{
 	ID:     "uploadImage",
 	Method: http.MethodPost,
 	Path:   "/albums/{album}/images",
-	Errors: map[string]sdk.ErrorDecoder{
-		"400": sdk.JSONError(func(e *ProblemError) any { return &e.Body }),
+	Errors: map[string]sdkimpl.ErrorDecoder{
+		"400": sdkimpl.JSONError(func(e *ProblemError) any { return &e.Body }),
 	},
 }
 
@@ -148,8 +149,8 @@ var opUploadImage = &sdk.Operation{
 // Declared errors (reach them with errors.As through the *sdk.APIError):
 //   - 400: *ProblemError
 func (s *MediaService) UploadImage(ctx context.Context, album string, body UploadImageFormData, opts ...sdk.Option) (*Image, error) {
-	resp, err := s.client.Do(ctx, opUploadImage, func(server string) (*http.Request, error) {
-		return sdk.NewMultipart().
+	resp, err := sdkimpl.Do(ctx, s.client, opUploadImage, func(server string) (*http.Request, error) {
+		return sdkimpl.NewMultipart().
 			Field("description", body.Description).
 			Field("meta", body.Meta).
 			Field("rating", body.Rating).
@@ -167,5 +168,5 @@ func (s *MediaService) UploadImage(ctx context.Context, album string, body Uploa
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Image](resp)
+	return sdkimpl.DecodeJSON[Image](resp)
 }

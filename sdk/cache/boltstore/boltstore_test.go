@@ -25,6 +25,7 @@ import (
 	"github.com/sdkgen-go/sdkgen/sdk"
 	"github.com/sdkgen-go/sdkgen/sdk/cache"
 	"github.com/sdkgen-go/sdkgen/sdk/cache/boltstore"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 func TestMain(m *testing.M) {
@@ -57,7 +58,7 @@ func getPets(store cache.Store, base string, opts ...sdk.Option) (body string, o
 	}
 	defer c.Close()
 	var resp *http.Response
-	r, err := c.Do(context.Background(), &sdk.Operation{ID: "listPets", Method: "GET", Path: "/pets"}, func(server string) (*http.Request, error) {
+	r, err := sdkimpl.Do(context.Background(), c, &sdk.Operation{ID: "listPets", Method: "GET", Path: "/pets"}, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+"pets", nil)
 	}, sdk.WithResponse(&resp))
 	if err != nil {
@@ -249,7 +250,7 @@ func TestDamagedFile(t *testing.T) {
 	ch, _ := cache.New(s, cache.WithOnError(func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }))
 	c, _ := sdk.NewClient(srv.URL, sdk.WithCache(ch), sdk.WithBearerToken("restart-SECRET-token"))
 	before := served.Load()
-	resp, err := c.Do(context.Background(), nil, func(server string) (*http.Request, error) { return http.NewRequest("GET", server+"pets", nil) })
+	resp, err := sdkimpl.Do(context.Background(), c, nil, func(server string) (*http.Request, error) { return http.NewRequest("GET", server+"pets", nil) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +373,7 @@ func TestConcurrentUse(t *testing.T) {
 			defer wg.Done()
 			for i := range 30 {
 				u, p := (g+i)%3, "/r/"+strconv.Itoa(i%5)
-				resp, err := clients[u].Do(context.Background(), nil, func(server string) (*http.Request, error) {
+				resp, err := sdkimpl.Do(context.Background(), clients[u], nil, func(server string) (*http.Request, error) {
 					return http.NewRequest("GET", server+strings.TrimPrefix(p, "/"), nil)
 				})
 				if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The services' public endpoints.
@@ -237,7 +238,7 @@ func (c *Client) post(ctx context.Context, op *sdk.Operation, name string, body,
 	if err != nil {
 		return &Error{Op: name, Err: err}
 	}
-	resp, err := c.sdk.Do(ctx, op, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, c.sdk, op, func(server string) (*http.Request, error) {
 		req, err := http.NewRequest(http.MethodPost, server+strings.TrimPrefix(op.Path, "/"), bytes.NewReader(b))
 		if err != nil {
 			return nil, err

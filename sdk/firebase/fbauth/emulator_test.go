@@ -19,6 +19,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/internal/testenv"
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
 	"github.com/sdkgen-go/sdkgen/sdk/firebase/fbauth"
 )
@@ -64,7 +65,7 @@ func bearerServer(t *testing.T, ok func(tok string) bool) (*httptest.Server, *sy
 }
 
 func get(ctx context.Context, c *sdk.Client) error {
-	resp, err := c.Do(ctx, &sdk.Operation{ID: "get", Method: http.MethodGet}, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, c, &sdk.Operation{ID: "get", Method: http.MethodGet}, func(server string) (*http.Request, error) {
 		return http.NewRequest(http.MethodGet, server+"x", nil)
 	})
 	if err == nil {

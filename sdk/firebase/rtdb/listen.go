@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // Snapshot is the value of a listened location after a change.
@@ -130,7 +131,7 @@ func (l *listener[T]) run(ctx context.Context, opts []sdk.Option) {
 func (l *listener[T]) connect(ctx context.Context, opts []sdk.Option) (end, error) {
 	l.connections++
 	build := l.r.request(http.MethodGet, nil, nil, http.Header{"Accept": {"text/event-stream"}})
-	for ev, err := range sdk.TextEvents(ctx, l.r.c.sdk, opListen, build, opts...) {
+	for ev, err := range sdkimpl.TextEvents(ctx, l.r.c.sdk, opListen, build, opts...) {
 		if err != nil {
 			if l.droppable(ctx, err) {
 				return endDropped, err

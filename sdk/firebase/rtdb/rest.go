@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The operations, as the SDK's logs and errors name them. PUT, DELETE and
@@ -27,7 +28,7 @@ var (
 )
 
 // request returns the builder of a request to r's location.
-func (r Ref) request(method string, body []byte, query url.Values, header http.Header) sdk.RequestBuilder {
+func (r Ref) request(method string, body []byte, query url.Values, header http.Header) sdkimpl.RequestBuilder {
 	return func(server string) (*http.Request, error) {
 		var b strings.Builder
 		b.WriteString(server)
@@ -75,7 +76,7 @@ func (r Ref) call(ctx context.Context, op *sdk.Operation, name string, body []by
 	if r.err != nil {
 		return nil, r.err
 	}
-	resp, err := r.c.sdk.Do(ctx, op, r.request(op.Method, body, query, header), opts...)
+	resp, err := sdkimpl.Do(ctx, r.c.sdk, op, r.request(op.Method, body, query, header), opts...)
 	if err != nil {
 		return nil, r.c.wrap(name, r.Path(), err)
 	}

@@ -8,14 +8,15 @@ package firestorev1
 import (
 	"github.com/sdkgen-go/sdkgen/sdk"
 	sdkauth "github.com/sdkgen-go/sdkgen/sdk/auth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // The build fails on these lines when the linked github.com/sdkgen-go/sdkgen/sdk
-// is too old or too new for code of this generator (version 2):
+// is too old or too new for code of this generator (version 3):
 // use the sdk release that matches the sdkgen that generated this package.
 const (
-	_ = sdk.EnforceVersion(2 - sdk.MinVersion)
-	_ = sdk.EnforceVersion(sdk.MaxVersion - 2)
+	_ = sdkimpl.EnforceVersion(3 - sdkimpl.MinVersion)
+	_ = sdkimpl.EnforceVersion(sdkimpl.MaxVersion - 3)
 )
 
 // DefaultBaseURL is the URL of the API's first server, with its variables

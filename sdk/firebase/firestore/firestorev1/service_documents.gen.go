@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/sdkgen-go/sdkgen/sdk"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 // DocumentsService holds the operations tagged "documents".
@@ -59,7 +60,7 @@ type DocumentsAPI interface {
 	//
 	// Operation firestore.projects.databases.documents.list: GET /v1/{parent}/{collectionId}.
 	//
-	// It returns a pager over the items of every page (paged by cursor, from detected: pageToken parameter, nextPageToken and documents fields): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by cursor, detected from the pageToken parameter and the nextPageToken field): range over its All method; see sdk.Pager.
 	List(ctx context.Context, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsListParams, opts ...sdk.Option) *sdk.Pager[Document]
 	// ListCollectionIDs calls the firestore.projects.databases.documents.listCollectionIds operation.
 	//
@@ -108,7 +109,7 @@ var opFirestoreProjectsDatabasesDocumentsBatchGet = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.batchGet: POST /v1/{database}/documents:batchGet.
 func (s *DocumentsService) BatchGet(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsBatchGetJSONRequestBody, opts ...sdk.Option) ([]BatchGetDocumentsResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsBatchGet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsBatchGet, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server, database, "", http.NoBody)
 		}
@@ -117,7 +118,7 @@ func (s *DocumentsService) BatchGet(ctx context.Context, database string, body *
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[[]BatchGetDocumentsResponse](resp)
+	return sdkimpl.DecodeJSONValue[[]BatchGetDocumentsResponse](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsBeginTransaction = &sdk.Operation{
@@ -133,7 +134,7 @@ var opFirestoreProjectsDatabasesDocumentsBeginTransaction = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.beginTransaction: POST /v1/{database}/documents:beginTransaction.
 func (s *DocumentsService) BeginTransaction(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsBeginTransactionJSONRequestBody, opts ...sdk.Option) (*BeginTransactionResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsBeginTransaction, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsBeginTransaction, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server, database, "", http.NoBody)
 		}
@@ -142,7 +143,7 @@ func (s *DocumentsService) BeginTransaction(ctx context.Context, database string
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[BeginTransactionResponse](resp)
+	return sdkimpl.DecodeJSON[BeginTransactionResponse](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsCommit = &sdk.Operation{
@@ -158,7 +159,7 @@ var opFirestoreProjectsDatabasesDocumentsCommit = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.commit: POST /v1/{database}/documents:commit.
 func (s *DocumentsService) Commit(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsCommitJSONRequestBody, opts ...sdk.Option) (*CommitResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsCommit, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsCommit, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server, database, "", http.NoBody)
 		}
@@ -167,7 +168,7 @@ func (s *DocumentsService) Commit(ctx context.Context, database string, body *Fi
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[CommitResponse](resp)
+	return sdkimpl.DecodeJSON[CommitResponse](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsCreateDocument = &sdk.Operation{
@@ -183,7 +184,7 @@ var opFirestoreProjectsDatabasesDocumentsCreateDocument = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.createDocument: POST /v1/{parent}/{collectionId}.
 func (s *DocumentsService) CreateDocument(ctx context.Context, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, body *FirestoreProjectsDatabasesDocumentsCreateDocumentJSONRequestBody, opts ...sdk.Option) (*Document, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsCreateDocument, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsCreateDocument, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server, parent, collectionID, params, "", http.NoBody)
 		}
@@ -192,7 +193,7 @@ func (s *DocumentsService) CreateDocument(ctx context.Context, parent string, co
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Document](resp)
+	return sdkimpl.DecodeJSON[Document](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsDelete = &sdk.Operation{
@@ -208,13 +209,13 @@ var opFirestoreProjectsDatabasesDocumentsDelete = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.delete: DELETE /v1/{name}.
 func (s *DocumentsService) Delete(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsDeleteParams, opts ...sdk.Option) (*Empty, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsDelete, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsDelete, func(server string) (*http.Request, error) {
 		return NewFirestoreProjectsDatabasesDocumentsDeleteRequest(server, name, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Empty](resp)
+	return sdkimpl.DecodeJSON[Empty](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsGet = &sdk.Operation{
@@ -230,13 +231,13 @@ var opFirestoreProjectsDatabasesDocumentsGet = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.get: GET /v1/{name}.
 func (s *DocumentsService) Get(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsGetParams, opts ...sdk.Option) (*Document, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsGet, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsGet, func(server string) (*http.Request, error) {
 		return NewFirestoreProjectsDatabasesDocumentsGetRequest(server, name, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Document](resp)
+	return sdkimpl.DecodeJSON[Document](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsList = &sdk.Operation{
@@ -252,10 +253,10 @@ var opFirestoreProjectsDatabasesDocumentsList = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.list: GET /v1/{parent}/{collectionId}.
 //
-// It returns a pager over the items of every page (paged by cursor, from detected: pageToken parameter, nextPageToken and documents fields): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by cursor, detected from the pageToken parameter and the nextPageToken field): range over its All method; see sdk.Pager.
 func (s *DocumentsService) List(ctx context.Context, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsListParams, opts ...sdk.Option) *sdk.Pager[Document] {
-	return sdk.CursorPager(ctx, s.client, opFirestoreProjectsDatabasesDocumentsList, func(server, cursor string) (*http.Request, error) {
-		p := sdk.CopyParams(params)
+	return sdkimpl.CursorPager(ctx, s.client, opFirestoreProjectsDatabasesDocumentsList, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
 		if cursor != "" {
 			v := cursor
 			p.PageToken = &v
@@ -279,7 +280,7 @@ var opFirestoreProjectsDatabasesDocumentsListCollectionIDs = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.listCollectionIds: POST /v1/{parent}:listCollectionIds.
 func (s *DocumentsService) ListCollectionIDs(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsListCollectionIDsJSONRequestBody, opts ...sdk.Option) (*ListCollectionIDsResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsListCollectionIDs, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsListCollectionIDs, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server, parent, "", http.NoBody)
 		}
@@ -288,7 +289,7 @@ func (s *DocumentsService) ListCollectionIDs(ctx context.Context, parent string,
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[ListCollectionIDsResponse](resp)
+	return sdkimpl.DecodeJSON[ListCollectionIDsResponse](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsPatch = &sdk.Operation{
@@ -304,7 +305,7 @@ var opFirestoreProjectsDatabasesDocumentsPatch = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.patch: PATCH /v1/{name}.
 func (s *DocumentsService) Patch(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, body *FirestoreProjectsDatabasesDocumentsPatchJSONRequestBody, opts ...sdk.Option) (*Document, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsPatch, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsPatch, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server, name, params, "", http.NoBody)
 		}
@@ -313,7 +314,7 @@ func (s *DocumentsService) Patch(ctx context.Context, name string, params *Fires
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Document](resp)
+	return sdkimpl.DecodeJSON[Document](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsRollback = &sdk.Operation{
@@ -329,7 +330,7 @@ var opFirestoreProjectsDatabasesDocumentsRollback = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.rollback: POST /v1/{database}/documents:rollback.
 func (s *DocumentsService) Rollback(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsRollbackJSONRequestBody, opts ...sdk.Option) (*Empty, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsRollback, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRollback, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server, database, "", http.NoBody)
 		}
@@ -338,7 +339,7 @@ func (s *DocumentsService) Rollback(ctx context.Context, database string, body *
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSON[Empty](resp)
+	return sdkimpl.DecodeJSON[Empty](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsRunAggregationQuery = &sdk.Operation{
@@ -354,7 +355,7 @@ var opFirestoreProjectsDatabasesDocumentsRunAggregationQuery = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.runAggregationQuery: POST /v1/{parent}:runAggregationQuery.
 func (s *DocumentsService) RunAggregationQuery(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsRunAggregationQueryJSONRequestBody, opts ...sdk.Option) ([]RunAggregationQueryResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsRunAggregationQuery, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRunAggregationQuery, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server, parent, "", http.NoBody)
 		}
@@ -363,7 +364,7 @@ func (s *DocumentsService) RunAggregationQuery(ctx context.Context, parent strin
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[[]RunAggregationQueryResponse](resp)
+	return sdkimpl.DecodeJSONValue[[]RunAggregationQueryResponse](resp)
 }
 
 var opFirestoreProjectsDatabasesDocumentsRunQuery = &sdk.Operation{
@@ -379,7 +380,7 @@ var opFirestoreProjectsDatabasesDocumentsRunQuery = &sdk.Operation{
 //
 // Operation firestore.projects.databases.documents.runQuery: POST /v1/{parent}:runQuery.
 func (s *DocumentsService) RunQuery(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody, opts ...sdk.Option) ([]RunQueryResponse, error) {
-	resp, err := s.client.Do(ctx, opFirestoreProjectsDatabasesDocumentsRunQuery, func(server string) (*http.Request, error) {
+	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRunQuery, func(server string) (*http.Request, error) {
 		if body == nil {
 			return NewFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server, parent, "", http.NoBody)
 		}
@@ -388,5 +389,5 @@ func (s *DocumentsService) RunQuery(ctx context.Context, parent string, body *Fi
 	if err != nil {
 		return nil, err
 	}
-	return sdk.DecodeJSONValue[[]RunQueryResponse](resp)
+	return sdkimpl.DecodeJSONValue[[]RunQueryResponse](resp)
 }

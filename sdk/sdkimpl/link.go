@@ -1,4 +1,4 @@
-package sdk
+package sdkimpl
 
 import (
 	"net/http"
