@@ -190,9 +190,13 @@ type CursorConfig struct {
 	// Param is the query parameter that takes it.
 	Param string `yaml:"param" json:"param"`
 	// Next is the body field holding the next one; From
-	// ("last-item.<field>") takes it from the page's last item instead.
+	// ("last-item.<field>") takes it from the page's last item instead,
+	// Header from a response header.
 	Next string `yaml:"next" json:"next,omitempty"`
 	From string `yaml:"from" json:"from,omitempty"`
+	// Header is the response header holding the next cursor, when the
+	// API sends it there (X-Next-Cursor).
+	Header string `yaml:"header" json:"header,omitempty"`
 }
 
 // ParamConfig names a query parameter.

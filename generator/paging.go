@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/printer"
 	"go/token"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -357,6 +358,11 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 			}
 		}
 		switch {
+		case pg.Cursor.Header != "":
+			if !validHeaderName(pg.Cursor.Header) {
+				return nil, fmt.Errorf("cursor.header %q is not a header name", pg.Cursor.Header)
+			}
+			p.Helper, p.Header = "sdkimpl.HeaderCursorPager", http.CanonicalHeaderKey(pg.Cursor.Header)
 		case pg.Cursor.Next != "":
 			// Box declares its next_marker an integer.
 			if p.Next, err = field(pg.Cursor.Next, "string"); err != nil {
@@ -438,6 +444,19 @@ func resolvePaging(op *ir.Operation, st *opState, pg *Pagination, si *structInfo
 		return nil, fmt.Errorf("unknown style %q", pg.Style)
 	}
 	return p, nil
+}
+
+// validHeaderName reports an HTTP header name (RFC 9110 token).
+func validHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func isIntType(t string) bool {

@@ -261,6 +261,8 @@ var (
 	totalPagesNames = []string{"totalpages", "pages", "pagecount", "numpages", "lastpage", "totalpage", "pagestotal", "numberofpages", "pagetotal"}
 	nextURLNames    = []string{"nexturl", "nextpage", "nextpageurl", "nextpageuri", "nextlink", "odatanextlink", "nexthref",
 		"nextpagelink", "nexturi", "nextpagepath"}
+	headerCursorNames = []string{"xnextcursor", "nextcursor", "xnextpagetoken", "nextpagetoken", "xcontinuationtoken",
+		"xcontinuation", "xnexttoken", "xpaginationnextcursor", "xnextpagecursor", "xcursornext", "xnextmarker", "xpagenext"}
 	itemsNames = []string{"data", "items", "results", "entries", "values", "records", "elements", "list", "content",
 		"objects", "rows", "hits", "nodes", "edges", "resources", "collection", "value", "result", "matches"}
 	metaNames = []string{"meta", "paging", "pagination", "pageinfo", "responsemetadata", "metadata", "links", "nextpage",
@@ -419,11 +421,10 @@ func chooseArray(sh *shape) (string, bool) {
 }
 
 // successShape returns the shape of an operation's success JSON body and
-// its schema (nil when it has none), and whether it declares a Link
-// header.
-func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef, link bool) {
+// its schema (nil when it has none), and the headers it declares.
+func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef, headers []string) {
 	if op.Responses == nil {
-		return nil, nil, false
+		return nil, nil, nil
 	}
 	codes := slices.Sorted(maps.Keys(op.Responses.Map()))
 	for _, code := range codes {
@@ -434,9 +435,7 @@ func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef
 		if r == nil || r.Value == nil {
 			continue
 		}
-		for h := range r.Value.Headers {
-			link = link || strings.EqualFold(h, "link")
-		}
+		headers = slices.Sorted(maps.Keys(r.Value.Headers))
 		var mt *openapi3.MediaType
 		for _, ct := range slices.Sorted(maps.Keys(r.Value.Content)) {
 			c := r.Value.Content[ct]
@@ -448,7 +447,7 @@ func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef
 			}
 		}
 		if mt == nil || mt.Schema == nil {
-			return nil, nil, false
+			return nil, nil, nil
 		}
 		example := mt.Example
 		if example == nil {
@@ -459,9 +458,9 @@ func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef
 				}
 			}
 		}
-		return newShape(mt.Schema, example, 0), mt.Schema, link
+		return newShape(mt.Schema, example, 0), mt.Schema, headers
 	}
-	return nil, nil, false
+	return nil, nil, nil
 }
 
 // detectSpec recognises how an operation pages from its query parameters
@@ -469,7 +468,7 @@ func successShape(op *openapi3.Operation) (sh *shape, schema *openapi3.SchemaRef
 // listShaped reports an operation that looks like a list (a list in the
 // body and a paging parameter or field), whose missing pager deserves a
 // note.
-func detectSpec(params []qparam, root *shape, link bool) (pg *Pagination, source string, why string, listShaped bool) {
+func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination, source string, why string, listShaped bool) {
 	items, hasItems := findItems(root)
 	if !hasItems {
 		return nil, "", "", false
@@ -544,6 +543,15 @@ func detectSpec(params []qparam, root *shape, link bool) (pg *Pagination, source
 		cursorParam, cursorNext = p, next
 		break
 	}
+	link, cursorHeader := false, ""
+	for _, h := range headers {
+		switch n := normWord(h); {
+		case n == "link":
+			link = true
+		case slices.Contains(headerCursorNames, n) && cursorHeader == "":
+			cursorHeader = h
+		}
+	}
 	offset := find(offsetParamNames, "int")
 	page := find(pageParamNames, "int")
 	if page == nil {
@@ -560,6 +568,9 @@ func detectSpec(params []qparam, root *shape, link bool) (pg *Pagination, source
 		pg.Style, pg.Cursor = "cursor", &CursorConfig{Param: cursorParam.name, Next: cursorNext}
 		pg.HasMore = hasMore
 		return pg, fmt.Sprintf("detected from the %s parameter and the %s field", cursorParam.name, cursorNext), "", true
+	case cursorHeader != "" && cursorQ != nil:
+		pg.Style, pg.Cursor = "cursor", &CursorConfig{Param: cursorQ.name, Header: cursorHeader}
+		return pg, fmt.Sprintf("detected from the %s parameter and the %s response header", cursorQ.name, cursorHeader), "", true
 	case cursorQ != nil && (cursorQ.norm == "startingafter" || cursorQ.norm == "afterid") && hasMore != "" && root.at(items) != nil &&
 		root.at(items).elem != nil && root.at(items).elem.fields["id"] != nil:
 		pg.Style, pg.HasMore, pg.Cursor = "cursor", hasMore, &CursorConfig{Param: cursorQ.name, From: "last-item.id"}
@@ -619,7 +630,7 @@ func (nm *naming) planPaging() {
 			continue
 		}
 		id := cmp.Or(o.specID, o.op.OperationID)
-		root, schema, link := successShape(o.op)
+		root, schema, headers := successShape(o.op)
 		params := queryParams(o.item, o.op)
 		var plan pagePlan
 		if oc, ok := nm.cfg.Operations[id]; ok && oc.Pagination != nil {
@@ -637,7 +648,7 @@ func (nm *naming) planPaging() {
 				}
 				pg.Items = items
 			}
-		} else if pg, src, why, list := detectSpec(params, root, link); pg != nil {
+		} else if pg, src, why, list := detectSpec(params, root, headers); pg != nil {
 			plan = pagePlan{pg: pg, source: src, origin: "detection (" + src + ")"}
 		} else if list && o.method == "GET" {
 			plan.unpaged = why

@@ -28,8 +28,8 @@ func detectOne(t *testing.T, params, response string) (*Pagination, string, bool
 		t.Fatalf("%v\n%s", err, src)
 	}
 	item := doc.Paths.Value("/list")
-	root, _, link := successShape(item.Get)
-	pg, _, why, list := detectSpec(queryParams(item, item.Get), root, link)
+	root, _, headers := successShape(item.Get)
+	pg, _, why, list := detectSpec(queryParams(item, item.Get), root, headers)
 	return pg, why, list
 }
 

@@ -83,9 +83,23 @@ func (impl) URLPosition(pos string, first *url.URL) (*url.URL, error) {
 	return u, nil
 }
 
-// ResolveNext resolves a next-page reference against the URL of the
-// response that gave it (sdkimpl.LinkPager, NextURLPager).
-func (impl) ResolveNext(base *url.URL, next string) string { return resolveNext(base, next) }
+// NextURL resolves a next-page reference against the URL of the response
+// that gave it (sdkimpl.LinkPager, NextURLPager), and moves a URL on
+// another origin onto the response's when the client or the call asks for
+// it ([WithNextPagesOnOwnOrigin]).
+func (impl) NextURL(c *Client, call []Option, base *url.URL, next string) string {
+	next = resolveNext(base, next)
+	own := c != nil && c.settings.pagesOnOwnOrigin
+	for _, o := range call {
+		if _, ok := o.(ownOriginOption); ok {
+			own = true
+		}
+	}
+	if !own {
+		return next
+	}
+	return onOrigin(base, next)
+}
 
 // Events returns the event stream of op, whose events' Data decode makes
 // (nil: Data stays nil, the data is in Raw) (sdkimpl.JSONEvents,

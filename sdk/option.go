@@ -93,6 +93,7 @@ type settings struct {
 	authOwned         bool
 	allowInsecureAuth bool
 	trusted           []originPattern
+	pagesOnOwnOrigin  bool
 	uploadProgress    func(sent, total int64)
 	downloadProgress  func(received, total int64)
 	cache             Cache
@@ -754,6 +755,23 @@ func WithMaxItems(n int) PagerOption {
 		c.maxItems = n
 	}}
 }
+
+// WithNextPagesOnOwnOrigin makes the pagers that follow next-page URLs
+// (a next link in the body, a Link header) request a URL the server gives
+// on another origin on the client's own origin instead: same query, same
+// path, less the leading segments that differ between the two (the
+// server's /v1 when the client's base URL has none). A client pointed at a
+// mock server, a gateway or a proxy then pages through it, where by default
+// a next URL on another origin stops the list with a [*PaginationError]:
+// https://api.example.com/v1/me/shows?offset=20 is requested as
+// http://127.0.0.1:4011/me/shows?offset=20. Credentials only ever go to
+// the client's origin. Given to [NewClient] it applies to every pager of
+// the client, given to a call to that call's pager.
+func WithNextPagesOnOwnOrigin() Option { return ownOriginOption{} }
+
+type ownOriginOption struct{}
+
+func (ownOriginOption) apply(s *settings) { s.pagesOnOwnOrigin = true }
 
 // WithStartAt starts the pager at a position saved from [Pager.Position]
 // or [Page.Next], instead of the first page.

@@ -3,7 +3,9 @@ package sdk
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // The core of the pagers generated code builds (sdkimpl.CursorPager,
@@ -85,4 +87,34 @@ func urlPosition(pos string, first *url.URL) (*url.URL, *PaginationError) {
 		return nil, invalidPosition(pos, "on another origin than "+redactURL(&url.URL{Scheme: first.Scheme, Host: first.Host}))
 	}
 	return u, nil
+}
+
+// onOrigin moves an absolute http(s) URL on another origin than base's
+// onto base's origin: the query kept, the path's leading segments that
+// differ from base's replaced by base's (when the two paths end alike).
+func onOrigin(base *url.URL, next string) string {
+	u, err := url.Parse(next)
+	if err != nil || !u.IsAbs() || (u.Scheme != "http" && u.Scheme != "https") || sameOrigin(u, originOf(base)) {
+		return next
+	}
+	r := *u
+	r.Scheme, r.Host, r.User = base.Scheme, base.Host, nil
+	r.Path, r.RawPath = rebasePath(base.Path, u.Path), ""
+	return r.String()
+}
+
+// rebasePath replaces the leading segments of next that differ from own's
+// by own's, keeping the segments the two paths end with:
+// rebasePath("/me/shows", "/v1/me/shows") is "/me/shows". Paths with no
+// segment in common at their ends are next as it is.
+func rebasePath(own, next string) string {
+	os, ns := strings.Split(strings.TrimPrefix(own, "/"), "/"), strings.Split(strings.TrimPrefix(next, "/"), "/")
+	k := 0
+	for k < len(os) && k < len(ns) && os[len(os)-1-k] == ns[len(ns)-1-k] {
+		k++
+	}
+	if k == 0 {
+		return next
+	}
+	return "/" + strings.Join(append(slices.Clone(os[:len(os)-k]), ns[len(ns)-k:]...), "/")
 }

@@ -278,6 +278,9 @@ type Paging struct {
 	// reports a cursor the spec declares an integer (0 ends the list).
 	Next    FieldPath
 	NextInt bool
+	// Header is the response header holding the next cursor, when the
+	// cursor comes in one.
+	Header string
 	// HasMore reaches a boolean "more pages" flag; Total a total item
 	// count; TotalPages a page count.
 	HasMore, Total, TotalPages FieldPath

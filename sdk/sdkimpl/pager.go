@@ -74,6 +74,31 @@ func CursorPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation
 	})
 }
 
+// HeaderCursorPager is [CursorPager] for an API that sends the next cursor
+// in a response header: page returns the items of the body and the cursor
+// from the header ("" on the last page). Generated, for
+// {cursor: {param: cursor, header: X-Next-Cursor}}:
+//
+//	}, func(page *EventList, h http.Header) ([]Event, string) {
+//		return page.Data, h.Get("X-Next-Cursor")
+//	}, opts...)
+func HeaderCursorPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation,
+	build func(server, cursor string) (*http.Request, error),
+	page func(body *P, header http.Header) (items []T, next string),
+	opts ...sdk.Option,
+) *sdk.Pager[T] {
+	return httpPager(ctx, c, op, opts, func(ctx context.Context, pos string, call []sdk.Option) (sdk.Page[T], error) {
+		body, resp, err := fetchBody[P](ctx, c, op, func(server string) (*http.Request, error) {
+			return build(server, pos)
+		}, call)
+		if err != nil {
+			return sdk.Page[T]{}, err
+		}
+		items, next := page(body, resp.Header)
+		return sdk.Page[T]{Items: items, Next: next, Body: body}, nil
+	})
+}
+
 // OffsetPager returns the Pager of an operation paginated by offset and
 // limit: build receives the offset of the page (start for the first: the
 // caller's offset parameter, or 0), and page returns the page's items and
@@ -235,7 +260,7 @@ func urlPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation, b
 		}
 		items, next := page(body, resp)
 		if next != "" && resp.Request != nil && resp.Request.URL != nil {
-			next = sdk.Impl.ResolveNext(resp.Request.URL, next)
+			next = sdk.Impl.NextURL(c, call, resp.Request.URL, next)
 		}
 		return sdk.Page[T]{Items: items, Next: next, Body: body}, nil
 	})

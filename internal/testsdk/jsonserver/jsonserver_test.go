@@ -37,13 +37,22 @@ func products() []jsonserver.Product {
 	return out
 }
 
+// reviews are 43 reviews of the first products.
+func reviews() []jsonserver.Review {
+	var out []jsonserver.Review
+	for i := 1; i <= 43; i++ {
+		out = append(out, jsonserver.Review{ID: i, ProductID: i % 7, Stars: 1 + i%5})
+	}
+	return out
+}
+
 // startJSONServer runs json-server 0.17.4 (from npm, installed by .ci/run)
 // on a free loopback port over a fresh db.
 func startJSONServer(t *testing.T) string {
 	t.Helper()
 	bin := testenv.NodeBin(t, "json-server")
 	dir := t.TempDir()
-	db, err := json.Marshal(map[string]any{"products": products()})
+	db, err := json.Marshal(map[string]any{"products": products(), "reviews": reviews()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +119,32 @@ func TestListProductsAgainstJSONServer(t *testing.T) {
 	var apiErr *sdk.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Errorf("missing product: %v", err)
+	}
+}
+
+// The offset pager detected from _start and _limit reads every review,
+// page after page, and stops at json-server's first empty slice.
+func TestListReviewsByOffset(t *testing.T) {
+	base := startJSONServer(t)
+	c, err := jsonserver.NewClient(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []jsonserver.Review
+	pages := 0
+	for page, err := range c.Reviews.ListReviews(context.Background(), &jsonserver.ListReviewsParams{Limit: ptr(10)}).Pages() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		got = append(got, page.Items...)
+	}
+	if !slices.Equal(got, reviews()) {
+		t.Errorf("got %d reviews, want %d", len(got), len(reviews()))
+	}
+	if pages != 6 { // 10, 10, 10, 10, 3, and the empty slice that ends the list
+		t.Errorf("%d pages", pages)
 	}
 }
 

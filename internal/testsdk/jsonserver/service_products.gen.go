@@ -33,7 +33,7 @@ type ProductsAPI interface {
 	//
 	// Operation listProducts: GET /products.
 	//
-	// It returns a pager over the items of every page (paged by link, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
+	// It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 	ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product]
 }
 
@@ -93,7 +93,7 @@ var opListProducts = &sdk.Operation{
 //
 // Operation listProducts: GET /products.
 //
-// It returns a pager over the items of every page (paged by link, as x-sdkgen-pagination says): range over its All method; see sdk.Pager.
+// It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *ProductsService) ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product] {
 	return sdkimpl.LinkPager(ctx, s.client, opListProducts, func(server string) (*http.Request, error) {
 		return NewListProductsRequest(server, params)

@@ -135,6 +135,12 @@ type GetRecentlyPlayedResponse struct {
 	Limit *int    `json:"limit,omitempty"`
 }
 
+// GetUsersSavedShowsResponse is the body GetUsersSavedShows returns.
+type GetUsersSavedShowsResponse struct {
+	Items *[]Item                   `json:"items,omitempty"`
+	Next  nullable.Nullable[string] `json:"next,omitempty"`
+}
+
 // GetVolumesResponse is the body GetVolumes returns.
 type GetVolumesResponse struct {
 	Data    *[]Item `json:"data,omitempty"`
@@ -151,6 +157,11 @@ type ListAccountResponse struct {
 	Page         *int                      `json:"page,omitempty"`
 	PageSize     *int                      `json:"page_size,omitempty"`
 	URI          *string                   `json:"uri,omitempty"`
+}
+
+// ListAuditEventsResponse is the body ListAuditEvents returns.
+type ListAuditEventsResponse struct {
+	Events *[]Item `json:"events,omitempty"`
 }
 
 // ListTasksResponse is the body ListTasks returns.

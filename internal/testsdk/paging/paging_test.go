@@ -3,6 +3,7 @@ package paging_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -173,6 +174,24 @@ func newServer(t *testing.T) *server {
 		case "/logs":
 			page, _ := slice(num("offset", 0))
 			body = page
+		case "/audit":
+			page, end := slice(fromCursor("cursor"))
+			if c := cursorOf(end); c != "" {
+				w.Header().Set("X-Next-Cursor", c)
+			}
+			body = map[string]any{"events": page}
+		case "/me/shows", "/v1/me/shows":
+			off := 0
+			if v := q.Get("offset"); v != "" {
+				off, _ = strconv.Atoi(v)
+			}
+			page, end := slice(off)
+			var next any
+			if end < len(all) {
+				// The API's own origin, as recorded responses and mocks say.
+				next = fmt.Sprintf("https://api.example.com/v1/me/shows?offset=%d&limit=%d", end, perPage)
+			}
+			body = map[string]any{"items": page, "next": next}
 		case "/projects":
 			page, end := slice(fromCursor("offset"))
 			var next any
@@ -238,6 +257,10 @@ func TestDetectedPagers(t *testing.T) {
 		{"GitHub: Link header", func() []string { return collect(t, c.Default.IssuesListForRepo(ctx, nil), id) }, 0},
 		{"page alone: stops at an empty page", func() []string { return collect(t, c.Default.Search(ctx, nil), id) }, 1},
 		{"offset and limit: stops at an empty page", func() []string { return collect(t, c.Default.ListLogs(ctx, nil), id) }, 1},
+		{"cursor in a response header", func() []string { return collect(t, c.Default.ListAuditEvents(ctx, nil), id) }, 0},
+		{"next URLs on the API's origin, followed on the client's", func() []string {
+			return collect(t, c.Default.GetUsersSavedShows(ctx, nil, sdk.WithNextPagesOnOwnOrigin()), id)
+		}, 0},
 		{"Asana: sdkgen.yaml rule, next_page.offset declared", func() []string { return collect(t, c.Default.GetProjects(ctx, nil), id) }, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,5 +272,29 @@ func TestDetectedPagers(t *testing.T) {
 				t.Errorf("%d requests, want %d", n, pages+tc.extra)
 			}
 		})
+	}
+}
+
+// Without the opt-in, a next URL on another origin than the client's stops
+// the list with a typed error after the first page.
+func TestNextURLOnAnotherOrigin(t *testing.T) {
+	srv := newServer(t)
+	c, err := paging.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var got []string
+	var errs []error
+	for it, err := range c.Default.GetUsersSavedShows(context.Background(), nil).All() {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		got = append(got, it.ID)
+	}
+	var pe *sdk.PaginationError
+	if len(got) != perPage || len(errs) != 1 || !errors.As(errs[0], &pe) {
+		t.Errorf("items %v, errors %v", got, errs)
 	}
 }

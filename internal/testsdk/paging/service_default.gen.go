@@ -68,6 +68,12 @@ type DefaultAPI interface {
 	//
 	// It returns a pager over the items of every page (paged by cursor, detected from the after parameter and the cursors.after field): range over its All method; see sdk.Pager.
 	GetRecentlyPlayed(ctx context.Context, params *GetRecentlyPlayedParams, opts ...sdk.Option) *sdk.Pager[Item]
+	// GetUsersSavedShows: next URLs on the API's own origin (a client pointed at a mock follows them with sdk.WithNextPagesOnOwnOrigin).
+	//
+	// Operation get-users-saved-shows: GET /me/shows.
+	//
+	// It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next): range over its All method; see sdk.Pager.
+	GetUsersSavedShows(ctx context.Context, params *GetUsersSavedShowsParams, opts ...sdk.Option) *sdk.Pager[Item]
 	// GetVolumes: Linode - page and page_size, pages and results.
 	//
 	// Operation getVolumes: GET /linode/volumes.
@@ -86,6 +92,12 @@ type DefaultAPI interface {
 	//
 	// It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next_page_uri): range over its All method; see sdk.Pager.
 	ListAccount(ctx context.Context, params *ListAccountParams, opts ...sdk.Option) *sdk.Pager[Item]
+	// ListAuditEvents: a cursor in a response header.
+	//
+	// Operation listAuditEvents: GET /audit.
+	//
+	// It returns a pager over the items of every page (paged by cursor, detected from the cursor parameter and the X-Next-Cursor response header): range over its All method; see sdk.Pager.
+	ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, opts ...sdk.Option) *sdk.Pager[Item]
 	// ListLogs: offset and limit, a list body - the pager stops at an empty page.
 	//
 	// Operation listLogs: GET /logs.
@@ -318,6 +330,25 @@ func (s *DefaultService) GetRecentlyPlayed(ctx context.Context, params *GetRecen
 	}, opts...)
 }
 
+var opGetUsersSavedShows = &sdk.Operation{
+	ID:     "get-users-saved-shows",
+	Method: http.MethodGet,
+	Path:   "/me/shows",
+}
+
+// GetUsersSavedShows: next URLs on the API's own origin (a client pointed at a mock follows them with sdk.WithNextPagesOnOwnOrigin).
+//
+// Operation get-users-saved-shows: GET /me/shows.
+//
+// It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next): range over its All method; see sdk.Pager.
+func (s *DefaultService) GetUsersSavedShows(ctx context.Context, params *GetUsersSavedShowsParams, opts ...sdk.Option) *sdk.Pager[Item] {
+	return sdkimpl.NextURLPager(ctx, s.client, opGetUsersSavedShows, func(server string) (*http.Request, error) {
+		return NewGetUsersSavedShowsRequest(server, params)
+	}, func(page *GetUsersSavedShowsResponse) ([]Item, string) {
+		return sdk.Deref(page.Items), page.Next.OrZero()
+	}, opts...)
+}
+
 var opGetVolumes = &sdk.Operation{
 	ID:     "getVolumes",
 	Method: http.MethodGet,
@@ -379,6 +410,30 @@ func (s *DefaultService) ListAccount(ctx context.Context, params *ListAccountPar
 		return NewListAccountRequest(server, params)
 	}, func(page *ListAccountResponse) ([]Item, string) {
 		return sdk.Deref(page.Accounts), page.NextPageURI.OrZero()
+	}, opts...)
+}
+
+var opListAuditEvents = &sdk.Operation{
+	ID:     "listAuditEvents",
+	Method: http.MethodGet,
+	Path:   "/audit",
+}
+
+// ListAuditEvents: a cursor in a response header.
+//
+// Operation listAuditEvents: GET /audit.
+//
+// It returns a pager over the items of every page (paged by cursor, detected from the cursor parameter and the X-Next-Cursor response header): range over its All method; see sdk.Pager.
+func (s *DefaultService) ListAuditEvents(ctx context.Context, params *ListAuditEventsParams, opts ...sdk.Option) *sdk.Pager[Item] {
+	return sdkimpl.HeaderCursorPager(ctx, s.client, opListAuditEvents, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
+		if cursor != "" {
+			v := cursor
+			p.Cursor = &v
+		}
+		return NewListAuditEventsRequest(server, p)
+	}, func(page *ListAuditEventsResponse, h http.Header) ([]Item, string) {
+		return sdk.Deref(page.Events), h.Get("X-Next-Cursor")
 	}, opts...)
 }
 

@@ -19,9 +19,9 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/internal/testenv"
 	"github.com/sdkgen-go/sdkgen/sdk"
-	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 	"github.com/sdkgen-go/sdkgen/sdk/auth"
 	"github.com/sdkgen-go/sdkgen/sdk/firebase/fbauth"
+	"github.com/sdkgen-go/sdkgen/sdk/sdkimpl"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
