@@ -139,6 +139,11 @@ func (f *jsonFilter) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if f.i == f.n {
+			if f.srcErr == io.EOF && f.inValue() {
+				// Said here, not only by json.Decoder: the stream decoder
+				// may drain the rest itself, after a piece's error.
+				return 0, io.ErrUnexpectedEOF
+			}
 			if f.srcErr != nil {
 				return 0, f.srcErr
 			}
@@ -155,6 +160,16 @@ func (f *jsonFilter) Read(p []byte) (int, error) {
 	n := copy(p, f.out[f.o:f.ready()])
 	f.o += n
 	return n, nil
+}
+
+// inValue reports that the first value has begun and is not whole yet (a
+// number at the top may end with the body).
+func (f *jsonFilter) inValue() bool {
+	switch f.st {
+	case stValue, stZero, stInt, stFrac, stExpDigits:
+		return len(f.stack) > 0
+	}
+	return true
 }
 
 // Rest reads what follows the first value, up to max bytes, and returns

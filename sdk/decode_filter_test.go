@@ -94,6 +94,9 @@ func TestFilterLikeEncodingJSON(t *testing.T) {
 		`{"x":` + strings.Repeat(`{"a":`, 10001) + `1}`,
 		`{"data":[{"id":1}],"unknown":[1,2`, `{"unknown":"abc`, `{"unknown":{"a":`, `{"num":"1`,
 		`{"data":[{"id":1}]} trailing`, `{"data":[{"id":1}]}]`, `   `, ``,
+		// A method's error (the time), then the body ends inside the value:
+		// the end comes first.
+		`{"meta":{"when":""}`, `{"meta":{"when":"x"},"data":[{"id":1}]`, `{"data":[{"id":1}],"meta":{"when":"x"},"extra":[`,
 		"{\"unknown\":\xff,\"data\":[]}", "{\"unknown\":\"\xff\xfe\",\"data\":[]}", "{\"na\xffme\":1}",
 	} {
 		sameAsDecoder[fPage](t, body)
@@ -109,6 +112,9 @@ func TestFilterLikeEncodingJSON(t *testing.T) {
 	}
 	for _, body := range []string{`[` + big + `,` + big + `]`, `[[{"id":1,"q":[1]}],{"id":2}]`} {
 		sameAsDecoder[[][]fItem](t, body)
+	}
+	for _, body := range []string{`[{"when":""}`, `[{"when":"x"},{"count":1}`, `[{"when":"x"}] `, `[{"when":"x"},{"count":"y"}]`} {
+		sameAsDecoder[[]fMeta](t, body)
 	}
 	sameAsDecoder[[]any](t, `[1,"a",{"b":[true]},null]`)
 	sameAsDecoder[string](t, `"`+strings.Repeat("s", 40000)+`"`)
