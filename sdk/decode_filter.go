@@ -661,6 +661,13 @@ func planOf(t reflect.Type) *typePlan {
 	}
 	p := &typePlan{t: t}
 	for {
+		if elem := wrappedElem(t); elem != nil {
+			// A nullable.Nullable[T] or an Opt[T] decodes null, or a T
+			// with json.Unmarshal: what keeps the T's decoding as it is
+			// keeps the wrapper's.
+			p2, _ := typePlans.LoadOrStore(p.t, planOf(elem))
+			return p2.(*typePlan)
+		}
 		if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
 			reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
 			p.raw = true

@@ -131,8 +131,8 @@ func (w *walker) descend(data []byte, v reflect.Value) bool {
 		// encoding/json decodes into what the interface points to.
 		return w.descend(data, v.Elem().Elem())
 	}
-	if isNullable(t) {
-		return w.nullable(data, v)
+	if elem := wrappedElem(t); elem != nil {
+		return w.wrapped(data, v, elem)
 	}
 	if decodesItself(t) {
 		return w.leaf(data, v, true)
@@ -257,27 +257,44 @@ func (w *walker) entries(data []byte, v reflect.Value) {
 	})
 }
 
-// nullable decodes data into v, a nullable.Nullable[T]: null, or a T
-// walked like any other value (so that a bad field of a nullable object
-// leaves only that field zero). What fails inside counts as the error of
-// a method, Nullable's UnmarshalJSON.
-func (w *walker) nullable(data []byte, v reflect.Value) bool {
+// wrapped decodes data into v, a nullable.Nullable[T] or an Opt[T]:
+// null, or a T walked like any other value (so that a bad field of an
+// optional object leaves only that field zero). What fails inside counts
+// as the error of a method, the wrapper's UnmarshalJSON.
+func (w *walker) wrapped(data []byte, v reflect.Value, elem reflect.Type) bool {
 	if json.Unmarshal(data, v.Addr().Interface()) == nil {
 		return false
 	}
-	elem := reflect.New(v.Type().Elem()).Elem()
+	e := reflect.New(elem).Elem()
 	w.inMethod++
-	failed := w.descend(data, elem)
+	failed := w.descend(data, e)
 	w.inMethod--
-	if failed {
+	switch {
+	case failed:
 		v.SetZero()
-		return true
+	case isNullable(v.Type()):
+		m := reflect.MakeMapWithSize(v.Type(), 1)
+		m.SetMapIndex(reflect.ValueOf(true), e)
+		v.Set(m)
+	default:
+		v.Addr().Interface().(optional).setValue(e)
 	}
-	m := reflect.MakeMapWithSize(v.Type(), 1)
-	m.SetMapIndex(reflect.ValueOf(true), elem)
-	v.Set(m)
-	return false
+	return failed
 }
+
+// wrappedElem returns T when t is a nullable.Nullable[T] or an Opt[T],
+// whose UnmarshalJSON decodes a T (or null), else nil.
+func wrappedElem(t reflect.Type) reflect.Type {
+	switch {
+	case isNullable(t):
+		return t.Elem()
+	case t.Kind() == reflect.Struct && reflect.PointerTo(t).Implements(optionalType):
+		return reflect.New(t).Interface().(optional).elemType()
+	}
+	return nil
+}
+
+var optionalType = reflect.TypeFor[optional]()
 
 // nullablePkg is the package of nullable.Nullable.
 const nullablePkg = "github.com/sdkgen-go/sdkgen/sdk/nullable"

@@ -31,6 +31,7 @@ type pathEvent struct {
 	Label nullable.Nullable[string] `json:"label,omitempty"`
 	Owner *pathOwner                `json:"owner,omitempty"`
 	Count int                       `json:"count,string,omitempty"`
+	Extra Opt[pathOwner]            `json:"extra,omitzero"`
 }
 
 type pathPage struct {
@@ -60,6 +61,7 @@ var pathCases = []struct {
 	{"top-level member", `{"data":[],"next":5}`, "next", reflect.TypeFor[string]()},
 	{"case-folded name", `{"DATA":[{"ID":"x"}]}`, "DATA[0].ID", reflect.TypeFor[int]()},
 	{"not an object", `{"data":["x"]}`, "data[0]", reflect.TypeFor[pathEvent]()},
+	{"inside an Opt", `{"data":[{"extra":{"name":"n","since":2}}]}`, "data[0].extra.since", reflect.TypeFor[time.Time]()},
 }
 
 func decodeBody[T any](t *testing.T, body string, opts ...Option) (T, error) {
