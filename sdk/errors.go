@@ -219,7 +219,7 @@ func requestID(h http.Header) string {
 // where a number goes), its JSON path and Go type. Error gives it all on
 // one line, without the secrets the call sent:
 //
-//	listEvents: decoding 200 response: data[3].start_on (types.Date): parsing time "2025-10-15T13:51:00.926Z": extra text
+//	listEvents: decoding 200 response: data[3].start_on (types.Date): parsing time "2025-10-15T13:51:00.926Z": extra text: "T13:51:00.926Z"
 //
 // With [WithLenientDecoding], each value that does not decode is left
 // zero and reported as a DecodeError of its own (without Prefix), and the
@@ -235,8 +235,8 @@ type DecodeError struct {
 	// JSON, it is cut short, it is too large) or the place is not known.
 	Path string
 	// Type is the Go type the value at Path decodes into, after pointers
-	// (time.Time, types.Date, nullable.Nullable[int], ...); nil when not
-	// known.
+	// (time.Time, types.Date, int, ...; for a nullable.Nullable[T] or an
+	// Opt[T], the T); nil when not known.
 	Type reflect.Type
 	// Prefix holds the first bytes of the body (at most 1 KiB).
 	Prefix []byte
