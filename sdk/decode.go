@@ -99,7 +99,7 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		if err != nil && !errors.As(err, &se) && err != io.EOF && err != io.ErrUnexpectedEOF && rv.Kind() == reflect.Pointer && !rv.IsNil() {
 			// A value that does not fit: find where, or decode around it.
 			if lenient != nil {
-				w := walker{found: lenient}
+				w := newWalker(nil, value, lenient)
 				w.descend(value, rv.Elem())
 				err = nil
 			} else {

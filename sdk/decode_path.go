@@ -33,6 +33,32 @@ type walker struct {
 	path     []byte
 	found    func(fieldErr)
 	inMethod int // inside a value that decodes itself (a Nullable)
+	budget   int // bytes the walk may still decode or scan
+}
+
+// newWalker returns a walker of the value data, at path, reporting to
+// found.
+//
+// Each level of the walk scans the value it walks again, so a walk costs
+// the depth of the value that fails times its size: with a recursive type
+// and a value nested thousands deep (a hostile body of 32 KiB took 6.5 s),
+// that is quadratic. The budget bounds a walk to walkFactor times its
+// value's size (plus walkSlack); past it, the value being walked is taken
+// whole, and reported whole if it fails. Real values, a few levels deep,
+// stay well inside it.
+func newWalker(path []byte, data []byte, found func(fieldErr)) walker {
+	return walker{path: path, found: found, budget: walkFactor*len(data) + walkSlack}
+}
+
+const (
+	walkFactor = 32
+	walkSlack  = 64 << 10
+)
+
+// unmarshal is json.Unmarshal, charged to the walk's budget.
+func (w *walker) unmarshal(data []byte, v any) error {
+	w.budget -= len(data)
+	return json.Unmarshal(data, v)
 }
 
 // pathError carries the place of a decoding error from the decoders to
@@ -56,11 +82,11 @@ func (e *pathError) Unwrap() error { return e.err }
 // GraphQL result) are walked through.
 func locate(data []byte, v reflect.Value, prefix string, err error) error {
 	var found []fieldErr
-	w := walker{path: append([]byte(nil), prefix...), found: func(fe fieldErr) {
+	w := newWalker(append([]byte(nil), prefix...), data, func(fe fieldErr) {
 		if len(found) < 64 {
 			found = append(found, fe)
 		}
-	}}
+	})
 	w.descend(data, v)
 	if fe, ok := match(found, err); ok {
 		return &pathError{err: err, path: fe.path, typ: fe.typ}
@@ -113,6 +139,9 @@ func keptError(err error) bool {
 // v itself was such a value.
 func (w *walker) descend(data []byte, v reflect.Value) bool {
 	t := v.Type()
+	if w.budget <= 0 {
+		return w.leaf(data, v, decodesItself(t))
+	}
 	if t.Kind() == reflect.Pointer && !decodesItself(t) {
 		if isNull(data) {
 			v.SetZero()
@@ -154,7 +183,7 @@ func (w *walker) descend(data []byte, v reflect.Value) bool {
 // leaf decodes data into v alone; when that fails, v is set to its zero
 // value and reported.
 func (w *walker) leaf(data []byte, v reflect.Value, method bool) bool {
-	err := json.Unmarshal(data, v.Addr().Interface())
+	err := w.unmarshal(data, v.Addr().Interface())
 	if err == nil {
 		return false
 	}
@@ -174,9 +203,10 @@ func (w *walker) report(t reflect.Type, err error, stop bool) {
 func (w *walker) object(data []byte, v reflect.Value) {
 	fields := jsonFieldsOf(v.Type())
 	n := len(w.path)
+	w.budget -= len(data)
 	members(data, func(key string, raw []byte) {
 		member := oneMember(key, raw)
-		err := json.Unmarshal(member, v.Addr().Interface())
+		err := w.unmarshal(member, v.Addr().Interface())
 		if err == nil {
 			return
 		}
@@ -204,6 +234,7 @@ func (w *walker) object(data []byte, v reflect.Value) {
 func (w *walker) elements(data []byte, v reflect.Value) {
 	n := len(w.path)
 	i := 0
+	w.budget -= len(data)
 	eachElement(data, func(raw []byte) {
 		if i >= v.Cap() {
 			v.Grow(1)
@@ -211,7 +242,7 @@ func (w *walker) elements(data []byte, v reflect.Value) {
 		if i >= v.Len() {
 			v.SetLen(i + 1)
 		}
-		if json.Unmarshal(raw, v.Index(i).Addr().Interface()) != nil {
+		if w.unmarshal(raw, v.Index(i).Addr().Interface()) != nil {
 			w.path = appendIndex(w.path[:n], i)
 			w.descend(raw, v.Index(i))
 			w.path = w.path[:n]
@@ -234,9 +265,10 @@ func (w *walker) entries(data []byte, v reflect.Value) {
 		v.Set(reflect.MakeMap(t))
 	}
 	n := len(w.path)
+	w.budget -= len(data)
 	members(data, func(key string, raw []byte) {
 		one := reflect.New(t)
-		if json.Unmarshal(oneMember(key, raw), one.Interface()) == nil {
+		if w.unmarshal(oneMember(key, raw), one.Interface()) == nil {
 			for it := one.Elem().MapRange(); it.Next(); {
 				v.SetMapIndex(it.Key(), it.Value())
 			}
@@ -245,7 +277,7 @@ func (w *walker) entries(data []byte, v reflect.Value) {
 		w.path = appendKey(w.path[:n], key)
 		defer func() { w.path = w.path[:n] }()
 		keys := reflect.New(reflect.MapOf(t.Key(), reflect.TypeFor[json.RawMessage]()))
-		if err := json.Unmarshal(oneMember(key, []byte("null")), keys.Interface()); err != nil {
+		if err := w.unmarshal(oneMember(key, []byte("null")), keys.Interface()); err != nil {
 			w.report(t.Key(), err, !keptError(err))
 			return
 		}
@@ -262,7 +294,7 @@ func (w *walker) entries(data []byte, v reflect.Value) {
 // optional object leaves only that field zero). What fails inside counts
 // as the error of a method, the wrapper's UnmarshalJSON.
 func (w *walker) wrapped(data []byte, v reflect.Value, elem reflect.Type) bool {
-	if json.Unmarshal(data, v.Addr().Interface()) == nil {
+	if w.unmarshal(data, v.Addr().Interface()) == nil {
 		return false
 	}
 	e := reflect.New(elem).Elem()

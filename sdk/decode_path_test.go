@@ -412,3 +412,39 @@ func TestDecodeIntoInterfaceNamesTheValue(t *testing.T) {
 		}
 	}
 }
+
+type pathNode struct {
+	V int        `json:"v"`
+	C []pathNode `json:"c"`
+}
+
+// A value nested thousands deep in a recursive type, failing at the
+// bottom, is walked within a budget: each level of a walk scans what it
+// walks again, which made a 32 KiB body take 6.5 s to fail. Past the
+// budget the walk stops and names the value it got to.
+func TestDeepValuesAreWalkedInBoundedTime(t *testing.T) {
+	for _, depth := range []int{3000, 4000} { // 24 KB buffered, 32 KB streamed
+		body := strings.Repeat(`{"c":[`, depth) + `{"v":"x"}` + strings.Repeat(`]}`, depth)
+		// The bound: fifty times encoding/json's own decoding, which
+		// scales as the walk does with -race and with the load.
+		start := time.Now()
+		var n pathNode
+		if json.Unmarshal([]byte(body), &n) == nil {
+			t.Fatal("decoded")
+		}
+		limit := 50*time.Since(start) + 500*time.Millisecond
+		start = time.Now()
+		_, _, err := decodeDirect[pathNode](body, false)
+		var de *DecodeError
+		if !errors.As(err, &de) || !strings.HasPrefix(de.Path, "c[0].c[0]") || de.Type == nil {
+			t.Errorf("depth %d: %v", depth, err)
+		}
+		_, reps, err := decodeDirect[pathNode](body, true)
+		if err != nil || len(reps) != 1 {
+			t.Errorf("depth %d, lenient: %v, %d reports", depth, err, len(reps))
+		}
+		if d := time.Since(start); d > limit {
+			t.Errorf("depth %d: %v, more than %v", depth, d, limit)
+		}
+	}
+}

@@ -144,6 +144,14 @@ func (d *streamDecoder) broken(err error) bool {
 	return errors.As(err, &se) || d.r.err != nil && (err == d.r.err || err == io.ErrUnexpectedEOF && d.r.err == io.EOF)
 }
 
+// placed reports whether the decoding error err of a piece is placed (see
+// place): always when decoding leniently; otherwise when it is the error
+// decoding returns, not a type error after the first (walking every
+// failing element of a long list would multiply its cost).
+func (d *streamDecoder) placed(err error) bool {
+	return d.lenient != nil || d.saved == nil || !keptError(err)
+}
+
 // place handles the decoding error err of the piece at offsets [from, to)
 // of the stream, decoded into v, at path: with a lenient function, the
 // piece is decoded again around the values that fail (nil is returned);
@@ -152,7 +160,7 @@ func (d *streamDecoder) place(err error, from, to int64, v reflect.Value, path [
 	raw := d.r.piece(from, to)
 	switch {
 	case raw != nil && d.lenient != nil:
-		w := walker{path: path, found: d.lenient}
+		w := newWalker(path, raw, d.lenient)
 		w.descend(raw, v)
 		return nil
 	case raw != nil:
@@ -332,7 +340,7 @@ func (d *streamDecoder) array(s reflect.Value, key string, path []byte, st refle
 		start := dec.InputOffset()
 		d.r.mark(start)
 		err := dec.Decode(s.Index(i).Addr().Interface())
-		if err != nil && !d.broken(err) {
+		if err != nil && !d.broken(err) && d.placed(err) {
 			at = appendIndex(append(at[:0], path...), i)
 			err = d.place(err, start, dec.InputOffset(), s.Index(i), at)
 		}
@@ -391,9 +399,9 @@ func (d *streamDecoder) object(rv reflect.Value, fields map[string]int) error {
 		member = append(append(append(append(append(member[:0], '{'), name...), ':'), raw...), '}')
 		err = json.Unmarshal(member, rv.Interface())
 		switch {
-		case err == nil:
+		case err == nil || !d.placed(err):
 		case d.lenient != nil:
-			w := walker{found: d.lenient}
+			w := newWalker(nil, member, d.lenient)
 			w.object(member, st)
 			err = nil
 		default:
