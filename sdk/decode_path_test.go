@@ -76,7 +76,14 @@ func decodeBody[T any](t *testing.T, body string, opts ...Option) (T, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return DecodeJSONValue[T](resp)
+	return decodedAs[T](resp)
+}
+
+// decodedAs decodes resp into a T as generated code does.
+func decodedAs[T any](resp *http.Response) (T, error) {
+	var v T
+	err := decodeJSONInto(resp, &v)
+	return v, err
 }
 
 // padded returns body followed by enough spaces to be decoded as a
@@ -266,7 +273,7 @@ func TestLenientDecodingHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := DecodeJSON[pathPage](resp); err != nil {
+	if _, err := decodedAs[pathPage](resp); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"client data[0].id", "call getThing getThing: decoding 200 response: data[0].id (int): cannot unmarshal string"}
@@ -293,7 +300,7 @@ func decodeDirect[T any](body string, lenient bool) (T, []*DecodeError, error) {
 	req, _ := http.NewRequestWithContext(context.WithValue(context.Background(), callKey{}, st), http.MethodGet, "http://x/", nil)
 	resp := jsonResponse(strings.NewReader(body))
 	resp.Request = req
-	v, err := DecodeJSONValue[T](resp)
+	v, err := decodedAs[T](resp)
 	return v, got, err
 }
 
@@ -374,7 +381,7 @@ func fuzzLenient[T any](t *testing.T, body string) {
 	}
 }
 
-// DecodeJSONInto decodes through an interface that points to the
+// Decoding into a value the caller made decodes through an interface that points to the
 // caller's value (a GraphQL envelope): errors are located inside it, and
 // lenient decoding fills the caller's value.
 func TestDecodeIntoInterfaceNamesTheValue(t *testing.T) {
@@ -400,7 +407,7 @@ func TestDecodeIntoInterfaceNamesTheValue(t *testing.T) {
 				t.Fatal(err)
 			}
 			var page pathPage
-			err = DecodeJSONInto(resp, &envelope{Data: &page})
+			err = decodeJSONInto(resp, &envelope{Data: &page})
 			srv.Close()
 			var de *DecodeError
 			switch {
@@ -446,5 +453,24 @@ func TestDeepValuesAreWalkedInBoundedTime(t *testing.T) {
 		if d := time.Since(start); d > limit {
 			t.Errorf("depth %d: %v, more than %v", depth, d, limit)
 		}
+	}
+}
+
+type optDims struct {
+	W int `json:"w"`
+	H int `json:"h"`
+}
+
+// Lenient decoding walks into an Opt: a bad member of the object it holds
+// is left zero, the rest kept.
+func TestOptLenient(t *testing.T) {
+	type holder struct {
+		Dims  Opt[optDims] `json:"dims,omitzero"`
+		Stock Opt[int]     `json:"stock,omitzero"`
+	}
+	var r reports
+	h, err := decodeBody[holder](t, `{"dims":{"w":1,"h":"tall"},"stock":"many"}`, WithLenientDecoding(r.add))
+	if err != nil || h.Dims != Some(optDims{W: 1}) || h.Stock.IsSet() || !reflect.DeepEqual(r.got, []string{"dims.h (int)", "stock (int)"}) {
+		t.Errorf("got %+v, %v, %q", h, err, r.got)
 	}
 }

@@ -1,13 +1,8 @@
 package sdk_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"reflect"
 	"testing"
 	"time"
 
@@ -107,39 +102,4 @@ func TestOptPrinting(t *testing.T) {
 			t.Errorf("Sprintf(%q, %#v) = %q, want %q", tc.format, tc.arg, got, tc.want)
 		}
 	}
-}
-
-// Lenient decoding walks into an Opt: a bad member of the object it holds
-// is left zero, the rest kept.
-func TestOptLenient(t *testing.T) {
-	type holder struct {
-		Dims  sdk.Opt[dimensions] `json:"dims,omitzero"`
-		Stock sdk.Opt[int]        `json:"stock,omitzero"`
-	}
-	var got []string
-	h, err := decodeLeniently[holder](t, `{"dims":{"w":1,"h":"tall"},"stock":"many"}`, func(e *sdk.DecodeError) {
-		got = append(got, e.Path+" "+fmt.Sprint(e.Type))
-	})
-	if err != nil || h.Dims != sdk.Some(dimensions{W: 1}) || h.Stock.IsSet() || !reflect.DeepEqual(got, []string{"dims.h int", "stock int"}) {
-		t.Errorf("got %+v, %v, %q", h, err, got)
-	}
-}
-
-// decodeLeniently decodes body, served on loopback, into a T with
-// lenient decoding reporting to report.
-func decodeLeniently[T any](t *testing.T, body string, report func(*sdk.DecodeError)) (*T, error) {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, body)
-	}))
-	defer srv.Close()
-	c := newTestClient(t, srv.URL, sdk.WithLenientDecoding(report))
-	resp, err := c.Do(context.Background(), &sdk.Operation{ID: "get", Method: http.MethodGet, Path: "/"}, func(server string) (*http.Request, error) {
-		return http.NewRequest(http.MethodGet, server, nil)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sdk.DecodeJSON[T](resp)
 }

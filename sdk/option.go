@@ -648,7 +648,7 @@ func WithMaxEventSize(n int) Option {
 // decodes; the call succeeds. Without it, such a value fails the call
 // with that DecodeError. A body that is not JSON, is cut short or is over
 // [WithMaxResponseSize] still fails the call. Pages of a pager, and
-// [DecodeJSONInto], decode the same way.
+// GraphQL responses, decode the same way.
 //
 // What is left zero is the smallest part that fails alone: a field, an
 // element of a list, a map's entry; a pointer becomes nil, a
