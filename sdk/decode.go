@@ -64,6 +64,7 @@ func decodeJSONInto(resp *http.Response, v any) error {
 	bp := bodyBufs.Get().(*[]byte)
 	defer bodyBufs.Put(bp)
 	data, rerr := readUpTo(body, *bp)
+	lenient := lenientReport(resp, st, opID)
 	var err error
 	switch {
 	case rerr == io.EOF:
@@ -72,15 +73,29 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		// decodes: on a syntax error v is untouched, and the stream decoder
 		// reports it as it always has (a value followed by more data is
 		// fine, a cut one is io.ErrUnexpectedEOF, none is io.EOF).
+		value := data
 		var se *json.SyntaxError
 		if err = json.Unmarshal(data, v); errors.As(err, &se) {
-			err = json.NewDecoder(bytes.NewReader(data)).Decode(v)
+			dec := json.NewDecoder(bytes.NewReader(data))
+			err = dec.Decode(v)
+			value = data[:dec.InputOffset()]
+		}
+		rv := reflect.ValueOf(v)
+		if err != nil && !errors.As(err, &se) && err != io.EOF && err != io.ErrUnexpectedEOF && rv.Kind() == reflect.Pointer && !rv.IsNil() {
+			// A value that does not fit: find where, or decode around it.
+			if lenient != nil {
+				w := newWalker(nil, value, lenient)
+				w.descend(value, rv.Elem())
+				err = nil
+			} else {
+				err = locate(value, rv.Elem(), "", err)
+			}
 		}
 	case rerr != nil:
 		// Reading failed after data; the decoder fails where it needs more,
 		// and a body that failed after a whole value (one shorter than its
 		// Content-Length) fails all the same.
-		err = decodeStream(io.MultiReader(bytes.NewReader(data), failingReader{rerr}), data, v)
+		err = decodeStream(io.MultiReader(bytes.NewReader(data), failingReader{rerr}), data, v, lenient, limit)
 		if err == nil {
 			err = fmt.Errorf("reading the body after its value: %w", rerr)
 		}
@@ -88,7 +103,7 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		// A large body: the filter hands the decoder only what the result
 		// keeps (see jsonFilter), and what follows the value must end well.
 		f := newJSONFilter(io.MultiReader(bytes.NewReader(data), body), reflect.TypeOf(v).Elem())
-		err = decodeStream(f, data, v)
+		err = decodeStream(f, data, v, lenient, limit)
 		if err == nil {
 			if rest := f.Rest(drainLimit); rest != nil {
 				err = fmt.Errorf("reading the body after its value: %w", rest)
@@ -102,6 +117,23 @@ func decodeJSONInto(resp *http.Response, v any) error {
 		return decodeError(resp, st, opID, data, err)
 	}
 	return nil
+}
+
+// lenientReport returns the function that reports the values lenient
+// decoding leaves zero to the hooks of WithLenientDecoding, or nil when
+// the call decodes strictly.
+func lenientReport(resp *http.Response, st *callState, opID string) func(fieldErr) {
+	if st == nil || len(st.s.lenient) == 0 {
+		return nil
+	}
+	hooks := st.s.lenient
+	return func(fe fieldErr) {
+		e := &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+			Path: fe.path, Type: fe.typ, Err: fe.err, redact: st.redactor(resp.Request)}
+		for _, h := range hooks {
+			h(e)
+		}
+	}
 }
 
 // idleTimeout is the idle timeout of the call st (nil for a response that
@@ -125,8 +157,12 @@ func maxResponseSize(st *callState) int64 {
 // decodeError reports a 2xx body that could not be decoded, with its first
 // bytes (a copy of at most prefixSize of them).
 func decodeError(resp *http.Response, st *callState, opID string, head []byte, err error) error {
-	return &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
+	e := &DecodeError{Operation: opID, StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"),
 		Prefix: bytes.Clone(head[:min(len(head), prefixSize)]), Err: err, redact: st.redactor(resp.Request)}
+	if pe, ok := err.(*pathError); ok {
+		e.Path, e.Type, e.Err = pe.path, pe.typ, pe.err
+	}
+	return e
 }
 
 // readUpTo reads r into buf until buf is full (nil error), r ends (io.EOF)

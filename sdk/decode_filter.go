@@ -139,6 +139,11 @@ func (f *jsonFilter) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if f.i == f.n {
+			if f.srcErr == io.EOF && f.inValue() {
+				// Said here, not only by json.Decoder: the stream decoder
+				// may drain the rest itself, after a piece's error.
+				return 0, io.ErrUnexpectedEOF
+			}
 			if f.srcErr != nil {
 				return 0, f.srcErr
 			}
@@ -155,6 +160,16 @@ func (f *jsonFilter) Read(p []byte) (int, error) {
 	n := copy(p, f.out[f.o:f.ready()])
 	f.o += n
 	return n, nil
+}
+
+// inValue reports that the first value has begun and is not whole yet (a
+// number at the top may end with the body).
+func (f *jsonFilter) inValue() bool {
+	switch f.st {
+	case stValue, stZero, stInt, stFrac, stExpDigits:
+		return len(f.stack) > 0
+	}
+	return true
 }
 
 // Rest reads what follows the first value, up to max bytes, and returns
@@ -646,6 +661,13 @@ func planOf(t reflect.Type) *typePlan {
 	}
 	p := &typePlan{t: t}
 	for {
+		if elem := wrappedElem(t); elem != nil {
+			// A nullable.Nullable[T] or an Opt[T] decodes null, or a T
+			// with json.Unmarshal: what keeps the T's decoding as it is
+			// keeps the wrapper's.
+			p2, _ := typePlans.LoadOrStore(p.t, planOf(elem))
+			return p2.(*typePlan)
+		}
 		if t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
 			reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
 			p.raw = true

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sdkgen-go/sdkgen/sdk/nullable"
 )
 
 // Types of the filter's tests: every kind of Go type it plans for.
@@ -45,7 +47,9 @@ type (
 		Iface  error
 		Bytes  []byte
 		Number json.Number
-		Upper  upperList `json:"upper"`
+		Upper  upperList                `json:"upper"`
+		Maybe  nullable.Nullable[fMeta] `json:"maybe"`
+		Opt    Opt[[]fItem]             `json:"opt"`
 	}
 	fTwins struct {
 		A int `json:"x"`
@@ -94,6 +98,12 @@ func TestFilterLikeEncodingJSON(t *testing.T) {
 		`{"x":` + strings.Repeat(`{"a":`, 10001) + `1}`,
 		`{"data":[{"id":1}],"unknown":[1,2`, `{"unknown":"abc`, `{"unknown":{"a":`, `{"num":"1`,
 		`{"data":[{"id":1}]} trailing`, `{"data":[{"id":1}]}]`, `   `, ``,
+		// A method's error (the time), then the body ends inside the value:
+		// the end comes first.
+		`{"meta":{"when":""}`, `{"meta":{"when":"x"},"data":[{"id":1}]`, `{"data":[{"id":1}],"meta":{"when":"x"},"extra":[`,
+		// Nullable and Opt decode as what they hold.
+		`{"maybe":{"count":1,"zz":[1,{"a":2}],"attrs":{"a":"b"}},"opt":[{"id":1,"zz":2}, {"tags":{"x":1}}]}`,
+		`{"maybe":null,"opt":null}`, `{"maybe":[1,2],"opt":{"a":[1]}}`, `{"maybe":{"when":"x"},"opt":"y"}`, `{"maybe":{"count":"x"}}`,
 		"{\"unknown\":\xff,\"data\":[]}", "{\"unknown\":\"\xff\xfe\",\"data\":[]}", "{\"na\xffme\":1}",
 	} {
 		sameAsDecoder[fPage](t, body)
@@ -109,6 +119,9 @@ func TestFilterLikeEncodingJSON(t *testing.T) {
 	}
 	for _, body := range []string{`[` + big + `,` + big + `]`, `[[{"id":1,"q":[1]}],{"id":2}]`} {
 		sameAsDecoder[[][]fItem](t, body)
+	}
+	for _, body := range []string{`[{"when":""}`, `[{"when":"x"},{"count":1}`, `[{"when":"x"}] `, `[{"when":"x"},{"count":"y"}]`} {
+		sameAsDecoder[[]fMeta](t, body)
 	}
 	sameAsDecoder[[]any](t, `[1,"a",{"b":[true]},null]`)
 	sameAsDecoder[string](t, `"`+strings.Repeat("s", 40000)+`"`)
@@ -210,13 +223,21 @@ func TestFilterOutput(t *testing.T) {
 		A int            `json:"a"`
 		S []string       `json:"s"`
 		M map[string]int `json:"m"`
+		N nullable.Nullable[struct {
+			A int `json:"a"`
+		}] `json:"n"`
+		O Opt[struct {
+			S []string `json:"s"`
+		}] `json:"o"`
 	}
 	for body, want := range map[string]string{
 		` { "a" : 1 , "zz" : [ 1 , 2 ] , "s" : [ "x" , "y" ] } rest`: `{"a":1,"s":["x","y"]}`,
-		`{"zz":1,"a":2}`:                    `{"a":2}`,
-		`{"a":[1,2,{"b":3}],"s":{"c":[4]}}`: `{"a":[],"s":{}}`,
-		`{"m":{ "k" : { "x" : 1 } }}`:       `{"m":{"k":{}}}`,
-		`{"A":1,"\u0061":2}`:                `{"A":1,"\u0061":2}`,
+		`{"zz":1,"a":2}`:                                          `{"a":2}`,
+		`{"a":[1,2,{"b":3}],"s":{"c":[4]}}`:                       `{"a":[],"s":{}}`,
+		`{"m":{ "k" : { "x" : 1 } }}`:                             `{"m":{"k":{}}}`,
+		`{"A":1,"\u0061":2}`:                                      `{"A":1,"\u0061":2}`,
+		`{"n":{"a":1,"zz":[1]},"o":{ "s" : [ "x" ] , "zz" : 1 }}`: `{"n":{"a":1},"o":{"s":["x"]}}`,
+		`{"n":null,"o":null}`:                                     `{"n":null,"o":null}`,
 	} {
 		f := newJSONFilter(strings.NewReader(body), reflect.TypeFor[small]())
 		got, err := io.ReadAll(f)

@@ -27,8 +27,19 @@ import (
 // first type error (and misuse of the ,string option), which encoding/json
 // keeps while decoding goes on. One difference remains: a type error that
 // an UnmarshalJSON method returns counts as a type error.
-func decodeStream(r io.Reader, head []byte, v any) error {
-	d := &streamDecoder{r: trackedReader{r: r}}
+//
+// An error of decoding (not of syntax, not of reading) comes as a
+// *pathError naming the value at fault: the piece that failed is walked
+// again (see locate) from the bytes the reader kept of it, at most
+// keepPiece of them. With a lenient function, such a piece is decoded
+// around the values that fail instead (see walker), each given to
+// lenient, and decoding goes on; the reader then keeps pieces up to
+// maxKeep bytes.
+func decodeStream(r io.Reader, head []byte, v any, lenient func(fieldErr), maxKeep int64) error {
+	d := &streamDecoder{r: trackedReader{r: r, max: keepPiece}, lenient: lenient}
+	if lenient != nil {
+		d.r.max = max(maxKeep, keepPiece)
+	}
 	d.dec = json.NewDecoder(&d.r)
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -38,7 +49,7 @@ func decodeStream(r io.Reader, head []byte, v any) error {
 	first := firstByte(head)
 	switch {
 	case first == '[' && t.Kind() == reflect.Slice && streamable(t):
-		if err := d.array(rv.Elem(), "", nil); err != nil {
+		if err := d.array(rv.Elem(), "", nil, nil); err != nil {
 			return err
 		}
 		return d.saved
@@ -50,23 +61,48 @@ func decodeStream(r io.Reader, head []byte, v any) error {
 			return d.saved
 		}
 	}
-	return d.dec.Decode(v)
+	err := d.dec.Decode(v)
+	if err != nil && !d.broken(err) {
+		err = d.place(err, 0, d.dec.InputOffset(), rv.Elem(), nil)
+	}
+	return err
 }
+
+// keepPiece is how much of a piece (an element of a streamed list, or a
+// value decoded whole) the reader keeps to name the place of a decoding
+// error inside it: past it, the error names the piece and what
+// encoding/json says of the place within.
+const keepPiece = 1 << 20
 
 // streamDecoder decodes a value piece by piece, ranking the errors of the
 // pieces as encoding/json would rank them in the whole.
 type streamDecoder struct {
-	r     trackedReader
-	dec   *json.Decoder
-	saved error // the first error encoding/json would keep while going on
+	r       trackedReader
+	dec     *json.Decoder
+	saved   error          // the first error encoding/json would keep while going on
+	lenient func(fieldErr) // decode around values that fail, reporting them here
 }
 
 // trackedReader remembers that its reader failed or ended, so that an
 // error of json.Decoder can be told a read error (or the end of the body)
 // from an error of decoding a value it read whole.
+//
+// It also keeps what it read from the start of the piece being decoded
+// (mark) on, so that a piece that fails can be walked again: rec holds
+// the bytes from offset base on. A piece longer than max is not kept (its
+// bytes are dropped as they come, bar the last read, where the next piece
+// may start). json.Decoder reads only when it needs more of the value it
+// decodes, so every byte of a piece is read after the piece's mark or is
+// already in rec.
 type trackedReader struct {
 	r   io.Reader
 	err error
+
+	max  int64 // the longest piece kept
+	rec  []byte
+	base int64 // the offset of rec[0]
+	keep int64 // where the piece being decoded starts
+	off  int64 // bytes read
 }
 
 func (t *trackedReader) Read(p []byte) (int, error) {
@@ -74,7 +110,74 @@ func (t *trackedReader) Read(p []byte) (int, error) {
 	if err != nil {
 		t.err = err
 	}
+	if n > 0 {
+		switch drop := t.keep - t.base; {
+		case t.off-t.keep > t.max:
+			t.rec, t.base = t.rec[:0], t.off
+		case drop > 0 && drop >= int64(len(t.rec))/2:
+			// Amortized: each byte is moved down at most once.
+			t.rec, t.base = t.rec[:copy(t.rec, t.rec[drop:])], t.keep
+		}
+		t.rec = append(t.rec, p[:n]...)
+		t.off += int64(n)
+	}
 	return n, err
+}
+
+// mark says that the piece decoded next starts at offset off (before the
+// comma or spaces that may come first).
+func (t *trackedReader) mark(off int64) { t.keep = off }
+
+// piece returns the value at offsets [from, to), or nil when it was not
+// kept.
+func (t *trackedReader) piece(from, to int64) []byte {
+	if from < t.base || to > t.base+int64(len(t.rec)) || from > to {
+		return nil
+	}
+	return bytes.TrimLeft(t.rec[from-t.base:to-t.base], ", \t\r\n")
+}
+
+// broken reports an error of syntax or of reading: the piece was not
+// read whole.
+func (d *streamDecoder) broken(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) || d.r.err != nil && (err == d.r.err || err == io.ErrUnexpectedEOF && d.r.err == io.EOF)
+}
+
+// placed reports whether the decoding error err of a piece is placed (see
+// place): always when decoding leniently; otherwise when it is the error
+// decoding returns, not a type error after the first (walking every
+// failing element of a long list would multiply its cost).
+func (d *streamDecoder) placed(err error) bool {
+	return d.lenient != nil || d.saved == nil || !keptError(err)
+}
+
+// place handles the decoding error err of the piece at offsets [from, to)
+// of the stream, decoded into v, at path: with a lenient function, the
+// piece is decoded again around the values that fail (nil is returned);
+// otherwise err is returned with the place of the value at fault.
+func (d *streamDecoder) place(err error, from, to int64, v reflect.Value, path []byte) error {
+	raw := d.r.piece(from, to)
+	switch {
+	case raw != nil && d.lenient != nil:
+		w := newWalker(path, raw, d.lenient)
+		w.descend(raw, v)
+		return nil
+	case raw != nil:
+		return locate(raw, v, string(path), err)
+	}
+	// Too long to walk again: the piece, and what encoding/json says
+	// of the place within.
+	var typ reflect.Type
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		if te.Field != "" {
+			for name := range strings.SplitSeq(te.Field, ".") {
+				path = appendKey(path, name)
+			}
+		}
+		typ = te.Type
+	}
+	return &pathError{err: err, path: string(path), typ: typ}
 }
 
 // piece handles the error of decoding one piece (an element, a member)
@@ -84,8 +187,7 @@ func (d *streamDecoder) piece(err error, key string, st reflect.Type) error {
 	if err == nil {
 		return nil
 	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) || d.r.err != nil && (err == d.r.err || err == io.ErrUnexpectedEOF && d.r.err == io.EOF) {
+	if d.broken(err) {
 		return cut(err) // the piece was not read whole
 	}
 	var te *json.UnmarshalTypeError
@@ -220,12 +322,13 @@ func hasOption(opts, want string) bool {
 // at a time, as encoding/json fills a slice: grown in place, elements
 // decoded into zeroed memory, and an empty array gives an empty, non-nil
 // slice. key names the slice's field in the struct type st, for type
-// errors ("" and nil at the top).
-func (d *streamDecoder) array(s reflect.Value, key string, st reflect.Type) error {
+// errors ("" and nil at the top), and path is its JSON path.
+func (d *streamDecoder) array(s reflect.Value, key string, path []byte, st reflect.Type) error {
 	dec := d.dec
 	if _, err := dec.Token(); err != nil { // [
 		return cut(err)
 	}
+	var at []byte
 	i := 0
 	for dec.More() {
 		if i >= s.Cap() {
@@ -234,7 +337,14 @@ func (d *streamDecoder) array(s reflect.Value, key string, st reflect.Type) erro
 		if i >= s.Len() {
 			s.SetLen(i + 1)
 		}
-		if err := d.piece(dec.Decode(s.Index(i).Addr().Interface()), key, st); err != nil {
+		start := dec.InputOffset()
+		d.r.mark(start)
+		err := dec.Decode(s.Index(i).Addr().Interface())
+		if err != nil && !d.broken(err) && d.placed(err) {
+			at = appendIndex(append(at[:0], path...), i)
+			err = d.place(err, start, dec.InputOffset(), s.Index(i), at)
+		}
+		if err := d.piece(err, key, st); err != nil {
 			return err
 		}
 		i++
@@ -265,6 +375,7 @@ func (d *streamDecoder) object(rv reflect.Value, fields map[string]int) error {
 	streamed := map[int]bool{}
 	var member []byte
 	for dec.More() {
+		d.r.mark(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
 			return cut(err)
@@ -272,7 +383,7 @@ func (d *streamDecoder) object(rv reflect.Value, fields map[string]int) error {
 		key, _ := tok.(string)
 		if i, ok := fields[key]; ok && !streamed[i] && nextIsArray(dec) {
 			streamed[i] = true
-			if err := d.array(st.Field(i), key, st.Type()); err != nil {
+			if err := d.array(st.Field(i), key, appendKey(nil, key), st.Type()); err != nil {
 				return err
 			}
 			continue
@@ -286,7 +397,17 @@ func (d *streamDecoder) object(rv reflect.Value, fields map[string]int) error {
 			return err
 		}
 		member = append(append(append(append(append(member[:0], '{'), name...), ':'), raw...), '}')
-		if err := d.piece(json.Unmarshal(member, rv.Interface()), "", st.Type()); err != nil {
+		err = json.Unmarshal(member, rv.Interface())
+		switch {
+		case err == nil || !d.placed(err):
+		case d.lenient != nil:
+			w := newWalker(nil, member, d.lenient)
+			w.object(member, st)
+			err = nil
+		default:
+			err = locate(member, st, "", err)
+		}
+		if err := d.piece(err, "", st.Type()); err != nil {
 			return err
 		}
 	}

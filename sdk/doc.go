@@ -34,6 +34,7 @@
 //     [WithAttemptMiddleware], [WithAttemptInterceptor];
 //   - cache: [WithCache];
 //   - sizes: [WithMaxResponseSize], [WithMaxErrorBody], [WithMaxEventSize];
+//   - decoding: [WithLenientDecoding];
 //   - progress: [WithUploadProgress], [WithDownloadProgress];
 //   - logging: [WithLogger], [WithLogHeaders];
 //   - pagination ([PagerOption]): [WithPrefetch], [WithMaxItems],
@@ -82,6 +83,9 @@
 //     returns the decoded error body when the spec declares one, so
 //     errors.As(err, &petstore.NotFoundError{}) works too;
 //   - [*DecodeError] when a 2xx response's body is not what the spec says;
+//     when one value is at fault, its Path (data[3].start_on) and Go Type
+//     say which, and [WithLenientDecoding] leaves such values zero,
+//     reports them, and decodes the rest;
 //   - [*RetryError] when a transient failure was not retried, or no
 //     longer (retries ran out, the policy or the budget forbade one, the
 //     server asked for too long a wait); it wraps the last attempt's error;
@@ -141,6 +145,18 @@
 // array, or an array in a top-level field of the result, as a page's items
 // are) is decoded one element at a time, so a large response is never held
 // in memory beside what it decodes to.
+//
+// # Optional values
+//
+// Fields of generated models that the spec marks nullable are
+// nullable.Nullable values (package
+// github.com/sdkgen-go/sdkgen/sdk/nullable: absent, null or a value, as
+// PATCH bodies need). [Opt] is an optional value that tells "not given"
+// from a zero value (absent or a value; [Some] makes one), for request
+// fields. Both print as their value (or null, <absent>) with fmt, encode
+// as JSON as the value, and are left out of JSON when absent in fields
+// tagged omitzero. [Ptr] and [Deref] serve the optional fields that are
+// pointers.
 //
 // # Streams
 //

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -213,25 +214,64 @@ func requestID(h http.Header) string {
 
 // DecodeError reports a 2xx response whose body could not be decoded as
 // the spec says: malformed JSON, an unexpected shape, or a body over the
-// size limit. It keeps the status and the start of the body (in Error,
-// without the secrets the call sent).
+// size limit. It keeps the status and the start of the body, and, when one
+// value of the body is at fault (a date that does not parse, a string
+// where a number goes), its JSON path and Go type. Error gives it all on
+// one line, without the secrets the call sent:
+//
+//	listEvents: decoding 200 response: data[3].start_on (types.Date): parsing time "2025-10-15T13:51:00.926Z": extra text: "T13:51:00.926Z"
+//
+// With [WithLenientDecoding], each value that does not decode is left
+// zero and reported as a DecodeError of its own (without Prefix), and the
+// call goes on.
 type DecodeError struct {
 	Operation   string
 	StatusCode  int
 	ContentType string
+	// Path is the JSON path of the value at fault, from the top of the
+	// body: members by name (data.start_on, or ["a key"] when the name is
+	// not a plain word), elements by index (data[3]; [3] when the body is
+	// a list). It is "" when the body as a whole is at fault (it is not
+	// JSON, it is cut short, it is too large) or the place is not known.
+	Path string
+	// Type is the Go type the value at Path decodes into, after pointers
+	// (time.Time, types.Date, int, ...; for a nullable.Nullable[T] or an
+	// Opt[T], the T); nil when not known.
+	Type reflect.Type
 	// Prefix holds the first bytes of the body (at most 1 KiB).
 	Prefix []byte
-	Err    error
+	// Err is the cause, as the decoder gave it: [ErrResponseTooLarge], a
+	// *json.SyntaxError, a *json.UnmarshalTypeError, the error of a type's
+	// UnmarshalJSON method (a *time.ParseError, ...).
+	Err error
 
 	redact *redactor
 }
 
+// Error describes the failure on one line: the operation, the status, and
+// the value at fault with its Go type and the cause, or, when no single
+// value is at fault, the cause and the start of the body.
 func (e *DecodeError) Error() string {
 	op := ""
 	if e.Operation != "" {
 		op = e.Operation + ": "
 	}
-	return e.redact.apply(fmt.Sprintf("%sdecoding %d response (%s): %v; body starts %q", op, e.StatusCode, e.ContentType, e.Err, sanitize(e.redact.apply(string(e.Prefix)), 120)))
+	if e.Path == "" {
+		return e.redact.apply(fmt.Sprintf("%sdecoding %d response (%s): %v; body starts %q", op, e.StatusCode, e.ContentType, e.Err, sanitize(e.redact.apply(string(e.Prefix)), 120)))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%sdecoding %d response: %s", op, e.StatusCode, e.Path)
+	if e.Type != nil {
+		fmt.Fprintf(&b, " (%s)", e.Type)
+	}
+	cause, ok := typeErrorText(e.Err)
+	if !ok && e.Err != nil {
+		cause = e.Err.Error()
+	}
+	b.WriteString(": ")
+	b.WriteString(cause)
+	// The path and the cause may hold what the server sent (keys, values).
+	return sanitize(e.redact.apply(b.String()), 600)
 }
 
 // Unwrap returns the decoder's error ([ErrResponseTooLarge], a

@@ -100,6 +100,7 @@ type settings struct {
 	idleTimeout       time.Duration
 	maxEventSize      int
 	tls               tlsSettings
+	lenient           []func(*DecodeError)
 }
 
 func (s *settings) fail(err error) { s.errs = append(s.errs, err) }
@@ -156,6 +157,7 @@ func (s *settings) forCall(opts []Option) (*settings, error) {
 	cs.middleware = slices.Clip(cs.middleware)
 	cs.attemptMiddleware = slices.Clip(cs.attemptMiddleware)
 	cs.onRetry = slices.Clip(cs.onRetry)
+	cs.lenient = slices.Clip(cs.lenient)
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cs)
@@ -679,6 +681,39 @@ func WithMaxErrorBody(n int64) Option {
 // carry, in an event stream (default [DefaultMaxEventSize]).
 func WithMaxEventSize(n int) Option {
 	return checked(n > 0, "WithMaxEventSize", "must be positive", func(s *settings) { s.maxEventSize = n })
+}
+
+// ——— Decoding ———
+
+// WithLenientDecoding makes the JSON bodies of successful responses decode
+// leniently, for the client or for one call: a value that does not fit its
+// Go type (a date that does not parse, a string where a number goes, an
+// enum's object where a string goes) is left zero, report is called with
+// a [*DecodeError] naming it (Path, Type, Err), and the rest of the body
+// decodes; the call succeeds. Without it, such a value fails the call
+// with that DecodeError. A body that is not JSON, is cut short or is over
+// [WithMaxResponseSize] still fails the call. Pages of a pager, and
+// GraphQL responses, decode the same way.
+//
+// What is left zero is the smallest part that fails alone: a field, an
+// element of a list, a map's entry; a pointer becomes nil, a
+// nullable.Nullable absent. A type with its own UnmarshalJSON (a union, a
+// date) is one part: it is decoded whole or left zero.
+//
+// report runs on the goroutine that decodes (the caller's, or a pager's
+// prefetch goroutine), once per value, before the call returns; a call's
+// hooks run after the client's. It must be quick. A nil report is an
+// [*OptionError]: to ignore what is left zero, say so with an empty
+// function.
+//
+// The cost: none while bodies decode; a failing value is decoded again,
+// piece by piece. A body over 32 KiB is read as a stream, and to decode a
+// failing part again the SDK keeps a copy of the list element (or the
+// whole value, when it is not a list) being decoded, up to the response
+// limit.
+func WithLenientDecoding(report func(*DecodeError)) Option {
+	return checked(report != nil, "WithLenientDecoding", "nil report: pass func(*sdk.DecodeError) {} to ignore what is left zero",
+		func(s *settings) { s.lenient = append(s.lenient, report) })
 }
 
 // ——— Progress of uploads and downloads ———

@@ -5,12 +5,21 @@
 //
 // A Nullable is a map so that encoding/json's omitempty leaves an absent
 // field out (the approach of golang/go#64515). Never use *Nullable.
+//
+// A Nullable prints as its value, as null, or as <absent>:
+//
+//	fmt.Println(repo.Homepage) // https://example.com, null or <absent>
+//
+// Being a map, it cannot be compared with ==; [Equal] compares two, and
+// reflect.DeepEqual and go-cmp compare values that hold them.
 package nullable
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 )
 
 // Nullable is a field that is absent, null, or holds a value. The zero value
@@ -92,4 +101,65 @@ func (n *Nullable[T]) UnmarshalJSON(data []byte) error {
 	}
 	n.Set(v)
 	return nil
+}
+
+// IsZero reports whether n is absent, so that a field tagged omitzero
+// leaves it out as omitempty does.
+func (n Nullable[T]) IsZero() bool { return len(n) == 0 }
+
+// Absent and null as they print.
+const (
+	absentText = "<absent>"
+	nullText   = "null"
+)
+
+// Format prints n's value as fmt prints a T with the same verb and flags
+// (%v, %+v, %s, %d, %.2f, ...); a null as null and an absent value as
+// <absent>, padded as strings are. %#v prints Go syntax: nullable.Of[T](…),
+// nullable.Null[T]() or nullable.Nullable[T](nil).
+func (n Nullable[T]) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, n.GoString())
+		return
+	}
+	if v, ok := n[true]; ok {
+		fmt.Fprintf(f, fmt.FormatString(f, verb), v)
+		return
+	}
+	word := absentText
+	if n.IsNull() {
+		word = nullText
+	}
+	w, wok := f.Width()
+	switch {
+	case !wok || w <= len(word):
+		fmt.Fprint(f, word)
+	case f.Flag('-'):
+		fmt.Fprintf(f, "%-*s", w, word)
+	default:
+		fmt.Fprintf(f, "%*s", w, word)
+	}
+}
+
+// String returns n as %v prints it: the value, null or <absent>.
+func (n Nullable[T]) String() string { return fmt.Sprint(n) }
+
+// GoString returns n in Go syntax, for %#v.
+func (n Nullable[T]) GoString() string {
+	t := reflect.TypeFor[T]().String()
+	if v, ok := n[true]; ok {
+		return fmt.Sprintf("nullable.Of[%s](%#v)", t, v)
+	}
+	if n.IsNull() {
+		return fmt.Sprintf("nullable.Null[%s]()", t)
+	}
+	return fmt.Sprintf("nullable.Nullable[%s](nil)", t)
+}
+
+// Equal reports whether a and b are both absent, both null, or hold equal
+// values.
+func Equal[T comparable](a, b Nullable[T]) bool {
+	av, aok := a[true]
+	bv, bok := b[true]
+	return aok == bok && a.IsNull() == b.IsNull() && av == bv
 }
