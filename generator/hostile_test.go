@@ -222,7 +222,7 @@ var hostileExpectations = map[string]func(t *testing.T, files Files, diags opena
 			t.Errorf("%d %s warnings, want 16:\n%s", n, openapi.CodeExtensionIgnored, diagText(diags))
 		}
 		models := string(fileNamed(t, files, "models.gen.go"))
-		for _, want := range []string{"\tCmd   *string ", "\tEvil  *map[string]interface{} ", "\tName  *string ", "\tTags  *[]string "} {
+		for _, want := range []string{"\tCmd   string ", "\tEvil  map[string]interface{} ", "\tName  string ", "\tTags  []string "} {
 			if !strings.Contains(models, want) {
 				t.Errorf("models.gen.go lacks %q: an x-go-type was applied", want)
 			}

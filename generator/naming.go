@@ -140,6 +140,7 @@ func decideNames(t *openapi3.T, cfg Config) (*naming, openapi.Diagnostics) {
 	nm.nameFields()
 	nm.nameParams()
 	nm.nameEnums()
+	nm.valueFields()
 	return nm, nm.diags
 }
 

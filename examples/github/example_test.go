@@ -37,7 +37,7 @@ func Example() {
 			log.Fatal(err)
 		}
 		lang, _ := repo.Language.Value()
-		fmt.Printf("%s (%s, %d stars)\n", repo.FullName, lang, *repo.StargazersCount)
+		fmt.Printf("%s (%s, %d stars)\n", repo.FullName, lang, repo.StargazersCount)
 	}
 	fmt.Println(len(srv.Requests()), "requests")
 

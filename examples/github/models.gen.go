@@ -179,7 +179,7 @@ type CodeOfConduct struct {
 	//
 	// [homepage]: http://contributor-covenant.org
 	// [version]: http://contributor-covenant.org/version/1/4/
-	Body    *string                   `json:"body,omitempty"`
+	Body    string                    `json:"body,omitzero"`
 	HTMLURL nullable.Nullable[string] `json:"html_url"`
 
 	// Key Example: contributor_covenant
@@ -194,11 +194,11 @@ type CodeOfConduct struct {
 
 // MinimalRepository Minimal Repository
 type MinimalRepository struct {
-	AllowForking *bool `json:"allow_forking,omitempty"`
+	AllowForking bool `json:"allow_forking,omitzero"`
 
 	// ArchiveURL Example: http://api.github.com/repos/octocat/Hello-World/{archive_format}{/ref}
 	ArchiveURL string `json:"archive_url"`
-	Archived   *bool  `json:"archived,omitempty"`
+	Archived   bool   `json:"archived,omitzero"`
 
 	// AssigneesURL Example: http://api.github.com/repos/octocat/Hello-World/assignees{/user}
 	AssigneesURL string `json:"assignees_url"`
@@ -207,8 +207,8 @@ type MinimalRepository struct {
 	BlobsURL string `json:"blobs_url"`
 
 	// BranchesURL Example: http://api.github.com/repos/octocat/Hello-World/branches{/branch}
-	BranchesURL string  `json:"branches_url"`
-	CloneURL    *string `json:"clone_url,omitempty"`
+	BranchesURL string `json:"branches_url"`
+	CloneURL    string `json:"clone_url,omitzero"`
 
 	// CodeOfConduct Code Of Conduct
 	CodeOfConduct *CodeOfConduct `json:"code_of_conduct,omitempty"`
@@ -233,15 +233,15 @@ type MinimalRepository struct {
 
 	// CreatedAt Example: 2025-10-15T13:53:41.032Z
 	CreatedAt           nullable.Nullable[time.Time] `json:"created_at,omitempty"`
-	DefaultBranch       *string                      `json:"default_branch,omitempty"`
-	DeleteBranchOnMerge *bool                        `json:"delete_branch_on_merge,omitempty"`
+	DefaultBranch       string                       `json:"default_branch,omitzero"`
+	DeleteBranchOnMerge bool                         `json:"delete_branch_on_merge,omitzero"`
 
 	// DeploymentsURL Example: http://api.github.com/repos/octocat/Hello-World/deployments
 	DeploymentsURL string `json:"deployments_url"`
 
 	// Description Example: This your first repo!
 	Description nullable.Nullable[string] `json:"description"`
-	Disabled    *bool                     `json:"disabled,omitempty"`
+	Disabled    bool                      `json:"disabled,omitzero"`
 
 	// DownloadsURL Example: http://api.github.com/repos/octocat/Hello-World/downloads
 	DownloadsURL string `json:"downloads_url"`
@@ -251,8 +251,8 @@ type MinimalRepository struct {
 	Fork      bool   `json:"fork"`
 
 	// Forks Example: 0
-	Forks      *int `json:"forks,omitempty"`
-	ForksCount *int `json:"forks_count,omitempty"`
+	Forks      int `json:"forks,omitzero"`
+	ForksCount int `json:"forks_count,omitzero"`
 
 	// ForksURL Example: http://api.github.com/repos/octocat/Hello-World/forks
 	ForksURL string `json:"forks_url"`
@@ -268,13 +268,13 @@ type MinimalRepository struct {
 
 	// GitTagsURL Example: http://api.github.com/repos/octocat/Hello-World/git/tags{/sha}
 	GitTagsURL     string                    `json:"git_tags_url"`
-	GitURL         *string                   `json:"git_url,omitempty"`
-	HasDiscussions *bool                     `json:"has_discussions,omitempty"`
-	HasDownloads   *bool                     `json:"has_downloads,omitempty"`
-	HasIssues      *bool                     `json:"has_issues,omitempty"`
-	HasPages       *bool                     `json:"has_pages,omitempty"`
-	HasProjects    *bool                     `json:"has_projects,omitempty"`
-	HasWiki        *bool                     `json:"has_wiki,omitempty"`
+	GitURL         string                    `json:"git_url,omitzero"`
+	HasDiscussions bool                      `json:"has_discussions,omitzero"`
+	HasDownloads   bool                      `json:"has_downloads,omitzero"`
+	HasIssues      bool                      `json:"has_issues,omitzero"`
+	HasPages       bool                      `json:"has_pages,omitzero"`
+	HasProjects    bool                      `json:"has_projects,omitzero"`
+	HasWiki        bool                      `json:"has_wiki,omitzero"`
 	Homepage       nullable.Nullable[string] `json:"homepage,omitempty"`
 
 	// HooksURL Example: http://api.github.com/repos/octocat/Hello-World/hooks
@@ -284,8 +284,8 @@ type MinimalRepository struct {
 	HTMLURL string `json:"html_url"`
 
 	// ID Example: 1296269
-	ID         int   `json:"id"`
-	IsTemplate *bool `json:"is_template,omitempty"`
+	ID         int  `json:"id"`
+	IsTemplate bool `json:"is_template,omitzero"`
 
 	// IssueCommentURL Example: http://api.github.com/repos/octocat/Hello-World/issues/comments{/number}
 	IssueCommentURL string `json:"issue_comment_url"`
@@ -306,11 +306,11 @@ type MinimalRepository struct {
 	// LanguagesURL Example: http://api.github.com/repos/octocat/Hello-World/languages
 	LanguagesURL string `json:"languages_url"`
 	License      nullable.Nullable[struct {
-		Key    *string `json:"key,omitempty"`
-		Name   *string `json:"name,omitempty"`
-		NodeID *string `json:"node_id,omitempty"`
-		SpdxID *string `json:"spdx_id,omitempty"`
-		URL    *string `json:"url,omitempty"`
+		Key    string `json:"key,omitzero"`
+		Name   string `json:"name,omitzero"`
+		NodeID string `json:"node_id,omitzero"`
+		SpdxID string `json:"spdx_id,omitzero"`
+		URL    string `json:"url,omitzero"`
 	}] `json:"license,omitempty"`
 
 	// MergesURL Example: http://api.github.com/repos/octocat/Hello-World/merges
@@ -322,7 +322,7 @@ type MinimalRepository struct {
 
 	// Name Example: Hello-World
 	Name         string `json:"name"`
-	NetworkCount *int   `json:"network_count,omitempty"`
+	NetworkCount int    `json:"network_count,omitzero"`
 
 	// NodeID Example: MDEwOlJlcG9zaXRvcnkxMjk2MjY5
 	NodeID string `json:"node_id"`
@@ -331,17 +331,17 @@ type MinimalRepository struct {
 	NotificationsURL string `json:"notifications_url"`
 
 	// OpenIssues Example: 0
-	OpenIssues      *int `json:"open_issues,omitempty"`
-	OpenIssuesCount *int `json:"open_issues_count,omitempty"`
+	OpenIssues      int `json:"open_issues,omitzero"`
+	OpenIssuesCount int `json:"open_issues_count,omitzero"`
 
 	// Owner A GitHub user.
 	Owner       SimpleUser `json:"owner"`
 	Permissions *struct {
-		Admin    *bool `json:"admin,omitempty"`
-		Maintain *bool `json:"maintain,omitempty"`
-		Pull     *bool `json:"pull,omitempty"`
-		Push     *bool `json:"push,omitempty"`
-		Triage   *bool `json:"triage,omitempty"`
+		Admin    bool `json:"admin,omitzero"`
+		Maintain bool `json:"maintain,omitzero"`
+		Pull     bool `json:"pull,omitzero"`
+		Push     bool `json:"push,omitzero"`
+		Triage   bool `json:"triage,omitzero"`
 	} `json:"permissions,omitempty"`
 	Private bool `json:"private"`
 
@@ -355,35 +355,35 @@ type MinimalRepository struct {
 	ReleasesURL string `json:"releases_url"`
 
 	// RoleName Example: admin
-	RoleName            *string                                `json:"role_name,omitempty"`
+	RoleName            string                                 `json:"role_name,omitzero"`
 	SecurityAndAnalysis nullable.Nullable[SecurityAndAnalysis] `json:"security_and_analysis,omitempty"`
 
 	// Size The size of the repository. Size is calculated hourly. When a repository is initially created, the size is 0.
-	Size            *int    `json:"size,omitempty"`
-	SSHURL          *string `json:"ssh_url,omitempty"`
-	StargazersCount *int    `json:"stargazers_count,omitempty"`
+	Size            int    `json:"size,omitzero"`
+	SSHURL          string `json:"ssh_url,omitzero"`
+	StargazersCount int    `json:"stargazers_count,omitzero"`
 
 	// StargazersURL Example: http://api.github.com/repos/octocat/Hello-World/stargazers
 	StargazersURL string `json:"stargazers_url"`
 
 	// StatusesURL Example: http://api.github.com/repos/octocat/Hello-World/statuses/{sha}
 	StatusesURL      string `json:"statuses_url"`
-	SubscribersCount *int   `json:"subscribers_count,omitempty"`
+	SubscribersCount int    `json:"subscribers_count,omitzero"`
 
 	// SubscribersURL Example: http://api.github.com/repos/octocat/Hello-World/subscribers
 	SubscribersURL string `json:"subscribers_url"`
 
 	// SubscriptionURL Example: http://api.github.com/repos/octocat/Hello-World/subscription
-	SubscriptionURL string  `json:"subscription_url"`
-	SvnURL          *string `json:"svn_url,omitempty"`
+	SubscriptionURL string `json:"subscription_url"`
+	SvnURL          string `json:"svn_url,omitzero"`
 
 	// TagsURL Example: http://api.github.com/repos/octocat/Hello-World/tags
 	TagsURL string `json:"tags_url"`
 
 	// TeamsURL Example: http://api.github.com/repos/octocat/Hello-World/teams
-	TeamsURL       string    `json:"teams_url"`
-	TempCloneToken *string   `json:"temp_clone_token,omitempty"`
-	Topics         *[]string `json:"topics,omitempty"`
+	TeamsURL       string   `json:"teams_url"`
+	TempCloneToken string   `json:"temp_clone_token,omitzero"`
+	Topics         []string `json:"topics,omitzero"`
 
 	// TreesURL Example: http://api.github.com/repos/octocat/Hello-World/git/trees{/sha}
 	TreesURL string `json:"trees_url"`
@@ -392,27 +392,27 @@ type MinimalRepository struct {
 	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at,omitempty"`
 
 	// URL Example: https://api.github.com/repos/octocat/Hello-World
-	URL        string  `json:"url"`
-	Visibility *string `json:"visibility,omitempty"`
+	URL        string `json:"url"`
+	Visibility string `json:"visibility,omitzero"`
 
 	// Watchers Example: 0
-	Watchers      *int `json:"watchers,omitempty"`
-	WatchersCount *int `json:"watchers_count,omitempty"`
+	Watchers      int `json:"watchers,omitzero"`
+	WatchersCount int `json:"watchers_count,omitzero"`
 
 	// WebCommitSignoffRequired Example: false
-	WebCommitSignoffRequired *bool `json:"web_commit_signoff_required,omitempty"`
+	WebCommitSignoffRequired bool `json:"web_commit_signoff_required,omitzero"`
 }
 
 // SecurityAndAnalysis defines model for security-and-analysis.
 type SecurityAndAnalysis struct {
 	AdvancedSecurity *struct {
-		Status *SecurityAndAnalysisAdvancedSecurityStatus `json:"status,omitempty"`
+		Status SecurityAndAnalysisAdvancedSecurityStatus `json:"status,omitzero"`
 	} `json:"advanced_security,omitempty"`
 	SecretScanning *struct {
-		Status *SecurityAndAnalysisSecretScanningStatus `json:"status,omitempty"`
+		Status SecurityAndAnalysisSecretScanningStatus `json:"status,omitzero"`
 	} `json:"secret_scanning,omitempty"`
 	SecretScanningPushProtection *struct {
-		Status *SecurityAndAnalysisSecretScanningPushProtectionStatus `json:"status,omitempty"`
+		Status SecurityAndAnalysisSecretScanningPushProtectionStatus `json:"status,omitzero"`
 	} `json:"secret_scanning_push_protection,omitempty"`
 }
 
@@ -470,7 +470,7 @@ type SimpleUser struct {
 	SiteAdmin bool   `json:"site_admin"`
 
 	// StarredAt Example: "2020-07-09T00:17:55Z"
-	StarredAt *string `json:"starred_at,omitempty"`
+	StarredAt string `json:"starred_at,omitzero"`
 
 	// StarredURL Example: https://api.github.com/users/octocat/starred{/owner}{/repo}
 	StarredURL string `json:"starred_url"`

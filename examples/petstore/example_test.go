@@ -224,7 +224,7 @@ func newPetServer() http.Handler {
 		p, ok := pets[id]
 		mu.Unlock()
 		if !ok {
-			reply(w, http.StatusNotFound, petstore.NotFound{Message: fmt.Sprintf("no pet %d", id), ID: &id})
+			reply(w, http.StatusNotFound, petstore.NotFound{Message: fmt.Sprintf("no pet %d", id), ID: id})
 			return
 		}
 		reply(w, http.StatusOK, p)

@@ -102,7 +102,7 @@ type NewPet struct {
 
 // NotFound defines model for NotFound.
 type NotFound struct {
-	ID      *int64 `json:"id,omitempty"`
+	ID      int64  `json:"id,omitzero"`
 	Message string `json:"message"`
 }
 
@@ -128,7 +128,7 @@ type PetList struct {
 	Data []Pet `json:"data"`
 
 	// NextCursor Pass as cursor to get the next page; absent on the last page.
-	NextCursor *string `json:"next_cursor,omitempty"`
+	NextCursor string `json:"next_cursor,omitzero"`
 }
 
 // PetStatus Where the pet is in the sale process.

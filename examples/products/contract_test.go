@@ -42,7 +42,7 @@ func TestPrismContract(t *testing.T) {
 		t.Errorf("IssueToken: %v", err)
 	}
 	desc, stock, tags := "An adjustable LED desk lamp.", int32(12), []string{"led", "office"}
-	created, err := c.Products.CreateProduct(ctx, nil, products.ProductCreate{Sku: "LAMP-001", Name: "Desk lamp", Category: "lighting", Price: 3499, Description: &desc, Stock: &stock, Tags: &tags})
+	created, err := c.Products.CreateProduct(ctx, nil, products.ProductCreate{Sku: "LAMP-001", Name: "Desk lamp", Category: "lighting", Price: 3499, Description: &desc, Stock: &stock, Tags: tags})
 	if err != nil {
 		t.Fatalf("CreateProduct: %v", err)
 	}

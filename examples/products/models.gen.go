@@ -167,7 +167,7 @@ type FieldError struct {
 // OAuthError An OAuth2 error response (RFC 6749, section 5.2).
 type OAuthError struct {
 	Error            OAuthErrorError `json:"error"`
-	ErrorDescription *string         `json:"error_description,omitempty"`
+	ErrorDescription string          `json:"error_description,omitzero"`
 }
 
 // OAuthErrorError defines model for OAuthError.error.
@@ -178,15 +178,15 @@ type Problem struct {
 	// Detail What went wrong with this request.
 	//
 	// Example: no product has the id prd_01JCF7YQX4W99R5S0TKM2ND8FA
-	Detail *string `json:"detail,omitempty"`
+	Detail string `json:"detail,omitzero"`
 
 	// Errors Per-field problems of a request that is not valid.
-	Errors *[]FieldError `json:"errors,omitempty"`
+	Errors []FieldError `json:"errors,omitzero"`
 
 	// Instance The path of the request.
 	//
 	// Example: /products/prd_01JCF7YQX4W99R5S0TKM2ND8FA
-	Instance *string `json:"instance,omitempty"`
+	Instance string `json:"instance,omitzero"`
 
 	// RequestID The request's id, as in the X-Request-Id header.
 	//
@@ -277,7 +277,7 @@ type ProductCreate struct {
 	// Example: LAMP-001
 	Sku   Sku    `json:"sku"`
 	Stock *int32 `json:"stock,omitempty"`
-	Tags  *[]Tag `json:"tags,omitempty"`
+	Tags  []Tag  `json:"tags,omitzero"`
 }
 
 // ProductEvent A change to the catalogue. `product` is the product after a create or
@@ -373,7 +373,7 @@ type ProductUpdate struct {
 	// Example: LAMP-001
 	Sku   *Sku   `json:"sku,omitempty"`
 	Stock *int32 `json:"stock,omitempty"`
-	Tags  *[]Tag `json:"tags,omitempty"`
+	Tags  []Tag  `json:"tags,omitzero"`
 }
 
 // Sku The stock-keeping unit, unique across the catalogue.

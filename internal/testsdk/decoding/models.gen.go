@@ -38,17 +38,17 @@ func (e Status) Valid() bool {
 
 // Event defines model for Event.
 type Event struct {
-	Capacity  *int                         `json:"capacity,omitempty"`
+	Capacity  int                          `json:"capacity,omitzero"`
 	CreatedAt time.Time                    `json:"created_at"`
-	EndOn     *openapi_types.Date          `json:"end_on,omitempty"`
+	EndOn     openapi_types.Date           `json:"end_on,omitzero"`
 	ID        int64                        `json:"id"`
-	Labels    *map[string]string           `json:"labels,omitempty"`
+	Labels    map[string]string            `json:"labels,omitzero"`
 	Name      string                       `json:"name"`
 	Organizer nullable.Nullable[Person]    `json:"organizer,omitempty"`
-	Price     *float64                     `json:"price,omitempty"`
+	Price     float64                      `json:"price,omitzero"`
 	StartOn   openapi_types.Date           `json:"start_on"`
 	Status    Status                       `json:"status"`
-	Tags      *[]string                    `json:"tags,omitempty"`
+	Tags      []string                     `json:"tags,omitzero"`
 	Ticket    *Ticket                      `json:"ticket,omitempty"`
 	UpdatedAt nullable.Nullable[time.Time] `json:"updated_at,omitempty"`
 	Venue     *Venue                       `json:"venue,omitempty"`
@@ -75,8 +75,8 @@ type PaidTicket struct {
 
 // Person defines model for Person.
 type Person struct {
-	Name  string     `json:"name"`
-	Since *time.Time `json:"since,omitempty"`
+	Name  string    `json:"name"`
+	Since time.Time `json:"since,omitzero"`
 }
 
 // Status defines model for Status.
@@ -89,9 +89,9 @@ type Ticket struct {
 
 // Venue defines model for Venue.
 type Venue struct {
-	Name     string              `json:"name"`
-	OpenedOn *openapi_types.Date `json:"opened_on,omitempty"`
-	Seats    *int                `json:"seats,omitempty"`
+	Name     string             `json:"name"`
+	OpenedOn openapi_types.Date `json:"opened_on,omitzero"`
+	Seats    int                `json:"seats,omitzero"`
 }
 
 // ListEventsParams defines parameters for ListEvents.

@@ -87,8 +87,8 @@ func (c *Client) Close() error { return c.sdk.Close() }
 type CreateThing409Error struct {
 	// Body is the decoded response body.
 	Body struct {
-		ExistingID *string `json:"existingId,omitempty"`
-		Reason     string  `json:"reason"`
+		ExistingID string `json:"existingId,omitzero"`
+		Reason     string `json:"reason"`
 	}
 }
 
@@ -136,20 +136,20 @@ type GetThingSummaryResponse struct {
 
 // ListEventsResponse is the body ListEvents returns.
 type ListEventsResponse struct {
-	NextLink *string   `json:"nextLink,omitempty"`
-	Value    *[]Widget `json:"value,omitempty"`
+	NextLink string   `json:"nextLink,omitzero"`
+	Value    []Widget `json:"value,omitzero"`
 }
 
 // ListGadgetsResponse is the body ListGadgets returns.
 type ListGadgetsResponse struct {
-	Items *[]Widget `json:"items,omitempty"`
-	Total *int      `json:"total,omitempty"`
+	Items []Widget `json:"items,omitzero"`
+	Total int      `json:"total,omitzero"`
 }
 
 // ListNotesResponse is the body ListNotes returns.
 type ListNotesResponse struct {
-	Continuation *string   `json:"continuation,omitempty"`
-	Notes        *[]Widget `json:"notes,omitempty"`
+	Continuation string   `json:"continuation,omitzero"`
+	Notes        []Widget `json:"notes,omitzero"`
 }
 
 // ListOrdersResponse is the body ListOrders returns.
@@ -166,5 +166,5 @@ type ListWidgetsResponse struct {
 
 // LoginResponse is the body Login returns.
 type LoginResponse struct {
-	Session *string `json:"session,omitempty"`
+	Session string `json:"session,omitzero"`
 }

@@ -209,7 +209,7 @@ func TestBodiesOfEveryKind(t *testing.T) {
 		t.Errorf("text request: %q %q", got.ContentType, got.Body)
 	}
 	sess, err := c.Default.Login(ctx, features.LoginFormdataRequestBody{User: "ann", Password: "p&ss w"})
-	if err != nil || sess.Session == nil || *sess.Session != "sess-1" {
+	if err != nil || sess.Session != "sess-1" {
 		t.Fatalf("form request: %+v, %v", sess, err)
 	}
 	if got := rec.last(t); got.ContentType != "application/x-www-form-urlencoded" || string(got.Body) != "password=p%26ss+w&user=ann" {
@@ -305,13 +305,13 @@ func TestDeclaredErrors(t *testing.T) {
 
 	_, err = c.Things.CreateThing(ctx, features.NewThing{Name: "a", Kind: features.KindWidget})
 	var conflict *features.CreateThing409Error
-	if !errors.As(err, &conflict) || conflict.Body.Reason != "duplicate" || conflict.Body.ExistingID == nil || *conflict.Body.ExistingID != "t9" {
+	if !errors.As(err, &conflict) || conflict.Body.Reason != "duplicate" || conflict.Body.ExistingID != "t9" {
 		t.Errorf("inline 409 body: %v", err)
 	}
 
 	_, err = c.Things.ListThings(ctx, &features.ListThingsParams{Kind: ptr(features.Kind("gizmo"))})
 	var problem *features.ProblemError
-	if !errors.As(err, &problem) || problem.Body.Title == nil || *problem.Body.Title != "Bad filter" {
+	if !errors.As(err, &problem) || problem.Body.Title != "Bad filter" {
 		t.Fatalf("problem+json as the declared default: %v", err)
 	}
 	if !errors.As(err, &apiErr) || apiErr.Problem == nil || apiErr.Problem.Detail != "kind must be gadget or widget" || string(apiErr.Problem.Extensions["hint"]) != `"see docs"` {

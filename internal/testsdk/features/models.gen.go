@@ -80,10 +80,10 @@ type NewThing struct {
 
 // Problem defines model for Problem.
 type Problem struct {
-	Detail *string `json:"detail,omitempty"`
-	Status *int    `json:"status,omitempty"`
-	Title  *string `json:"title,omitempty"`
-	Type   *string `json:"type,omitempty"`
+	Detail string `json:"detail,omitzero"`
+	Status int    `json:"status,omitzero"`
+	Title  string `json:"title,omitzero"`
+	Type   string `json:"type,omitzero"`
 }
 
 // Shape defines model for Shape.
@@ -114,8 +114,8 @@ type ThingPatch struct {
 
 // Widget defines model for Widget.
 type Widget struct {
-	Color *string `json:"color,omitempty"`
-	ID    string  `json:"id"`
+	Color string `json:"color,omitzero"`
+	ID    string `json:"id"`
 }
 
 // NotFound defines model for NotFound.

@@ -31,7 +31,7 @@ func widgets(color string) []features.Widget {
 		if color != "" && c != color {
 			continue
 		}
-		out = append(out, features.Widget{ID: fmt.Sprintf("w%02d", i), Color: &c})
+		out = append(out, features.Widget{ID: fmt.Sprintf("w%02d", i), Color: c})
 	}
 	return out
 }

@@ -73,7 +73,7 @@ func (s *PagingService) ListEvents(ctx context.Context, opts ...sdk.Option) *sdk
 	return sdkimpl.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
 		return NewListEventsRequest(server)
 	}, func(page *ListEventsResponse) ([]Widget, string) {
-		return sdk.Deref(page.Value), sdk.Deref(page.NextLink)
+		return page.Value, page.NextLink
 	}, opts...)
 }
 
@@ -99,7 +99,7 @@ func (s *PagingService) ListGadgets(ctx context.Context, params *ListGadgetsPara
 		p.Offset = &v
 		return NewListGadgetsRequest(server, p)
 	}, func(page *ListGadgetsResponse, pos int) ([]Widget, bool) {
-		return sdk.Deref(page.Items), pos+len(sdk.Deref(page.Items)) < int(sdk.Deref(page.Total))
+		return page.Items, pos+len(page.Items) < int(page.Total)
 	}, opts...)
 }
 
@@ -142,7 +142,7 @@ func (s *PagingService) ListNotes(ctx context.Context, params *ListNotesParams, 
 		}
 		return NewListNotesRequest(server, p)
 	}, func(page *ListNotesResponse) ([]Widget, string) {
-		return sdk.Deref(page.Notes), sdk.Deref(page.Continuation)
+		return page.Notes, page.Continuation
 	}, opts...)
 }
 

@@ -75,27 +75,27 @@ type ConversationsListResponse struct {
 	Channels         []Item `json:"channels"`
 	Ok               bool   `json:"ok"`
 	ResponseMetadata *struct {
-		NextCursor *string `json:"next_cursor,omitempty"`
+		NextCursor string `json:"next_cursor,omitzero"`
 	} `json:"response_metadata,omitempty"`
 }
 
 // GetCollaborationsResponse is the body GetCollaborations returns.
 type GetCollaborationsResponse struct {
-	Entries    *[]Item `json:"entries,omitempty"`
-	Limit      *int64  `json:"limit,omitempty"`
-	Offset     *int64  `json:"offset,omitempty"`
-	TotalCount *int64  `json:"total_count,omitempty"`
+	Entries    []Item `json:"entries,omitzero"`
+	Limit      int64  `json:"limit,omitzero"`
+	Offset     int64  `json:"offset,omitzero"`
+	TotalCount int64  `json:"total_count,omitzero"`
 }
 
 // GetFoldersItemsResponse is the body GetFoldersItems returns.
 type GetFoldersItemsResponse struct {
-	Entries    *[]Item                   `json:"entries,omitempty"`
-	Limit      *int64                    `json:"limit,omitempty"`
+	Entries    []Item                    `json:"entries,omitzero"`
+	Limit      int64                     `json:"limit,omitzero"`
 	NextMarker nullable.Nullable[string] `json:"next_marker,omitempty"`
-	Order      *[]struct {
-		By        *string `json:"by,omitempty"`
-		Direction *string `json:"direction,omitempty"`
-	} `json:"order,omitempty"`
+	Order      []struct {
+		By        string `json:"by,omitzero"`
+		Direction string `json:"direction,omitzero"`
+	} `json:"order,omitzero"`
 }
 
 // GetFollowedResponse is the body GetFollowed returns.
@@ -104,11 +104,11 @@ type GetFollowedResponse struct {
 		Cursors *struct {
 			After nullable.Nullable[string] `json:"after,omitempty"`
 		} `json:"cursors,omitempty"`
-		Href  *string                   `json:"href,omitempty"`
-		Items *[]Item                   `json:"items,omitempty"`
-		Limit *int                      `json:"limit,omitempty"`
+		Href  string                    `json:"href,omitzero"`
+		Items []Item                    `json:"items,omitzero"`
+		Limit int                       `json:"limit,omitzero"`
 		Next  nullable.Nullable[string] `json:"next,omitempty"`
-		Total *int                      `json:"total,omitempty"`
+		Total int                       `json:"total,omitzero"`
 	} `json:"artists"`
 }
 
@@ -119,60 +119,60 @@ type GetNewReleasesResponse struct {
 
 // GetProjectsResponse is the body GetProjects returns.
 type GetProjectsResponse struct {
-	Data     *[]Item `json:"data,omitempty"`
+	Data     []Item `json:"data,omitzero"`
 	NextPage *struct {
-		Offset *string `json:"offset,omitempty"`
+		Offset string `json:"offset,omitzero"`
 	} `json:"next_page,omitempty"`
 }
 
 // GetRecentlyPlayedResponse is the body GetRecentlyPlayed returns.
 type GetRecentlyPlayedResponse struct {
 	Cursors *struct {
-		After  *string `json:"after,omitempty"`
-		Before *string `json:"before,omitempty"`
+		After  string `json:"after,omitzero"`
+		Before string `json:"before,omitzero"`
 	} `json:"cursors,omitempty"`
-	Items *[]Item `json:"items,omitempty"`
-	Limit *int    `json:"limit,omitempty"`
+	Items []Item `json:"items,omitzero"`
+	Limit int    `json:"limit,omitzero"`
 }
 
 // GetUsersSavedShowsResponse is the body GetUsersSavedShows returns.
 type GetUsersSavedShowsResponse struct {
-	Items *[]Item                   `json:"items,omitempty"`
+	Items []Item                    `json:"items,omitzero"`
 	Next  nullable.Nullable[string] `json:"next,omitempty"`
 }
 
 // GetVolumesResponse is the body GetVolumes returns.
 type GetVolumesResponse struct {
-	Data    *[]Item `json:"data,omitempty"`
-	Page    *int    `json:"page,omitempty"`
-	Pages   *int    `json:"pages,omitempty"`
-	Results *int    `json:"results,omitempty"`
+	Data    []Item `json:"data,omitzero"`
+	Page    int    `json:"page,omitzero"`
+	Pages   int    `json:"pages,omitzero"`
+	Results int    `json:"results,omitzero"`
 }
 
 // ListAccountResponse is the body ListAccount returns.
 type ListAccountResponse struct {
-	Accounts     *[]Item                   `json:"accounts,omitempty"`
-	FirstPageURI *string                   `json:"first_page_uri,omitempty"`
+	Accounts     []Item                    `json:"accounts,omitzero"`
+	FirstPageURI string                    `json:"first_page_uri,omitzero"`
 	NextPageURI  nullable.Nullable[string] `json:"next_page_uri,omitempty"`
-	Page         *int                      `json:"page,omitempty"`
-	PageSize     *int                      `json:"page_size,omitempty"`
-	URI          *string                   `json:"uri,omitempty"`
+	Page         int                       `json:"page,omitzero"`
+	PageSize     int                       `json:"page_size,omitzero"`
+	URI          string                    `json:"uri,omitzero"`
 }
 
 // ListAuditEventsResponse is the body ListAuditEvents returns.
 type ListAuditEventsResponse struct {
-	Events *[]Item `json:"events,omitempty"`
+	Events []Item `json:"events,omitzero"`
 }
 
 // ListTasksResponse is the body ListTasks returns.
 type ListTasksResponse struct {
-	HasMore *bool   `json:"has_more,omitempty"`
-	Results *[]Item `json:"results,omitempty"`
+	HasMore bool   `json:"has_more,omitzero"`
+	Results []Item `json:"results,omitzero"`
 }
 
 // SearchResponse is the body Search returns.
 type SearchResponse struct {
-	Hits *[]Item `json:"hits,omitempty"`
+	Hits []Item `json:"hits,omitzero"`
 }
 
 // TeamAccessLogsResponse is the body TeamAccessLogs returns.
@@ -180,9 +180,9 @@ type TeamAccessLogsResponse struct {
 	Logins []Item `json:"logins"`
 	Ok     bool   `json:"ok"`
 	Paging struct {
-		Count *int `json:"count,omitempty"`
-		Page  *int `json:"page,omitempty"`
-		Pages *int `json:"pages,omitempty"`
-		Total *int `json:"total,omitempty"`
+		Count int `json:"count,omitzero"`
+		Page  int `json:"page,omitzero"`
+		Pages int `json:"pages,omitzero"`
+		Total int `json:"total,omitzero"`
 	} `json:"paging"`
 }

@@ -30,21 +30,21 @@ func (e GetFollowedType) Valid() bool {
 
 // Item defines model for Item.
 type Item struct {
-	ID   string  `json:"id"`
-	Name *string `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitzero"`
 }
 
 // PagingItems defines model for PagingItems.
 type PagingItems struct {
-	Href  *string `json:"href,omitempty"`
-	Items *[]Item `json:"items,omitempty"`
-	Limit *int    `json:"limit,omitempty"`
+	Href  string `json:"href,omitzero"`
+	Items []Item `json:"items,omitzero"`
+	Limit int    `json:"limit,omitzero"`
 
 	// Next URL to the next page of items.
 	Next     nullable.Nullable[string] `json:"next,omitempty"`
-	Offset   *int                      `json:"offset,omitempty"`
+	Offset   int                       `json:"offset,omitzero"`
 	Previous nullable.Nullable[string] `json:"previous,omitempty"`
-	Total    *int                      `json:"total,omitempty"`
+	Total    int                       `json:"total,omitzero"`
 }
 
 // QueryOffset defines model for QueryOffset.
@@ -94,10 +94,10 @@ type AdminInvitesListParams struct {
 
 // AdminInvitesList200JSONResponseBody defines parameters for AdminInvitesList.
 type AdminInvitesList200JSONResponseBody struct {
-	Invites          *[]map[string]interface{} `json:"invites,omitempty"`
-	Ok               bool                      `json:"ok"`
+	Invites          []map[string]interface{} `json:"invites,omitzero"`
+	Ok               bool                     `json:"ok"`
 	ResponseMetadata *struct {
-		NextCursor *string `json:"next_cursor,omitempty"`
+		NextCursor string `json:"next_cursor,omitzero"`
 	} `json:"response_metadata,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }

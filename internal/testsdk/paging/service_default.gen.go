@@ -150,7 +150,7 @@ func (s *DefaultService) AdminInvitesList(ctx context.Context, params *AdminInvi
 		}
 		return NewAdminInvitesListRequest(server, p)
 	}, func(page *AdminInvitesList200JSONResponseBody) ([]map[string]interface{}, string) {
-		return sdk.Deref(page.Invites), sdk.Deref(sdk.Deref(page.ResponseMetadata).NextCursor)
+		return page.Invites, sdk.Deref(page.ResponseMetadata).NextCursor
 	}, opts...)
 }
 
@@ -174,7 +174,7 @@ func (s *DefaultService) ConversationsList(ctx context.Context, params *Conversa
 		}
 		return NewConversationsListRequest(server, p)
 	}, func(page *ConversationsListResponse) ([]Item, string) {
-		return page.Channels, sdk.Deref(sdk.Deref(page.ResponseMetadata).NextCursor)
+		return page.Channels, sdk.Deref(page.ResponseMetadata).NextCursor
 	}, opts...)
 }
 
@@ -200,7 +200,7 @@ func (s *DefaultService) GetCollaborations(ctx context.Context, params *GetColla
 		p.Offset = &v
 		return NewGetCollaborationsRequest(server, p)
 	}, func(page *GetCollaborationsResponse, pos int) ([]Item, bool) {
-		return sdk.Deref(page.Entries), pos+len(sdk.Deref(page.Entries)) < int(sdk.Deref(page.TotalCount))
+		return page.Entries, pos+len(page.Entries) < int(page.TotalCount)
 	}, opts...)
 }
 
@@ -224,7 +224,7 @@ func (s *DefaultService) GetFoldersItems(ctx context.Context, params *GetFolders
 		}
 		return NewGetFoldersItemsRequest(server, p)
 	}, func(page *GetFoldersItemsResponse) ([]Item, string) {
-		return sdk.Deref(page.Entries), page.NextMarker.OrZero()
+		return page.Entries, page.NextMarker.OrZero()
 	}, opts...)
 }
 
@@ -248,7 +248,7 @@ func (s *DefaultService) GetFollowed(ctx context.Context, params *GetFollowedPar
 		}
 		return NewGetFollowedRequest(server, p)
 	}, func(page *GetFollowedResponse) ([]Item, string) {
-		return sdk.Deref(page.Artists.Items), sdk.Deref(page.Artists.Cursors).After.OrZero()
+		return page.Artists.Items, sdk.Deref(page.Artists.Cursors).After.OrZero()
 	}, opts...)
 }
 
@@ -274,7 +274,7 @@ func (s *DefaultService) GetNewReleases(ctx context.Context, params *GetNewRelea
 		p.Offset = &v
 		return NewGetNewReleasesRequest(server, p)
 	}, func(page *GetNewReleasesResponse, pos int) ([]Item, bool) {
-		return sdk.Deref(page.Albums.Items), pos+len(sdk.Deref(page.Albums.Items)) < int(sdk.Deref(page.Albums.Total))
+		return page.Albums.Items, pos+len(page.Albums.Items) < int(page.Albums.Total)
 	}, opts...)
 }
 
@@ -298,7 +298,7 @@ func (s *DefaultService) GetProjects(ctx context.Context, params *GetProjectsPar
 		}
 		return NewGetProjectsRequest(server, p)
 	}, func(page *GetProjectsResponse) ([]Item, string) {
-		return sdk.Deref(page.Data), sdk.Deref(sdk.Deref(page.NextPage).Offset)
+		return page.Data, sdk.Deref(page.NextPage).Offset
 	}, opts...)
 }
 
@@ -326,7 +326,7 @@ func (s *DefaultService) GetRecentlyPlayed(ctx context.Context, params *GetRecen
 		}
 		return NewGetRecentlyPlayedRequest(server, p)
 	}, func(page *GetRecentlyPlayedResponse) ([]Item, string) {
-		return sdk.Deref(page.Items), sdk.Deref(sdk.Deref(page.Cursors).After)
+		return page.Items, sdk.Deref(page.Cursors).After
 	}, opts...)
 }
 
@@ -345,7 +345,7 @@ func (s *DefaultService) GetUsersSavedShows(ctx context.Context, params *GetUser
 	return sdkimpl.NextURLPager(ctx, s.client, opGetUsersSavedShows, func(server string) (*http.Request, error) {
 		return NewGetUsersSavedShowsRequest(server, params)
 	}, func(page *GetUsersSavedShowsResponse) ([]Item, string) {
-		return sdk.Deref(page.Items), page.Next.OrZero()
+		return page.Items, page.Next.OrZero()
 	}, opts...)
 }
 
@@ -371,7 +371,7 @@ func (s *DefaultService) GetVolumes(ctx context.Context, params *GetVolumesParam
 		p.Page = &v
 		return NewGetVolumesRequest(server, p)
 	}, func(page *GetVolumesResponse, pos int) ([]Item, bool) {
-		return sdk.Deref(page.Data), pos < int(sdk.Deref(page.Pages))
+		return page.Data, pos < int(page.Pages)
 	}, opts...)
 }
 
@@ -409,7 +409,7 @@ func (s *DefaultService) ListAccount(ctx context.Context, params *ListAccountPar
 	return sdkimpl.NextURLPager(ctx, s.client, opListAccount, func(server string) (*http.Request, error) {
 		return NewListAccountRequest(server, params)
 	}, func(page *ListAccountResponse) ([]Item, string) {
-		return sdk.Deref(page.Accounts), page.NextPageURI.OrZero()
+		return page.Accounts, page.NextPageURI.OrZero()
 	}, opts...)
 }
 
@@ -433,7 +433,7 @@ func (s *DefaultService) ListAuditEvents(ctx context.Context, params *ListAuditE
 		}
 		return NewListAuditEventsRequest(server, p)
 	}, func(page *ListAuditEventsResponse, h http.Header) ([]Item, string) {
-		return sdk.Deref(page.Events), h.Get("X-Next-Cursor")
+		return page.Events, h.Get("X-Next-Cursor")
 	}, opts...)
 }
 
@@ -504,7 +504,7 @@ func (s *DefaultService) ListTasks(ctx context.Context, params *ListTasksParams,
 		p.Offset = &v
 		return NewListTasksRequest(server, p)
 	}, func(page *ListTasksResponse, pos int) ([]Item, bool) {
-		return sdk.Deref(page.Results), sdk.Deref(page.HasMore)
+		return page.Results, page.HasMore
 	}, opts...)
 }
 
@@ -530,7 +530,7 @@ func (s *DefaultService) Search(ctx context.Context, params *SearchParams, opts 
 		p.Page = &v
 		return NewSearchRequest(server, p)
 	}, func(page *SearchResponse, pos int) ([]Item, bool) {
-		return sdk.Deref(page.Hits), true
+		return page.Hits, true
 	}, opts...)
 }
 
@@ -558,6 +558,6 @@ func (s *DefaultService) TeamAccessLogs(ctx context.Context, params *TeamAccessL
 		p.Page = &v
 		return NewTeamAccessLogsRequest(server, p)
 	}, func(page *TeamAccessLogsResponse, pos int) ([]Item, bool) {
-		return page.Logins, pos < int(sdk.Deref(page.Paging.Pages))
+		return page.Logins, pos < int(page.Paging.Pages)
 	}, opts...)
 }

@@ -15,8 +15,8 @@ import (
 
 // Problem defines model for Problem.
 type Problem struct {
-	Detail *string `json:"detail,omitempty"`
-	Title  *string `json:"title,omitempty"`
+	Detail string `json:"detail,omitzero"`
+	Title  string `json:"title,omitzero"`
 }
 
 // Tick defines model for Tick.

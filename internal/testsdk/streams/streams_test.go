@@ -285,7 +285,7 @@ func TestStreamErrors(t *testing.T) {
 		for _, err := range c.Ticks.WatchTicks(context.Background(), &streams.WatchTicksParams{Symbol: "ZZZ"}) {
 			n++
 			var pe *streams.ProblemError
-			if !errors.As(err, &pe) || sdk.Deref(pe.Body.Detail) != "ZZZ" {
+			if !errors.As(err, &pe) || pe.Body.Detail != "ZZZ" {
 				t.Fatalf("error %v", err)
 			}
 		}

@@ -69,18 +69,18 @@ type Image struct {
 type Problem struct {
 	// Form A schema whose name the generated form of uploadImage would take.
 	Form    *UploadImageForm `json:"form,omitempty"`
-	Message *string          `json:"message,omitempty"`
+	Message string           `json:"message,omitzero"`
 }
 
 // UploadImageForm A schema whose name the generated form of uploadImage would take.
 type UploadImageForm struct {
-	Note *string `json:"note,omitempty"`
+	Note string `json:"note,omitzero"`
 }
 
 // UploadImageMultipartBody defines parameters for UploadImage.
 type UploadImageMultipartBody struct {
-	Attachments *[]openapi_types.File `json:"attachments,omitempty"`
-	Description *string               `json:"description,omitempty"`
+	Attachments []openapi_types.File `json:"attachments,omitzero"`
+	Description *string              `json:"description,omitempty"`
 
 	// Image The image itself.
 	Image openapi_types.File `json:"image"`
@@ -89,7 +89,7 @@ type UploadImageMultipartBody struct {
 		Iso    *int    `json:"iso,omitempty"`
 	} `json:"meta,omitempty"`
 	Rating    *int32              `json:"rating,omitempty"`
-	Tags      *[]string           `json:"tags,omitempty"`
+	Tags      []string            `json:"tags,omitzero"`
 	Taken     *time.Time          `json:"taken,omitempty"`
 	Thumbnail *openapi_types.File `json:"thumbnail,omitempty"`
 

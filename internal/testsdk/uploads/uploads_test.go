@@ -118,7 +118,7 @@ func (s *mediaServer) check(w http.ResponseWriter, title, sum string, size int64
 	expect := s.expect
 	s.mu.Unlock()
 	if expect != "" && sum != expect {
-		writeJSON(w, http.StatusBadRequest, uploads.Problem{Message: ptr(fmt.Sprintf("sha256 %s, want %s", sum, expect))})
+		writeJSON(w, http.StatusBadRequest, uploads.Problem{Message: fmt.Sprintf("sha256 %s, want %s", sum, expect)})
 		return
 	}
 	writeJSON(w, http.StatusCreated, uploads.Image{ID: "img-1", Title: title, Size: size, Sha256: sum})

@@ -186,7 +186,7 @@ func document[T any](c *Client, d *v1.Document) (*Document[T], error) {
 	}
 	var fields map[string]v1.Value
 	if d.Fields != nil {
-		fields = *d.Fields
+		fields = d.Fields
 	}
 	if err := Decode(fields, &out.Data); err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func Set[T any](ctx context.Context, d DocRef, v T, opts ...sdk.Option) (*Docume
 	if err != nil {
 		return nil, err
 	}
-	doc, err := d.c.api.Documents.Patch(ctx, d.Name(), nil, &v1.Document{Fields: &fields}, opts...)
+	doc, err := d.c.api.Documents.Patch(ctx, d.Name(), nil, &v1.Document{Fields: fields}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ func Create[T any](ctx context.Context, r CollectionRef, id string, v T, opts ..
 	if id != "" {
 		params = &v1.FirestoreProjectsDatabasesDocumentsCreateDocumentParams{DocumentID: &id}
 	}
-	doc, err := r.c.api.Documents.CreateDocument(ctx, parent, coll, params, &v1.Document{Fields: &fields}, opts...)
+	doc, err := r.c.api.Documents.CreateDocument(ctx, parent, coll, params, &v1.Document{Fields: fields}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func Update(ctx context.Context, d DocRef, values map[string]any, opts ...sdk.Op
 	exists := true
 	_, err := d.c.api.Documents.Patch(ctx, d.Name(), &v1.FirestoreProjectsDatabasesDocumentsPatchParams{
 		UpdateMaskFieldPaths: &mask, CurrentDocumentExists: &exists,
-	}, &v1.Document{Fields: &fields}, opts...)
+	}, &v1.Document{Fields: fields}, opts...)
 	return err
 }
 
@@ -283,13 +283,13 @@ func setPath(fields map[string]v1.Value, path []string, val v1.Value) {
 	child, ok := fields[path[0]]
 	if !ok || child.MapValue == nil {
 		m := map[string]v1.Value{}
-		child = v1.Value{MapValue: &v1.MapValue{Fields: &m}}
+		child = v1.Value{MapValue: &v1.MapValue{Fields: m}}
 	}
 	if child.MapValue.Fields == nil {
 		m := map[string]v1.Value{}
-		child.MapValue.Fields = &m
+		child.MapValue.Fields = m
 	}
-	setPath(*child.MapValue.Fields, path[1:], val)
+	setPath(child.MapValue.Fields, path[1:], val)
 	fields[path[0]] = child
 }
 

@@ -114,7 +114,7 @@ func Encode(v any) (map[string]v1.Value, error) {
 	if val.MapValue == nil || val.MapValue.Fields == nil {
 		return map[string]v1.Value{}, nil
 	}
-	return *val.MapValue.Fields, nil
+	return val.MapValue.Fields, nil
 }
 
 // EncodeValue returns the Firestore value of v.
@@ -194,7 +194,7 @@ func encode(rv reflect.Value, path string) (v1.Value, error) {
 			}
 			vals[i] = v
 		}
-		return v1.Value{ArrayValue: &v1.ArrayValue{Values: &vals}}, nil
+		return v1.Value{ArrayValue: &v1.ArrayValue{Values: vals}}, nil
 	case reflect.Map:
 		if rv.Type().Key().Kind() != reflect.String {
 			return fail("map keys must be strings")
@@ -211,7 +211,7 @@ func encode(rv reflect.Value, path string) (v1.Value, error) {
 			}
 			fields[k] = v
 		}
-		return v1.Value{MapValue: &v1.MapValue{Fields: &fields}}, nil
+		return v1.Value{MapValue: &v1.MapValue{Fields: fields}}, nil
 	case reflect.Struct:
 		fields := map[string]v1.Value{}
 		for _, f := range structFields(rv.Type()) {
@@ -225,7 +225,7 @@ func encode(rv reflect.Value, path string) (v1.Value, error) {
 			}
 			fields[f.name] = v
 		}
-		return v1.Value{MapValue: &v1.MapValue{Fields: &fields}}, nil
+		return v1.Value{MapValue: &v1.MapValue{Fields: fields}}, nil
 	}
 	return fail("no Firestore value has this kind")
 }
@@ -298,7 +298,7 @@ func Decode(fields map[string]v1.Value, v any) error {
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return &DecodeError{Kind: "mapValue", Type: fmt.Sprintf("%T", v), Reason: "want a non-nil pointer"}
 	}
-	return decode(v1.Value{MapValue: &v1.MapValue{Fields: &fields}}, rv.Elem(), "")
+	return decode(v1.Value{MapValue: &v1.MapValue{Fields: fields}}, rv.Elem(), "")
 }
 
 // DecodeValue sets v (a pointer) from a Firestore value.
@@ -439,7 +439,7 @@ func decode(val v1.Value, rv reflect.Value, path string) error {
 	case "arrayValue":
 		var vals []v1.Value
 		if val.ArrayValue.Values != nil {
-			vals = *val.ArrayValue.Values
+			vals = val.ArrayValue.Values
 		}
 		switch rv.Kind() {
 		case reflect.Slice:
@@ -466,7 +466,7 @@ func decode(val v1.Value, rv reflect.Value, path string) error {
 	case "mapValue":
 		var fields map[string]v1.Value
 		if val.MapValue.Fields != nil {
-			fields = *val.MapValue.Fields
+			fields = val.MapValue.Fields
 		}
 		switch rv.Kind() {
 		case reflect.Map:

@@ -199,10 +199,10 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{v1.Value{IntegerValue: &s}, new(int8), ""},
 		{v1.Value{StringValue: &str}, new(int), ""},
-		{v1.Value{MapValue: &v1.MapValue{Fields: &map[string]v1.Value{"a": {StringValue: &str}}}}, new(struct {
+		{v1.Value{MapValue: &v1.MapValue{Fields: map[string]v1.Value{"a": {StringValue: &str}}}}, new(struct {
 			A []string `firestore:"a"`
 		}), "a"},
-		{v1.Value{ArrayValue: &v1.ArrayValue{Values: &[]v1.Value{{IntegerValue: &s}, {StringValue: &str}}}}, new([]int), "[1]"},
+		{v1.Value{ArrayValue: &v1.ArrayValue{Values: []v1.Value{{IntegerValue: &s}, {StringValue: &str}}}}, new([]int), "[1]"},
 	} {
 		err := firestore.DecodeValue(tc.val, tc.into)
 		var de *firestore.DecodeError

@@ -167,8 +167,8 @@ func nameOrder(orders []v1.Order) v1.Order {
 
 func (q Query) structured(coll string, orders []v1.Order, limit int32, after *v1.Document) *v1.StructuredQuery {
 	sq := &v1.StructuredQuery{
-		From:    &[]v1.CollectionSelector{{CollectionID: &coll}},
-		OrderBy: &orders,
+		From:    []v1.CollectionSelector{{CollectionID: &coll}},
+		OrderBy: orders,
 		Limit:   &limit,
 	}
 	switch len(q.filters) {
@@ -178,7 +178,7 @@ func (q Query) structured(coll string, orders []v1.Order, limit int32, after *v1
 	default:
 		and := v1.CompositeFilterOp("AND")
 		fs := q.filters
-		sq.Where = &v1.Filter{CompositeFilter: &v1.CompositeFilter{Op: &and, Filters: &fs}}
+		sq.Where = &v1.Filter{CompositeFilter: &v1.CompositeFilter{Op: &and, Filters: fs}}
 	}
 	if after != nil {
 		vals := make([]v1.Value, 0, len(orders))
@@ -186,7 +186,7 @@ func (q Query) structured(coll string, orders []v1.Order, limit int32, after *v1
 			vals = append(vals, fieldValue(after, *o.Field.FieldPath))
 		}
 		before := false
-		sq.StartAt = &v1.Cursor{Values: &vals, Before: &before}
+		sq.StartAt = &v1.Cursor{Values: vals, Before: &before}
 	}
 	return sq
 }
@@ -200,7 +200,7 @@ func fieldValue(d *v1.Document, path string) v1.Value {
 	if d.Fields == nil {
 		return v1.Value{NullValue: &nullValue}
 	}
-	fields := *d.Fields
+	fields := d.Fields
 	parts := strings.Split(path, ".")
 	for i, p := range parts {
 		v, ok := fields[strings.Trim(p, "`")]
@@ -213,7 +213,7 @@ func fieldValue(d *v1.Document, path string) v1.Value {
 		if v.MapValue == nil || v.MapValue.Fields == nil {
 			break
 		}
-		fields = *v.MapValue.Fields
+		fields = v.MapValue.Fields
 	}
 	return v1.Value{NullValue: &nullValue}
 }

@@ -204,8 +204,8 @@ type repoJSON struct {
 func toJSON(r github.MinimalRepository) repoJSON {
 	j := repoJSON{
 		FullName: r.FullName, Name: r.Name, Owner: r.Owner.Login, Private: r.Private,
-		Visibility: sdk.Deref(r.Visibility), Stars: sdk.Deref(r.StargazersCount), Forks: sdk.Deref(r.ForksCount),
-		Fork: r.Fork, Archived: sdk.Deref(r.Archived), Topics: sdk.Deref(r.Topics), HTMLURL: r.HTMLURL,
+		Visibility: r.Visibility, Stars: r.StargazersCount, Forks: r.ForksCount,
+		Fork: r.Fork, Archived: r.Archived, Topics: r.Topics, HTMLURL: r.HTMLURL,
 	}
 	if j.Topics == nil {
 		j.Topics = []string{}
@@ -223,7 +223,7 @@ func toJSON(r github.MinimalRepository) repoJSON {
 }
 
 func toRow(r github.MinimalRepository) []string {
-	visibility := sdk.Deref(r.Visibility)
+	visibility := r.Visibility
 	if visibility == "" {
 		visibility = "public"
 		if r.Private {
@@ -233,7 +233,7 @@ func toRow(r github.MinimalRepository) []string {
 	if r.Fork {
 		visibility += ", fork"
 	}
-	if sdk.Deref(r.Archived) {
+	if r.Archived {
 		visibility += ", archived"
 	}
 	lang, _ := r.Language.Value()
@@ -242,7 +242,7 @@ func toRow(r github.MinimalRepository) []string {
 		pushed = t.UTC().Format(time.DateOnly)
 	}
 	desc, _ := r.Description.Value()
-	return []string{r.FullName, visibility, strconv.Itoa(sdk.Deref(r.StargazersCount)), dash(lang), dash(pushed), dash(desc)}
+	return []string{r.FullName, visibility, strconv.Itoa(r.StargazersCount), dash(lang), dash(pushed), dash(desc)}
 }
 
 func dash(s string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -313,7 +314,7 @@ func newCreate(g *globals) *cobra.Command {
 				body.Stock = &f.stock
 			}
 			if len(f.tags) > 0 {
-				body.Tags = &f.tags
+				body.Tags = f.tags
 			}
 			if f.queue {
 				// Offline, the product gets an id of our choosing (PUT), so
@@ -366,8 +367,8 @@ func newUpdate(g *globals) *cobra.Command {
 			set("description", func() { body.Description = &f.description })
 			set("price", func() { body.Price = &f.price })
 			set("stock", func() { body.Stock = &f.stock })
-			set("tag", func() { body.Tags = &f.tags })
-			if body == (products.ProductUpdate{}) {
+			set("tag", func() { body.Tags = f.tags })
+			if reflect.ValueOf(body).IsZero() {
 				return cli.Usagef("nothing to change: give at least one of --sku, --name, --category, --description, --price, --stock, --tag")
 			}
 			if f.queue {

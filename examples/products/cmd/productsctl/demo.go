@@ -243,7 +243,7 @@ func (d *walkthrough) delete(ctx context.Context, c *products.Client) error {
 	if !errors.As(err, &notFound) {
 		return fmt.Errorf("getting a deleted product: want a 404 problem, got %v", err)
 	}
-	fmt.Fprintf(d.w, "   deleted %s; GetProduct now fails with %s: %s\n", id, notFound.Body.Title, sdk.Deref(notFound.Body.Detail))
+	fmt.Fprintf(d.w, "   deleted %s; GetProduct now fails with %s: %s\n", id, notFound.Body.Title, notFound.Body.Detail)
 	return nil
 }
 

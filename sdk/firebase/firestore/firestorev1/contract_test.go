@@ -50,7 +50,7 @@ func TestPrismContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	document := &v1.Document{Fields: &fields}
+	document := &v1.Document{Fields: fields}
 
 	check := func(name string, err error) {
 		t.Helper()
@@ -74,31 +74,31 @@ func TestPrismContract(t *testing.T) {
 	val, _ := firestore.EncodeValue("hi")
 	op := v1.FieldFilterOp("EQUAL")
 	query := &v1.StructuredQuery{
-		From:  &[]v1.CollectionSelector{{CollectionID: ptr("messages")}},
+		From:  []v1.CollectionSelector{{CollectionID: ptr("messages")}},
 		Where: &v1.Filter{FieldFilter: &v1.FieldFilter{Field: &v1.FieldReference{FieldPath: ptr("text")}, Op: &op, Value: &val}},
 		Limit: ptr[int32](10),
 	}
 	_, err = c.Documents.RunQuery(ctx, doc, &v1.RunQueryRequest{StructuredQuery: query})
 	check("RunQuery", err)
 	_, err = c.Documents.RunAggregationQuery(ctx, doc, &v1.RunAggregationQueryRequest{StructuredAggregationQuery: &v1.StructuredAggregationQuery{
-		StructuredQuery: query, Aggregations: &[]v1.Aggregation{{Alias: ptr("n"), Count: &v1.Count{}}}}})
+		StructuredQuery: query, Aggregations: []v1.Aggregation{{Alias: ptr("n"), Count: &v1.Count{}}}}})
 	check("RunAggregationQuery", err)
 	_, err = c.Documents.ListCollectionIDs(ctx, doc, &v1.ListCollectionIDsRequest{PageSize: ptr[int32](10)})
 	check("ListCollectionIDs", err)
-	_, err = c.Documents.BatchGet(ctx, db, &v1.BatchGetDocumentsRequest{Documents: &[]string{doc}})
+	_, err = c.Documents.BatchGet(ctx, db, &v1.BatchGetDocumentsRequest{Documents: []string{doc}})
 	check("BatchGet", err)
 	tx, err := c.Documents.BeginTransaction(ctx, db, &v1.BeginTransactionRequest{})
 	check("BeginTransaction", err)
-	var txID *[]byte
+	var txID []byte
 	if tx != nil {
 		txID = tx.Transaction
 	}
-	_, err = c.Documents.Commit(ctx, db, &v1.CommitRequest{Writes: &[]v1.Write{{Update: &v1.Document{Name: ptr(doc), Fields: &fields}}}})
+	_, err = c.Documents.Commit(ctx, db, &v1.CommitRequest{Writes: []v1.Write{{Update: &v1.Document{Name: ptr(doc), Fields: fields}}}})
 	check("Commit", err)
 	if txID == nil {
-		txID = &[]byte{1}
+		txID = []byte{1}
 	}
-	_, err = c.Documents.Rollback(ctx, db, &v1.RollbackRequest{Transaction: txID})
+	_, err = c.Documents.Rollback(ctx, db, &v1.RollbackRequest{Transaction: &txID})
 	check("Rollback", err)
 	rec.Check(t, prismSpec)
 }

@@ -224,13 +224,13 @@ type Aggregation struct {
 // AggregationResult The result of a single bucket from a Firestore aggregation query. The keys of `aggregate_fields` are the same for all results in an aggregation query, unlike document queries which can have different fields present for each result.
 type AggregationResult struct {
 	// AggregateFields The result of the aggregation functions, ex: `COUNT(*) AS total_docs`. The key is the alias assigned to the aggregation function on input and the size of this map equals the number of aggregation functions in the query.
-	AggregateFields *map[string]Value `json:"aggregateFields,omitempty"`
+	AggregateFields map[string]Value `json:"aggregateFields,omitzero"`
 }
 
 // ArrayValue An array value.
 type ArrayValue struct {
 	// Values Values in the array.
-	Values *[]Value `json:"values,omitempty"`
+	Values []Value `json:"values,omitzero"`
 }
 
 // Avg Average of the values of the requested field. * Only numeric values will be aggregated. All non-numeric values including `NULL` are skipped. * If the aggregated values contain `NaN`, returns `NaN`. Infinity math follows IEEE-754 standards. * If the aggregated value set is empty, returns `NULL`. * Always returns the result as a double.
@@ -242,7 +242,7 @@ type Avg struct {
 // BatchGetDocumentsRequest The request for Firestore.BatchGetDocuments.
 type BatchGetDocumentsRequest struct {
 	// Documents The names of the documents to retrieve. In the format: `projects/{project_id}/databases/{database_id}/documents/{document_path}`. The request will fail if any of the document is not a child resource of the given `database`. Duplicate names will be elided.
-	Documents *[]string `json:"documents,omitempty"`
+	Documents []string `json:"documents,omitzero"`
 
 	// Mask A set of field paths on a document. Used to restrict a get or update operation on a document to a subset of its fields. This is different from standard field masks, as this is always scoped to a Document, and takes in account the dynamic nature of Value.
 	Mask *DocumentMask `json:"mask,omitempty"`
@@ -268,15 +268,15 @@ type BatchGetDocumentsResponse struct {
 	Found *Document `json:"found,omitempty"`
 
 	// Missing A document name that was requested but does not exist. In the format: `projects/{project_id}/databases/{database_id}/documents/{document_path}`.
-	Missing *string `json:"missing,omitempty"`
+	Missing string `json:"missing,omitzero"`
 
 	// ReadTime The time at which the document was read. This may be monotically increasing, in this case the previous documents in the result stream are guaranteed not to have changed between their read_time and this one.
-	ReadTime *time.Time `json:"readTime,omitempty"`
+	ReadTime time.Time `json:"readTime,omitzero"`
 
 	// Transaction The transaction that was started as part of this request. Will only be set in the first response, and only if BatchGetDocumentsRequest.new_transaction was set in the request.
 	//
 	// Example: AQID
-	Transaction *[]byte `json:"transaction,omitempty"`
+	Transaction []byte `json:"transaction,omitzero"`
 }
 
 // BeginTransactionRequest The request for Firestore.BeginTransaction.
@@ -293,7 +293,7 @@ type BeginTransactionResponse struct {
 	// Transaction The transaction that was started.
 	//
 	// Example: AQID
-	Transaction *[]byte `json:"transaction,omitempty"`
+	Transaction []byte `json:"transaction,omitzero"`
 }
 
 // CollectionSelector A selection of a collection, such as `messages as m1`.
@@ -316,22 +316,22 @@ type CommitRequest struct {
 	Transaction *[]byte `json:"transaction,omitempty"`
 
 	// Writes The writes to apply. Always executed atomically and in order.
-	Writes *[]Write `json:"writes,omitempty"`
+	Writes []Write `json:"writes,omitzero"`
 }
 
 // CommitResponse The response for Firestore.Commit.
 type CommitResponse struct {
 	// CommitTime The time at which the commit occurred. Any read with an equal or greater `read_time` is guaranteed to see the effects of the commit.
-	CommitTime *time.Time `json:"commitTime,omitempty"`
+	CommitTime time.Time `json:"commitTime,omitzero"`
 
 	// WriteResults The result of applying the writes. This i-th write result corresponds to the i-th write in the request.
-	WriteResults *[]WriteResult `json:"writeResults,omitempty"`
+	WriteResults []WriteResult `json:"writeResults,omitzero"`
 }
 
 // CompositeFilter A filter that merges multiple other filters using the given operator.
 type CompositeFilter struct {
 	// Filters The list of filters to combine. Requires: * At least one filter is present.
-	Filters *[]Filter `json:"filters,omitempty"`
+	Filters []Filter `json:"filters,omitzero"`
 
 	// Op The operator for combining multiple filters.
 	Op *CompositeFilterOp `json:"op,omitempty"`
@@ -352,7 +352,7 @@ type Cursor struct {
 	Before *bool `json:"before,omitempty"`
 
 	// Values The values that represent a position, in the order they appear in the order by clause of a query. Can contain fewer values than specified in the order by clause.
-	Values *[]Value `json:"values,omitempty"`
+	Values []Value `json:"values,omitzero"`
 }
 
 // Document A Firestore document. Must not exceed 1 MiB - 4 bytes.
@@ -361,7 +361,7 @@ type Document struct {
 	CreateTime *time.Time `json:"createTime,omitempty"`
 
 	// Fields The document's fields. The map keys represent field names. Field names matching the regular expression `__.*__` are reserved. Reserved field names are forbidden except in certain documented contexts. The field names, represented as UTF-8, must not exceed 1,500 bytes and cannot be empty. Field paths may be used in other contexts to refer to structured fields defined here. For `map_value`, the field path is represented by a dot-delimited (`.`) string of segments. Each segment is either a simple field name (defined below) or a quoted field name. For example, the structured field `"foo" : { map_value: { "x&y" : { string_value: "hello" }}}` would be represented by the field path `` foo.`x&y` ``. A simple field name contains only characters `a` to `z`, `A` to `Z`, `0` to `9`, or `_`, and must not start with `0` to `9`. For example, `foo_bar_17`. A quoted field name starts and ends with `` ` `` and may contain any character. Some characters, including `` ` ``, must be escaped using a `\`. For example, `` `x&y` `` represents `x&y` and `` `bak\`tik` `` represents `` bak`tik ``.
-	Fields *map[string]Value `json:"fields,omitempty"`
+	Fields map[string]Value `json:"fields,omitzero"`
 
 	// Name The resource name of the document, for example `projects/{project_id}/databases/{database_id}/documents/{document_path}`.
 	Name *string `json:"name,omitempty"`
@@ -373,7 +373,7 @@ type Document struct {
 // DocumentMask A set of field paths on a document. Used to restrict a get or update operation on a document to a subset of its fields. This is different from standard field masks, as this is always scoped to a Document, and takes in account the dynamic nature of Value.
 type DocumentMask struct {
 	// FieldPaths The list of field paths in the mask. See Document.fields for a field path syntax reference.
-	FieldPaths *[]string `json:"fieldPaths,omitempty"`
+	FieldPaths []string `json:"fieldPaths,omitzero"`
 }
 
 // DocumentTransform A transformation of a document.
@@ -382,7 +382,7 @@ type DocumentTransform struct {
 	Document *string `json:"document,omitempty"`
 
 	// FieldTransforms The list of transformations to apply to the fields of the document, in order. This must not be empty.
-	FieldTransforms *[]FieldTransform `json:"fieldTransforms,omitempty"`
+	FieldTransforms []FieldTransform `json:"fieldTransforms,omitzero"`
 }
 
 // Empty A generic empty message that you can re-use to avoid defining duplicated empty messages in your APIs. A typical example is to use it as the request or the response type of an API method. For instance: service Foo { rpc Bar(google.protobuf.Empty) returns (google.protobuf.Empty); }
@@ -391,16 +391,16 @@ type Empty = map[string]interface{}
 // ExecutionStats Execution statistics for the query.
 type ExecutionStats struct {
 	// DebugStats Debugging statistics from the execution of the query. Note that the debugging stats are subject to change as Firestore evolves. It could include: { "indexes_entries_scanned": "1000", "documents_scanned": "20", "billing_details" : { "documents_billable": "20", "index_entries_billable": "1000", "min_query_cost": "0" } }
-	DebugStats *map[string]interface{} `json:"debugStats,omitempty"`
+	DebugStats map[string]interface{} `json:"debugStats,omitzero"`
 
 	// ExecutionDuration Total time to execute the query in the backend.
-	ExecutionDuration *string `json:"executionDuration,omitempty"`
+	ExecutionDuration string `json:"executionDuration,omitzero"`
 
 	// ReadOperations Total billable read operations.
-	ReadOperations *string `json:"readOperations,omitempty"`
+	ReadOperations string `json:"readOperations,omitzero"`
 
 	// ResultsReturned Total number of results returned, including documents, projections, aggregation results, keys.
-	ResultsReturned *string `json:"resultsReturned,omitempty"`
+	ResultsReturned string `json:"resultsReturned,omitzero"`
 }
 
 // ExplainMetrics Explain metrics for the query.
@@ -505,13 +505,13 @@ type FindNearestDistanceMeasure string
 // Function Represents an unevaluated scalar expression. For example, the expression `like(user_name, "%alice%")` is represented as: ``` name: "like" args { field_reference: "user_name" } args { string_value: "%alice%" } ```
 type Function struct {
 	// Args Optional. Ordered list of arguments the given function expects.
-	Args *[]Value `json:"args,omitempty"`
+	Args []Value `json:"args,omitzero"`
 
 	// Name Required. The name of the function to evaluate. **Requires:** * must be in snake case (lower case with underscore separator).
 	Name *string `json:"name,omitempty"`
 
 	// Options Optional. Optional named arguments that certain functions may support.
-	Options *map[string]Value `json:"options,omitempty"`
+	Options map[string]Value `json:"options,omitzero"`
 }
 
 // LatLng An object that represents a latitude/longitude pair. This is expressed as a pair of doubles to represent degrees latitude and degrees longitude. Unless specified otherwise, this object must conform to the WGS84 standard. Values must be within normalized ranges.
@@ -541,25 +541,25 @@ type ListCollectionIDsRequest struct {
 // ListCollectionIDsResponse The response from Firestore.ListCollectionIds.
 type ListCollectionIDsResponse struct {
 	// CollectionIDs The collection ids.
-	CollectionIDs *[]string `json:"collectionIds,omitempty"`
+	CollectionIDs []string `json:"collectionIds,omitzero"`
 
 	// NextPageToken A page token that may be used to continue the list.
-	NextPageToken *string `json:"nextPageToken,omitempty"`
+	NextPageToken string `json:"nextPageToken,omitzero"`
 }
 
 // ListDocumentsResponse The response for Firestore.ListDocuments.
 type ListDocumentsResponse struct {
 	// Documents The Documents found.
-	Documents *[]Document `json:"documents,omitempty"`
+	Documents []Document `json:"documents,omitzero"`
 
 	// NextPageToken A token to retrieve the next page of documents. If this field is omitted, there are no subsequent pages.
-	NextPageToken *string `json:"nextPageToken,omitempty"`
+	NextPageToken string `json:"nextPageToken,omitzero"`
 }
 
 // MapValue A map value.
 type MapValue struct {
 	// Fields The map's fields. The map keys represent field names. Field names matching the regular expression `__.*__` are reserved. Reserved field names are forbidden except in certain documented contexts. The map keys, represented as UTF-8, must not exceed 1,500 bytes and cannot be empty.
-	Fields *map[string]Value `json:"fields,omitempty"`
+	Fields map[string]Value `json:"fields,omitzero"`
 }
 
 // Order An order on a field.
@@ -577,13 +577,13 @@ type OrderDirection string
 // Pipeline A Firestore query represented as an ordered list of operations / stages.
 type Pipeline struct {
 	// Stages Required. Ordered list of stages to evaluate.
-	Stages *[]Stage `json:"stages,omitempty"`
+	Stages []Stage `json:"stages,omitzero"`
 }
 
 // PlanSummary Planning phase information for the query.
 type PlanSummary struct {
 	// IndexesUsed The indexes selected for the query. For example: [ {"query_scope": "Collection", "properties": "(foo ASC, __name__ ASC)"}, {"query_scope": "Collection", "properties": "(bar ASC, __name__ ASC)"} ]
-	IndexesUsed *[]map[string]interface{} `json:"indexesUsed,omitempty"`
+	IndexesUsed []map[string]interface{} `json:"indexesUsed,omitzero"`
 }
 
 // Precondition A precondition on a document, used for conditional operations.
@@ -598,7 +598,7 @@ type Precondition struct {
 // Projection The projection of document's fields to return.
 type Projection struct {
 	// Fields The fields to return. If empty, all fields are returned. To only return the name of the document, use `['__name__']`.
-	Fields *[]FieldReference `json:"fields,omitempty"`
+	Fields []FieldReference `json:"fields,omitzero"`
 }
 
 // ReadOnly Options for a transaction that can only be used to read documents.
@@ -624,7 +624,7 @@ type ReadWriteConcurrencyMode string
 // RequestOptions Options for a request.
 type RequestOptions struct {
 	// RequestTags Optional. The request tags for the request. Request tags are user-provided strings used for usage monitoring, cost management, and observability. Callers can associate custom application context (such as component, microservice, feature name, or operation type) with database requests. These tags are collected and aggregated in usage and monitoring reports, allowing billable operations and usage metrics to be sliced and analyzed by tag. These tags *only* show up in monitoring and are visible in administrative operations (such as usage reports). They do not affect data storage, query semantics, or request execution. Cardinality and Best Practices: - Request tags are most effective when using a bounded set of distinct values (e.g., fewer than 100 distinct tags across an entire database). Using a large number of distinct tags may result in tags being omitted from top usage dashboards. - Use structured identifiers (for example: `app=cart`, `env=prod`, `service=checkout`) and avoid high-cardinality values such as UUIDs, request IDs, timestamps, user IDs, or document keys. - Do not include sensitive data or personally identifiable information (PII) in request tags, as they show up in administrative monitoring. The tags are processed as follows: - Leading and trailing whitespace is trimmed. - Empty tags (after trimming) are filtered out. - Truncated to a maximum of 510 characters. - Deduplicated within the same request. - Limited to a maximum of 50 tags per request (excess tags are silently discarded).
-	RequestTags *[]string `json:"requestTags,omitempty"`
+	RequestTags []string `json:"requestTags,omitzero"`
 }
 
 // RollbackRequest The request for Firestore.Rollback.
@@ -667,7 +667,7 @@ type RunAggregationQueryResponse struct {
 	ExplainMetrics *ExplainMetrics `json:"explainMetrics,omitempty"`
 
 	// ReadTime The time at which the aggregate result was computed. This is always monotonically increasing; in this case, the previous AggregationResult in the result stream are guaranteed not to have changed between their `read_time` and this one. If the query returns no results, a response with `read_time` and no `result` will be sent, and this represents the time at which the query was run.
-	ReadTime *time.Time `json:"readTime,omitempty"`
+	ReadTime time.Time `json:"readTime,omitzero"`
 
 	// Result The result of a single bucket from a Firestore aggregation query. The keys of `aggregate_fields` are the same for all results in an aggregation query, unlike document queries which can have different fields present for each result.
 	Result *AggregationResult `json:"result,omitempty"`
@@ -675,7 +675,7 @@ type RunAggregationQueryResponse struct {
 	// Transaction The transaction that was started as part of this request. Only present on the first response when the request requested to start a new transaction.
 	//
 	// Example: AQID
-	Transaction *[]byte `json:"transaction,omitempty"`
+	Transaction []byte `json:"transaction,omitzero"`
 }
 
 // RunQueryRequest The request for Firestore.RunQuery.
@@ -707,39 +707,39 @@ type RunQueryResponse struct {
 	Document *Document `json:"document,omitempty"`
 
 	// Done If present, Firestore has completely finished the request and no more documents will be returned.
-	Done *bool `json:"done,omitempty"`
+	Done bool `json:"done,omitzero"`
 
 	// ExplainMetrics Explain metrics for the query.
 	ExplainMetrics *ExplainMetrics `json:"explainMetrics,omitempty"`
 
 	// ReadTime The time at which the document was read. This may be monotonically increasing; in this case, the previous documents in the result stream are guaranteed not to have changed between their `read_time` and this one. If the query returns no results, a response with `read_time` and no `document` will be sent, and this represents the time at which the query was run.
-	ReadTime *time.Time `json:"readTime,omitempty"`
+	ReadTime time.Time `json:"readTime,omitzero"`
 
 	// SkippedResults The number of results that have been skipped due to an offset between the last response and the current response.
-	SkippedResults *int32 `json:"skippedResults,omitempty"`
+	SkippedResults int32 `json:"skippedResults,omitzero"`
 
 	// Transaction The transaction that was started as part of this request. Can only be set in the first response, and only if RunQueryRequest.new_transaction was set in the request. If set, no other fields will be set in this response.
 	//
 	// Example: AQID
-	Transaction *[]byte `json:"transaction,omitempty"`
+	Transaction []byte `json:"transaction,omitzero"`
 }
 
 // Stage A single operation within a pipeline. A stage is made up of a unique name, and a list of arguments. The exact number of arguments & types is dependent on the stage type. To give an example, the stage `filter(state = "MD")` would be encoded as: ``` name: "filter" args { function_value { name: "eq" args { field_reference_value: "state" } args { string_value: "MD" } } } ``` See public documentation for the full list.
 type Stage struct {
 	// Args Optional. Ordered list of arguments the given stage expects.
-	Args *[]Value `json:"args,omitempty"`
+	Args []Value `json:"args,omitzero"`
 
 	// Name Required. The name of the stage to evaluate. **Requires:** * must be in snake case (lower case with underscore separator).
 	Name *string `json:"name,omitempty"`
 
 	// Options Optional. Optional named arguments that certain functions may support.
-	Options *map[string]Value `json:"options,omitempty"`
+	Options map[string]Value `json:"options,omitzero"`
 }
 
 // StructuredAggregationQuery Firestore query for running an aggregation over a StructuredQuery.
 type StructuredAggregationQuery struct {
 	// Aggregations Optional. Series of aggregations to apply over the results of the `structured_query`. Requires: * A minimum of one and maximum of five aggregations per query.
-	Aggregations *[]Aggregation `json:"aggregations,omitempty"`
+	Aggregations []Aggregation `json:"aggregations,omitzero"`
 
 	// StructuredQuery A Firestore query. The query stages are executed in the following order: 1. from 2. where 3. select 4. order_by + start_at + end_at 5. offset 6. limit 7. find_nearest
 	StructuredQuery *StructuredQuery `json:"structuredQuery,omitempty"`
@@ -754,7 +754,7 @@ type StructuredQuery struct {
 	FindNearest *FindNearest `json:"findNearest,omitempty"`
 
 	// From The collections to query.
-	From *[]CollectionSelector `json:"from,omitempty"`
+	From []CollectionSelector `json:"from,omitzero"`
 
 	// Limit The maximum number of results to return. Applies after all other constraints. Requires: * The value must be greater than or equal to zero if specified.
 	Limit *int32 `json:"limit,omitempty"`
@@ -763,7 +763,7 @@ type StructuredQuery struct {
 	Offset *int32 `json:"offset,omitempty"`
 
 	// OrderBy The order to apply to the query results. Callers can provide a full ordering, a partial ordering, or no ordering at all. While Firestore will always respect the provided order, the behavior for queries without a full ordering is different per database edition: In Standard edition, Firestore guarantees a stable ordering through the following rules: * The `order_by` is required to reference all fields used with an inequality filter. * All fields that are required to be in the `order_by` but are not already present are appended in lexicographical ordering of the field name. * If an order on `__name__` is not specified, it is appended by default. Fields are appended with the same sort direction as the last order specified, or 'ASCENDING' if no order was specified. For example: * `ORDER BY a` becomes `ORDER BY a ASC, __name__ ASC` * `ORDER BY a DESC` becomes `ORDER BY a DESC, __name__ DESC` * `WHERE a > 1` becomes `WHERE a > 1 ORDER BY a ASC, __name__ ASC` * `WHERE __name__ > ... AND a > 1` becomes `WHERE __name__ > ... AND a > 1 ORDER BY a ASC, __name__ ASC` In Enterprise edition, Firestore does not guarantee a stable ordering. Instead it will pick the most efficient ordering based on the indexes available at the time of query execution. This will result in a different ordering for queries that are otherwise identical. To ensure a stable ordering, always include a unique field in the `order_by` clause, such as `__name__`.
-	OrderBy *[]Order `json:"orderBy,omitempty"`
+	OrderBy []Order `json:"orderBy,omitzero"`
 
 	// Select The projection of document's fields to return.
 	Select *Projection `json:"select,omitempty"`
@@ -873,16 +873,16 @@ type Write struct {
 	UpdateMask *DocumentMask `json:"updateMask,omitempty"`
 
 	// UpdateTransforms The transforms to perform after update. This field can be set only when the operation is `update`. If present, this write is equivalent to performing `update` and `transform` to the same document atomically and in order.
-	UpdateTransforms *[]FieldTransform `json:"updateTransforms,omitempty"`
+	UpdateTransforms []FieldTransform `json:"updateTransforms,omitzero"`
 }
 
 // WriteResult The result of applying a write.
 type WriteResult struct {
 	// TransformResults The results of applying each DocumentTransform.FieldTransform, in the same order.
-	TransformResults *[]Value `json:"transformResults,omitempty"`
+	TransformResults []Value `json:"transformResults,omitzero"`
 
 	// UpdateTime The last update time of the document after applying the write. Not set after a `delete`. If the write did not actually change the document, this will be the previous update_time.
-	UpdateTime *time.Time `json:"updateTime,omitempty"`
+	UpdateTime time.Time `json:"updateTime,omitzero"`
 }
 
 // FirestoreProjectsDatabasesDocumentsDeleteParams defines parameters for FirestoreProjectsDatabasesDocumentsDelete.

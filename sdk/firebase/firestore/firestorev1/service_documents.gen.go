@@ -263,7 +263,7 @@ func (s *DocumentsService) List(ctx context.Context, parent string, collectionID
 		}
 		return NewFirestoreProjectsDatabasesDocumentsListRequest(server, parent, collectionID, p)
 	}, func(page *ListDocumentsResponse) ([]Document, string) {
-		return sdk.Deref(page.Documents), sdk.Deref(page.NextPageToken)
+		return page.Documents, page.NextPageToken
 	}, opts...)
 }
 
