@@ -309,7 +309,7 @@ func (b *builder) operation(op *ir.Operation, od *codegen.OperationDefinition, o
 	// body.
 	used := map[string]bool{}
 	req := &op.Request
-	req.Builder = "New" + od.OperationId + "Request"
+	req.Builder = "new" + od.OperationId + "Request"
 	for _, p := range od.PathParams {
 		name := argName(p.GoVariableName(), used)
 		op.Args = append(op.Args, ir.Arg{Name: name, Type: p.TypeDef(), Kind: ir.ArgPath})
@@ -319,7 +319,7 @@ func (b *builder) operation(op *ir.Operation, od *codegen.OperationDefinition, o
 		op.Args = append(op.Args, ir.Arg{Name: "params", Type: "*" + od.OperationId + "Params", Kind: ir.ArgParams})
 		req.Params = true
 	}
-	raw := "New" + od.OperationId + "RequestWithBody"
+	raw := "new" + od.OperationId + "RequestWithBody"
 	switch {
 	case od.HasBody() && len(od.Bodies) == 0:
 		// A request body with no media type: oapi-codegen generates only

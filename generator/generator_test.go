@@ -239,7 +239,7 @@ func TestOutputIsDeterministic(t *testing.T) {
 	wg.Wait()
 	for i, r := range results {
 		if i%2 == 1 {
-			if bytes.Contains(fileNamed(t, r, "models.gen.go"), []byte("NewListUsersRequest")) {
+			if bytes.Contains(fileNamed(t, r, "models.gen.go"), []byte("newListUsersRequest")) {
 				t.Errorf("include filter not applied in call %d", i)
 			}
 			continue
@@ -344,7 +344,7 @@ func TestFiltersAndTheirTypos(t *testing.T) {
 		t.Fatal(diagText(diags))
 	}
 	src := string(fileNamed(t, files, "models.gen.go"))
-	if !strings.Contains(src, "NewGetInventoryRequest") || strings.Contains(src, "NewGetPetRequest") {
+	if !strings.Contains(src, "newGetInventoryRequest") || strings.Contains(src, "newGetPetRequest") {
 		t.Errorf("include tags not applied")
 	}
 	var typo []openapi.Diagnostic

@@ -432,11 +432,11 @@ func (nm *naming) nameStems() {
 
 // stemFamily lists the names oapi-codegen derives from an operation's stem.
 func stemFamily(stem string, op *openapi3.Operation) []string {
-	out := []string{stem + "Params", "New" + stem + "Request", "New" + stem + "RequestWithBody"}
+	out := []string{stem + "Params", "new" + stem + "Request", "new" + stem + "RequestWithBody"}
 	if op.RequestBody != nil && op.RequestBody.Value != nil {
 		for mt := range op.RequestBody.Value.Content {
 			if tag := bodyTag(mt, false); tag != "" {
-				out = append(out, stem+tag+"Body", stem+tag+"RequestBody", "New"+stem+"RequestWith"+tag+"Body")
+				out = append(out, stem+tag+"Body", stem+tag+"RequestBody", "new"+stem+"RequestWith"+tag+"Body")
 			}
 		}
 	}

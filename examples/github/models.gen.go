@@ -512,8 +512,8 @@ type ReposListForUserSort string
 // ReposListForUserDirection defines parameters for ReposListForUser.
 type ReposListForUserDirection string
 
-// NewReposListForUserRequest constructs an http.Request for the ReposListForUser method
-func NewReposListForUserRequest(server string, username string, params *ReposListForUserParams) (*http.Request, error) {
+// newReposListForUserRequest constructs an http.Request for the ReposListForUser method
+func newReposListForUserRequest(server string, username string, params *ReposListForUserParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

@@ -47,7 +47,7 @@ var opReposListForUser = &sdk.Operation{
 // It returns a pager over the items of every page (paged by link, as sdkgen.yaml says): range over its All method; see sdk.Pager.
 func (s *ReposService) ListForUser(ctx context.Context, username string, params *ReposListForUserParams, opts ...sdk.Option) *sdk.Pager[MinimalRepository] {
 	return sdkimpl.LinkPager(ctx, s.client, opReposListForUser, func(server string) (*http.Request, error) {
-		return NewReposListForUserRequest(server, username, params)
+		return newReposListForUserRequest(server, username, params)
 	}, func(page *[]MinimalRepository) []MinimalRepository {
 		return *page
 	}, opts...)

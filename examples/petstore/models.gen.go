@@ -265,8 +265,8 @@ func (t *PetDetails) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// NewListPetsRequest constructs an http.Request for the ListPets method
-func NewListPetsRequest(server string, params *ListPetsParams) (*http.Request, error) {
+// newListPetsRequest constructs an http.Request for the ListPets method
+func newListPetsRequest(server string, params *ListPetsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -345,19 +345,19 @@ func NewListPetsRequest(server string, params *ListPetsParams) (*http.Request, e
 	return req, nil
 }
 
-// NewCreatePetRequest calls the generic CreatePet builder with application/json body
-func NewCreatePetRequest(server string, body CreatePetJSONRequestBody) (*http.Request, error) {
+// newCreatePetRequest calls the generic CreatePet builder with application/json body
+func newCreatePetRequest(server string, body CreatePetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreatePetRequestWithBody(server, "application/json", bodyReader)
+	return newCreatePetRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewCreatePetRequestWithBody constructs an http.Request for the CreatePet method, with any body, and a specified content type
-func NewCreatePetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newCreatePetRequestWithBody constructs an http.Request for the CreatePet method, with any body, and a specified content type
+func newCreatePetRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -384,8 +384,8 @@ func NewCreatePetRequestWithBody(server string, contentType string, body io.Read
 	return req, nil
 }
 
-// NewDeletePetRequest constructs an http.Request for the DeletePet method
-func NewDeletePetRequest(server string, petID int64) (*http.Request, error) {
+// newDeletePetRequest constructs an http.Request for the DeletePet method
+func newDeletePetRequest(server string, petID int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -417,8 +417,8 @@ func NewDeletePetRequest(server string, petID int64) (*http.Request, error) {
 	return req, nil
 }
 
-// NewGetPetRequest constructs an http.Request for the GetPet method
-func NewGetPetRequest(server string, petID int64) (*http.Request, error) {
+// newGetPetRequest constructs an http.Request for the GetPet method
+func newGetPetRequest(server string, petID int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -450,19 +450,19 @@ func NewGetPetRequest(server string, petID int64) (*http.Request, error) {
 	return req, nil
 }
 
-// NewUpdatePetRequest calls the generic UpdatePet builder with application/json body
-func NewUpdatePetRequest(server string, petID int64, body UpdatePetJSONRequestBody) (*http.Request, error) {
+// newUpdatePetRequest calls the generic UpdatePet builder with application/json body
+func newUpdatePetRequest(server string, petID int64, body UpdatePetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdatePetRequestWithBody(server, petID, "application/json", bodyReader)
+	return newUpdatePetRequestWithBody(server, petID, "application/json", bodyReader)
 }
 
-// NewUpdatePetRequestWithBody constructs an http.Request for the UpdatePet method, with any body, and a specified content type
-func NewUpdatePetRequestWithBody(server string, petID int64, contentType string, body io.Reader) (*http.Request, error) {
+// newUpdatePetRequestWithBody constructs an http.Request for the UpdatePet method, with any body, and a specified content type
+func newUpdatePetRequestWithBody(server string, petID int64, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -496,8 +496,8 @@ func NewUpdatePetRequestWithBody(server string, petID int64, contentType string,
 	return req, nil
 }
 
-// NewGetInventoryRequest constructs an http.Request for the GetInventory method
-func NewGetInventoryRequest(server string) (*http.Request, error) {
+// newGetInventoryRequest constructs an http.Request for the GetInventory method
+func newGetInventoryRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

@@ -87,7 +87,7 @@ var opCreatePet = &sdk.Operation{
 //   - default: *APIError
 func (s *PetsService) CreatePet(ctx context.Context, body CreatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opCreatePet, func(server string) (*http.Request, error) {
-		return NewCreatePetRequest(server, body)
+		return newCreatePetRequest(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ var opDeletePet = &sdk.Operation{
 //   - default: *APIError
 func (s *PetsService) DeletePet(ctx context.Context, petID int64, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opDeletePet, func(server string) (*http.Request, error) {
-		return NewDeletePetRequest(server, petID)
+		return newDeletePetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return err
@@ -145,7 +145,7 @@ var opGetPet = &sdk.Operation{
 //   - default: *APIError
 func (s *PetsService) GetPet(ctx context.Context, petID int64, opts ...sdk.Option) (*Pet, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetPet, func(server string) (*http.Request, error) {
-		return NewGetPetRequest(server, petID)
+		return newGetPetRequest(server, petID)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ var opListPets = &sdk.Operation{
 //   - default: *APIError
 func (s *PetsService) ListPets(ctx context.Context, params *ListPetsParams, opts ...sdk.Option) (*PetList, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opListPets, func(server string) (*http.Request, error) {
-		return NewListPetsRequest(server, params)
+		return newListPetsRequest(server, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -201,7 +201,7 @@ var opUpdatePet = &sdk.Operation{
 //   - default: *APIError
 func (s *PetsService) UpdatePet(ctx context.Context, petID int64, body UpdatePetJSONRequestBody, opts ...sdk.Option) (*Pet, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opUpdatePet, func(server string) (*http.Request, error) {
-		return NewUpdatePetRequest(server, petID, body)
+		return newUpdatePetRequest(server, petID, body)
 	}, opts...)
 	if err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ var opGetInventory = &sdk.Operation{
 // Operation getInventory: GET /store/inventory.
 func (s *StoreService) GetInventory(ctx context.Context, opts ...sdk.Option) (map[string]int32, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetInventory, func(server string) (*http.Request, error) {
-		return NewGetInventoryRequest(server)
+		return newGetInventoryRequest(server)
 	}, opts...)
 	if err != nil {
 		return nil, err

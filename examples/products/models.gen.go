@@ -544,19 +544,19 @@ type PutProductJSONRequestBody = ProductCreate
 // UploadProductImageMultipartRequestBody defines body for UploadProductImage for multipart/form-data ContentType.
 type UploadProductImageMultipartRequestBody = ProductImageUpload
 
-// NewIssueTokenRequestWithFormdataBody calls the generic IssueToken builder with application/x-www-form-urlencoded body
-func NewIssueTokenRequestWithFormdataBody(server string, body IssueTokenFormdataRequestBody) (*http.Request, error) {
+// newIssueTokenRequestWithFormdataBody calls the generic IssueToken builder with application/x-www-form-urlencoded body
+func newIssueTokenRequestWithFormdataBody(server string, body IssueTokenFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewIssueTokenRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return newIssueTokenRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
 }
 
-// NewIssueTokenRequestWithBody constructs an http.Request for the IssueToken method, with any body, and a specified content type
-func NewIssueTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newIssueTokenRequestWithBody constructs an http.Request for the IssueToken method, with any body, and a specified content type
+func newIssueTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -583,8 +583,8 @@ func NewIssueTokenRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
-// NewListProductsRequest constructs an http.Request for the ListProducts method
-func NewListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
+// newListProductsRequest constructs an http.Request for the ListProducts method
+func newListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -708,19 +708,19 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 	return req, nil
 }
 
-// NewCreateProductRequest calls the generic CreateProduct builder with application/json body
-func NewCreateProductRequest(server string, params *CreateProductParams, body CreateProductJSONRequestBody) (*http.Request, error) {
+// newCreateProductRequest calls the generic CreateProduct builder with application/json body
+func newCreateProductRequest(server string, params *CreateProductParams, body CreateProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateProductRequestWithBody(server, params, "application/json", bodyReader)
+	return newCreateProductRequestWithBody(server, params, "application/json", bodyReader)
 }
 
-// NewCreateProductRequestWithBody constructs an http.Request for the CreateProduct method, with any body, and a specified content type
-func NewCreateProductRequestWithBody(server string, params *CreateProductParams, contentType string, body io.Reader) (*http.Request, error) {
+// newCreateProductRequestWithBody constructs an http.Request for the CreateProduct method, with any body, and a specified content type
+func newCreateProductRequestWithBody(server string, params *CreateProductParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -762,8 +762,8 @@ func NewCreateProductRequestWithBody(server string, params *CreateProductParams,
 	return req, nil
 }
 
-// NewStreamProductEventsRequest constructs an http.Request for the StreamProductEvents method
-func NewStreamProductEventsRequest(server string, params *StreamProductEventsParams) (*http.Request, error) {
+// newStreamProductEventsRequest constructs an http.Request for the StreamProductEvents method
+func newStreamProductEventsRequest(server string, params *StreamProductEventsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -803,8 +803,8 @@ func NewStreamProductEventsRequest(server string, params *StreamProductEventsPar
 	return req, nil
 }
 
-// NewDeleteProductRequest constructs an http.Request for the DeleteProduct method
-func NewDeleteProductRequest(server string, id ProductID, params *DeleteProductParams) (*http.Request, error) {
+// newDeleteProductRequest constructs an http.Request for the DeleteProduct method
+func newDeleteProductRequest(server string, id ProductID, params *DeleteProductParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -851,8 +851,8 @@ func NewDeleteProductRequest(server string, id ProductID, params *DeleteProductP
 	return req, nil
 }
 
-// NewGetProductRequest constructs an http.Request for the GetProduct method
-func NewGetProductRequest(server string, id ProductID) (*http.Request, error) {
+// newGetProductRequest constructs an http.Request for the GetProduct method
+func newGetProductRequest(server string, id ProductID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -884,19 +884,19 @@ func NewGetProductRequest(server string, id ProductID) (*http.Request, error) {
 	return req, nil
 }
 
-// NewUpdateProductRequest calls the generic UpdateProduct builder with application/json body
-func NewUpdateProductRequest(server string, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody) (*http.Request, error) {
+// newUpdateProductRequest calls the generic UpdateProduct builder with application/json body
+func newUpdateProductRequest(server string, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewUpdateProductRequestWithBody(server, id, params, "application/json", bodyReader)
+	return newUpdateProductRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
-// NewUpdateProductRequestWithBody constructs an http.Request for the UpdateProduct method, with any body, and a specified content type
-func NewUpdateProductRequestWithBody(server string, id ProductID, params *UpdateProductParams, contentType string, body io.Reader) (*http.Request, error) {
+// newUpdateProductRequestWithBody constructs an http.Request for the UpdateProduct method, with any body, and a specified content type
+func newUpdateProductRequestWithBody(server string, id ProductID, params *UpdateProductParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -945,19 +945,19 @@ func NewUpdateProductRequestWithBody(server string, id ProductID, params *Update
 	return req, nil
 }
 
-// NewPutProductRequest calls the generic PutProduct builder with application/json body
-func NewPutProductRequest(server string, id ProductID, params *PutProductParams, body PutProductJSONRequestBody) (*http.Request, error) {
+// newPutProductRequest calls the generic PutProduct builder with application/json body
+func newPutProductRequest(server string, id ProductID, params *PutProductParams, body PutProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPutProductRequestWithBody(server, id, params, "application/json", bodyReader)
+	return newPutProductRequestWithBody(server, id, params, "application/json", bodyReader)
 }
 
-// NewPutProductRequestWithBody constructs an http.Request for the PutProduct method, with any body, and a specified content type
-func NewPutProductRequestWithBody(server string, id ProductID, params *PutProductParams, contentType string, body io.Reader) (*http.Request, error) {
+// newPutProductRequestWithBody constructs an http.Request for the PutProduct method, with any body, and a specified content type
+func newPutProductRequestWithBody(server string, id ProductID, params *PutProductParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1017,8 +1017,8 @@ func NewPutProductRequestWithBody(server string, id ProductID, params *PutProduc
 	return req, nil
 }
 
-// NewGetProductImageRequest constructs an http.Request for the GetProductImage method
-func NewGetProductImageRequest(server string, id ProductID) (*http.Request, error) {
+// newGetProductImageRequest constructs an http.Request for the GetProductImage method
+func newGetProductImageRequest(server string, id ProductID) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1050,8 +1050,8 @@ func NewGetProductImageRequest(server string, id ProductID) (*http.Request, erro
 	return req, nil
 }
 
-// NewUploadProductImageRequestWithBody constructs an http.Request for the UploadProductImage method, with any body, and a specified content type
-func NewUploadProductImageRequestWithBody(server string, id ProductID, contentType string, body io.Reader) (*http.Request, error) {
+// newUploadProductImageRequestWithBody constructs an http.Request for the UploadProductImage method, with any body, and a specified content type
+func newUploadProductImageRequestWithBody(server string, id ProductID, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

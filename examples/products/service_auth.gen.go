@@ -63,7 +63,7 @@ var opIssueToken = &sdk.Operation{
 //   - 401: *OAuthErrorResponse
 func (s *AuthService) IssueToken(ctx context.Context, body IssueTokenFormdataRequestBody, opts ...sdk.Option) (*TokenResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opIssueToken, func(server string) (*http.Request, error) {
-		return NewIssueTokenRequestWithFormdataBody(server, body)
+		return newIssueTokenRequestWithFormdataBody(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err

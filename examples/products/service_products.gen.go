@@ -269,7 +269,7 @@ var opCreateProduct = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) CreateProduct(ctx context.Context, params *CreateProductParams, body CreateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opCreateProduct, func(server string) (*http.Request, error) {
-		return NewCreateProductRequest(server, params, body)
+		return newCreateProductRequest(server, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -313,7 +313,7 @@ var opDeleteProduct = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) DeleteProduct(ctx context.Context, id ProductID, params *DeleteProductParams, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opDeleteProduct, func(server string) (*http.Request, error) {
-		return NewDeleteProductRequest(server, id, params)
+		return newDeleteProductRequest(server, id, params)
 	}, opts...)
 	if err != nil {
 		return err
@@ -351,7 +351,7 @@ var opGetProduct = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) GetProduct(ctx context.Context, id ProductID, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetProduct, func(server string) (*http.Request, error) {
-		return NewGetProductRequest(server, id)
+		return newGetProductRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -397,7 +397,7 @@ var opGetProductImage = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) GetProductImage(ctx context.Context, id ProductID, opts ...sdk.Option) (io.ReadCloser, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetProductImage, func(server string) (*http.Request, error) {
-		return NewGetProductImageRequest(server, id)
+		return newGetProductImageRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -446,7 +446,7 @@ func (s *ProductsService) ListProducts(ctx context.Context, params *ListProducts
 			v := cursor
 			p.Cursor = &v
 		}
-		return NewListProductsRequest(server, p)
+		return newListProductsRequest(server, p)
 	}, func(page *ProductPage) ([]Product, string) {
 		return page.Data, page.NextCursor.OrZero()
 	}, opts...)
@@ -498,7 +498,7 @@ var opPutProduct = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) PutProduct(ctx context.Context, id ProductID, params *PutProductParams, body PutProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opPutProduct, func(server string) (*http.Request, error) {
-		return NewPutProductRequest(server, id, params, body)
+		return newPutProductRequest(server, id, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -555,7 +555,7 @@ var opStreamProductEvents = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) StreamProductEvents(ctx context.Context, params *StreamProductEventsParams, opts ...sdk.Option) iter.Seq2[sdk.Event[ProductEvent], error] {
 	return sdkimpl.JSONEvents[ProductEvent](ctx, s.client, opStreamProductEvents, func(server string) (*http.Request, error) {
-		return NewStreamProductEventsRequest(server, params)
+		return newStreamProductEventsRequest(server, params)
 	}, opts...)
 }
 
@@ -606,7 +606,7 @@ var opUpdateProduct = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ProductsService) UpdateProduct(ctx context.Context, id ProductID, params *UpdateProductParams, body UpdateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opUpdateProduct, func(server string) (*http.Request, error) {
-		return NewUpdateProductRequest(server, id, params, body)
+		return newUpdateProductRequest(server, id, params, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -676,7 +676,7 @@ func (s *ProductsService) UploadProductImage(ctx context.Context, id ProductID, 
 			Field("caption", body.Caption).
 			File("image", "", &body.Image).
 			Request(func(contentType string, reader io.Reader) (*http.Request, error) {
-				return NewUploadProductImageRequestWithBody(server, id, contentType, reader)
+				return newUploadProductImageRequestWithBody(server, id, contentType, reader)
 			})
 	}, opts...)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 //
 //	func (s *TicksService) WatchTicks(ctx context.Context, params *WatchTicksParams, opts ...sdk.Option) iter.Seq2[sdk.Event[Tick], error] {
 //		return sdkimpl.JSONEvents[Tick](ctx, s.client, opWatchTicks, func(server string) (*http.Request, error) {
-//			return NewWatchTicksRequest(server, params)
+//			return newWatchTicksRequest(server, params)
 //		}, opts...)
 //	}
 //

@@ -45,7 +45,7 @@ import (
 //			if cursor != "" {
 //				p.Cursor = &cursor
 //			}
-//			return NewListPetsRequest(server, p)
+//			return newListPetsRequest(server, p)
 //		}, func(page *PetList) ([]Pet, string) {
 //			return page.Data, sdk.Deref(page.NextCursor)
 //		}, opts...)
@@ -116,7 +116,7 @@ func HeaderCursorPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Ope
 //			p := sdkimpl.CopyParams(params)
 //			o := int32(offset)
 //			p.Offset = &o
-//			return NewListItemsRequest(server, p)
+//			return newListItemsRequest(server, p)
 //		}, func(page *ItemList, offset int) ([]Item, bool) {
 //			return page.Items, offset+len(page.Items) < page.Total // or true: stop at an empty page
 //		}, opts...)
@@ -141,7 +141,7 @@ func OffsetPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation
 //	return sdkimpl.PageNumberPager(ctx, s.client, opListOrders, start, func(server string, page int) (*http.Request, error) {
 //		p := sdkimpl.CopyParams(params)
 //		p.Page = &page
-//		return NewListOrdersRequest(server, p)
+//		return newListOrdersRequest(server, p)
 //	}, func(body *OrderList, page int) ([]Order, bool) {
 //		return body.Orders, page < body.TotalPages // or true: stop at an empty page
 //	}, opts...)
@@ -196,7 +196,7 @@ func numberPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation
 //
 //	func (s *ReposService) ListIssues(ctx context.Context, owner, repo string, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Issue] {
 //		return sdkimpl.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
-//			return NewListIssuesRequest(server, owner, repo, params)
+//			return newListIssuesRequest(server, owner, repo, params)
 //		}, func(body *[]Issue) []Issue { return *body }, opts...)
 //	}
 //
@@ -217,7 +217,7 @@ func LinkPager[P, T any](ctx context.Context, c *sdk.Client, op *sdk.Operation, 
 // against the URL of the response. Generated:
 //
 //	return sdkimpl.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
-//		return NewListEventsRequest(server, params)
+//		return newListEventsRequest(server, params)
 //	}, func(body *EventList) ([]Event, string) {
 //		return body.Events, sdk.Deref(body.Next)
 //	}, opts...)

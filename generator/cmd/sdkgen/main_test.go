@@ -217,7 +217,7 @@ func TestConfigFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Contains(src, []byte("package fromconfig")) || bytes.Contains(src, []byte("NewGetPetRequest")) {
+		if !bytes.Contains(src, []byte("package fromconfig")) || bytes.Contains(src, []byte("newGetPetRequest")) {
 			t.Errorf("config not applied")
 		}
 	})
@@ -266,7 +266,7 @@ func TestConfigFile(t *testing.T) {
 
 func TestStrict(t *testing.T) {
 	dir := t.TempDir()
-	spec := writeFile(t, dir, "api.yaml", strings.Replace(danglingYAML, "'#/components/schemas/Pets'\n", "'#/components/schemas/Pet'\n                description: ignored\n", 1))
+	spec := writeFile(t, dir, "api.yaml", strings.Replace(danglingYAML, "'#/components/schemas/Pets'\n", "'#/components/schemas/Pet'\n                type: string\n", 1))
 	if r := sdkgen(t, "", "generate", "--spec", spec, "--out", filepath.Join(dir, "a"), "--package", "api"); r.code != exitOK || !strings.Contains(r.stderr, "warning[ref.sibling-ignored]") {
 		t.Errorf("exit %d, want 0 with the warning printed\n%s", r.code, r.stderr)
 	}
@@ -333,7 +333,7 @@ func TestDiagnosticVolume(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    A: {type: object}\n")
 	for i := range 12 {
-		fmt.Fprintf(&b, "    B%d: {$ref: '#/components/schemas/A', description: ignored}\n", i)
+		fmt.Fprintf(&b, "    B%d: {$ref: '#/components/schemas/A', type: string}\n", i)
 	}
 	spec := writeFile(t, t.TempDir(), "api.yaml", b.String())
 	r := sdkgen(t, "", "check", "--spec", spec)

@@ -200,8 +200,8 @@ func (t *Ticket) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// NewListEventsRequest constructs an http.Request for the ListEvents method
-func NewListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
+// newListEventsRequest constructs an http.Request for the ListEvents method
+func newListEventsRequest(server string, params *ListEventsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -253,8 +253,8 @@ func NewListEventsRequest(server string, params *ListEventsParams) (*http.Reques
 	return req, nil
 }
 
-// NewGetEventRequest constructs an http.Request for the GetEvent method
-func NewGetEventRequest(server string, id int64) (*http.Request, error) {
+// newGetEventRequest constructs an http.Request for the GetEvent method
+func newGetEventRequest(server string, id int64) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

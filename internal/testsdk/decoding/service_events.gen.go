@@ -43,7 +43,7 @@ var opGetEvent = &sdk.Operation{
 // Operation getEvent: GET /events/{id}.
 func (s *EventsService) GetEvent(ctx context.Context, id int64, opts ...sdk.Option) (*Event, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetEvent, func(server string) (*http.Request, error) {
-		return NewGetEventRequest(server, id)
+		return newGetEventRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (s *EventsService) ListEvents(ctx context.Context, params *ListEventsParams
 			v := cursor
 			p.Cursor = &v
 		}
-		return NewListEventsRequest(server, p)
+		return newListEventsRequest(server, p)
 	}, func(page *EventList) ([]Event, string) {
 		return page.Data, page.NextCursor.OrZero()
 	}, opts...)

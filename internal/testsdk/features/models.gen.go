@@ -283,8 +283,8 @@ func (t *Shape) UnmarshalJSON(b []byte) error {
 	return err
 }
 
-// NewListEventsRequest constructs an http.Request for the ListEvents method
-func NewListEventsRequest(server string) (*http.Request, error) {
+// newListEventsRequest constructs an http.Request for the ListEvents method
+func newListEventsRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -309,8 +309,8 @@ func NewListEventsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewDownloadRequest constructs an http.Request for the Download method
-func NewDownloadRequest(server string, name string) (*http.Request, error) {
+// newDownloadRequest constructs an http.Request for the Download method
+func newDownloadRequest(server string, name string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -342,8 +342,8 @@ func NewDownloadRequest(server string, name string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewUploadRequestWithBody constructs an http.Request for the Upload method, with any body, and a specified content type
-func NewUploadRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+// newUploadRequestWithBody constructs an http.Request for the Upload method, with any body, and a specified content type
+func newUploadRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -377,8 +377,8 @@ func NewUploadRequestWithBody(server string, name string, contentType string, bo
 	return req, nil
 }
 
-// NewListGadgetsRequest constructs an http.Request for the ListGadgets method
-func NewListGadgetsRequest(server string, params *ListGadgetsParams) (*http.Request, error) {
+// newListGadgetsRequest constructs an http.Request for the ListGadgets method
+func newListGadgetsRequest(server string, params *ListGadgetsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -442,8 +442,8 @@ func NewListGadgetsRequest(server string, params *ListGadgetsParams) (*http.Requ
 	return req, nil
 }
 
-// NewHealthRequest constructs an http.Request for the Health method
-func NewHealthRequest(server string) (*http.Request, error) {
+// newHealthRequest constructs an http.Request for the Health method
+func newHealthRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -468,8 +468,8 @@ func NewHealthRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewListIssuesRequest constructs an http.Request for the ListIssues method
-func NewListIssuesRequest(server string, params *ListIssuesParams) (*http.Request, error) {
+// newListIssuesRequest constructs an http.Request for the ListIssues method
+func newListIssuesRequest(server string, params *ListIssuesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -545,19 +545,19 @@ func NewListIssuesRequest(server string, params *ListIssuesParams) (*http.Reques
 	return req, nil
 }
 
-// NewLoginRequestWithFormdataBody calls the generic Login builder with application/x-www-form-urlencoded body
-func NewLoginRequestWithFormdataBody(server string, body LoginFormdataRequestBody) (*http.Request, error) {
+// newLoginRequestWithFormdataBody calls the generic Login builder with application/x-www-form-urlencoded body
+func newLoginRequestWithFormdataBody(server string, body LoginFormdataRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	bodyStr, err := runtime.MarshalForm(body, nil)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = strings.NewReader(bodyStr.Encode())
-	return NewLoginRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
+	return newLoginRequestWithBody(server, "application/x-www-form-urlencoded", bodyReader)
 }
 
-// NewLoginRequestWithBody constructs an http.Request for the Login method, with any body, and a specified content type
-func NewLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newLoginRequestWithBody constructs an http.Request for the Login method, with any body, and a specified content type
+func newLoginRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -584,8 +584,8 @@ func NewLoginRequestWithBody(server string, contentType string, body io.Reader) 
 	return req, nil
 }
 
-// NewListNotesRequest constructs an http.Request for the ListNotes method
-func NewListNotesRequest(server string, params *ListNotesParams) (*http.Request, error) {
+// newListNotesRequest constructs an http.Request for the ListNotes method
+func newListNotesRequest(server string, params *ListNotesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -637,8 +637,8 @@ func NewListNotesRequest(server string, params *ListNotesParams) (*http.Request,
 	return req, nil
 }
 
-// NewListOrdersRequest constructs an http.Request for the ListOrders method
-func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
+// newListOrdersRequest constructs an http.Request for the ListOrders method
+func newListOrdersRequest(server string, params *ListOrdersParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -690,8 +690,8 @@ func NewListOrdersRequest(server string, params *ListOrdersParams) (*http.Reques
 	return req, nil
 }
 
-// NewListThingsRequest constructs an http.Request for the ListThings method
-func NewListThingsRequest(server string, params *ListThingsParams) (*http.Request, error) {
+// newListThingsRequest constructs an http.Request for the ListThings method
+func newListThingsRequest(server string, params *ListThingsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -775,19 +775,19 @@ func NewListThingsRequest(server string, params *ListThingsParams) (*http.Reques
 	return req, nil
 }
 
-// NewCreateThingRequest calls the generic CreateThing builder with application/json body
-func NewCreateThingRequest(server string, body CreateThingJSONRequestBody) (*http.Request, error) {
+// newCreateThingRequest calls the generic CreateThing builder with application/json body
+func newCreateThingRequest(server string, body CreateThingJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateThingRequestWithBody(server, "application/json", bodyReader)
+	return newCreateThingRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewCreateThingRequestWithBody constructs an http.Request for the CreateThing method, with any body, and a specified content type
-func NewCreateThingRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newCreateThingRequestWithBody constructs an http.Request for the CreateThing method, with any body, and a specified content type
+func newCreateThingRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -814,8 +814,8 @@ func NewCreateThingRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
-// NewDeleteThingRequest constructs an http.Request for the DeleteThing method
-func NewDeleteThingRequest(server string, id string) (*http.Request, error) {
+// newDeleteThingRequest constructs an http.Request for the DeleteThing method
+func newDeleteThingRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -847,8 +847,8 @@ func NewDeleteThingRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewGetThingRequest constructs an http.Request for the GetThing method
-func NewGetThingRequest(server string, id string) (*http.Request, error) {
+// newGetThingRequest constructs an http.Request for the GetThing method
+func newGetThingRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -880,19 +880,19 @@ func NewGetThingRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPatchThingRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchThing builder with application/merge-patch+json body
-func NewPatchThingRequestWithApplicationMergePatchPlusJSONBody(server string, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
+// newPatchThingRequestWithApplicationMergePatchPlusJSONBody calls the generic PatchThing builder with application/merge-patch+json body
+func newPatchThingRequestWithApplicationMergePatchPlusJSONBody(server string, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPatchThingRequestWithBody(server, id, "application/merge-patch+json", bodyReader)
+	return newPatchThingRequestWithBody(server, id, "application/merge-patch+json", bodyReader)
 }
 
-// NewPatchThingRequestWithBody constructs an http.Request for the PatchThing method, with any body, and a specified content type
-func NewPatchThingRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+// newPatchThingRequestWithBody constructs an http.Request for the PatchThing method, with any body, and a specified content type
+func newPatchThingRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -926,8 +926,8 @@ func NewPatchThingRequestWithBody(server string, id string, contentType string, 
 	return req, nil
 }
 
-// NewGetNoteRequest constructs an http.Request for the GetNote method
-func NewGetNoteRequest(server string, id string) (*http.Request, error) {
+// newGetNoteRequest constructs an http.Request for the GetNote method
+func newGetNoteRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -959,19 +959,19 @@ func NewGetNoteRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewPutNoteRequestWithTextBody calls the generic PutNote builder with text/plain body
-func NewPutNoteRequestWithTextBody(server string, id string, body PutNoteTextRequestBody) (*http.Request, error) {
+// newPutNoteRequestWithTextBody calls the generic PutNote builder with text/plain body
+func newPutNoteRequestWithTextBody(server string, id string, body PutNoteTextRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	if stringer, ok := interface{}(body).(fmt.Stringer); ok {
 		bodyReader = strings.NewReader(stringer.String())
 	} else {
 		bodyReader = strings.NewReader(fmt.Sprint(body))
 	}
-	return NewPutNoteRequestWithBody(server, id, "text/plain", bodyReader)
+	return newPutNoteRequestWithBody(server, id, "text/plain", bodyReader)
 }
 
-// NewPutNoteRequestWithBody constructs an http.Request for the PutNote method, with any body, and a specified content type
-func NewPutNoteRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+// newPutNoteRequestWithBody constructs an http.Request for the PutNote method, with any body, and a specified content type
+func newPutNoteRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1005,8 +1005,8 @@ func NewPutNoteRequestWithBody(server string, id string, contentType string, bod
 	return req, nil
 }
 
-// NewGetThingSummaryRequest constructs an http.Request for the GetThingSummary method
-func NewGetThingSummaryRequest(server string, id string) (*http.Request, error) {
+// newGetThingSummaryRequest constructs an http.Request for the GetThingSummary method
+func newGetThingSummaryRequest(server string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1038,8 +1038,8 @@ func NewGetThingSummaryRequest(server string, id string) (*http.Request, error) 
 	return req, nil
 }
 
-// NewListWidgetsRequest constructs an http.Request for the ListWidgets method
-func NewListWidgetsRequest(server string, params *ListWidgetsParams) (*http.Request, error) {
+// newListWidgetsRequest constructs an http.Request for the ListWidgets method
+func newListWidgetsRequest(server string, params *ListWidgetsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

@@ -41,7 +41,7 @@ var opHealth = &sdk.Operation{
 // Operation health: GET /health.
 func (s *DefaultService) Health(ctx context.Context, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opHealth, func(server string) (*http.Request, error) {
-		return NewHealthRequest(server)
+		return newHealthRequest(server)
 	}, opts...)
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ var opLogin = &sdk.Operation{
 // Operation login: POST /login.
 func (s *DefaultService) Login(ctx context.Context, body LoginFormdataRequestBody, opts ...sdk.Option) (*LoginResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opLogin, func(server string) (*http.Request, error) {
-		return NewLoginRequestWithFormdataBody(server, body)
+		return newLoginRequestWithFormdataBody(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err

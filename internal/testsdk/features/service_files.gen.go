@@ -51,7 +51,7 @@ var opDownload = &sdk.Operation{
 // The caller must close the returned body.
 func (s *FilesService) Download(ctx context.Context, name string, opts ...sdk.Option) (io.ReadCloser, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opDownload, func(server string) (*http.Request, error) {
-		return NewDownloadRequest(server, name)
+		return newDownloadRequest(server, name)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -76,7 +76,7 @@ var opUpload = &sdk.Operation{
 func (s *FilesService) Upload(ctx context.Context, name string, body io.Reader, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opUpload, func(server string) (*http.Request, error) {
 		return sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
-			return NewUploadRequestWithBody(server, name, "application/octet-stream", reader)
+			return newUploadRequestWithBody(server, name, "application/octet-stream", reader)
 		})
 	}, opts...)
 	if err != nil {

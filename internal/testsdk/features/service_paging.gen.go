@@ -71,7 +71,7 @@ var opListEvents = &sdk.Operation{
 // It returns a pager over the items of every page (paged by next-url, as x-ms-pageable says): range over its All method; see sdk.Pager.
 func (s *PagingService) ListEvents(ctx context.Context, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdkimpl.NextURLPager(ctx, s.client, opListEvents, func(server string) (*http.Request, error) {
-		return NewListEventsRequest(server)
+		return newListEventsRequest(server)
 	}, func(page *ListEventsResponse) ([]Widget, string) {
 		return page.Value, page.NextLink
 	}, opts...)
@@ -97,7 +97,7 @@ func (s *PagingService) ListGadgets(ctx context.Context, params *ListGadgetsPara
 		p := sdkimpl.CopyParams(params)
 		v := int32(pos)
 		p.Offset = &v
-		return NewListGadgetsRequest(server, p)
+		return newListGadgetsRequest(server, p)
 	}, func(page *ListGadgetsResponse, pos int) ([]Widget, bool) {
 		return page.Items, pos+len(page.Items) < int(page.Total)
 	}, opts...)
@@ -116,7 +116,7 @@ var opListIssues = &sdk.Operation{
 // It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *PagingService) ListIssues(ctx context.Context, params *ListIssuesParams, opts ...sdk.Option) *sdk.Pager[Widget] {
 	return sdkimpl.LinkPager(ctx, s.client, opListIssues, func(server string) (*http.Request, error) {
-		return NewListIssuesRequest(server, params)
+		return newListIssuesRequest(server, params)
 	}, func(page *[]Widget) []Widget {
 		return *page
 	}, opts...)
@@ -140,7 +140,7 @@ func (s *PagingService) ListNotes(ctx context.Context, params *ListNotesParams, 
 			v := cursor
 			p.Token = &v
 		}
-		return NewListNotesRequest(server, p)
+		return newListNotesRequest(server, p)
 	}, func(page *ListNotesResponse) ([]Widget, string) {
 		return page.Notes, page.Continuation
 	}, opts...)
@@ -166,7 +166,7 @@ func (s *PagingService) ListOrders(ctx context.Context, params *ListOrdersParams
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
-		return NewListOrdersRequest(server, p)
+		return newListOrdersRequest(server, p)
 	}, func(page *ListOrdersResponse, pos int) ([]Widget, bool) {
 		return page.Orders, pos < int(page.TotalPages)
 	}, opts...)
@@ -190,7 +190,7 @@ func (s *PagingService) ListWidgets(ctx context.Context, params *ListWidgetsPara
 			v := cursor
 			p.StartingAfter = &v
 		}
-		return NewListWidgetsRequest(server, p)
+		return newListWidgetsRequest(server, p)
 	}, func(page *ListWidgetsResponse) ([]Widget, string) {
 		return page.Data, sdkimpl.LastItemCursor(page.Data, page.HasMore, func(it Widget) string { return it.ID })
 	}, opts...)

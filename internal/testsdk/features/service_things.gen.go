@@ -88,7 +88,7 @@ var opCreateThing = &sdk.Operation{
 //   - 409: *CreateThing409Error
 func (s *ThingsService) CreateThing(ctx context.Context, body CreateThingJSONRequestBody, opts ...sdk.Option) (*CreateThingResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opCreateThing, func(server string) (*http.Request, error) {
-		return NewCreateThingRequest(server, body)
+		return newCreateThingRequest(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ var opDeleteThing = &sdk.Operation{
 // Deprecated: the spec marks this operation deprecated.
 func (s *ThingsService) DeleteThing(ctx context.Context, id string, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opDeleteThing, func(server string) (*http.Request, error) {
-		return NewDeleteThingRequest(server, id)
+		return newDeleteThingRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ var opGetNote = &sdk.Operation{
 // Operation getNote: GET /things/{id}/note.
 func (s *ThingsService) GetNote(ctx context.Context, id string, opts ...sdk.Option) (string, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetNote, func(server string) (*http.Request, error) {
-		return NewGetNoteRequest(server, id)
+		return newGetNoteRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return "", err
@@ -165,7 +165,7 @@ var opGetThing = &sdk.Operation{
 //   - 404: *ErrorResponse
 func (s *ThingsService) GetThing(ctx context.Context, id string, opts ...sdk.Option) (*Thing, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetThing, func(server string) (*http.Request, error) {
-		return NewGetThingRequest(server, id)
+		return newGetThingRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -184,7 +184,7 @@ var opGetThingSummary = &sdk.Operation{
 // Operation getThingSummary: GET /things/{id}/summary.
 func (s *ThingsService) GetThingSummary(ctx context.Context, id string, opts ...sdk.Option) (*GetThingSummaryResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetThingSummary, func(server string) (*http.Request, error) {
-		return NewGetThingSummaryRequest(server, id)
+		return newGetThingSummaryRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -209,7 +209,7 @@ var opListThings = &sdk.Operation{
 //   - default: *ProblemError
 func (s *ThingsService) ListThings(ctx context.Context, params *ListThingsParams, opts ...sdk.Option) ([]Thing, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opListThings, func(server string) (*http.Request, error) {
-		return NewListThingsRequest(server, params)
+		return newListThingsRequest(server, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -236,7 +236,7 @@ var opPatchThing = &sdk.Operation{
 //   - 404: *ErrorResponse
 func (s *ThingsService) PatchThing(ctx context.Context, id string, body PatchThingApplicationMergePatchPlusJSONRequestBody, opts ...sdk.Option) (*Thing, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opPatchThing, func(server string) (*http.Request, error) {
-		return NewPatchThingRequestWithApplicationMergePatchPlusJSONBody(server, id, body)
+		return newPatchThingRequestWithApplicationMergePatchPlusJSONBody(server, id, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -258,7 +258,7 @@ var opPutNote = &sdk.Operation{
 // Operation putNote: PUT /things/{id}/note.
 func (s *ThingsService) PutNote(ctx context.Context, id string, body PutNoteTextRequestBody, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opPutNote, func(server string) (*http.Request, error) {
-		return NewPutNoteRequestWithTextBody(server, id, body)
+		return newPutNoteRequestWithTextBody(server, id, body)
 	}, opts...)
 	if err != nil {
 		return err

@@ -124,8 +124,8 @@ type ListReviewsParams struct {
 // CreateProductJSONRequestBody defines body for CreateProduct for application/json ContentType.
 type CreateProductJSONRequestBody = NewProduct
 
-// NewListProductsRequest constructs an http.Request for the ListProducts method
-func NewListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
+// newListProductsRequest constructs an http.Request for the ListProducts method
+func newListProductsRequest(server string, params *ListProductsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -233,19 +233,19 @@ func NewListProductsRequest(server string, params *ListProductsParams) (*http.Re
 	return req, nil
 }
 
-// NewCreateProductRequest calls the generic CreateProduct builder with application/json body
-func NewCreateProductRequest(server string, body CreateProductJSONRequestBody) (*http.Request, error) {
+// newCreateProductRequest calls the generic CreateProduct builder with application/json body
+func newCreateProductRequest(server string, body CreateProductJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewCreateProductRequestWithBody(server, "application/json", bodyReader)
+	return newCreateProductRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewCreateProductRequestWithBody constructs an http.Request for the CreateProduct method, with any body, and a specified content type
-func NewCreateProductRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newCreateProductRequestWithBody constructs an http.Request for the CreateProduct method, with any body, and a specified content type
+func newCreateProductRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -272,8 +272,8 @@ func NewCreateProductRequestWithBody(server string, contentType string, body io.
 	return req, nil
 }
 
-// NewGetProductRequest constructs an http.Request for the GetProduct method
-func NewGetProductRequest(server string, id int) (*http.Request, error) {
+// newGetProductRequest constructs an http.Request for the GetProduct method
+func newGetProductRequest(server string, id int) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -305,8 +305,8 @@ func NewGetProductRequest(server string, id int) (*http.Request, error) {
 	return req, nil
 }
 
-// NewListReviewsRequest constructs an http.Request for the ListReviews method
-func NewListReviewsRequest(server string, params *ListReviewsParams) (*http.Request, error) {
+// newListReviewsRequest constructs an http.Request for the ListReviews method
+func newListReviewsRequest(server string, params *ListReviewsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

@@ -50,7 +50,7 @@ var opCreateProduct = &sdk.Operation{
 // Operation createProduct: POST /products.
 func (s *ProductsService) CreateProduct(ctx context.Context, body CreateProductJSONRequestBody, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opCreateProduct, func(server string) (*http.Request, error) {
-		return NewCreateProductRequest(server, body)
+		return newCreateProductRequest(server, body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ var opGetProduct = &sdk.Operation{
 //   - 404: *GetProduct404Error
 func (s *ProductsService) GetProduct(ctx context.Context, id int, opts ...sdk.Option) (*Product, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetProduct, func(server string) (*http.Request, error) {
-		return NewGetProductRequest(server, id)
+		return newGetProductRequest(server, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ var opListProducts = &sdk.Operation{
 // It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *ProductsService) ListProducts(ctx context.Context, params *ListProductsParams, opts ...sdk.Option) *sdk.Pager[Product] {
 	return sdkimpl.LinkPager(ctx, s.client, opListProducts, func(server string) (*http.Request, error) {
-		return NewListProductsRequest(server, params)
+		return newListProductsRequest(server, params)
 	}, func(page *[]Product) []Product {
 		return *page
 	}, opts...)

@@ -48,7 +48,7 @@ func (s *ReviewsService) ListReviews(ctx context.Context, params *ListReviewsPar
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Start = &v
-		return NewListReviewsRequest(server, p)
+		return newListReviewsRequest(server, p)
 	}, func(page *[]Review, pos int) ([]Review, bool) {
 		return *page, true
 	}, opts...)

@@ -261,8 +261,8 @@ func (a AdminInvitesList200JSONResponseBody) MarshalJSON() ([]byte, error) {
 	return json.Marshal(object)
 }
 
-// NewListAccountRequest constructs an http.Request for the ListAccount method
-func NewListAccountRequest(server string, params *ListAccountParams) (*http.Request, error) {
+// newListAccountRequest constructs an http.Request for the ListAccount method
+func newListAccountRequest(server string, params *ListAccountParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -338,8 +338,8 @@ func NewListAccountRequest(server string, params *ListAccountParams) (*http.Requ
 	return req, nil
 }
 
-// NewListAuditEventsRequest constructs an http.Request for the ListAuditEvents method
-func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*http.Request, error) {
+// newListAuditEventsRequest constructs an http.Request for the ListAuditEvents method
+func newListAuditEventsRequest(server string, params *ListAuditEventsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -391,8 +391,8 @@ func NewListAuditEventsRequest(server string, params *ListAuditEventsParams) (*h
 	return req, nil
 }
 
-// NewGetNewReleasesRequest constructs an http.Request for the GetNewReleases method
-func NewGetNewReleasesRequest(server string, params *GetNewReleasesParams) (*http.Request, error) {
+// newGetNewReleasesRequest constructs an http.Request for the GetNewReleases method
+func newGetNewReleasesRequest(server string, params *GetNewReleasesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -456,8 +456,8 @@ func NewGetNewReleasesRequest(server string, params *GetNewReleasesParams) (*htt
 	return req, nil
 }
 
-// NewGetCollaborationsRequest constructs an http.Request for the GetCollaborations method
-func NewGetCollaborationsRequest(server string, params *GetCollaborationsParams) (*http.Request, error) {
+// newGetCollaborationsRequest constructs an http.Request for the GetCollaborations method
+func newGetCollaborationsRequest(server string, params *GetCollaborationsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -521,8 +521,8 @@ func NewGetCollaborationsRequest(server string, params *GetCollaborationsParams)
 	return req, nil
 }
 
-// NewConversationsListRequest constructs an http.Request for the ConversationsList method
-func NewConversationsListRequest(server string, params *ConversationsListParams) (*http.Request, error) {
+// newConversationsListRequest constructs an http.Request for the ConversationsList method
+func newConversationsListRequest(server string, params *ConversationsListParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -586,8 +586,8 @@ func NewConversationsListRequest(server string, params *ConversationsListParams)
 	return req, nil
 }
 
-// NewGetFoldersItemsRequest constructs an http.Request for the GetFoldersItems method
-func NewGetFoldersItemsRequest(server string, params *GetFoldersItemsParams) (*http.Request, error) {
+// newGetFoldersItemsRequest constructs an http.Request for the GetFoldersItems method
+func newGetFoldersItemsRequest(server string, params *GetFoldersItemsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -651,8 +651,8 @@ func NewGetFoldersItemsRequest(server string, params *GetFoldersItemsParams) (*h
 	return req, nil
 }
 
-// NewAdminInvitesListRequest constructs an http.Request for the AdminInvitesList method
-func NewAdminInvitesListRequest(server string, params *AdminInvitesListParams) (*http.Request, error) {
+// newAdminInvitesListRequest constructs an http.Request for the AdminInvitesList method
+func newAdminInvitesListRequest(server string, params *AdminInvitesListParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -716,8 +716,8 @@ func NewAdminInvitesListRequest(server string, params *AdminInvitesListParams) (
 	return req, nil
 }
 
-// NewGetVolumesRequest constructs an http.Request for the GetVolumes method
-func NewGetVolumesRequest(server string, params *GetVolumesParams) (*http.Request, error) {
+// newGetVolumesRequest constructs an http.Request for the GetVolumes method
+func newGetVolumesRequest(server string, params *GetVolumesParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -781,8 +781,8 @@ func NewGetVolumesRequest(server string, params *GetVolumesParams) (*http.Reques
 	return req, nil
 }
 
-// NewListLogsRequest constructs an http.Request for the ListLogs method
-func NewListLogsRequest(server string, params *ListLogsParams) (*http.Request, error) {
+// newListLogsRequest constructs an http.Request for the ListLogs method
+func newListLogsRequest(server string, params *ListLogsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -846,8 +846,8 @@ func NewListLogsRequest(server string, params *ListLogsParams) (*http.Request, e
 	return req, nil
 }
 
-// NewGetFollowedRequest constructs an http.Request for the GetFollowed method
-func NewGetFollowedRequest(server string, params *GetFollowedParams) (*http.Request, error) {
+// newGetFollowedRequest constructs an http.Request for the GetFollowed method
+func newGetFollowedRequest(server string, params *GetFollowedParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -919,8 +919,8 @@ func NewGetFollowedRequest(server string, params *GetFollowedParams) (*http.Requ
 	return req, nil
 }
 
-// NewGetRecentlyPlayedRequest constructs an http.Request for the GetRecentlyPlayed method
-func NewGetRecentlyPlayedRequest(server string, params *GetRecentlyPlayedParams) (*http.Request, error) {
+// newGetRecentlyPlayedRequest constructs an http.Request for the GetRecentlyPlayed method
+func newGetRecentlyPlayedRequest(server string, params *GetRecentlyPlayedParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -984,8 +984,8 @@ func NewGetRecentlyPlayedRequest(server string, params *GetRecentlyPlayedParams)
 	return req, nil
 }
 
-// NewGetUsersSavedShowsRequest constructs an http.Request for the GetUsersSavedShows method
-func NewGetUsersSavedShowsRequest(server string, params *GetUsersSavedShowsParams) (*http.Request, error) {
+// newGetUsersSavedShowsRequest constructs an http.Request for the GetUsersSavedShows method
+func newGetUsersSavedShowsRequest(server string, params *GetUsersSavedShowsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1037,8 +1037,8 @@ func NewGetUsersSavedShowsRequest(server string, params *GetUsersSavedShowsParam
 	return req, nil
 }
 
-// NewGetProjectsRequest constructs an http.Request for the GetProjects method
-func NewGetProjectsRequest(server string, params *GetProjectsParams) (*http.Request, error) {
+// newGetProjectsRequest constructs an http.Request for the GetProjects method
+func newGetProjectsRequest(server string, params *GetProjectsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1102,8 +1102,8 @@ func NewGetProjectsRequest(server string, params *GetProjectsParams) (*http.Requ
 	return req, nil
 }
 
-// NewIssuesListForRepoRequest constructs an http.Request for the IssuesListForRepo method
-func NewIssuesListForRepoRequest(server string, params *IssuesListForRepoParams) (*http.Request, error) {
+// newIssuesListForRepoRequest constructs an http.Request for the IssuesListForRepo method
+func newIssuesListForRepoRequest(server string, params *IssuesListForRepoParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1167,8 +1167,8 @@ func NewIssuesListForRepoRequest(server string, params *IssuesListForRepoParams)
 	return req, nil
 }
 
-// NewSearchRequest constructs an http.Request for the Search method
-func NewSearchRequest(server string, params *SearchParams) (*http.Request, error) {
+// newSearchRequest constructs an http.Request for the Search method
+func newSearchRequest(server string, params *SearchParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1232,8 +1232,8 @@ func NewSearchRequest(server string, params *SearchParams) (*http.Request, error
 	return req, nil
 }
 
-// NewListTagsRequest constructs an http.Request for the ListTags method
-func NewListTagsRequest(server string) (*http.Request, error) {
+// newListTagsRequest constructs an http.Request for the ListTags method
+func newListTagsRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1258,8 +1258,8 @@ func NewListTagsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewListTasksRequest constructs an http.Request for the ListTasks method
-func NewListTasksRequest(server string, params *ListTasksParams) (*http.Request, error) {
+// newListTasksRequest constructs an http.Request for the ListTasks method
+func newListTasksRequest(server string, params *ListTasksParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1323,8 +1323,8 @@ func NewListTasksRequest(server string, params *ListTasksParams) (*http.Request,
 	return req, nil
 }
 
-// NewTeamAccessLogsRequest constructs an http.Request for the TeamAccessLogs method
-func NewTeamAccessLogsRequest(server string, params *TeamAccessLogsParams) (*http.Request, error) {
+// newTeamAccessLogsRequest constructs an http.Request for the TeamAccessLogs method
+func newTeamAccessLogsRequest(server string, params *TeamAccessLogsParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

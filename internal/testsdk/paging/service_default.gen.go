@@ -148,7 +148,7 @@ func (s *DefaultService) AdminInvitesList(ctx context.Context, params *AdminInvi
 			v := cursor
 			p.Cursor = &v
 		}
-		return NewAdminInvitesListRequest(server, p)
+		return newAdminInvitesListRequest(server, p)
 	}, func(page *AdminInvitesList200JSONResponseBody) ([]map[string]interface{}, string) {
 		return page.Invites, sdk.Deref(page.ResponseMetadata).NextCursor
 	}, opts...)
@@ -172,7 +172,7 @@ func (s *DefaultService) ConversationsList(ctx context.Context, params *Conversa
 			v := cursor
 			p.Cursor = &v
 		}
-		return NewConversationsListRequest(server, p)
+		return newConversationsListRequest(server, p)
 	}, func(page *ConversationsListResponse) ([]Item, string) {
 		return page.Channels, sdk.Deref(page.ResponseMetadata).NextCursor
 	}, opts...)
@@ -198,7 +198,7 @@ func (s *DefaultService) GetCollaborations(ctx context.Context, params *GetColla
 		p := sdkimpl.CopyParams(params)
 		v := QueryOffset(int64(pos))
 		p.Offset = &v
-		return NewGetCollaborationsRequest(server, p)
+		return newGetCollaborationsRequest(server, p)
 	}, func(page *GetCollaborationsResponse, pos int) ([]Item, bool) {
 		return page.Entries, pos+len(page.Entries) < int(page.TotalCount)
 	}, opts...)
@@ -222,7 +222,7 @@ func (s *DefaultService) GetFoldersItems(ctx context.Context, params *GetFolders
 			v := cursor
 			p.Marker = &v
 		}
-		return NewGetFoldersItemsRequest(server, p)
+		return newGetFoldersItemsRequest(server, p)
 	}, func(page *GetFoldersItemsResponse) ([]Item, string) {
 		return page.Entries, page.NextMarker.OrZero()
 	}, opts...)
@@ -246,7 +246,7 @@ func (s *DefaultService) GetFollowed(ctx context.Context, params *GetFollowedPar
 			v := cursor
 			p.After = &v
 		}
-		return NewGetFollowedRequest(server, p)
+		return newGetFollowedRequest(server, p)
 	}, func(page *GetFollowedResponse) ([]Item, string) {
 		return page.Artists.Items, sdk.Deref(page.Artists.Cursors).After.OrZero()
 	}, opts...)
@@ -272,7 +272,7 @@ func (s *DefaultService) GetNewReleases(ctx context.Context, params *GetNewRelea
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
-		return NewGetNewReleasesRequest(server, p)
+		return newGetNewReleasesRequest(server, p)
 	}, func(page *GetNewReleasesResponse, pos int) ([]Item, bool) {
 		return page.Albums.Items, pos+len(page.Albums.Items) < int(page.Albums.Total)
 	}, opts...)
@@ -296,7 +296,7 @@ func (s *DefaultService) GetProjects(ctx context.Context, params *GetProjectsPar
 			v := cursor
 			p.Offset = &v
 		}
-		return NewGetProjectsRequest(server, p)
+		return newGetProjectsRequest(server, p)
 	}, func(page *GetProjectsResponse) ([]Item, string) {
 		return page.Data, sdk.Deref(page.NextPage).Offset
 	}, opts...)
@@ -324,7 +324,7 @@ func (s *DefaultService) GetRecentlyPlayed(ctx context.Context, params *GetRecen
 			v := n
 			p.After = &v
 		}
-		return NewGetRecentlyPlayedRequest(server, p)
+		return newGetRecentlyPlayedRequest(server, p)
 	}, func(page *GetRecentlyPlayedResponse) ([]Item, string) {
 		return page.Items, sdk.Deref(page.Cursors).After
 	}, opts...)
@@ -343,7 +343,7 @@ var opGetUsersSavedShows = &sdk.Operation{
 // It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next): range over its All method; see sdk.Pager.
 func (s *DefaultService) GetUsersSavedShows(ctx context.Context, params *GetUsersSavedShowsParams, opts ...sdk.Option) *sdk.Pager[Item] {
 	return sdkimpl.NextURLPager(ctx, s.client, opGetUsersSavedShows, func(server string) (*http.Request, error) {
-		return NewGetUsersSavedShowsRequest(server, params)
+		return newGetUsersSavedShowsRequest(server, params)
 	}, func(page *GetUsersSavedShowsResponse) ([]Item, string) {
 		return page.Items, page.Next.OrZero()
 	}, opts...)
@@ -369,7 +369,7 @@ func (s *DefaultService) GetVolumes(ctx context.Context, params *GetVolumesParam
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
-		return NewGetVolumesRequest(server, p)
+		return newGetVolumesRequest(server, p)
 	}, func(page *GetVolumesResponse, pos int) ([]Item, bool) {
 		return page.Data, pos < int(page.Pages)
 	}, opts...)
@@ -388,7 +388,7 @@ var opIssuesListForRepo = &sdk.Operation{
 // It returns a pager over the items of every page (paged by link, detected from the Link response header): range over its All method; see sdk.Pager.
 func (s *DefaultService) IssuesListForRepo(ctx context.Context, params *IssuesListForRepoParams, opts ...sdk.Option) *sdk.Pager[Item] {
 	return sdkimpl.LinkPager(ctx, s.client, opIssuesListForRepo, func(server string) (*http.Request, error) {
-		return NewIssuesListForRepoRequest(server, params)
+		return newIssuesListForRepoRequest(server, params)
 	}, func(page *[]Item) []Item {
 		return *page
 	}, opts...)
@@ -407,7 +407,7 @@ var opListAccount = &sdk.Operation{
 // It returns a pager over the items of every page (paged by next-url, detected from the next page's URL in next_page_uri): range over its All method; see sdk.Pager.
 func (s *DefaultService) ListAccount(ctx context.Context, params *ListAccountParams, opts ...sdk.Option) *sdk.Pager[Item] {
 	return sdkimpl.NextURLPager(ctx, s.client, opListAccount, func(server string) (*http.Request, error) {
-		return NewListAccountRequest(server, params)
+		return newListAccountRequest(server, params)
 	}, func(page *ListAccountResponse) ([]Item, string) {
 		return page.Accounts, page.NextPageURI.OrZero()
 	}, opts...)
@@ -431,7 +431,7 @@ func (s *DefaultService) ListAuditEvents(ctx context.Context, params *ListAuditE
 			v := cursor
 			p.Cursor = &v
 		}
-		return NewListAuditEventsRequest(server, p)
+		return newListAuditEventsRequest(server, p)
 	}, func(page *ListAuditEventsResponse, h http.Header) ([]Item, string) {
 		return page.Events, h.Get("X-Next-Cursor")
 	}, opts...)
@@ -457,7 +457,7 @@ func (s *DefaultService) ListLogs(ctx context.Context, params *ListLogsParams, o
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
-		return NewListLogsRequest(server, p)
+		return newListLogsRequest(server, p)
 	}, func(page *[]Item, pos int) ([]Item, bool) {
 		return *page, true
 	}, opts...)
@@ -474,7 +474,7 @@ var opListTags = &sdk.Operation{
 // Operation listTags: GET /tags.
 func (s *DefaultService) ListTags(ctx context.Context, opts ...sdk.Option) ([]Item, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opListTags, func(server string) (*http.Request, error) {
-		return NewListTagsRequest(server)
+		return newListTagsRequest(server)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -502,7 +502,7 @@ func (s *DefaultService) ListTasks(ctx context.Context, params *ListTasksParams,
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Offset = &v
-		return NewListTasksRequest(server, p)
+		return newListTasksRequest(server, p)
 	}, func(page *ListTasksResponse, pos int) ([]Item, bool) {
 		return page.Results, page.HasMore
 	}, opts...)
@@ -528,7 +528,7 @@ func (s *DefaultService) Search(ctx context.Context, params *SearchParams, opts 
 		p := sdkimpl.CopyParams(params)
 		v := pos
 		p.Page = &v
-		return NewSearchRequest(server, p)
+		return newSearchRequest(server, p)
 	}, func(page *SearchResponse, pos int) ([]Item, bool) {
 		return page.Hits, true
 	}, opts...)
@@ -556,7 +556,7 @@ func (s *DefaultService) TeamAccessLogs(ctx context.Context, params *TeamAccessL
 		p := sdkimpl.CopyParams(params)
 		v := strconv.Itoa(pos)
 		p.Page = &v
-		return NewTeamAccessLogsRequest(server, p)
+		return newTeamAccessLogsRequest(server, p)
 	}, func(page *TeamAccessLogsResponse, pos int) ([]Item, bool) {
 		return page.Logins, pos < int(page.Paging.Pages)
 	}, opts...)

@@ -39,19 +39,19 @@ type WatchTicksParams struct {
 // ChatJSONRequestBody defines body for Chat for application/json ContentType.
 type ChatJSONRequestBody ChatJSONBody
 
-// NewChatRequest calls the generic Chat builder with application/json body
-func NewChatRequest(server string, body ChatJSONRequestBody) (*http.Request, error) {
+// newChatRequest calls the generic Chat builder with application/json body
+func newChatRequest(server string, body ChatJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewChatRequestWithBody(server, "application/json", bodyReader)
+	return newChatRequestWithBody(server, "application/json", bodyReader)
 }
 
-// NewChatRequestWithBody constructs an http.Request for the Chat method, with any body, and a specified content type
-func NewChatRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newChatRequestWithBody constructs an http.Request for the Chat method, with any body, and a specified content type
+func newChatRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -78,8 +78,8 @@ func NewChatRequestWithBody(server string, contentType string, body io.Reader) (
 	return req, nil
 }
 
-// NewFollowJobLogsRequest constructs an http.Request for the FollowJobLogs method
-func NewFollowJobLogsRequest(server string, jobID string) (*http.Request, error) {
+// newFollowJobLogsRequest constructs an http.Request for the FollowJobLogs method
+func newFollowJobLogsRequest(server string, jobID string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -111,8 +111,8 @@ func NewFollowJobLogsRequest(server string, jobID string) (*http.Request, error)
 	return req, nil
 }
 
-// NewListenNotificationsRequest constructs an http.Request for the ListenNotifications method
-func NewListenNotificationsRequest(server string) (*http.Request, error) {
+// newListenNotificationsRequest constructs an http.Request for the ListenNotifications method
+func newListenNotificationsRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -137,8 +137,8 @@ func NewListenNotificationsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
-// NewWatchTicksRequest constructs an http.Request for the WatchTicks method
-func NewWatchTicksRequest(server string, params *WatchTicksParams) (*http.Request, error) {
+// newWatchTicksRequest constructs an http.Request for the WatchTicks method
+func newWatchTicksRequest(server string, params *WatchTicksParams) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -186,8 +186,8 @@ func NewWatchTicksRequest(server string, params *WatchTicksParams) (*http.Reques
 	return req, nil
 }
 
-// NewWatchTickBatchesRequest constructs an http.Request for the WatchTickBatches method
-func NewWatchTickBatchesRequest(server string) (*http.Request, error) {
+// newWatchTickBatchesRequest constructs an http.Request for the WatchTickBatches method
+func newWatchTickBatchesRequest(server string) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

@@ -54,6 +54,6 @@ var opChat = &sdk.Operation{
 // other way is a *sdk.StreamError.
 func (s *ChatService) Chat(ctx context.Context, body ChatJSONRequestBody, opts ...sdk.Option) iter.Seq2[sdk.Event[ChatEvent], error] {
 	return sdkimpl.JSONEvents[ChatEvent](ctx, s.client, opChat, func(server string) (*http.Request, error) {
-		return NewChatRequest(server, body)
+		return newChatRequest(server, body)
 	}, opts...)
 }

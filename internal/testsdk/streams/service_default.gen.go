@@ -58,6 +58,6 @@ var opListenNotifications = &sdk.Operation{
 // resumed ends it with a *sdk.StreamError.
 func (s *DefaultService) ListenNotifications(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
 	return sdkimpl.TextEvents(ctx, s.client, opListenNotifications, func(server string) (*http.Request, error) {
-		return NewListenNotificationsRequest(server)
+		return newListenNotificationsRequest(server)
 	}, opts...)
 }

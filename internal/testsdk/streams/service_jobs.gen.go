@@ -53,6 +53,6 @@ var opFollowJobLogs = &sdk.Operation{
 // *sdk.StreamError.
 func (s *JobsService) FollowJobLogs(ctx context.Context, jobID string, opts ...sdk.Option) iter.Seq2[sdk.Event[string], error] {
 	return sdkimpl.TextEvents(ctx, s.client, opFollowJobLogs, func(server string) (*http.Request, error) {
-		return NewFollowJobLogsRequest(server, jobID)
+		return newFollowJobLogsRequest(server, jobID)
 	}, opts...)
 }

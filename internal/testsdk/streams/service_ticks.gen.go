@@ -69,7 +69,7 @@ var opWatchTickBatches = &sdk.Operation{
 // way is a *sdk.StreamError.
 func (s *TicksService) WatchTickBatches(ctx context.Context, opts ...sdk.Option) iter.Seq2[sdk.Event[[]Tick], error] {
 	return sdkimpl.JSONEvents[[]Tick](ctx, s.client, opWatchTickBatches, func(server string) (*http.Request, error) {
-		return NewWatchTickBatchesRequest(server)
+		return newWatchTickBatchesRequest(server)
 	}, opts...)
 }
 
@@ -98,6 +98,6 @@ var opWatchTicks = &sdk.Operation{
 //   - 404: *ProblemError
 func (s *TicksService) WatchTicks(ctx context.Context, params *WatchTicksParams, opts ...sdk.Option) iter.Seq2[sdk.Event[Tick], error] {
 	return sdkimpl.JSONEvents[Tick](ctx, s.client, opWatchTicks, func(server string) (*http.Request, error) {
-		return NewWatchTicksRequest(server, params)
+		return newWatchTicksRequest(server, params)
 	}, opts...)
 }

@@ -107,8 +107,8 @@ type UploadImageMultipartRequestBody UploadImageMultipartBody
 // UploadDocumentMultipartRequestBody defines body for UploadDocument for multipart/form-data ContentType.
 type UploadDocumentMultipartRequestBody = DocumentUpload
 
-// NewUploadImageRequestWithBody constructs an http.Request for the UploadImage method, with any body, and a specified content type
-func NewUploadImageRequestWithBody(server string, album string, contentType string, body io.Reader) (*http.Request, error) {
+// newUploadImageRequestWithBody constructs an http.Request for the UploadImage method, with any body, and a specified content type
+func newUploadImageRequestWithBody(server string, album string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -142,8 +142,8 @@ func NewUploadImageRequestWithBody(server string, album string, contentType stri
 	return req, nil
 }
 
-// NewGetRawRequest constructs an http.Request for the GetRaw method
-func NewGetRawRequest(server string, album string, id string) (*http.Request, error) {
+// newGetRawRequest constructs an http.Request for the GetRaw method
+func newGetRawRequest(server string, album string, id string) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -182,8 +182,8 @@ func NewGetRawRequest(server string, album string, id string) (*http.Request, er
 	return req, nil
 }
 
-// NewPutRawRequestWithBody constructs an http.Request for the PutRaw method, with any body, and a specified content type
-func NewPutRawRequestWithBody(server string, album string, id string, contentType string, body io.Reader) (*http.Request, error) {
+// newPutRawRequestWithBody constructs an http.Request for the PutRaw method, with any body, and a specified content type
+func newPutRawRequestWithBody(server string, album string, id string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -224,8 +224,8 @@ func NewPutRawRequestWithBody(server string, album string, id string, contentTyp
 	return req, nil
 }
 
-// NewUploadDocumentRequestWithBody constructs an http.Request for the UploadDocument method, with any body, and a specified content type
-func NewUploadDocumentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+// newUploadDocumentRequestWithBody constructs an http.Request for the UploadDocument method, with any body, and a specified content type
+func newUploadDocumentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)

@@ -55,13 +55,13 @@ var opUploadDocument = &sdk.Operation{
 func (s *DefaultService) UploadDocument(ctx context.Context, body *UploadDocumentForm, opts ...sdk.Option) error {
 	resp, err := sdkimpl.Do(ctx, s.client, opUploadDocument, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewUploadDocumentRequestWithBody(server, "", http.NoBody)
+			return newUploadDocumentRequestWithBody(server, "", http.NoBody)
 		}
 		return sdkimpl.NewMultipart().
 			Field("kind", body.Kind).
 			File("file", "", &body.File).
 			Request(func(contentType string, reader io.Reader) (*http.Request, error) {
-				return NewUploadDocumentRequestWithBody(server, contentType, reader)
+				return newUploadDocumentRequestWithBody(server, contentType, reader)
 			})
 	}, opts...)
 	if err != nil {

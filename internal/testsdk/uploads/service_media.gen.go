@@ -62,7 +62,7 @@ var opGetRaw = &sdk.Operation{
 // The caller must close the returned body.
 func (s *MediaService) GetRaw(ctx context.Context, album string, id string, opts ...sdk.Option) (io.ReadCloser, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opGetRaw, func(server string) (*http.Request, error) {
-		return NewGetRawRequest(server, album, id)
+		return newGetRawRequest(server, album, id)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -86,7 +86,7 @@ var opPutRaw = &sdk.Operation{
 func (s *MediaService) PutRaw(ctx context.Context, album string, id string, body io.Reader, opts ...sdk.Option) (*Image, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opPutRaw, func(server string) (*http.Request, error) {
 		return sdkimpl.StreamBody(body, func(reader io.Reader) (*http.Request, error) {
-			return NewPutRawRequestWithBody(server, album, id, "application/octet-stream", reader)
+			return newPutRawRequestWithBody(server, album, id, "application/octet-stream", reader)
 		})
 	}, opts...)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *MediaService) UploadImage(ctx context.Context, album string, body Uploa
 			File("image", "image/jpeg", &body.Image).
 			File("thumbnail", "image/png", body.Thumbnail).
 			Request(func(contentType string, reader io.Reader) (*http.Request, error) {
-				return NewUploadImageRequestWithBody(server, album, contentType, reader)
+				return newUploadImageRequestWithBody(server, album, contentType, reader)
 			})
 	}, opts...)
 	if err != nil {

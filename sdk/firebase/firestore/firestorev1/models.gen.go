@@ -999,19 +999,19 @@ type FirestoreProjectsDatabasesDocumentsRunAggregationQueryJSONRequestBody = Run
 // FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody defines body for FirestoreProjectsDatabasesDocumentsRunQuery for application/json ContentType.
 type FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody = RunQueryRequest
 
-// NewFirestoreProjectsDatabasesDocumentsBatchGetRequest calls the generic FirestoreProjectsDatabasesDocumentsBatchGet builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsBatchGetRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsBatchGetJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsBatchGetRequest calls the generic FirestoreProjectsDatabasesDocumentsBatchGet builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsBatchGetRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsBatchGetJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server, database, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server, database, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsBatchGet method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsBatchGet method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1047,19 +1047,19 @@ func NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server string
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequest calls the generic FirestoreProjectsDatabasesDocumentsBeginTransaction builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsBeginTransactionJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsBeginTransactionRequest calls the generic FirestoreProjectsDatabasesDocumentsBeginTransaction builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsBeginTransactionRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsBeginTransactionJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server, database, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server, database, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsBeginTransaction method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsBeginTransaction method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1095,19 +1095,19 @@ func NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(serve
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsCommitRequest calls the generic FirestoreProjectsDatabasesDocumentsCommit builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsCommitRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsCommitJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsCommitRequest calls the generic FirestoreProjectsDatabasesDocumentsCommit builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsCommitRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsCommitJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server, database, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server, database, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsCommit method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsCommitRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsCommit method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1143,19 +1143,19 @@ func NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server string, 
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRollbackRequest calls the generic FirestoreProjectsDatabasesDocumentsRollback builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsRollbackRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsRollbackJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRollbackRequest calls the generic FirestoreProjectsDatabasesDocumentsRollback builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsRollbackRequest(server string, database string, body FirestoreProjectsDatabasesDocumentsRollbackJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server, database, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server, database, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRollback method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRollback method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server string, database string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1191,8 +1191,8 @@ func NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server string
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsDeleteRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsDelete method
-func NewFirestoreProjectsDatabasesDocumentsDeleteRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsDeleteParams) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsDeleteRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsDelete method
+func newFirestoreProjectsDatabasesDocumentsDeleteRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsDeleteParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1277,8 +1277,8 @@ func NewFirestoreProjectsDatabasesDocumentsDeleteRequest(server string, name str
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsGetRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsGet method
-func NewFirestoreProjectsDatabasesDocumentsGetRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsGetParams) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsGetRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsGet method
+func newFirestoreProjectsDatabasesDocumentsGetRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsGetParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1375,19 +1375,19 @@ func NewFirestoreProjectsDatabasesDocumentsGetRequest(server string, name string
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsPatchRequest calls the generic FirestoreProjectsDatabasesDocumentsPatch builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsPatchRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, body FirestoreProjectsDatabasesDocumentsPatchJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsPatchRequest calls the generic FirestoreProjectsDatabasesDocumentsPatch builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsPatchRequest(server string, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, body FirestoreProjectsDatabasesDocumentsPatchJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server, name, params, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server, name, params, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsPatch method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server string, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsPatchRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsPatch method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server string, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1498,8 +1498,8 @@ func NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server string, n
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsListRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsList method
-func NewFirestoreProjectsDatabasesDocumentsListRequest(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsListParams) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsListRequest constructs an http.Request for the FirestoreProjectsDatabasesDocumentsList method
+func newFirestoreProjectsDatabasesDocumentsListRequest(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsListParams) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1663,19 +1663,19 @@ func NewFirestoreProjectsDatabasesDocumentsListRequest(server string, parent str
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequest calls the generic FirestoreProjectsDatabasesDocumentsCreateDocument builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequest(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, body FirestoreProjectsDatabasesDocumentsCreateDocumentJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsCreateDocumentRequest calls the generic FirestoreProjectsDatabasesDocumentsCreateDocument builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsCreateDocumentRequest(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, body FirestoreProjectsDatabasesDocumentsCreateDocumentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server, parent, collectionID, params, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server, parent, collectionID, params, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsCreateDocument method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsCreateDocument method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server string, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1769,19 +1769,19 @@ func NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server 
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest calls the generic FirestoreProjectsDatabasesDocumentsListCollectionIDs builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsListCollectionIDsJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest calls the generic FirestoreProjectsDatabasesDocumentsListCollectionIDs builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsListCollectionIDsJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server, parent, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server, parent, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsListCollectionIDs method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsListCollectionIDs method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1817,19 +1817,19 @@ func NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(serv
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest calls the generic FirestoreProjectsDatabasesDocumentsRunAggregationQuery builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsRunAggregationQueryJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest calls the generic FirestoreProjectsDatabasesDocumentsRunAggregationQuery builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsRunAggregationQueryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server, parent, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server, parent, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRunAggregationQuery method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRunAggregationQuery method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -1865,19 +1865,19 @@ func NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(se
 	return req, nil
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRunQueryRequest calls the generic FirestoreProjectsDatabasesDocumentsRunQuery builder with application/json body
-func NewFirestoreProjectsDatabasesDocumentsRunQueryRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRunQueryRequest calls the generic FirestoreProjectsDatabasesDocumentsRunQuery builder with application/json body
+func newFirestoreProjectsDatabasesDocumentsRunQueryRequest(server string, parent string, body FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server, parent, "application/json", bodyReader)
+	return newFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server, parent, "application/json", bodyReader)
 }
 
-// NewFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRunQuery method, with any body, and a specified content type
-func NewFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
+// newFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody constructs an http.Request for the FirestoreProjectsDatabasesDocumentsRunQuery method, with any body, and a specified content type
+func newFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server string, parent string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string

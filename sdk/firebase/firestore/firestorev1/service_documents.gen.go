@@ -111,9 +111,9 @@ var opFirestoreProjectsDatabasesDocumentsBatchGet = &sdk.Operation{
 func (s *DocumentsService) BatchGet(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsBatchGetJSONRequestBody, opts ...sdk.Option) ([]BatchGetDocumentsResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsBatchGet, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server, database, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsBatchGetRequestWithBody(server, database, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsBatchGetRequest(server, database, *body)
+		return newFirestoreProjectsDatabasesDocumentsBatchGetRequest(server, database, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -136,9 +136,9 @@ var opFirestoreProjectsDatabasesDocumentsBeginTransaction = &sdk.Operation{
 func (s *DocumentsService) BeginTransaction(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsBeginTransactionJSONRequestBody, opts ...sdk.Option) (*BeginTransactionResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsBeginTransaction, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server, database, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsBeginTransactionRequestWithBody(server, database, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsBeginTransactionRequest(server, database, *body)
+		return newFirestoreProjectsDatabasesDocumentsBeginTransactionRequest(server, database, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -161,9 +161,9 @@ var opFirestoreProjectsDatabasesDocumentsCommit = &sdk.Operation{
 func (s *DocumentsService) Commit(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsCommitJSONRequestBody, opts ...sdk.Option) (*CommitResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsCommit, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server, database, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsCommitRequestWithBody(server, database, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsCommitRequest(server, database, *body)
+		return newFirestoreProjectsDatabasesDocumentsCommitRequest(server, database, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -186,9 +186,9 @@ var opFirestoreProjectsDatabasesDocumentsCreateDocument = &sdk.Operation{
 func (s *DocumentsService) CreateDocument(ctx context.Context, parent string, collectionID string, params *FirestoreProjectsDatabasesDocumentsCreateDocumentParams, body *FirestoreProjectsDatabasesDocumentsCreateDocumentJSONRequestBody, opts ...sdk.Option) (*Document, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsCreateDocument, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server, parent, collectionID, params, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsCreateDocumentRequestWithBody(server, parent, collectionID, params, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsCreateDocumentRequest(server, parent, collectionID, params, *body)
+		return newFirestoreProjectsDatabasesDocumentsCreateDocumentRequest(server, parent, collectionID, params, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ var opFirestoreProjectsDatabasesDocumentsDelete = &sdk.Operation{
 // Operation firestore.projects.databases.documents.delete: DELETE /v1/{name}.
 func (s *DocumentsService) Delete(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsDeleteParams, opts ...sdk.Option) (*Empty, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsDelete, func(server string) (*http.Request, error) {
-		return NewFirestoreProjectsDatabasesDocumentsDeleteRequest(server, name, params)
+		return newFirestoreProjectsDatabasesDocumentsDeleteRequest(server, name, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -232,7 +232,7 @@ var opFirestoreProjectsDatabasesDocumentsGet = &sdk.Operation{
 // Operation firestore.projects.databases.documents.get: GET /v1/{name}.
 func (s *DocumentsService) Get(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsGetParams, opts ...sdk.Option) (*Document, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsGet, func(server string) (*http.Request, error) {
-		return NewFirestoreProjectsDatabasesDocumentsGetRequest(server, name, params)
+		return newFirestoreProjectsDatabasesDocumentsGetRequest(server, name, params)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -261,7 +261,7 @@ func (s *DocumentsService) List(ctx context.Context, parent string, collectionID
 			v := cursor
 			p.PageToken = &v
 		}
-		return NewFirestoreProjectsDatabasesDocumentsListRequest(server, parent, collectionID, p)
+		return newFirestoreProjectsDatabasesDocumentsListRequest(server, parent, collectionID, p)
 	}, func(page *ListDocumentsResponse) ([]Document, string) {
 		return page.Documents, page.NextPageToken
 	}, opts...)
@@ -282,9 +282,9 @@ var opFirestoreProjectsDatabasesDocumentsListCollectionIDs = &sdk.Operation{
 func (s *DocumentsService) ListCollectionIDs(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsListCollectionIDsJSONRequestBody, opts ...sdk.Option) (*ListCollectionIDsResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsListCollectionIDs, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server, parent, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequestWithBody(server, parent, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest(server, parent, *body)
+		return newFirestoreProjectsDatabasesDocumentsListCollectionIDsRequest(server, parent, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -307,9 +307,9 @@ var opFirestoreProjectsDatabasesDocumentsPatch = &sdk.Operation{
 func (s *DocumentsService) Patch(ctx context.Context, name string, params *FirestoreProjectsDatabasesDocumentsPatchParams, body *FirestoreProjectsDatabasesDocumentsPatchJSONRequestBody, opts ...sdk.Option) (*Document, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsPatch, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server, name, params, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsPatchRequestWithBody(server, name, params, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsPatchRequest(server, name, params, *body)
+		return newFirestoreProjectsDatabasesDocumentsPatchRequest(server, name, params, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -332,9 +332,9 @@ var opFirestoreProjectsDatabasesDocumentsRollback = &sdk.Operation{
 func (s *DocumentsService) Rollback(ctx context.Context, database string, body *FirestoreProjectsDatabasesDocumentsRollbackJSONRequestBody, opts ...sdk.Option) (*Empty, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRollback, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server, database, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsRollbackRequestWithBody(server, database, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsRollbackRequest(server, database, *body)
+		return newFirestoreProjectsDatabasesDocumentsRollbackRequest(server, database, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -357,9 +357,9 @@ var opFirestoreProjectsDatabasesDocumentsRunAggregationQuery = &sdk.Operation{
 func (s *DocumentsService) RunAggregationQuery(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsRunAggregationQueryJSONRequestBody, opts ...sdk.Option) ([]RunAggregationQueryResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRunAggregationQuery, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server, parent, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequestWithBody(server, parent, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest(server, parent, *body)
+		return newFirestoreProjectsDatabasesDocumentsRunAggregationQueryRequest(server, parent, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
@@ -382,9 +382,9 @@ var opFirestoreProjectsDatabasesDocumentsRunQuery = &sdk.Operation{
 func (s *DocumentsService) RunQuery(ctx context.Context, parent string, body *FirestoreProjectsDatabasesDocumentsRunQueryJSONRequestBody, opts ...sdk.Option) ([]RunQueryResponse, error) {
 	resp, err := sdkimpl.Do(ctx, s.client, opFirestoreProjectsDatabasesDocumentsRunQuery, func(server string) (*http.Request, error) {
 		if body == nil {
-			return NewFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server, parent, "", http.NoBody)
+			return newFirestoreProjectsDatabasesDocumentsRunQueryRequestWithBody(server, parent, "", http.NoBody)
 		}
-		return NewFirestoreProjectsDatabasesDocumentsRunQueryRequest(server, parent, *body)
+		return newFirestoreProjectsDatabasesDocumentsRunQueryRequest(server, parent, *body)
 	}, opts...)
 	if err != nil {
 		return nil, err
