@@ -4,7 +4,7 @@
 // Usage:
 //
 //	sdkgen generate --spec <path|url|-> --out <dir> --package <name> [--config sdkgen.yaml] [--strict]
-//	sdkgen check    --spec <path|url|-> [--format text|json] [--config sdkgen.yaml] [--strict]
+//	sdkgen check    --spec <path|url|-> [--format text|json] [--config sdkgen.yaml] [--strict] [--pagination]
 //	sdkgen version
 //
 // The spec may be Swagger 2.0, OpenAPI 3.0 or 3.1, YAML or JSON, one file or
@@ -110,7 +110,9 @@ type options struct {
 	strict  bool
 	verbose bool
 	format  string
-	command string
+	// pagination prints the pagination of every operation (check).
+	pagination bool
+	command    string
 }
 
 func parseFlags(command string, args []string, stderr io.Writer) (*options, error) {
@@ -127,6 +129,7 @@ func parseFlags(command string, args []string, stderr io.Writer) (*options, erro
 	} else {
 		fs.StringVar(&o.pkg, "package", "", "Go package name to check generation with (default from sdkgen.yaml, else api)")
 		fs.StringVar(&o.format, "format", "text", "output format: text or json")
+		fs.BoolVar(&o.pagination, "pagination", false, "print how each operation pages, or why a list-shaped one does not")
 	}
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage of sdkgen %s:\n", command)
@@ -303,6 +306,9 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		}
 	} else {
 		printDiagnostics(stderr, diags, o.verbose)
+		if o.pagination {
+			printPagination(stdout, diags)
+		}
 		if report.OK {
 			fmt.Fprintf(stdout, "%s: ok (%s, %d %s, %d warnings)\n", cfg.Spec, describeVersion(report.Version),
 				len(report.Files), plural(len(report.Files), "file", "files"), report.Summary.Warnings)
@@ -312,6 +318,40 @@ func runCheck(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return exitFailed
 	}
 	return exitOK
+}
+
+// printPagination prints the pagination notes of a check, operation by
+// operation (method and path, then what the generator decided).
+func printPagination(w io.Writer, diags openapi.Diagnostics) {
+	type line struct{ op, msg string }
+	var lines []line
+	for _, d := range diags {
+		if d.Code != generator.CodePagination {
+			continue
+		}
+		op := d.Pointer
+		if rest, ok := strings.CutPrefix(op, "/paths/"); ok {
+			if i := strings.LastIndex(rest, "/"); i > 0 {
+				p := strings.ReplaceAll(strings.ReplaceAll(rest[:i], "~1", "/"), "~0", "~")
+				op = strings.ToUpper(rest[i+1:]) + " " + p
+			}
+		}
+		lines = append(lines, line{op, d.Message})
+	}
+	slices.SortStableFunc(lines, func(a, b line) int { return strings.Compare(a.op, b.op) })
+	paged, unpaged := 0, 0
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l.msg, " pages by "):
+			paged++
+		case strings.Contains(l.msg, "is not paged") || strings.Contains(l.msg, "is not used"):
+			unpaged++
+		}
+	}
+	fmt.Fprintf(w, "pagination: %d %s paged, %d list-shaped %s not\n", paged, plural(paged, "operation", "operations"), unpaged, plural(unpaged, "operation", "operations"))
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s: %s\n", gotext.Printable(l.op), gotext.Printable(l.msg))
+	}
 }
 
 func describeVersion(v string) string {

@@ -345,3 +345,54 @@ func TestDiagnosticVolume(t *testing.T) {
 		t.Errorf("-v output:\n%s", r.stderr)
 	}
 }
+
+// check --pagination prints, operation by operation, how each pages and why
+// a list-shaped one does not.
+func TestCheckPagination(t *testing.T) {
+	spec := writeFile(t, t.TempDir(), "api.yaml", `openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /users:
+    get:
+      operationId: listUsers
+      parameters:
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  users: {type: array, items: {type: object, properties: {id: {type: string}}}}
+                  next_cursor: {type: string}
+  /teams:
+    get:
+      operationId: listTeams
+      parameters:
+        - {name: cursor, in: query, schema: {type: string}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  teams: {type: array, items: {type: object, properties: {id: {type: string}}}}
+`)
+	r := sdkgen(t, "", "check", "--pagination", "--spec", spec)
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{
+		"pagination: 1 operation paged, 1 list-shaped operation not\n",
+		"  GET /users: listUsers pages by cursor (detected from the cursor parameter and the next_cursor field)",
+		"  GET /teams: listTeams looks like a list but is not paged: a cursor parameter, but no field of the response gives the next one",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
