@@ -352,7 +352,7 @@ func findItems(root *shape) (string, bool) {
 	if root.kind == "array" {
 		return "", true
 	}
-	if root.kind != "object" {
+	if root.kind != "object" || isResource(root) {
 		return "", false
 	}
 	if name, ok := chooseArray(root); ok {
@@ -361,7 +361,7 @@ func findItems(root *shape) (string, bool) {
 	var found []string
 	for _, name := range root.order {
 		f := root.fields[name]
-		if f.kind != "object" || f.union {
+		if f.kind != "object" || f.union || isResource(f) || !hasPagingField(f) {
 			continue
 		}
 		if inner, ok := chooseArray(f); ok {
@@ -372,6 +372,35 @@ func findItems(root *shape) (string, bool) {
 		return found[0], true
 	}
 	return "", false
+}
+
+// isResource reports an object that is one thing rather than a page of
+// things: it has an identifier (a GET of one album whose tracks page, a
+// volume with a list of tags).
+func isResource(sh *shape) bool {
+	for _, name := range sh.order {
+		switch normWord(name) {
+		case "id", "gid", "uuid", "sid", "guid":
+			if k := sh.fields[name].kind; k == "string" || k == "integer" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hasPagingField reports an object holding a field that pages: a total, a
+// next link or cursor, an offset, a limit, a page.
+func hasPagingField(sh *shape) bool {
+	for _, name := range sh.order {
+		n := normWord(name)
+		if n == "next" || n == "offset" || n == "limit" || n == "page" || n == "cursors" || n == "paging" || n == "pagination" ||
+			slices.Contains(totalNames, n) || slices.Contains(totalPagesNames, n) || slices.Contains(hasMoreNames, n) ||
+			slices.Contains(nextCursorNames, n) || slices.Contains(nextURLNames, n) {
+			return true
+		}
+	}
+	return false
 }
 
 func chooseArray(sh *shape) (string, bool) {
@@ -642,15 +671,21 @@ func (nm *naming) planPaging() {
 			rule := "pagination rule " + strconv.Itoa(r.index+1) + " of sdkgen.yaml"
 			plan = pagePlan{pg: &pg, source: "as " + rule + " says", origin: rule}
 			if pg.Items == "" {
+				// A rule matches broadly (every operation with an offset
+				// parameter); one whose response holds no list is not a
+				// list to page.
 				items, ok := findItems(root)
 				if !ok {
-					plan = pagePlan{unpaged: rule + " matches it, but its response has no one list"}
+					plan = pagePlan{}
 				}
 				pg.Items = items
 			}
+		} else if o.method != "GET" {
+			// Detection pages reads only: a POST that returns a list is an
+			// action (sdkgen.yaml can still page it).
 		} else if pg, src, why, list := detectSpec(params, root, headers); pg != nil {
 			plan = pagePlan{pg: pg, source: src, origin: "detection (" + src + ")"}
-		} else if list && o.method == "GET" {
+		} else if list {
 			plan.unpaged = why
 		}
 		if plan.pg != nil && plan.pg.Style != "none" && root != nil {

@@ -120,6 +120,11 @@ func TestDetectUnpaged(t *testing.T) {
 		`schema: {type: object, properties: {id: {type: string}, total: {type: integer}}}`); pg != nil || list {
 		t.Errorf("an object: %v %q %v", pg, why, list)
 	}
+	// One album whose tracks page inside it is a resource, not a page.
+	if pg, _, list := detectOne(t, `- {name: market, in: query, schema: {type: string}}`,
+		`schema: {type: object, properties: {id: {type: string}, name: {type: string}, tracks: {type: object, properties: {items: {type: array, items: {type: object}}, next: {type: string, format: uri}, total: {type: integer}}}}}`); pg != nil || list {
+		t.Errorf("a resource paged: %+v", pg)
+	}
 	// Two lists of objects under unusual names: which one pages is not
 	// guessed.
 	if pg, _, _ := detectOne(t, `- {name: cursor, in: query, schema: {type: string}}`,
