@@ -65,8 +65,7 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 	if err != nil {
 		return fail(CodeFormat, err)
 	}
-	var sources []*srcFile
-	sources = make([]*srcFile, len(facade))
+	sources := make([]*srcFile, len(facade))
 	errs := make([]error, len(facade))
 	eachParallel(len(facade), func(i int) {
 		g, err := parseGo(facade[i].name, facade[i].src)

@@ -265,8 +265,6 @@ var (
 		"xcontinuation", "xnexttoken", "xpaginationnextcursor", "xnextpagecursor", "xcursornext", "xnextmarker", "xpagenext"}
 	itemsNames = []string{"data", "items", "results", "entries", "values", "records", "elements", "list", "content",
 		"objects", "rows", "hits", "nodes", "edges", "resources", "collection", "value", "result", "matches"}
-	metaNames = []string{"meta", "paging", "pagination", "pageinfo", "responsemetadata", "metadata", "links", "nextpage",
-		"cursors", "cursor", "page", "next", "info"}
 )
 
 // qparam is a query parameter as pagination sees it.
