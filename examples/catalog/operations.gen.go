@@ -18,8 +18,8 @@ type CreateProductCreateProduct struct {
 	ProductFields `json:"-"`
 }
 
-// GetId returns CreateProductCreateProduct.Id, and is useful for accessing the field via an interface.
-func (v *CreateProductCreateProduct) GetId() string { return v.ProductFields.Id }
+// GetID returns CreateProductCreateProduct.ID, and is useful for accessing the field via an interface.
+func (v *CreateProductCreateProduct) GetID() string { return v.ProductFields.ID }
 
 // GetSku returns CreateProductCreateProduct.Sku, and is useful for accessing the field via an interface.
 func (v *CreateProductCreateProduct) GetSku() string { return v.ProductFields.Sku }
@@ -58,8 +58,8 @@ func (v *CreateProductCreateProduct) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type __premarshalCreateProductCreateProduct struct {
-	Id string `json:"id"`
+type premarshalCreateProductCreateProduct struct {
+	ID string `json:"id"`
 
 	Sku string `json:"sku"`
 
@@ -71,17 +71,17 @@ type __premarshalCreateProductCreateProduct struct {
 }
 
 func (v *CreateProductCreateProduct) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
+	premarshaled, err := v.premarshalJSON()
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(premarshaled)
 }
 
-func (v *CreateProductCreateProduct) __premarshalJSON() (*__premarshalCreateProductCreateProduct, error) {
-	var retval __premarshalCreateProductCreateProduct
+func (v *CreateProductCreateProduct) premarshalJSON() (*premarshalCreateProductCreateProduct, error) {
+	var retval premarshalCreateProductCreateProduct
 
-	retval.Id = v.ProductFields.Id
+	retval.ID = v.ProductFields.ID
 	retval.Sku = v.ProductFields.Sku
 	retval.Name = v.ProductFields.Name
 	retval.Price = v.ProductFields.Price
@@ -110,8 +110,8 @@ type GetProductProduct struct {
 // GetRating returns GetProductProduct.Rating, and is useful for accessing the field via an interface.
 func (v *GetProductProduct) GetRating() *float64 { return v.Rating }
 
-// GetId returns GetProductProduct.Id, and is useful for accessing the field via an interface.
-func (v *GetProductProduct) GetId() string { return v.ProductFields.Id }
+// GetID returns GetProductProduct.ID, and is useful for accessing the field via an interface.
+func (v *GetProductProduct) GetID() string { return v.ProductFields.ID }
 
 // GetSku returns GetProductProduct.Sku, and is useful for accessing the field via an interface.
 func (v *GetProductProduct) GetSku() string { return v.ProductFields.Sku }
@@ -150,10 +150,10 @@ func (v *GetProductProduct) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type __premarshalGetProductProduct struct {
+type premarshalGetProductProduct struct {
 	Rating *float64 `json:"rating"`
 
-	Id string `json:"id"`
+	ID string `json:"id"`
 
 	Sku string `json:"sku"`
 
@@ -165,18 +165,18 @@ type __premarshalGetProductProduct struct {
 }
 
 func (v *GetProductProduct) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
+	premarshaled, err := v.premarshalJSON()
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(premarshaled)
 }
 
-func (v *GetProductProduct) __premarshalJSON() (*__premarshalGetProductProduct, error) {
-	var retval __premarshalGetProductProduct
+func (v *GetProductProduct) premarshalJSON() (*premarshalGetProductProduct, error) {
+	var retval premarshalGetProductProduct
 
 	retval.Rating = v.Rating
-	retval.Id = v.ProductFields.Id
+	retval.ID = v.ProductFields.ID
 	retval.Sku = v.ProductFields.Sku
 	retval.Name = v.ProductFields.Name
 	retval.Price = v.ProductFields.Price
@@ -267,7 +267,7 @@ func (v *NewProduct) GetCategory() string { return v.Category }
 //
 // A product of the catalogue.
 type Product struct {
-	Id   string `json:"id"`
+	ID   string `json:"id"`
 	Sku  string `json:"sku"`
 	Name string `json:"name"`
 	// Price in cents.
@@ -275,8 +275,8 @@ type Product struct {
 	Category string `json:"category"`
 }
 
-// GetId returns Product.Id, and is useful for accessing the field via an interface.
-func (v *Product) GetId() string { return v.Id }
+// GetID returns Product.ID, and is useful for accessing the field via an interface.
+func (v *Product) GetID() string { return v.ID }
 
 // GetSku returns Product.Sku, and is useful for accessing the field via an interface.
 func (v *Product) GetSku() string { return v.Sku }
@@ -326,8 +326,8 @@ type ProductEventsProductEventsProductEventProduct struct {
 	ProductFields `json:"-"`
 }
 
-// GetId returns ProductEventsProductEventsProductEventProduct.Id, and is useful for accessing the field via an interface.
-func (v *ProductEventsProductEventsProductEventProduct) GetId() string { return v.ProductFields.Id }
+// GetID returns ProductEventsProductEventsProductEventProduct.ID, and is useful for accessing the field via an interface.
+func (v *ProductEventsProductEventsProductEventProduct) GetID() string { return v.ProductFields.ID }
 
 // GetSku returns ProductEventsProductEventsProductEventProduct.Sku, and is useful for accessing the field via an interface.
 func (v *ProductEventsProductEventsProductEventProduct) GetSku() string { return v.ProductFields.Sku }
@@ -368,8 +368,8 @@ func (v *ProductEventsProductEventsProductEventProduct) UnmarshalJSON(b []byte) 
 	return nil
 }
 
-type __premarshalProductEventsProductEventsProductEventProduct struct {
-	Id string `json:"id"`
+type premarshalProductEventsProductEventsProductEventProduct struct {
+	ID string `json:"id"`
 
 	Sku string `json:"sku"`
 
@@ -381,17 +381,17 @@ type __premarshalProductEventsProductEventsProductEventProduct struct {
 }
 
 func (v *ProductEventsProductEventsProductEventProduct) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
+	premarshaled, err := v.premarshalJSON()
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(premarshaled)
 }
 
-func (v *ProductEventsProductEventsProductEventProduct) __premarshalJSON() (*__premarshalProductEventsProductEventsProductEventProduct, error) {
-	var retval __premarshalProductEventsProductEventsProductEventProduct
+func (v *ProductEventsProductEventsProductEventProduct) premarshalJSON() (*premarshalProductEventsProductEventsProductEventProduct, error) {
+	var retval premarshalProductEventsProductEventsProductEventProduct
 
-	retval.Id = v.ProductFields.Id
+	retval.ID = v.ProductFields.ID
 	retval.Sku = v.ProductFields.Sku
 	retval.Name = v.ProductFields.Name
 	retval.Price = v.ProductFields.Price
@@ -415,7 +415,7 @@ func (v *ProductEventsResponse) GetProductEvents() ProductEventsProductEventsPro
 //
 // A product of the catalogue.
 type ProductFields struct {
-	Id   string `json:"id"`
+	ID   string `json:"id"`
 	Sku  string `json:"sku"`
 	Name string `json:"name"`
 	// Price in cents.
@@ -423,8 +423,8 @@ type ProductFields struct {
 	Category string `json:"category"`
 }
 
-// GetId returns ProductFields.Id, and is useful for accessing the field via an interface.
-func (v *ProductFields) GetId() string { return v.Id }
+// GetID returns ProductFields.ID, and is useful for accessing the field via an interface.
+func (v *ProductFields) GetID() string { return v.ID }
 
 // GetSku returns ProductFields.Sku, and is useful for accessing the field via an interface.
 func (v *ProductFields) GetSku() string { return v.Sku }
@@ -438,52 +438,52 @@ func (v *ProductFields) GetPrice() int { return v.Price }
 // GetCategory returns ProductFields.Category, and is useful for accessing the field via an interface.
 func (v *ProductFields) GetCategory() string { return v.Category }
 
-// __CreateProductInput is used internally by genqlient
-type __CreateProductInput struct {
+// createProductInput is used internally by genqlient
+type createProductInput struct {
 	Input NewProduct `json:"input"`
 }
 
-// GetInput returns __CreateProductInput.Input, and is useful for accessing the field via an interface.
-func (v *__CreateProductInput) GetInput() NewProduct { return v.Input }
+// GetInput returns createProductInput.Input, and is useful for accessing the field via an interface.
+func (v *createProductInput) GetInput() NewProduct { return v.Input }
 
-// __GetProductInput is used internally by genqlient
-type __GetProductInput struct {
-	Id string `json:"id"`
+// getProductInput is used internally by genqlient
+type getProductInput struct {
+	ID string `json:"id"`
 }
 
-// GetId returns __GetProductInput.Id, and is useful for accessing the field via an interface.
-func (v *__GetProductInput) GetId() string { return v.Id }
+// GetID returns getProductInput.ID, and is useful for accessing the field via an interface.
+func (v *getProductInput) GetID() string { return v.ID }
 
-// __ListProductsInput is used internally by genqlient
-type __ListProductsInput struct {
+// listProductsInput is used internally by genqlient
+type listProductsInput struct {
 	First    *int    `json:"first"`
 	After    *string `json:"after"`
 	Category *string `json:"category"`
 }
 
-// GetFirst returns __ListProductsInput.First, and is useful for accessing the field via an interface.
-func (v *__ListProductsInput) GetFirst() *int { return v.First }
+// GetFirst returns listProductsInput.First, and is useful for accessing the field via an interface.
+func (v *listProductsInput) GetFirst() *int { return v.First }
 
-// GetAfter returns __ListProductsInput.After, and is useful for accessing the field via an interface.
-func (v *__ListProductsInput) GetAfter() *string { return v.After }
+// GetAfter returns listProductsInput.After, and is useful for accessing the field via an interface.
+func (v *listProductsInput) GetAfter() *string { return v.After }
 
-// GetCategory returns __ListProductsInput.Category, and is useful for accessing the field via an interface.
-func (v *__ListProductsInput) GetCategory() *string { return v.Category }
+// GetCategory returns listProductsInput.Category, and is useful for accessing the field via an interface.
+func (v *listProductsInput) GetCategory() *string { return v.Category }
 
-// __ProductEventsInput is used internally by genqlient
-type __ProductEventsInput struct {
+// productEventsInput is used internally by genqlient
+type productEventsInput struct {
 	Category *string `json:"category"`
 	EveryMs  *int    `json:"everyMs"`
 }
 
-// GetCategory returns __ProductEventsInput.Category, and is useful for accessing the field via an interface.
-func (v *__ProductEventsInput) GetCategory() *string { return v.Category }
+// GetCategory returns productEventsInput.Category, and is useful for accessing the field via an interface.
+func (v *productEventsInput) GetCategory() *string { return v.Category }
 
-// GetEveryMs returns __ProductEventsInput.EveryMs, and is useful for accessing the field via an interface.
-func (v *__ProductEventsInput) GetEveryMs() *int { return v.EveryMs }
+// GetEveryMs returns productEventsInput.EveryMs, and is useful for accessing the field via an interface.
+func (v *productEventsInput) GetEveryMs() *int { return v.EveryMs }
 
 // The mutation executed by CreateProduct.
-const CreateProduct_Operation = `
+const CreateProductOperation = `
 mutation CreateProduct ($input: NewProduct!) {
 	createProduct(input: $input) {
 		... ProductFields
@@ -506,8 +506,8 @@ func CreateProduct(
 ) (data_ *CreateProductResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "CreateProduct",
-		Query:  CreateProduct_Operation,
-		Variables: &__CreateProductInput{
+		Query:  CreateProductOperation,
+		Variables: &createProductInput{
 			Input: input,
 		},
 	}
@@ -525,7 +525,7 @@ func CreateProduct(
 }
 
 // The query executed by GetProduct.
-const GetProduct_Operation = `
+const GetProductOperation = `
 query GetProduct ($id: ID!) {
 	product(id: $id) {
 		... ProductFields
@@ -549,9 +549,9 @@ func GetProduct(
 ) (data_ *GetProductResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "GetProduct",
-		Query:  GetProduct_Operation,
-		Variables: &__GetProductInput{
-			Id: id,
+		Query:  GetProductOperation,
+		Variables: &getProductInput{
+			ID: id,
 		},
 	}
 
@@ -568,7 +568,7 @@ func GetProduct(
 }
 
 // The query executed by ListProducts.
-const ListProducts_Operation = `
+const ListProductsOperation = `
 query ListProducts ($first: Int, $after: String, $category: String) {
 	products(first: $first, after: $after, category: $category) {
 		totalCount
@@ -599,8 +599,8 @@ func ListProducts(
 ) (data_ *ListProductsResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "ListProducts",
-		Query:  ListProducts_Operation,
-		Variables: &__ListProductsInput{
+		Query:  ListProductsOperation,
+		Variables: &listProductsInput{
 			First:    first,
 			After:    after,
 			Category: category,
@@ -620,7 +620,7 @@ func ListProducts(
 }
 
 // The subscription executed by ProductEvents.
-const ProductEvents_Operation = `
+const ProductEventsOperation = `
 subscription ProductEvents ($category: String, $everyMs: Int) {
 	productEvents(category: $category, everyMs: $everyMs) {
 		type
@@ -650,8 +650,8 @@ func ProductEvents(
 ) (dataChan_ chan ProductEventsWsResponse, subscriptionID_ string, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "ProductEvents",
-		Query:  ProductEvents_Operation,
-		Variables: &__ProductEventsInput{
+		Query:  ProductEventsOperation,
+		Variables: &productEventsInput{
 			Category: category,
 			EveryMs:  everyMs,
 		},

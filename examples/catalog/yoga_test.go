@@ -125,10 +125,10 @@ func TestYogaTypedQueryAndMutation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if created.CreateProduct.Sku != "SKU-500" || created.CreateProduct.Id == "" {
+	if created.CreateProduct.Sku != "SKU-500" || created.CreateProduct.ID == "" {
 		t.Fatalf("CreateProduct = %+v", created.CreateProduct)
 	}
-	again, err := c.GetProduct(ctx, created.CreateProduct.Id)
+	again, err := c.GetProduct(ctx, created.CreateProduct.ID)
 	if err != nil || again.Product == nil || again.Product.Name != "Lamp" {
 		t.Fatalf("GetProduct(created) = %+v, %v", again, err)
 	}
@@ -157,7 +157,7 @@ func TestYoga401RefreshesOnceAndReplays(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Product == nil || got.Product.Id != "p1" {
+			if got.Product == nil || got.Product.ID != "p1" {
 				t.Fatalf("product = %+v", got.Product)
 			}
 			if n := src.refreshes.Load(); n != 1 {
@@ -303,7 +303,7 @@ func TestYogaPersistedQueries(t *testing.T) {
 	ctx := testenv.Context(t, 30*time.Second)
 	for range 2 {
 		got, err := c.GetProduct(ctx, "p2")
-		if err != nil || got.Product == nil || got.Product.Id != "p2" {
+		if err != nil || got.Product == nil || got.Product.ID != "p2" {
 			t.Fatalf("GetProduct = %+v, %v", got, err)
 		}
 	}

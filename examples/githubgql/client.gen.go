@@ -70,8 +70,8 @@ var (
 // (sdk.WithIdempotencyKey).
 // GraphQL errors come as a *sdkgraphql.ResponseError, with whatever data
 // came with them in the result.
-func (c *Client) AddComment(ctx context.Context, subjectId string, body string, opts ...sdk.Option) (*AddCommentResponse, error) {
-	return AddComment(ctx, c.gql.Call(opAddComment, opts...), subjectId, body)
+func (c *Client) AddComment(ctx context.Context, subjectID string, body string, opts ...sdk.Option) (*AddCommentResponse, error) {
+	return AddComment(ctx, c.gql.Call(opAddComment, opts...), subjectID, body)
 }
 
 // RepositoryIssues runs the query RepositoryIssues (operations.graphql:21).

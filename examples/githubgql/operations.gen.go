@@ -45,19 +45,19 @@ func (v *AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdge) GetNo
 // Represents a comment on an Issue.
 type AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment struct {
 	// The Node ID of the IssueComment object
-	Id string `json:"id"`
+	ID string `json:"id"`
 	// The HTTP URL for this issue comment
-	Url string `json:"url"`
+	URL string `json:"url"`
 }
 
-// GetId returns AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment.Id, and is useful for accessing the field via an interface.
-func (v *AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment) GetId() string {
-	return v.Id
+// GetID returns AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment.ID, and is useful for accessing the field via an interface.
+func (v *AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment) GetID() string {
+	return v.ID
 }
 
-// GetUrl returns AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment.Url, and is useful for accessing the field via an interface.
-func (v *AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment) GetUrl() string {
-	return v.Url
+// GetURL returns AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment.URL, and is useful for accessing the field via an interface.
+func (v *AddCommentAddCommentAddCommentPayloadCommentEdgeIssueCommentEdgeNodeIssueComment) GetURL() string {
+	return v.URL
 }
 
 // AddCommentResponse is returned by AddComment on success.
@@ -85,7 +85,7 @@ type Issue struct {
 	// Identifies the date and time when the object was created.
 	CreatedAt time.Time `json:"createdAt"`
 	// The HTTP URL for this issue
-	Url string `json:"url"`
+	URL string `json:"url"`
 	// The actor who authored the comment.
 	Author *IssueAuthorActor `json:"-"`
 	// A list of labels associated with the object.
@@ -104,8 +104,8 @@ func (v *Issue) GetState() IssueState { return v.State }
 // GetCreatedAt returns Issue.CreatedAt, and is useful for accessing the field via an interface.
 func (v *Issue) GetCreatedAt() time.Time { return v.CreatedAt }
 
-// GetUrl returns Issue.Url, and is useful for accessing the field via an interface.
-func (v *Issue) GetUrl() string { return v.Url }
+// GetURL returns Issue.URL, and is useful for accessing the field via an interface.
+func (v *Issue) GetURL() string { return v.URL }
 
 // GetAuthor returns Issue.Author, and is useful for accessing the field via an interface.
 func (v *Issue) GetAuthor() *IssueAuthorActor { return v.Author }
@@ -136,7 +136,7 @@ func (v *Issue) UnmarshalJSON(b []byte) error {
 		src := firstPass.Author
 		if len(src) != 0 && string(src) != "null" {
 			*dst = new(IssueAuthorActor)
-			err = __unmarshalIssueAuthorActor(
+			err = unmarshalIssueAuthorActor(
 				src, *dst)
 			if err != nil {
 				return fmt.Errorf(
@@ -147,7 +147,7 @@ func (v *Issue) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-type __premarshalIssue struct {
+type premarshalIssue struct {
 	Number int `json:"number"`
 
 	Title string `json:"title"`
@@ -156,7 +156,7 @@ type __premarshalIssue struct {
 
 	CreatedAt time.Time `json:"createdAt"`
 
-	Url string `json:"url"`
+	URL string `json:"url"`
 
 	Author json.RawMessage `json:"author"`
 
@@ -164,28 +164,28 @@ type __premarshalIssue struct {
 }
 
 func (v *Issue) MarshalJSON() ([]byte, error) {
-	premarshaled, err := v.__premarshalJSON()
+	premarshaled, err := v.premarshalJSON()
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(premarshaled)
 }
 
-func (v *Issue) __premarshalJSON() (*__premarshalIssue, error) {
-	var retval __premarshalIssue
+func (v *Issue) premarshalJSON() (*premarshalIssue, error) {
+	var retval premarshalIssue
 
 	retval.Number = v.Number
 	retval.Title = v.Title
 	retval.State = v.State
 	retval.CreatedAt = v.CreatedAt
-	retval.Url = v.Url
+	retval.URL = v.URL
 	{
 
 		dst := &retval.Author
 		src := v.Author
 		if src != nil {
 			var err error
-			*dst, err = __marshalIssueAuthorActor(
+			*dst, err = marshalIssueAuthorActor(
 				src)
 			if err != nil {
 				return nil, fmt.Errorf(
@@ -225,7 +225,7 @@ func (v *IssueAuthorMannequin) implementsGraphQLInterfaceIssueAuthorActor()     
 func (v *IssueAuthorOrganization) implementsGraphQLInterfaceIssueAuthorActor()          {}
 func (v *IssueAuthorUser) implementsGraphQLInterfaceIssueAuthorActor()                  {}
 
-func __unmarshalIssueAuthorActor(b []byte, v *IssueAuthorActor) error {
+func unmarshalIssueAuthorActor(b []byte, v *IssueAuthorActor) error {
 	if string(b) == "null" {
 		return nil
 	}
@@ -263,7 +263,7 @@ func __unmarshalIssueAuthorActor(b []byte, v *IssueAuthorActor) error {
 	}
 }
 
-func __marshalIssueAuthorActor(v *IssueAuthorActor) ([]byte, error) {
+func marshalIssueAuthorActor(v *IssueAuthorActor) ([]byte, error) {
 
 	var typename string
 	switch v := (*v).(type) {
@@ -583,20 +583,20 @@ func (v *ViewerViewerUserRepositoriesRepositoryConnectionNodesRepository) GetSta
 	return v.StargazerCount
 }
 
-// __AddCommentInput is used internally by genqlient
-type __AddCommentInput struct {
-	SubjectId string `json:"subjectId"`
+// addCommentInput is used internally by genqlient
+type addCommentInput struct {
+	SubjectID string `json:"subjectId"`
 	Body      string `json:"body"`
 }
 
-// GetSubjectId returns __AddCommentInput.SubjectId, and is useful for accessing the field via an interface.
-func (v *__AddCommentInput) GetSubjectId() string { return v.SubjectId }
+// GetSubjectID returns addCommentInput.SubjectID, and is useful for accessing the field via an interface.
+func (v *addCommentInput) GetSubjectID() string { return v.SubjectID }
 
-// GetBody returns __AddCommentInput.Body, and is useful for accessing the field via an interface.
-func (v *__AddCommentInput) GetBody() string { return v.Body }
+// GetBody returns addCommentInput.Body, and is useful for accessing the field via an interface.
+func (v *addCommentInput) GetBody() string { return v.Body }
 
-// __RepositoryIssuesInput is used internally by genqlient
-type __RepositoryIssuesInput struct {
+// repositoryIssuesInput is used internally by genqlient
+type repositoryIssuesInput struct {
 	Owner  string       `json:"owner"`
 	Name   string       `json:"name"`
 	States []IssueState `json:"states"`
@@ -604,23 +604,23 @@ type __RepositoryIssuesInput struct {
 	After  *string      `json:"after"`
 }
 
-// GetOwner returns __RepositoryIssuesInput.Owner, and is useful for accessing the field via an interface.
-func (v *__RepositoryIssuesInput) GetOwner() string { return v.Owner }
+// GetOwner returns repositoryIssuesInput.Owner, and is useful for accessing the field via an interface.
+func (v *repositoryIssuesInput) GetOwner() string { return v.Owner }
 
-// GetName returns __RepositoryIssuesInput.Name, and is useful for accessing the field via an interface.
-func (v *__RepositoryIssuesInput) GetName() string { return v.Name }
+// GetName returns repositoryIssuesInput.Name, and is useful for accessing the field via an interface.
+func (v *repositoryIssuesInput) GetName() string { return v.Name }
 
-// GetStates returns __RepositoryIssuesInput.States, and is useful for accessing the field via an interface.
-func (v *__RepositoryIssuesInput) GetStates() []IssueState { return v.States }
+// GetStates returns repositoryIssuesInput.States, and is useful for accessing the field via an interface.
+func (v *repositoryIssuesInput) GetStates() []IssueState { return v.States }
 
-// GetFirst returns __RepositoryIssuesInput.First, and is useful for accessing the field via an interface.
-func (v *__RepositoryIssuesInput) GetFirst() int { return v.First }
+// GetFirst returns repositoryIssuesInput.First, and is useful for accessing the field via an interface.
+func (v *repositoryIssuesInput) GetFirst() int { return v.First }
 
-// GetAfter returns __RepositoryIssuesInput.After, and is useful for accessing the field via an interface.
-func (v *__RepositoryIssuesInput) GetAfter() *string { return v.After }
+// GetAfter returns repositoryIssuesInput.After, and is useful for accessing the field via an interface.
+func (v *repositoryIssuesInput) GetAfter() *string { return v.After }
 
 // The mutation executed by AddComment.
-const AddComment_Operation = `
+const AddCommentOperation = `
 mutation AddComment ($subjectId: ID!, $body: String!) {
 	addComment(input: {subjectId:$subjectId,body:$body}) {
 		commentEdge {
@@ -637,14 +637,14 @@ mutation AddComment ($subjectId: ID!, $body: String!) {
 func AddComment(
 	ctx_ context.Context,
 	client_ graphql.Client,
-	subjectId string,
+	subjectID string,
 	body string,
 ) (data_ *AddCommentResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "AddComment",
-		Query:  AddComment_Operation,
-		Variables: &__AddCommentInput{
-			SubjectId: subjectId,
+		Query:  AddCommentOperation,
+		Variables: &addCommentInput{
+			SubjectID: subjectID,
 			Body:      body,
 		},
 	}
@@ -662,7 +662,7 @@ func AddComment(
 }
 
 // The query executed by RepositoryIssues.
-const RepositoryIssues_Operation = `
+const RepositoryIssuesOperation = `
 query RepositoryIssues ($owner: String!, $name: String!, $states: [IssueState!], $first: Int!, $after: String) {
 	repository(owner: $owner, name: $name) {
 		issues(first: $first, after: $after, states: $states, orderBy: {field:CREATED_AT,direction:DESC}) {
@@ -704,8 +704,8 @@ func RepositoryIssues(
 ) (data_ *RepositoryIssuesResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "RepositoryIssues",
-		Query:  RepositoryIssues_Operation,
-		Variables: &__RepositoryIssuesInput{
+		Query:  RepositoryIssuesOperation,
+		Variables: &repositoryIssuesInput{
 			Owner:  owner,
 			Name:   name,
 			States: states,
@@ -727,7 +727,7 @@ func RepositoryIssues(
 }
 
 // The query executed by Viewer.
-const Viewer_Operation = `
+const ViewerOperation = `
 query Viewer {
 	viewer {
 		login
@@ -751,7 +751,7 @@ func Viewer(
 ) (data_ *ViewerResponse, err_ error) {
 	req_ := &graphql.Request{
 		OpName: "Viewer",
-		Query:  Viewer_Operation,
+		Query:  ViewerOperation,
 	}
 
 	data_ = &ViewerResponse{}

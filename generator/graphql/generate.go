@@ -134,8 +134,12 @@ func Generate(ctx context.Context, cfg Config) (generator.Files, openapi.Diagnos
 		return nil, append(diags, diag(CodeGenerate, "", 0, 0, "genqlient's output does not start with its header"))
 	}
 	ops = append([]byte(generator.Header), ops[len(genqlientHeader):]...)
+	ops, renames, err := goNames(ops, nil)
+	if err != nil {
+		return nil, append(diags, diag(CodeGenerate, "", 0, 0, "genqlient's output does not parse: %v", err))
+	}
 
-	model, d := buildModel(cfg, schema, doc, ops)
+	model, d := buildModel(cfg, schema, doc, ops, renames)
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags

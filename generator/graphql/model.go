@@ -29,7 +29,8 @@ type model struct {
 }
 
 type operation struct {
-	Name     string // the GraphQL name, which genqlient's function has too
+	Name     string // the GraphQL name
+	GoName   string // genqlient's function, the name Go's way (goNames)
 	Kind     string // Query, Mutation, Subscription (sdkgraphql constants)
 	Verb     string // query, mutation, subscription
 	Source   string // file:line of the definition
@@ -57,7 +58,13 @@ type pager struct {
 
 // buildModel reads genqlient's output (functions and struct types, parsed
 // from the source) and the operations, and decides the client's methods.
-func buildModel(cfg Config, schema *gql.Schema, doc *gql.QueryDocument, src []byte) (*model, openapi.Diagnostics) {
+func buildModel(cfg Config, schema *gql.Schema, doc *gql.QueryDocument, src []byte, renames map[string]string) (*model, openapi.Diagnostics) {
+	goName := func(s string) string {
+		if to, ok := renames[s]; ok {
+			return to
+		}
+		return s
+	}
 	var diags openapi.Diagnostics
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, OperationsFile, src, parser.SkipObjectResolution)
@@ -91,12 +98,12 @@ func buildModel(cfg Config, schema *gql.Schema, doc *gql.QueryDocument, src []by
 	defs := slices.Clone(doc.Operations)
 	slices.SortFunc(defs, func(a, b *gql.OperationDefinition) int { return strings.Compare(a.Name, b.Name) })
 	for _, def := range defs {
-		fd := funcs[def.Name]
+		fd := funcs[goName(def.Name)]
 		if fd == nil || fd.Type.Results == nil {
 			diags = append(diags, posDiag(CodeGenerate, def.Position, "genqlient generated no function %s", def.Name))
 			continue
 		}
-		op := &operation{Name: def.Name, Source: source(def.Position), Doc: docLines(def)}
+		op := &operation{Name: def.Name, GoName: goName(def.Name), Source: source(def.Position), Doc: docLines(def)}
 		switch def.Operation {
 		case gql.Query:
 			op.Kind, op.Verb = "Query", "query"
@@ -124,7 +131,7 @@ func buildModel(cfg Config, schema *gql.Schema, doc *gql.QueryDocument, src []by
 				op.Response = text(star.X)
 			}
 		} else {
-			op.Response = def.Name + "Response"
+			op.Response = goName(def.Name + "Response")
 		}
 		if op.Response == "" {
 			diags = append(diags, posDiag(CodeGenerate, def.Position, "genqlient's function %s has an unexpected result", def.Name))
@@ -139,6 +146,7 @@ func buildModel(cfg Config, schema *gql.Schema, doc *gql.QueryDocument, src []by
 				op.Pager = nil
 				break
 			}
+			c.goCursor = goName(c.cursor)
 			p, err := mapPager(op, c, structs, text)
 			if err != nil {
 				diags = append(diags, warnAt(def.Position, "no pager for the Relay connection %s of %s: %v", strings.Join(c.path, "."), def.Name, err))
@@ -209,7 +217,9 @@ func docLines(def *gql.OperationDefinition) []string {
 type connection struct {
 	path   []string // response keys from the root to the connection
 	cursor string   // the variable after is bound to
-	edges  bool     // items under edges.node rather than nodes
+	// goCursor is the variable's name as a parameter of genqlient's function.
+	goCursor string
+	edges    bool // items under edges.node rather than nodes
 }
 
 // connections finds the Relay connections of an operation, outside lists
@@ -282,10 +292,10 @@ func child(set gql.SelectionSet, name string) *gql.Field {
 // mapPager finds the Go fields of a connection in genqlient's types and
 // writes the page reader.
 func mapPager(op *operation, c connection, structs map[string]*ast.StructType, text func(ast.Expr) string) (*pager, error) {
-	p := &pager{Method: op.Name + "Pager", Path: strings.Join(c.path, ".")}
+	p := &pager{Method: op.GoName + "Pager", Path: strings.Join(c.path, ".")}
 	found := false
 	for _, prm := range op.Params {
-		if prm.Name == c.cursor {
+		if prm.Name == c.goCursor {
 			found = true
 			switch prm.Type {
 			case "string":

@@ -54,7 +54,7 @@ embedded and walks through what the client does.`,
 }
 
 func productRow(p catalog.Product) []string {
-	return []string{p.Id, p.Sku, p.Name, strconv.Itoa(p.Price), p.Category}
+	return []string{p.ID, p.Sku, p.Name, strconv.Itoa(p.Price), p.Category}
 }
 
 var productHeader = []string{"ID", "SKU", "NAME", "PRICE", "CATEGORY"}
@@ -181,7 +181,7 @@ func watchCmd(g *globals) *cobra.Command {
 					return err
 				}
 				e := ev.ProductEvents
-				fmt.Fprintf(cmd.OutOrStdout(), "%d %s %s %s\n", e.Seq, e.Type, e.Product.Id, e.Product.Name)
+				fmt.Fprintf(cmd.OutOrStdout(), "%d %s %s %s\n", e.Seq, e.Type, e.Product.ID, e.Product.Name)
 				if n++; count > 0 && n >= count {
 					return nil
 				}

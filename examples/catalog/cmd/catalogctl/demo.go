@@ -91,7 +91,7 @@ func demo(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "CreateProduct: %s %s\n", created.CreateProduct.Id, created.CreateProduct.Sku)
+	fmt.Fprintf(w, "CreateProduct: %s %s\n", created.CreateProduct.ID, created.CreateProduct.Sku)
 
 	step("GraphQL errors are typed: the same SKU again")
 	_, err = c.CreateProduct(ctx, catalog.NewProduct{Sku: "SKU-777", Name: "Again", Price: 1, Category: "tools"})
