@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,7 @@ func (o *options) graphqlConfig() (gqlgen.Config, bool) {
 	if !ok || diags.HasErrors() {
 		return cfg, false // the OpenAPI path reports the config's errors
 	}
-	set := map[string]bool{}
-	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := o.setFlags()
 	if set["out"] {
 		cfg.Output = o.out
 	}

@@ -168,8 +168,7 @@ func (o *options) configure(stderr io.Writer) (generator.Config, openapi.Diagnos
 			return cfg, diags
 		}
 	}
-	set := map[string]bool{}
-	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := o.setFlags()
 	if set["spec"] {
 		cfg.Spec = o.spec
 	}
@@ -183,6 +182,14 @@ func (o *options) configure(stderr io.Writer) (generator.Config, openapi.Diagnos
 		cfg.Strict = o.strict
 	}
 	return cfg, diags
+}
+
+// setFlags reports which flags the command line set: they override the
+// configuration file.
+func (o *options) setFlags() map[string]bool {
+	set := map[string]bool{}
+	o.fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
 }
 
 func exitCode(err error) int {
