@@ -7,12 +7,11 @@ import (
 	"go/ast"
 	"go/printer"
 	"go/token"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/sdkgen-go/sdkgen/generator/ir"
+	"github.com/sdkgen-go/sdkgen/internal/parallel"
 	"github.com/sdkgen-go/sdkgen/openapi"
 )
 
@@ -67,7 +66,7 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 	}
 	sources := make([]*srcFile, len(facade))
 	errs := make([]error, len(facade))
-	eachParallel(len(facade), func(i int) {
+	parallel.Each(len(facade), func(i int) {
 		g, err := parseGo(facade[i].name, facade[i].src)
 		sources[i], errs[i] = &srcFile{g: g, name: facade[i].name}, err
 	})
@@ -105,7 +104,7 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		all := append([]*srcFile{{g: models, name: "models.gen.go"}}, sources...)
 		out = make(Files, len(all))
 		errs := make([]error, len(all))
-		eachParallel(len(all), func(i int) {
+		parallel.Each(len(all), func(i int) {
 			all[i].g.dropUnusedImports()
 			src, err := all[i].g.print()
 			out[i], errs[i] = File{Name: all[i].name, Content: src}, err
@@ -128,28 +127,6 @@ func emit(res oapiResult, cfg Config) (Files, openapi.Diagnostics) {
 		return fail(CodeFormat, err)
 	}
 	return append(out, File{Name: "API.md", Content: md}), diags
-}
-
-// eachParallel calls fn(0) to fn(n-1) on as many goroutines as there are
-// processors, and returns when all have returned.
-func eachParallel(n int, fn func(i int)) {
-	workers := min(n, runtime.GOMAXPROCS(0))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				fn(i)
-			}
-		}()
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
 }
 
 // dropIdenticalDecls removes the second and later copies of top-level
@@ -203,17 +180,7 @@ func dropIdenticalDecls(g *goFile) {
 	type span struct{ from, to token.Pos }
 	var spans []span
 	for _, d := range drop {
-		from := d.Pos()
-		switch d := d.(type) {
-		case *ast.GenDecl:
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-		case *ast.FuncDecl:
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-		}
+		from := declStart(d)
 		spans = append(spans, span{from, d.End()})
 	}
 	g.f.Decls = slices.DeleteFunc(g.f.Decls, func(d ast.Decl) bool { return slices.Contains(drop, d) })

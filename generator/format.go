@@ -143,24 +143,11 @@ func (g *goFile) printChunks() ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	// Cut points: indexes of declarations that may start a part.
-	docStart := func(d ast.Decl) token.Pos {
-		switch d := d.(type) {
-		case *ast.GenDecl:
-			if d.Doc != nil {
-				return d.Doc.Pos()
-			}
-		case *ast.FuncDecl:
-			if d.Doc != nil {
-				return d.Doc.Pos()
-			}
-		}
-		return token.NoPos
-	}
 	comments := g.f.Comments
 	ci := 0
 	var cuts []int
 	for i := 1; i < len(decls); i++ {
-		start := docStart(decls[i])
+		start := docPos(decls[i])
 		if start == token.NoPos {
 			continue
 		}
@@ -204,7 +191,7 @@ func (g *goFile) printChunks() ([]byte, error) {
 		// the first part, the file's head) up to its last declaration's end.
 		lo, hi := token.NoPos, decls[to-1].End()
 		if p > 0 {
-			lo = docStart(decls[from])
+			lo = docPos(decls[from])
 		}
 		var cs []*ast.CommentGroup
 		for _, cg := range comments {
@@ -297,3 +284,22 @@ func isDigits(s string) bool {
 	}
 	return true
 }
+
+// docPos returns where a declaration's doc comment starts, or token.NoPos
+// when it has none.
+func docPos(d ast.Decl) token.Pos {
+	switch d := d.(type) {
+	case *ast.GenDecl:
+		if d.Doc != nil {
+			return d.Doc.Pos()
+		}
+	case *ast.FuncDecl:
+		if d.Doc != nil {
+			return d.Doc.Pos()
+		}
+	}
+	return token.NoPos
+}
+
+// declStart returns where a declaration starts, its doc comment included.
+func declStart(d ast.Decl) token.Pos { return cmp.Or(docPos(d), d.Pos()) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sdkgen-go/sdkgen/generator/ir"
 	"github.com/sdkgen-go/sdkgen/internal/gotext"
+	"github.com/sdkgen-go/sdkgen/internal/parallel"
 )
 
 //go:embed templates/facade/*.tmpl
@@ -285,7 +286,7 @@ type rendered struct {
 func renderFacade(api *ir.API) ([]rendered, error) {
 	out := make([]rendered, 1+len(api.Services))
 	errs := make([]error, len(out))
-	eachParallel(len(out), func(i int) {
+	parallel.Each(len(out), func(i int) {
 		var buf bytes.Buffer
 		name, t, data := "client.gen.go", "client.tmpl", any(api)
 		if i > 0 {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/tools/go/ast/astutil"
 
 	"github.com/sdkgen-go/sdkgen/generator/ir"
+	"github.com/sdkgen-go/sdkgen/internal/parallel"
 )
 
 // Splitting an SDK into packages. The code is generated as one package
@@ -177,7 +178,7 @@ func splitPackages(api *ir.API, models *goFile, facade []*srcFile, fixed map[str
 		deps  map[string]bool
 	}
 	parts := map[string]*part{}
-	eachParallel(len(units), func(i int) {
+	parallel.Each(len(units), func(i int) {
 		u := units[i]
 		for _, d := range u.decls {
 			qualify(u.file.g.f, d, byName, u.pkg, pkgName)
@@ -200,7 +201,7 @@ func splitPackages(api *ir.API, models *goFile, facade []*srcFile, fixed map[str
 	keys := slices.Sorted(maps.Keys(parts))
 	out := make([]File, len(keys))
 	errs := make([]error, len(keys))
-	eachParallel(len(keys), func(i int) {
+	parallel.Each(len(keys), func(i int) {
 		pt := parts[keys[i]]
 		slices.SortFunc(pt.decls, func(a, b ast.Decl) int { return cmp.Compare(a.Pos(), b.Pos()) })
 		var imports []string
@@ -429,17 +430,7 @@ func writePart(g *goFile, decls []ast.Decl, pkgName string, imports []string, ke
 	// file's comments are in order).
 	cs := g.f.Comments
 	for _, d := range decls {
-		from := d.Pos()
-		switch d := d.(type) {
-		case *ast.GenDecl:
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-		case *ast.FuncDecl:
-			if d.Doc != nil {
-				from = d.Doc.Pos()
-			}
-		}
+		from := declStart(d)
 		i, _ := slices.BinarySearchFunc(cs, from, func(cg *ast.CommentGroup, p token.Pos) int { return cmp.Compare(cg.Pos(), p) })
 		for ; i < len(cs) && cs[i].End() <= d.End(); i++ {
 			nf.Comments = append(nf.Comments, cs[i])

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/sdkgen-go/sdkgen/internal/parallel"
 )
 
 // decodeBundled decodes the bundled document's JSON into kin-openapi's
@@ -171,24 +171,9 @@ func section[M ~map[string]*V, V any, P interface {
 	return out, nil
 }
 
-// runJobs runs jobs on every CPU and returns their errors.
+// runJobs runs jobs on every processor and returns their errors.
 func runJobs(jobs []func() error) error {
 	errs := make([]error, len(jobs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(len(jobs), runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				errs[i] = jobs[i]()
-			}
-		}()
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	parallel.Each(len(jobs), func(i int) { errs[i] = jobs[i]() })
 	return errors.Join(errs...)
 }
