@@ -198,8 +198,16 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !isLoopback(req.URL.Hostname()) {
 		return nil, nil, &AuthError{Err: fmt.Errorf("refusing to send credentials over plain http to %s (use https, or WithInsecureCredentials)", req.URL.Host)}
 	}
-	// RoundTrippers must not modify the request they are given.
-	r2 := req.Clone(req.Context())
+	// RoundTrippers must not modify the request they are given. The copy
+	// has a header of its own; its URL is shared, because credentials in
+	// the query replace the URL (setQuery) rather than change it. A whole
+	// Clone would copy the URL and more on every attempt.
+	r2 := new(http.Request)
+	*r2 = *req
+	r2.Header = req.Header.Clone()
+	if r2.Header == nil {
+		r2.Header = make(http.Header)
+	}
 	var sent []sentToken
 	for _, a := range chosen {
 		if a.ts == nil {

@@ -64,6 +64,50 @@ func (k Kind) String() string {
 type Operation struct {
 	kind Kind
 	op   sdk.Operation
+	enc  atomic.Pointer[encodedOp] // the constant parts of its POST body
+}
+
+// encodedOp is the JSON of a request's query text and operation name,
+// encoded once per operation: the query is most of a request's body.
+type encodedOp struct {
+	query, name string
+	head        []byte // {"query":"..."
+	tail        []byte // ,"operationName":"..."}
+}
+
+// body encodes req as json.Marshal encodes a genqlient Request (the same
+// bytes), with the query's text encoded once per operation rather than on
+// every call.
+func (o *Operation) body(req *genqlient.Request) ([]byte, error) {
+	e := o.enc.Load()
+	if e == nil || e.query != req.Query || e.name != req.OpName {
+		q, err := json.Marshal(req.Query)
+		if err != nil {
+			return nil, err
+		}
+		n, err := json.Marshal(req.OpName)
+		if err != nil {
+			return nil, err
+		}
+		e = &encodedOp{query: req.Query, name: req.OpName}
+		e.head = append([]byte(`{"query":`), q...)
+		e.tail = append(append([]byte(`,"operationName":`), n...), '}')
+		o.enc.Store(e)
+	}
+	var vars []byte
+	if req.Variables != nil { // omitempty: a nil interface is left out
+		v, err := json.Marshal(req.Variables)
+		if err != nil {
+			return nil, err
+		}
+		vars = v
+	}
+	b := make([]byte, 0, len(e.head)+len(`,"variables":`)+len(vars)+len(e.tail))
+	b = append(b, e.head...)
+	if vars != nil {
+		b = append(append(b, `,"variables":`...), vars...)
+	}
+	return append(b, e.tail...), nil
 }
 
 // NewOperation returns the description of the operation name of kind k.
@@ -97,8 +141,10 @@ type Client struct {
 	cfg      config
 	classify sdk.Option // the attempt middleware of WithErrorStatus
 
-	apqOff atomic.Bool // the server said it does not support APQ
-	hashes sync.Map    // query text -> hex sha256
+	apqOff    atomic.Bool                 // the server said it does not support APQ
+	hashes    sync.Map                    // query text -> hex sha256
+	post      atomic.Pointer[endpointURL] // the endpoint POST requests go to
+	baseSlash bool                        // the sdk client's base URL ends with a slash
 
 	subsOnce sync.Once
 	subs     *subscriptions
@@ -190,6 +236,7 @@ func New(c *sdk.Client, opts ...Option) (*Client, error) {
 		return nil, &sdk.OptionError{Option: "graphql.New", Reason: "nil sdk client"}
 	}
 	cl := &Client{sdk: c, cfg: config{maxURL: DefaultMaxGETURL, status: DefaultErrorStatus, initPayload: headerPayload}}
+	cl.baseSlash = strings.HasSuffix(c.BaseURL(), "/")
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cl.cfg)
@@ -322,18 +369,52 @@ func (c *Client) run(ctx context.Context, op *Operation, req *genqlient.Request,
 		}
 		return c.send(ctx, op, c.getBuilder(req, "", true), resp, opts)
 	}
-	body, err := json.Marshal(req)
+	body, err := op.body(req)
 	if err != nil {
 		return &sdk.RequestError{Operation: op.op.ID, Err: err}
 	}
 	return c.send(ctx, op, func(server string) (*http.Request, error) {
-		r, err := http.NewRequest(http.MethodPost, c.endpoint(server), bytes.NewReader(body))
+		return c.postRequest(server, body)
+	}, resp, opts)
+}
+
+// endpointURL is the parsed URL of the endpoint for one server.
+type endpointURL struct {
+	server string
+	u      *url.URL
+}
+
+// postRequest returns the POST request of body to the endpoint of server:
+// the request http.NewRequest makes, without parsing the endpoint's URL on
+// every call.
+func (c *Client) postRequest(server string, body []byte) (*http.Request, error) {
+	e := c.post.Load()
+	if e == nil || e.server != server {
+		u, err := url.Parse(c.endpoint(server))
 		if err != nil {
 			return nil, err
 		}
-		setHeaders(r, true)
-		return r, nil
-	}, resp, opts)
+		if strings.HasSuffix(u.Host, ":") { // an empty port, as NewRequest drops it
+			u.Host = strings.TrimSuffix(u.Host, ":")
+		}
+		e = &endpointURL{server: server, u: u}
+		c.post.Store(e)
+	}
+	u := *e.u
+	r := &http.Request{
+		Method:        http.MethodPost,
+		URL:           &u,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        make(http.Header, 4),
+		Body:          io.NopCloser(bytes.NewReader(body)),
+		GetBody:       func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil },
+		ContentLength: int64(len(body)),
+		Host:          u.Host,
+	}
+	setHeaders(r, true)
+	return r, nil
 }
 
 func hasMessage(re *ResponseError, msg string) bool {
@@ -389,7 +470,7 @@ var (
 // call goes to (which the sdk client always ends with a slash).
 func (c *Client) endpoint(server string) string {
 	if c.cfg.path == "" {
-		if strings.HasSuffix(c.sdk.BaseURL(), "/") {
+		if c.baseSlash {
 			return server
 		}
 		return strings.TrimSuffix(server, "/")
@@ -500,66 +581,110 @@ func statusMiddleware(status ErrorStatus) sdk.Middleware {
 			bp := classifyBufs.Get().(*[]byte)
 			n, rerr := io.ReadFull(resp.Body, *bp)
 			data := (*bp)[:n]
-			if rerr == nil {
+			switch rerr {
+			case nil:
 				// Longer than the buffer: data, not a refusal.
 				resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
 				return resp, nil
-			}
-			if rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			case io.EOF, io.ErrUnexpectedEOF:
+				// All of it: the connection is free for the next request.
+				_ = resp.Body.Close()
+			default:
 				resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body, err: rerr}
 				return resp, nil
 			}
+			body := &bufferedBody{data: data, buf: bp}
 			if bytes.Contains(data, []byte(`"errors"`)) {
 				if errs, hasData, ok := errorsOf(data); ok {
 					if s := status(errs, hasData); s != 0 && s != http.StatusOK {
 						r2 := *resp
 						r2.StatusCode = s
 						r2.Status = strconv.Itoa(s) + " " + http.StatusText(s) + " (GraphQL errors in a 200 response)"
-						r2.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
+						r2.Body = body
 						return &r2, nil
 					}
 				}
 			}
-			resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
+			resp.Body = body
 			return resp, nil
 		})
 	}
 }
 
-// prefixBody reads data, then rest (the rest of the original body), and
-// gives the pooled buffer back when closed.
-type prefixBody struct {
+// errReadAfterClose is what a body read after Close returns.
+var errReadAfterClose = errors.New("graphql: read after close")
+
+// bufferedBody is a whole body, read into a pooled buffer that Close gives
+// back.
+type bufferedBody struct {
+	mu   sync.Mutex // Close may come while a Read copies from buf
 	data []byte
 	buf  *[]byte
-	rest io.ReadCloser
-	err  error // the error reading rest failed with, if it did
-	mu   sync.Mutex
 }
 
-func (b *prefixBody) Read(p []byte) (int, error) {
+func (b *bufferedBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.buf == nil {
-		return 0, errors.New("graphql: read after close")
+		return 0, errReadAfterClose
 	}
-	if len(b.data) > 0 {
-		n := copy(p, b.data)
-		b.data = b.data[n:]
-		return n, nil
+	if len(b.data) == 0 {
+		return 0, io.EOF
 	}
-	if b.err != nil {
-		return 0, b.err
-	}
-	return b.rest.Read(p)
+	n := copy(p, b.data)
+	b.data = b.data[n:]
+	return n, nil
 }
 
-func (b *prefixBody) Close() error {
+func (b *bufferedBody) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.buf != nil {
 		classifyBufs.Put(b.buf)
 		b.buf, b.data = nil, nil
 	}
+	return nil
+}
+
+// prefixBody reads data, then rest (the rest of the original body), and
+// gives the pooled buffer back when closed. A Read of rest is not made
+// under the lock, so that a Close (an idle timeout's, the caller's) can
+// interrupt it.
+type prefixBody struct {
+	mu   sync.Mutex
+	data []byte
+	buf  *[]byte
+	rest io.ReadCloser
+	err  error // the error reading rest failed with, if it did
+}
+
+func (b *prefixBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	if b.buf == nil {
+		b.mu.Unlock()
+		return 0, errReadAfterClose
+	}
+	if len(b.data) > 0 {
+		n := copy(p, b.data)
+		b.data = b.data[n:]
+		b.mu.Unlock()
+		return n, nil
+	}
+	err := b.err
+	b.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return b.rest.Read(p)
+}
+
+func (b *prefixBody) Close() error {
+	b.mu.Lock()
+	if b.buf != nil {
+		classifyBufs.Put(b.buf)
+		b.buf, b.data = nil, nil
+	}
+	b.mu.Unlock()
 	return b.rest.Close()
 }
 
