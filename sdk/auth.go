@@ -191,22 +191,33 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 	if len(auths) == 0 {
 		return req, nil, nil
 	}
-	chosen := chooseAuth(auths, st.op.Security)
+	var buf [4]*authenticator
+	chosen := appendAuth(buf[:0], auths, st.op.Security)
 	if len(chosen) == 0 {
 		return req, nil, nil
 	}
-	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !isLoopback(req.URL.Hostname()) {
+	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !c.isLoopback(req.URL.Hostname()) {
 		return nil, nil, &AuthError{Err: fmt.Errorf("refusing to send credentials over plain http to %s (use https, or WithInsecureCredentials)", req.URL.Host)}
 	}
-	// RoundTrippers must not modify the request they are given. The copy
-	// has a header of its own; its URL is shared, because credentials in
-	// the query replace the URL (setQuery) rather than change it. A whole
-	// Clone would copy the URL and more on every attempt.
-	r2 := new(http.Request)
-	*r2 = *req
-	r2.Header = req.Header.Clone()
-	if r2.Header == nil {
-		r2.Header = make(http.Header)
+	r2 := req
+	if req != st.auth.own || len(st.s.attemptMiddleware) > 0 || !tokensInHeader(chosen) {
+		// RoundTrippers must not modify the request they are given, and
+		// the layers above must not see credentials appear on it. The
+		// copy has a header of its own; its URL is shared, because
+		// credentials in the query replace the URL (setQuery) rather than
+		// change it. A whole Clone would copy the URL and more.
+		//
+		// The call's own request, which nothing outside the SDK holds
+		// (auth.own) and no attempt middleware sees, takes tokens in its
+		// Authorization header as it is: each attempt sets them anew, a
+		// redirect elsewhere is stripped by the hop's auth, and the copy
+		// would cost more than the rest of the layers.
+		r2 = new(http.Request)
+		*r2 = *req
+		r2.Header = req.Header.Clone()
+		if r2.Header == nil {
+			r2.Header = make(http.Header)
+		}
 	}
 	var sent []sentToken
 	for _, a := range chosen {
@@ -236,6 +247,17 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 		}
 	}
 	return r2, sent, nil
+}
+
+// tokensInHeader reports whether every chosen credential is a token sent
+// in the Authorization header.
+func tokensInHeader(chosen []*authenticator) bool {
+	for _, a := range chosen {
+		if a.ts == nil || a.query != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // stripCredentials removes the headers that carry credentials from a
@@ -387,10 +409,15 @@ func bufferBody(body io.ReadCloser, max int64, idle time.Duration) io.ReadCloser
 // list takes none; otherwise the first alternative whose schemes are all
 // configured, plus credentials bound to no scheme.
 func chooseAuth(auths []authenticator, security [][]string) []*authenticator {
+	return appendAuth(nil, auths, security)
+}
+
+// appendAuth is chooseAuth appending to out, so that a caller can choose
+// into a buffer on its stack.
+func appendAuth(out []*authenticator, auths []authenticator, security [][]string) []*authenticator {
 	if security != nil && len(security) == 0 {
-		return nil
+		return out
 	}
-	var out []*authenticator
 	if security == nil {
 		for i := range auths {
 			out = append(out, &auths[i])
@@ -434,7 +461,7 @@ func chooseAuth(auths []authenticator, security [][]string) []*authenticator {
 			return generic(out)
 		}
 	}
-	return generic(nil)
+	return generic(out)
 }
 
 // origin is scheme://host:port with the default port made explicit.
@@ -501,6 +528,23 @@ func (s *settings) trustedOrigin(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// isLoopback is the package's isLoopback, remembering the last host's
+// answer: a client sends to one host, and parsing it as an IP address on
+// every attempt would cost an allocation.
+func (c *Client) isLoopback(host string) bool {
+	if h := c.lastHost.Load(); h != nil && h.host == host {
+		return h.loopback
+	}
+	l := isLoopback(host)
+	c.lastHost.Store(&hostLoopback{host: host, loopback: l})
+	return l
+}
+
+type hostLoopback struct {
+	host     string
+	loopback bool
 }
 
 func isLoopback(host string) bool {

@@ -96,13 +96,18 @@ type callState struct {
 type authState struct {
 	// sent holds the tokens the call sent, to keep them out of its errors
 	// and logs.
-	sent []string
+	sent    []string
+	sentBuf [1]string // sent's first element, without an allocation
 	// refreshed is set once a 401 made the call refresh its tokens: a
 	// call refreshes at most once, so it can never loop.
 	refreshed bool
 	// hidden is set when an attempt carried credentials that attempt
 	// middleware added (see CacheScope.Storable).
 	hidden bool
+	// own is the call's request when nothing outside the SDK holds it:
+	// no user middleware or cache above the retry layer (see
+	// Client.authenticate).
+	own *http.Request
 }
 
 type callKey struct{}
@@ -215,6 +220,11 @@ func (a *attemptCore) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if s.logger != nil {
 		a.t.c.logAttempt(req, resp, err, a.st, time.Since(start))
+	}
+	if err == nil {
+		for _, check := range s.checks {
+			resp = check(resp)
+		}
 	}
 	return resp, err
 }

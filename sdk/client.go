@@ -68,6 +68,7 @@ type Client struct {
 	settings    settings
 	hc          *http.Client
 	ownsTrans   *http.Transport // closed by Close; nil for a caller's client
+	lastHost    atomic.Pointer[hostLoopback]
 	retrier     http.RoundTripper
 	userAgent   string
 
@@ -330,6 +331,9 @@ func (c *Client) do(ctx context.Context, op *Operation, build requestBuilder, op
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 	}
 	req = req.WithContext(context.WithValue(ctx, callKey{}, st))
+	if len(s.middleware) == 0 && s.cache == nil {
+		st.auth.own = req
+	}
 	c.prepare(req, st)
 	st.watchUpload(req)
 

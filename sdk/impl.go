@@ -54,6 +54,20 @@ func (impl) StreamBody(r io.Reader, build func(body io.Reader) (*http.Request, e
 // NewForm returns an empty multipart/form-data body (sdkimpl.Multipart).
 func (impl) NewForm() *form { return &form{} }
 
+// ResponseCheck returns the option that has f look at the response of
+// every attempt that got one, innermost, as the last attempt middleware
+// would, and answer in its place (sdkimpl.ResponseCheck). Unlike attempt
+// middleware, it never sees the request, so it neither stops auth from
+// setting credentials on the call's own request nor counts, for the
+// cache, as a layer that could add credentials.
+func (impl) ResponseCheck(f func(*http.Response) *http.Response) Option {
+	return optionFunc(func(s *settings) {
+		if f != nil {
+			s.checks = append(s.checks, f)
+		}
+	})
+}
+
 // PagerOptions splits the options of a paginated method into the pager's
 // and those of every page's call, and adds the pager option that ties the
 // pager to c and op (sdkimpl's pagers).

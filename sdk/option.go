@@ -78,6 +78,7 @@ type settings struct {
 	attemptTimeout    time.Duration
 	middleware        []Middleware
 	attemptMiddleware []Middleware
+	checks            []func(*http.Response) *http.Response // see impl.ResponseCheck
 	logger            *slog.Logger
 	logHeaders        map[string]bool
 	maxErrorBody      int64
@@ -156,6 +157,7 @@ func (s *settings) forCall(opts []Option) (*settings, error) {
 	// Appending to a client slice must never write into its spare capacity.
 	cs.middleware = slices.Clip(cs.middleware)
 	cs.attemptMiddleware = slices.Clip(cs.attemptMiddleware)
+	cs.checks = slices.Clip(cs.checks)
 	cs.onRetry = slices.Clip(cs.onRetry)
 	cs.lenient = slices.Clip(cs.lenient)
 	for _, o := range opts {

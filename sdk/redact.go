@@ -123,6 +123,9 @@ func secretName(name string) bool {
 // noteToken records a token the call sent, which exists only once sent.
 func (a *authState) noteToken(token string) {
 	if !slices.Contains(a.sent, token) {
+		if a.sent == nil {
+			a.sent = a.sentBuf[:0]
+		}
 		a.sent = append(a.sent, token)
 	}
 }

@@ -139,7 +139,7 @@ func (o *Operation) Kind() Kind { return o.kind }
 type Client struct {
 	sdk      *sdk.Client
 	cfg      config
-	classify sdk.Option // the attempt middleware of WithErrorStatus
+	classify sdk.Option // the response check of WithErrorStatus
 
 	apqOff    atomic.Bool                 // the server said it does not support APQ
 	hashes    sync.Map                    // query text -> hex sha256
@@ -246,7 +246,7 @@ func New(c *sdk.Client, opts ...Option) (*Client, error) {
 		cl.cfg.initPayload = headerPayload
 	}
 	if cl.cfg.status != nil {
-		cl.classify = sdk.WithAttemptMiddleware(statusMiddleware(cl.cfg.status))
+		cl.classify = sdkimpl.ResponseCheck(statusCheck(cl.cfg.status))
 	}
 	return cl, nil
 }
@@ -265,7 +265,7 @@ func NewClient(endpoint string, opts []sdk.Option, gopts ...Option) (*Client, er
 		}
 	}
 	if cfg.status != nil {
-		opts = append(opts[:len(opts):len(opts)], sdk.WithAttemptMiddleware(statusMiddleware(cfg.status)))
+		opts = append(opts[:len(opts):len(opts)], sdkimpl.ResponseCheck(statusCheck(cfg.status)))
 	}
 	rt, err := sdk.NewClient(endpoint, opts...)
 	if err != nil {
@@ -567,47 +567,44 @@ const maxClassifiedBody = 64 << 10
 
 var classifyBufs = sync.Pool{New: func() any { b := make([]byte, maxClassifiedBody); return &b }}
 
-// statusMiddleware reads the body of each 200 response (up to
+// statusCheck reads the body of each 200 response (up to
 // maxClassifiedBody) and, when its GraphQL errors stand for another status,
 // answers with that status instead, so the layers above (auth refresh,
 // retry) act on it. The body is handed on unchanged.
-func statusMiddleware(status ErrorStatus) sdk.Middleware {
-	return func(next http.RoundTripper) http.RoundTripper {
-		return sdk.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
-			resp, err := next.RoundTrip(req)
-			if err != nil || resp.StatusCode != http.StatusOK {
-				return resp, err
-			}
-			bp := classifyBufs.Get().(*[]byte)
-			n, rerr := io.ReadFull(resp.Body, *bp)
-			data := (*bp)[:n]
-			switch rerr {
-			case nil:
-				// Longer than the buffer: data, not a refusal.
-				resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
-				return resp, nil
-			case io.EOF, io.ErrUnexpectedEOF:
-				// All of it: the connection is free for the next request.
-				_ = resp.Body.Close()
-			default:
-				resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body, err: rerr}
-				return resp, nil
-			}
-			body := &bufferedBody{data: data, buf: bp}
-			if bytes.Contains(data, []byte(`"errors"`)) {
-				if errs, hasData, ok := errorsOf(data); ok {
-					if s := status(errs, hasData); s != 0 && s != http.StatusOK {
-						r2 := *resp
-						r2.StatusCode = s
-						r2.Status = strconv.Itoa(s) + " " + http.StatusText(s) + " (GraphQL errors in a 200 response)"
-						r2.Body = body
-						return &r2, nil
-					}
+func statusCheck(status ErrorStatus) func(*http.Response) *http.Response {
+	return func(resp *http.Response) *http.Response {
+		if resp.StatusCode != http.StatusOK {
+			return resp
+		}
+		bp := classifyBufs.Get().(*[]byte)
+		n, rerr := io.ReadFull(resp.Body, *bp)
+		data := (*bp)[:n]
+		switch rerr {
+		case nil:
+			// Longer than the buffer: data, not a refusal.
+			resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
+			return resp
+		case io.EOF, io.ErrUnexpectedEOF:
+			// All of it: the connection is free for the next request.
+			_ = resp.Body.Close()
+		default:
+			resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body, err: rerr}
+			return resp
+		}
+		body := &bufferedBody{data: data, buf: bp}
+		if bytes.Contains(data, []byte(`"errors"`)) {
+			if errs, hasData, ok := errorsOf(data); ok {
+				if s := status(errs, hasData); s != 0 && s != http.StatusOK {
+					r2 := *resp
+					r2.StatusCode = s
+					r2.Status = strconv.Itoa(s) + " " + http.StatusText(s) + " (GraphQL errors in a 200 response)"
+					r2.Body = body
+					return &r2
 				}
 			}
-			resp.Body = body
-			return resp, nil
-		})
+		}
+		resp.Body = body
+		return resp
 	}
 }
 

@@ -28,6 +28,17 @@ func Do(ctx context.Context, c *sdk.Client, op *sdk.Operation, build RequestBuil
 	return sdk.Impl.Do(ctx, c, op, build, opts...)
 }
 
+// ResponseCheck returns the option that has check look at the response of
+// every attempt that got one, below auth and retry, and answer in its
+// place: a response it returns with another status is treated as that
+// status (a 401 refreshes the token, a 429 is retried). It is the
+// innermost layer of the attempt, as the last [sdk.WithAttemptMiddleware]
+// would be, but never sees the request. The GraphQL client checks 200
+// responses for errors that stand for another status with it.
+func ResponseCheck(check func(*http.Response) *http.Response) sdk.Option {
+	return sdk.Impl.ResponseCheck(check)
+}
+
 // ErrorDecoder decodes a declared error body into the generated error type
 // (model), or says why it could not (err): the values of
 // [sdk.Operation].Errors.

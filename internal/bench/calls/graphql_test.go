@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	genqlient "github.com/Khan/genqlient/graphql"
 
@@ -75,6 +76,65 @@ func BenchmarkGraphQLQuery(b *testing.B) {
 			return t
 		}), nil)
 	})
+}
+
+// BenchmarkGraphQLQueryPaired runs the two clients of BenchmarkGraphQLQuery
+// interleaved, for the ratio of their costs on a machine whose speed drifts
+// (a shared one: back-to-back runs of one client there differ by more than
+// the clients do). Each iteration makes block calls with one client, then
+// block calls with the other, the order alternating from one iteration to
+// the next, and times each block; it reports each client's mean time per
+// call (genqlient-ns/call, sdk-ns/call) and sdk/genqlient, the ratio of the
+// two. block=1 pairs single calls; block=100 lets each client run 100
+// calls in a row, as one user's program does, which keeps its own pattern
+// of goroutine wake-ups and caches.
+func BenchmarkGraphQLQueryPaired(b *testing.B) {
+	b.Run("transport=memory/block=1", func(b *testing.B) {
+		runPaired(b, graphQLImpls(b, memoryBase+"/graphql", func() http.RoundTripper { return cannedTransport{productGraphQLJSON} }), 1)
+	})
+	for _, block := range []int{1, 100} {
+		b.Run(fmt.Sprintf("transport=loopback/block=%d", block), func(b *testing.B) {
+			srv := httptest.NewServer(cannedHandler(productGraphQLJSON))
+			defer srv.Close()
+			var trs []*http.Transport
+			defer func() {
+				for _, t := range trs {
+					t.CloseIdleConnections()
+				}
+			}()
+			runPaired(b, graphQLImpls(b, srv.URL+"/graphql", func() http.RoundTripper {
+				t := newTransport()
+				trs = append(trs, t)
+				return t
+			}), block)
+		})
+	}
+}
+
+// runPaired runs two implementations interleaved (see
+// BenchmarkGraphQLQueryPaired) and reports their times and the ratio of
+// the second to the first.
+func runPaired(b *testing.B, impls []impl, block int) {
+	ctx := context.Background()
+	var sum [2]time.Duration
+	i := 0
+	for b.Loop() {
+		for j := range 2 {
+			k := (i + j) % 2
+			start := time.Now()
+			for range block {
+				_, err := impls[k].run(ctx)
+				check(b, err)
+			}
+			sum[k] += time.Since(start)
+		}
+		i++
+	}
+	calls := float64(i * block)
+	b.ReportMetric(0, "ns/op") // an iteration is 2×block calls: per call below
+	b.ReportMetric(float64(sum[0].Nanoseconds())/calls, impls[0].name+"-ns/call")
+	b.ReportMetric(float64(sum[1].Nanoseconds())/calls, impls[1].name+"-ns/call")
+	b.ReportMetric(float64(sum[1])/float64(sum[0]), impls[1].name+"/"+impls[0].name)
 }
 
 // The two clients agree on the result.

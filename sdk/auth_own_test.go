@@ -1,0 +1,121 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// A call with no user middleware, cache or attempt middleware lets auth set
+// tokens on its own request rather than a copy (see authenticate). Every
+// attempt still carries the token current at its time, and a retried
+// attempt that a redirect takes to another origin carries none, although
+// net/http copies the headers of the request it was given, the first
+// attempt's token included, onto the redirect.
+func TestOwnRequestTokens(t *testing.T) {
+	var mu sync.Mutex
+	var elsewhere []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Get("Authorization"))
+		mu.Unlock()
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer other.Close()
+	var served atomic.Int32
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.Header.Get("Authorization"))
+		mu.Unlock()
+		switch served.Add(1) {
+		case 1, 2:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case 3:
+			http.Redirect(w, r, other.URL+"/moved", http.StatusTemporaryRedirect)
+		default:
+			_, _ = io.WriteString(w, `{}`)
+		}
+	}))
+	defer srv.Close()
+
+	var issued atomic.Int32
+	tokens := tokenSourceFunc(func(context.Context) (*Token, error) {
+		return &Token{AccessToken: fmt.Sprintf("token-%d", issued.Add(1))}, nil
+	})
+	c := newTestClient(t, srv.URL, WithTokenSource(tokens), WithSleeper(&recordingSleeper{}))
+	resp, err := c.do(context.Background(), testOp, get("/thing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noContent(resp)
+	if want := "[Bearer token-1 Bearer token-2 Bearer token-3]"; fmt.Sprint(seen) != want {
+		t.Errorf("tokens per attempt: %v, want %v", seen, want)
+	}
+	if fmt.Sprint(elsewhere) != "[]" {
+		t.Errorf("the other origin got Authorization %q", elsewhere)
+	}
+
+	// The same with attempt middleware that adds a header to what it is
+	// given: it works on a copy per attempt, so nothing piles up.
+	served.Store(0)
+	seen, elsewhere = nil, nil
+	var added []int
+	mw := func(next http.RoundTripper) http.RoundTripper {
+		return RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			r.Header.Add("X-Attempt", "1")
+			mu.Lock()
+			added = append(added, len(r.Header["X-Attempt"]))
+			mu.Unlock()
+			return next.RoundTrip(r)
+		})
+	}
+	resp, err = c.do(context.Background(), testOp, get("/thing"), WithAttemptMiddleware(mw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noContent(resp)
+	if fmt.Sprint(added) != "[1 1 1 1]" {
+		t.Errorf("X-Attempt values per attempt and hop: %v, want one each", added)
+	}
+	if fmt.Sprint(elsewhere) != "[]" {
+		t.Errorf("with attempt middleware, the other origin got Authorization %q", elsewhere)
+	}
+}
+
+// User middleware hands the SDK its own request, which must come back as
+// it was: no credential appears on it, on any attempt.
+func TestUserMiddlewareRequestUntouched(t *testing.T) {
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	mw := func(next http.RoundTripper) http.RoundTripper {
+		return RoundTripperFunc(func(r *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(r)
+			if got := r.Header.Get("Authorization"); got != "" {
+				t.Errorf("after the call, the middleware's request carries Authorization %q", got)
+			}
+			return resp, err
+		})
+	}
+	c := newTestClient(t, srv.URL, WithBearerToken("secret"), WithMiddleware(mw), WithSleeper(&recordingSleeper{}))
+	resp, err := c.do(context.Background(), testOp, get("/thing"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	noContent(resp)
+	if served.Load() != 2 {
+		t.Errorf("%d attempts, want 2", served.Load())
+	}
+}
