@@ -290,6 +290,7 @@ type closer struct{ f func() }
 // requestBuilder builds the request of a call against a base URL; the
 // generated request builders have this shape (sdkimpl.RequestBuilder).
 // server always ends with a slash, so a path is joined as server+"pets".
+// Each call gets a new request, which the call then owns.
 type requestBuilder = func(server string) (*http.Request, error)
 
 // do runs one logical call of op: it applies the call's options, builds the
@@ -330,7 +331,9 @@ func (c *Client) do(ctx context.Context, op *Operation, build requestBuilder, op
 	if s.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 	}
-	req = req.WithContext(context.WithValue(ctx, callKey{}, st))
+	// The request is the call's from here on (build made it for this call
+	// alone): setting its context in place spares a copy on the heap.
+	*req = *req.WithContext(context.WithValue(ctx, callKey{}, st))
 	if len(s.middleware) == 0 && s.cache == nil {
 		st.auth.own = req
 	}

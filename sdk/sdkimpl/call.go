@@ -12,7 +12,9 @@ import (
 
 // RequestBuilder builds the request of a call against a base URL; the
 // generated request builders have this shape. server always ends with a
-// slash, so a path is joined as server+"pets".
+// slash, so a path is joined as server+"pets". It returns a new request on
+// every call, which the call then owns and changes (its context, its
+// headers).
 type RequestBuilder func(server string) (*http.Request, error)
 
 // Do runs one logical call of op through c: it applies the call's options,
