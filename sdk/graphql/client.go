@@ -453,17 +453,21 @@ func (c *Client) send(ctx context.Context, op *Operation, build sdkimpl.RequestB
 
 // setHeaders sets the content negotiation of GraphQL over HTTP: the
 // application/graphql-response+json media type first, so servers that speak
-// it answer request errors with 4xx statuses.
+// it answer request errors with 4xx statuses. The values are the request's
+// own (one allocation for both): middleware may change them in place.
 func setHeaders(r *http.Request, body bool) {
-	r.Header["Accept"] = acceptValue
-	if body {
-		r.Header["Content-Type"] = jsonContentType
+	if !body {
+		r.Header["Accept"] = []string{acceptValue}
+		return
 	}
+	v := []string{acceptValue, jsonContentType}
+	r.Header["Accept"] = v[0:1:1]
+	r.Header["Content-Type"] = v[1:2:2]
 }
 
-var (
-	acceptValue     = []string{"application/graphql-response+json, application/json;q=0.9"}
-	jsonContentType = []string{"application/json"}
+const (
+	acceptValue     = "application/graphql-response+json, application/json;q=0.9"
+	jsonContentType = "application/json"
 )
 
 // endpoint returns the URL of the GraphQL endpoint, given the server a

@@ -136,3 +136,23 @@ func TestBufferedBody(t *testing.T) {
 		t.Errorf("Read after Close = %v", err)
 	}
 }
+
+// A request's header values are its own: a middleware that changes one in
+// place changes no other request.
+func TestHeaderValuesNotShared(t *testing.T) {
+	c := &Client{baseSlash: true}
+	r1, err := c.postRequest("http://h/", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1.Header["Accept"][0] = "text/plain"
+	r1.Header["Content-Type"][0] = "text/plain"
+	r2, _ := c.postRequest("http://h/", []byte(`{}`))
+	if r2.Header.Get("Accept") != acceptValue || r2.Header.Get("Content-Type") != jsonContentType {
+		t.Errorf("a second request's headers: %v", r2.Header)
+	}
+	r1.Header["Accept"] = append(r1.Header["Accept"], "x")
+	if r2.Header.Get("Content-Type") != jsonContentType || r1.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("appending to Accept changed Content-Type: %v", r1.Header)
+	}
+}
