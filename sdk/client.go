@@ -397,12 +397,12 @@ func (c *Client) prepare(req *http.Request, st *callState) {
 	for k, v := range s.header {
 		req.Header[k] = v
 	}
-	if req.Header.Get("User-Agent") == "" {
+	if v := req.Header["User-Agent"]; len(v) == 0 || v[0] == "" {
 		ua := c.userAgent
 		if s.userAgent != "" {
 			ua = s.userAgent
 		}
-		req.Header.Set("User-Agent", ua)
+		req.Header["User-Agent"] = []string{ua}
 	}
 	c.prepareIdempotency(req, st)
 }
