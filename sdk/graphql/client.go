@@ -394,9 +394,7 @@ func (c *Client) postRequest(server string, body []byte) (*http.Request, error) 
 		if err != nil {
 			return nil, err
 		}
-		if strings.HasSuffix(u.Host, ":") { // an empty port, as NewRequest drops it
-			u.Host = strings.TrimSuffix(u.Host, ":")
-		}
+		u.Host = strings.TrimSuffix(u.Host, ":") // an empty port, as NewRequest drops it
 		e = &endpointURL{server: server, u: u}
 		c.post.Store(e)
 	}
