@@ -72,17 +72,7 @@ func BenchmarkGetProduct(b *testing.B) {
 	b.Run("transport=loopback", func(b *testing.B) {
 		srv := httptest.NewServer(cannedHandler(productJSON))
 		defer srv.Close()
-		var trs []*http.Transport
-		defer func() {
-			for _, t := range trs {
-				t.CloseIdleConnections()
-			}
-		}()
-		runImpls(b, getProductImpls(b, srv.URL, func() http.RoundTripper {
-			t := newTransport()
-			trs = append(trs, t)
-			return t
-		}), nil)
+		runImpls(b, getProductImpls(b, srv.URL, loopbackTransports(b)), nil)
 	})
 }
 

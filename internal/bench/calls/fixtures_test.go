@@ -126,6 +126,16 @@ func newTransport() *http.Transport {
 	return http.DefaultTransport.(*http.Transport).Clone()
 }
 
+// loopbackTransports returns a maker of new transports (newTransport)
+// whose idle connections are closed when tb ends.
+func loopbackTransports(tb testing.TB) func() http.RoundTripper {
+	return func() http.RoundTripper {
+		t := newTransport()
+		tb.Cleanup(t.CloseIdleConnections)
+		return t
+	}
+}
+
 // The three clients of one benchmark, behind one shape: each gets the
 // product (or the page) its way and returns it decoded.
 

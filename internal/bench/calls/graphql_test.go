@@ -64,17 +64,7 @@ func BenchmarkGraphQLQuery(b *testing.B) {
 	b.Run("transport=loopback", func(b *testing.B) {
 		srv := httptest.NewServer(cannedHandler(productGraphQLJSON))
 		defer srv.Close()
-		var trs []*http.Transport
-		defer func() {
-			for _, t := range trs {
-				t.CloseIdleConnections()
-			}
-		}()
-		runImpls(b, graphQLImpls(b, srv.URL+"/graphql", func() http.RoundTripper {
-			t := newTransport()
-			trs = append(trs, t)
-			return t
-		}), nil)
+		runImpls(b, graphQLImpls(b, srv.URL+"/graphql", loopbackTransports(b)), nil)
 	})
 }
 
@@ -96,17 +86,7 @@ func BenchmarkGraphQLQueryPaired(b *testing.B) {
 		b.Run(fmt.Sprintf("transport=loopback/block=%d", block), func(b *testing.B) {
 			srv := httptest.NewServer(cannedHandler(productGraphQLJSON))
 			defer srv.Close()
-			var trs []*http.Transport
-			defer func() {
-				for _, t := range trs {
-					t.CloseIdleConnections()
-				}
-			}()
-			runPaired(b, graphQLImpls(b, srv.URL+"/graphql", func() http.RoundTripper {
-				t := newTransport()
-				trs = append(trs, t)
-				return t
-			}), block)
+			runPaired(b, graphQLImpls(b, srv.URL+"/graphql", loopbackTransports(b)), block)
 		})
 	}
 }
