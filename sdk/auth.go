@@ -209,9 +209,11 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 		//
 		// The call's own request, which nothing outside the SDK holds
 		// (auth.own) and no attempt middleware sees, takes tokens in its
-		// Authorization header as it is: each attempt sets them anew, a
-		// redirect elsewhere is stripped by the hop's auth, and the copy
-		// would cost more than the rest of the layers.
+		// Authorization header as it is: each attempt sets them anew, once
+		// the previous attempt's response body is closed (when net/http
+		// lets a caller change a request it sent: the retry layer replays
+		// the body on it too), a hop elsewhere is stripped by the hop's
+		// auth, and the copy was the largest single cost of the layers.
 		r2 = new(http.Request)
 		*r2 = *req
 		r2.Header = req.Header.Clone()

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A call with no user middleware, cache or attempt middleware lets auth set
@@ -117,5 +119,52 @@ func TestUserMiddlewareRequestUntouched(t *testing.T) {
 	noContent(resp)
 	if served.Load() != 2 {
 		t.Errorf("%d attempts, want 2", served.Load())
+	}
+}
+
+// A server that answers before it has read the body (a 503 at once to a
+// large upload) ends the attempt while the transport is still writing the
+// request. The retry that follows changes the request (the replayed body,
+// the next token) only once the first answer's body is closed, as net/http
+// allows ("callers should not mutate or reuse the request until the
+// Response's Body has been closed"): the race detector watches the request
+// the transport was given.
+func TestRetryWhileEarlyAnswerUploadRuns(t *testing.T) {
+	var served atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if served.Add(1) == 1 {
+			// Answer at once, then keep the upload going a while: the
+			// client's write is still running when it retries.
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.(http.Flusher).Flush()
+			buf := make([]byte, 64<<10)
+			for i := 0; i < 20; i++ {
+				if _, err := r.Body.Read(buf); err != nil {
+					break
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			return
+		}
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	body := make([]byte, 8<<20)
+	c := newTestClient(t, srv.URL, WithBearerToken("secret"), WithSleeper(&recordingSleeper{}), WithRetry(RetryPolicy{MaxRetries: 2}))
+	op := &Operation{ID: "upload", Method: http.MethodPost, Path: "/upload"}
+	for range 5 {
+		served.Store(0)
+		resp, err := c.do(context.Background(), op, func(server string) (*http.Request, error) {
+			return http.NewRequest(http.MethodPost, server+"upload", bytes.NewReader(body))
+		}, WithIdempotencyKey("k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		noContent(resp)
+		if n := served.Load(); n != 2 {
+			t.Fatalf("%d attempts, want 2", n)
+		}
 	}
 }
