@@ -134,7 +134,7 @@ func Generate(ctx context.Context, cfg Config) (generator.Files, openapi.Diagnos
 		return nil, append(diags, diag(CodeGenerate, "", 0, 0, "genqlient's output does not start with its header"))
 	}
 	ops = append([]byte(generator.Header), ops[len(genqlientHeader):]...)
-	ops, renames, err := goNames(ops, nil)
+	ops, renames, err := goNames(ops)
 	if err != nil {
 		return nil, append(diags, diag(CodeGenerate, "", 0, 0, "genqlient's output does not parse: %v", err))
 	}

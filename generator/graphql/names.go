@@ -22,7 +22,7 @@ import (
 // its helpers with underscores (__GetProductInput, __premarshalJSON,
 // GetProduct_Operation), which staticcheck's ST1003 reports. Every name the
 // file declares (types, functions, methods, constants, variables, struct
-// fields, interface methods, parameters) is respelled with initialisms and
+// fields, interface methods, parameters) is respelled with Go's initialisms and
 // without underscores, keeping whether it is exported; leading underscores
 // go (__GetProductInput → getProductInput), and genqlient's local names
 // ending in '_' (ctx_, err_) are kept. A new name that another declared
@@ -31,7 +31,7 @@ import (
 // except as the selector of an imported package (graphql.Request).
 //
 // It returns the new source and the renames made, old name → new.
-func goNames(src []byte, initialisms []string) ([]byte, map[string]string, error) {
+func goNames(src []byte) ([]byte, map[string]string, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, OperationsFile, src, parser.ParseComments|parser.SkipObjectResolution)
 	if err != nil {
@@ -90,7 +90,7 @@ func goNames(src []byte, initialisms []string) ([]byte, map[string]string, error
 		}
 		return true
 	})
-	namer := gonames.New(initialisms...)
+	namer := gonames.New()
 	rename := map[string]string{}
 	taken := maps.Clone(declared)
 	// Sorted, so that two names wanting one spelling resolve the same way

@@ -45,7 +45,7 @@ func GetNode(ctx_ context.Context, client_ graphql.Client, nodeId string) (*Node
 	return nil, nil
 }
 `
-	out, renames, err := goNames([]byte(src), nil)
+	out, renames, err := goNames([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func GetNode(ctx_ context.Context, client_ graphql.Client, nodeId string) (*Node
 		t.Errorf("genqlient's local name ctx_ renamed: %v", renames)
 	}
 	// The same input gives the same output.
-	again, _, _ := goNames([]byte(src), nil)
+	again, _, _ := goNames([]byte(src))
 	if string(again) != got {
 		t.Error("goNames is not deterministic")
 	}
