@@ -587,13 +587,14 @@ func statusCheck(status ErrorStatus) func(*http.Response) *http.Response {
 			resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body}
 			return resp
 		case io.EOF, io.ErrUnexpectedEOF:
-			// All of it: the connection is free for the next request.
+			// All of it: the connection is free for the next request, and
+			// the body handed on is the buffer alone.
 			_ = resp.Body.Close()
 		default:
 			resp.Body = &prefixBody{data: data, buf: bp, rest: resp.Body, err: rerr}
 			return resp
 		}
-		body := &bufferedBody{data: data, buf: bp}
+		body := &prefixBody{data: data, buf: bp, rest: http.NoBody}
 		if bytes.Contains(data, []byte(`"errors"`)) {
 			if errs, hasData, ok := errorsOf(data); ok {
 				if s := status(errs, hasData); s != 0 && s != http.StatusOK {
@@ -613,40 +614,9 @@ func statusCheck(status ErrorStatus) func(*http.Response) *http.Response {
 // errReadAfterClose is what a body read after Close returns.
 var errReadAfterClose = errors.New("graphql: read after close")
 
-// bufferedBody is a whole body, read into a pooled buffer that Close gives
-// back.
-type bufferedBody struct {
-	mu   sync.Mutex // Close may come while a Read copies from buf
-	data []byte
-	buf  *[]byte
-}
-
-func (b *bufferedBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf == nil {
-		return 0, errReadAfterClose
-	}
-	if len(b.data) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, b.data)
-	b.data = b.data[n:]
-	return n, nil
-}
-
-func (b *bufferedBody) Close() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf != nil {
-		classifyBufs.Put(b.buf)
-		b.buf, b.data = nil, nil
-	}
-	return nil
-}
-
-// prefixBody reads data, then rest (the rest of the original body), and
-// gives the pooled buffer back when closed. A Read of rest is not made
+// prefixBody reads data, then rest (the rest of the original body, or
+// http.NoBody when data is all of it), and gives the pooled buffer back
+// when closed. A Read of rest is not made
 // under the lock, so that a Close (an idle timeout's, the caller's) can
 // interrupt it.
 type prefixBody struct {

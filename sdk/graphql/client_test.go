@@ -121,11 +121,12 @@ func TestPrefixBodyCloseInterruptsRead(t *testing.T) {
 	}
 }
 
-// A whole body reads to its end, and fails after Close.
-func TestBufferedBody(t *testing.T) {
+// A whole body (the buffer, then http.NoBody) reads to its end, and fails
+// after Close.
+func TestWholeBody(t *testing.T) {
 	bp := classifyBufs.Get().(*[]byte)
 	n := copy(*bp, `{"data":{}}`)
-	b := &bufferedBody{data: (*bp)[:n], buf: bp}
+	b := &prefixBody{data: (*bp)[:n], buf: bp, rest: http.NoBody}
 	got, err := io.ReadAll(b)
 	if err != nil || string(got) != `{"data":{}}` {
 		t.Fatalf("ReadAll = %q, %v", got, err)
