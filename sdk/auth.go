@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -196,7 +196,7 @@ func (c *Client) authenticate(req *http.Request, st *callState) (*http.Request, 
 	if len(chosen) == 0 {
 		return req, nil, nil
 	}
-	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !c.isLoopback(req.URL.Hostname()) {
+	if req.URL.Scheme != "https" && !st.s.allowInsecureAuth && !isLoopback(req.URL.Hostname()) {
 		return nil, nil, &AuthError{Err: fmt.Errorf("refusing to send credentials over plain http to %s (use https, or WithInsecureCredentials)", req.URL.Host)}
 	}
 	r2 := req
@@ -532,27 +532,13 @@ func (s *settings) trustedOrigin(u *url.URL) bool {
 	return false
 }
 
-// isLoopback is the package's isLoopback, remembering the last host's
-// answer: a client sends to one host, and parsing it as an IP address on
-// every attempt would cost an allocation.
-func (c *Client) isLoopback(host string) bool {
-	if h := c.lastHost.Load(); h != nil && h.host == host {
-		return h.loopback
-	}
-	l := isLoopback(host)
-	c.lastHost.Store(&hostLoopback{host: host, loopback: l})
-	return l
-}
-
-type hostLoopback struct {
-	host     string
-	loopback bool
-}
-
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	// netip parses without allocating (net.ParseIP allocates, on every
+	// attempt to a plain-http host); a zone is not loopback, as for
+	// net.ParseIP, which refuses one.
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.IsLoopback()
 }

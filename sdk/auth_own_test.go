@@ -168,3 +168,20 @@ func TestRetryWhileEarlyAnswerUploadRuns(t *testing.T) {
 		}
 	}
 }
+
+// Which plain-http hosts credentials may go to: loopback names and
+// addresses, as net.ParseIP judged them (a zone is not one).
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost": true, "api.localhost": true, "127.0.0.1": true, "127.9.9.9": true,
+		"::1": true, "::ffff:127.0.0.1": true,
+		"::1%lo": false, "10.0.0.1": false, "example.com": false, "localhost.example.com": false, "127.1": false, "": false,
+	} {
+		if got := isLoopback(host); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { isLoopback("127.0.0.1") }); n != 0 {
+		t.Errorf("isLoopback allocates %v times", n)
+	}
+}

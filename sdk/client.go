@@ -68,7 +68,6 @@ type Client struct {
 	settings    settings
 	hc          *http.Client
 	ownsTrans   *http.Transport // closed by Close; nil for a caller's client
-	lastHost    atomic.Pointer[hostLoopback]
 	retrier     http.RoundTripper
 	userAgent   string
 
