@@ -428,19 +428,13 @@ type pathNode struct {
 // A value nested thousands deep in a recursive type, failing at the
 // bottom, is walked within a budget: each level of a walk scans what it
 // walks again, which made a 32 KiB body take 6.5 s to fail. Past the
-// budget the walk stops and names the value it got to.
+// budget the walk stops and names the value it got to. The test counts
+// the bytes the walk scans and decodes (each charged to its budget), not
+// time: without the budget a walk of depth 4000 scans about 64 MB.
+// BenchmarkDeepValueWalk times it.
 func TestDeepValuesAreWalkedInBoundedTime(t *testing.T) {
 	for _, depth := range []int{3000, 4000} { // 24 KB buffered, 32 KB streamed
-		body := strings.Repeat(`{"c":[`, depth) + `{"v":"x"}` + strings.Repeat(`]}`, depth)
-		// The bound: fifty times encoding/json's own decoding, which
-		// scales as the walk does with -race and with the load.
-		start := time.Now()
-		var n pathNode
-		if json.Unmarshal([]byte(body), &n) == nil {
-			t.Fatal("decoded")
-		}
-		limit := 50*time.Since(start) + 500*time.Millisecond
-		start = time.Now()
+		body := deepBody(depth)
 		_, _, err := decodeDirect[pathNode](body, false)
 		var de *DecodeError
 		if !errors.As(err, &de) || !strings.HasPrefix(de.Path, "c[0].c[0]") || de.Type == nil {
@@ -450,9 +444,43 @@ func TestDeepValuesAreWalkedInBoundedTime(t *testing.T) {
 		if err != nil || len(reps) != 1 {
 			t.Errorf("depth %d, lenient: %v, %d reports", depth, err, len(reps))
 		}
-		if d := time.Since(start); d > limit {
-			t.Errorf("depth %d: %v, more than %v", depth, d, limit)
+
+		var n pathNode
+		w := newWalker(nil, []byte(body), func(fieldErr) {})
+		budget := w.budget
+		w.descend([]byte(body), reflect.ValueOf(&n).Elem())
+		// The level being walked when the budget runs out is charged at
+		// most three more times (whole, as its member, as a leaf), and
+		// each level still open returns without scanning.
+		scanned, bound := budget-w.budget, budget+4*len(body)
+		if scanned > bound {
+			t.Errorf("depth %d: the walk scanned %d bytes of a %d-byte body, more than %d", depth, scanned, len(body), bound)
 		}
+		if w.budget > 0 {
+			t.Errorf("depth %d: the walk ended inside its budget (%d bytes left): the body is not deep enough to test it", depth, w.budget)
+		}
+	}
+}
+
+// deepBody is a pathNode value nested depth deep whose innermost member
+// does not decode.
+func deepBody(depth int) string {
+	return strings.Repeat(`{"c":[`, depth) + `{"v":"x"}` + strings.Repeat(`]}`, depth)
+}
+
+// BenchmarkDeepValueWalk: the strict and lenient decoding of a hostile
+// body, nested 4000 deep, whose walk the budget cuts short.
+func BenchmarkDeepValueWalk(b *testing.B) {
+	body := deepBody(4000)
+	b.SetBytes(int64(len(body)))
+	for _, lenient := range []bool{false, true} {
+		b.Run(fmt.Sprintf("lenient=%v", lenient), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := decodeDirect[pathNode](body, lenient); (err != nil) == lenient {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
