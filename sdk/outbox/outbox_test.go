@@ -153,11 +153,14 @@ func TestEnqueueRefuses(t *testing.T) {
 // resources go meanwhile.
 func TestOrderPerResource(t *testing.T) {
 	srv := newItems()
-	release := make(chan struct{})
+	held, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	srv.hold = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/items/slow" && r.Method == http.MethodPut {
-			once.Do(func() { <-release })
+			once.Do(func() {
+				close(held)
+				<-release
+			})
 		}
 		return false
 	}
@@ -180,7 +183,13 @@ func TestOrderPerResource(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The first write of "slow" is still held: none of the others went.
+	// The first write of "slow" is still held (the fast ones may all be
+	// done before it arrives): none of the others went.
+	select {
+	case <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first write to /items/slow never arrived")
+	}
 	n := 0
 	for _, r := range srv.received() {
 		if r.URL.Path == "/items/slow" {
