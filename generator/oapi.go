@@ -167,6 +167,12 @@ func runOapi(ctx context.Context, t *openapi3.T, cfg Config, nm *naming, fn *fac
 			// Unused components were pruned before naming (pruneUnused):
 			// oapi-codegen's own pass would find nothing, quadratically.
 			SkipPrune: true,
+			// A number without a format is a float64, as encoding/json
+			// decodes it: oapi-codegen's float32 keeps 24 bits, so a
+			// millisecond timestamp (Vercel's created, its next-page
+			// cursor) came out tens of seconds off. format: float keeps
+			// float32.
+			TypeMapping: &codegen.TypeMapping{Number: codegen.FormatMapping{Default: codegen.SimpleTypeSpec{Type: "float64"}}},
 		},
 		AllowRemoteRefsFrom:  []string{},
 		NoVCSVersionOverride: &version,

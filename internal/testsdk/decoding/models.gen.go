@@ -69,7 +69,7 @@ type FreeTicket struct {
 
 // PaidTicket defines model for PaidTicket.
 type PaidTicket struct {
-	Amount float32 `json:"amount"`
+	Amount float64 `json:"amount"`
 	Kind   string  `json:"kind"`
 }
 

@@ -54,7 +54,7 @@ func (e ListIssuesState) Valid() bool {
 
 // Circle defines model for Circle.
 type Circle struct {
-	Radius float32 `json:"radius"`
+	Radius float64 `json:"radius"`
 	Type   string  `json:"type"`
 }
 
@@ -93,7 +93,7 @@ type Shape struct {
 
 // Square defines model for Square.
 type Square struct {
-	Side float32 `json:"side"`
+	Side float64 `json:"side"`
 	Type string  `json:"type"`
 }
 

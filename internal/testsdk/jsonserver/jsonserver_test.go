@@ -31,7 +31,7 @@ func products() []jsonserver.Product {
 			ID:       i,
 			Name:     fmt.Sprintf("product %03d", i),
 			Category: categories[i%3],
-			Price:    float32((i*7919)%1000) + float32(i)/1000,
+			Price:    float64((i*7919)%1000) + float64(i)/1000,
 		})
 	}
 	return out
@@ -101,7 +101,7 @@ func TestListProductsAgainstJSONServer(t *testing.T) {
 	}
 
 	// A filter that matches nothing gives an empty, finished iteration.
-	params.PriceGte = ptr(float32(5000))
+	params.PriceGte = ptr(float64(5000))
 	for p, err := range c.Products.ListProducts(ctx, params).All() {
 		t.Errorf("unexpected item %v, %v", p, err)
 	}

@@ -80,7 +80,7 @@ type Category string
 type NewProduct struct {
 	Category Category `json:"category"`
 	Name     string   `json:"name"`
-	Price    float32  `json:"price"`
+	Price    float64  `json:"price"`
 }
 
 // Product defines model for Product.
@@ -88,7 +88,7 @@ type Product struct {
 	Category Category `json:"category"`
 	ID       int      `json:"id"`
 	Name     string   `json:"name"`
-	Price    float32  `json:"price"`
+	Price    float64  `json:"price"`
 }
 
 // Review defines model for Review.
@@ -105,7 +105,7 @@ type ListProductsParams struct {
 	Category *Category          `form:"category,omitempty" json:"category,omitempty"`
 	Sort     *ListProductsSort  `form:"_sort,omitempty" json:"_sort,omitempty"`
 	Order    *ListProductsOrder `form:"_order,omitempty" json:"_order,omitempty"`
-	PriceGte *float32           `form:"price_gte,omitempty" json:"price_gte,omitempty"`
+	PriceGte *float64           `form:"price_gte,omitempty" json:"price_gte,omitempty"`
 }
 
 // ListProductsSort defines parameters for ListProducts.
