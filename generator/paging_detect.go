@@ -243,7 +243,8 @@ var (
 	// Query parameters.
 	cursorParamNames = []string{"cursor", "after", "startingafter", "pagetoken", "marker", "nexttoken", "continuationtoken",
 		"continuation", "pagecursor", "startcursor", "nextpagetoken", "skiptoken", "scrollid", "searchafter", "pagekey",
-		"startkey", "exclusivestartkey", "lastkey", "nextcursor", "afterid", "next", "token", "offset", "from", "since", "start"}
+		"startkey", "exclusivestartkey", "lastkey", "nextcursor", "afterid", "next", "token", "offset", "from", "since", "start",
+		"until", "before"}
 	offsetParamNames = []string{"offset", "skip", "start", "startindex", "startat", "from", "first", "startrow"}
 	pageParamNames   = []string{"page", "pagenumber", "pageno", "pagenum", "pageindex", "pg"}
 	sizeParamNames   = []string{"limit", "perpage", "pagesize", "count", "size", "maxresults", "top", "max", "pagelimit",
@@ -273,6 +274,26 @@ type qparam struct {
 	kind       string // string, int (integer or number), or another JSON type
 	// first is the parameter's default when it is a whole number.
 	first *int
+	// time reports a parameter that is a point in time (its format, or a
+	// description that says so), never an offset or a page, whatever its
+	// name: Vercel's from is "the deployment created after this Date
+	// timestamp".
+	time bool
+}
+
+// isTimeParam reports a parameter whose format or description says it is
+// a point in time.
+func isTimeParam(p *openapi3.Parameter) bool {
+	desc := p.Description
+	if s := p.Schema; s != nil && s.Value != nil {
+		switch s.Value.Format {
+		case "date", "date-time", "unix-time", "timestamp", "time":
+			return true
+		}
+		desc += " " + s.Value.Description
+	}
+	desc = strings.ToLower(desc)
+	return strings.Contains(desc, "timestamp") || strings.Contains(desc, "epoch") || strings.Contains(desc, "unix time")
 }
 
 // queryParams lists an operation's query parameters (its own over its
@@ -293,7 +314,7 @@ func queryParams(item *openapi3.PathItem, op *openapi3.Operation) []qparam {
 			if kind == "integer" || kind == "number" {
 				kind = "int"
 			}
-			q := qparam{name: p.Value.Name, norm: normWord(p.Value.Name), kind: kind}
+			q := qparam{name: p.Value.Name, norm: normWord(p.Value.Name), kind: kind, time: isTimeParam(p.Value)}
 			if p.Value.Schema != nil && p.Value.Schema.Value != nil {
 				if d, ok := p.Value.Schema.Value.Default.(float64); ok && d == math.Trunc(d) && d >= 0 && d < 1<<31 {
 					q.first = ptrTo(int(d))
@@ -312,6 +333,9 @@ type signal struct {
 	kind       string
 	url        bool
 	depth      int
+	// thisPage reports a field its description says counts the page
+	// itself ("Amount of items in the current page"), not the whole list.
+	thisPage bool
 }
 
 // pageSignals lists the scalar fields of the page, its metadata objects
@@ -325,7 +349,7 @@ func pageSignals(root *shape) []signal {
 			p := prefix + name
 			switch f.kind {
 			case "string", "integer", "number", "boolean":
-				out = append(out, signal{path: p, last: normWord(name), prev: parent, kind: f.kind, url: f.url, depth: depth})
+				out = append(out, signal{path: p, last: normWord(name), prev: parent, kind: f.kind, url: f.url, depth: depth, thisPage: countsThisPage(f)})
 			case "object":
 				if depth < 3 && !f.union {
 					visit(f, p+".", normWord(name), depth+1)
@@ -338,6 +362,16 @@ func pageSignals(root *shape) []signal {
 	}
 	slices.SortStableFunc(out, func(a, b signal) int { return cmp.Compare(a.depth, b.depth) })
 	return out
+}
+
+// countsThisPage reports a field whose description says it counts the
+// page it is on.
+func countsThisPage(sh *shape) bool {
+	if sh.schema == nil {
+		return false
+	}
+	d := strings.ToLower(sh.schema.Description)
+	return strings.Contains(d, "current page") || strings.Contains(d, "this page") || strings.Contains(d, "in the page")
 }
 
 // findItems finds the list of a page: the body itself when it is an array,
@@ -500,16 +534,20 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 	if !hasItems {
 		return nil, "", "", false
 	}
-	find := func(names []string, kinds ...string) *qparam {
+	// find returns the first parameter of one of the names (in their
+	// order) and kinds; notTime, of those that are not points in time.
+	findIf := func(names []string, time bool, kinds []string) *qparam {
 		for _, want := range names {
 			for i := range params {
-				if params[i].norm == want && (len(kinds) == 0 || slices.Contains(kinds, params[i].kind)) {
+				if params[i].norm == want && (time || !params[i].time) && (len(kinds) == 0 || slices.Contains(kinds, params[i].kind)) {
 					return &params[i]
 				}
 			}
 		}
 		return nil
 	}
+	find := func(names []string, kinds ...string) *qparam { return findIf(names, true, kinds) }
+	notTime := func(names []string, kinds ...string) *qparam { return findIf(names, false, kinds) }
 	sigs := pageSignals(root)
 	inItems := func(s signal) bool { return items != "" && strings.HasPrefix(s.path, items+".") }
 	field := func(kinds []string, match func(s signal) bool) string {
@@ -524,7 +562,7 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 		return field(kinds, func(s signal) bool { return slices.Contains(names, s.last) })
 	}
 	hasMore := named(hasMoreNames, "boolean")
-	total := named(totalNames, "integer", "number")
+	total := field([]string{"integer", "number"}, func(s signal) bool { return slices.Contains(totalNames, s.last) && !s.thisPage })
 	totalPages := named(totalPagesNames, "integer", "number")
 	nextURL := field([]string{"string"}, func(s signal) bool {
 		switch {
@@ -547,11 +585,16 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 		if p == nil {
 			continue
 		}
-		generic := want == "offset" || want == "from" || want == "since" || want == "start" || want == "token" || want == "next"
-		if p.kind == "int" && want != "after" {
+		generic := want == "offset" || want == "from" || want == "since" || want == "start" || want == "token" || want == "next" ||
+			want == "until" || want == "before"
+		// A time window's end moved back page by page: Vercel's until
+		// takes pagination.next, the timestamp of the next (older) page.
+		// Only numbers: a string before is a backward cursor.
+		window := (want == "until" || want == "before") && p.kind == "int"
+		if p.kind == "int" && want != "after" && !window {
 			continue // an integer is an offset or a page, or a time
 		}
-		next := field([]string{"string", "integer"}, func(s signal) bool {
+		next := field([]string{"string", "integer", "number"}, func(s signal) bool {
 			switch {
 			case s.last == "next"+p.norm:
 				return true
@@ -560,6 +603,8 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 			case !generic && slices.Contains(nextCursorNames, s.last):
 				return true
 			case !generic && slices.Contains(cursorLeafNames, s.last) && (s.prev == "cursors" || s.prev == "nextpage") && !s.url:
+				return true
+			case window && s.last == "next" && s.kind != "string" && slices.Contains(cursorParentNames, s.prev):
 				return true
 			}
 			return false
@@ -579,11 +624,11 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 			cursorHeader = h
 		}
 	}
-	offset := find(offsetParamNames, "int")
-	page := find(pageParamNames, "int")
+	offset := notTime(offsetParamNames, "int")
+	page := notTime(pageParamNames, "int")
 	if page == nil {
 		// Slack declares page and count as strings of digits.
-		if p := find(pageParamNames, "string"); p != nil && find(sizeParamNames) != nil && totalPages != "" {
+		if p := notTime(pageParamNames, "string"); p != nil && find(sizeParamNames) != nil && totalPages != "" {
 			page = p
 		}
 	}

@@ -74,6 +74,11 @@ func TestDetectPagination(t *testing.T) {
 			"- {name: page, in: query, schema: {type: integer}}\n- {name: per_page, in: query, schema: {type: integer}}",
 			"schema: {type: array, items: {type: object}}",
 			"page||page|"},
+		{"a time window moved back by the next page's timestamp (Vercel)",
+			"- {name: from, in: query, description: Gets the deployment created after this Date timestamp., schema: {type: number}}\n" +
+				"- {name: limit, in: query, schema: {type: number}}\n- {name: until, in: query, schema: {type: number}}",
+			`schema: {type: object, properties: {deployments: {type: array, items: {type: object}}, pagination: {type: object, properties: {count: {type: number, description: Amount of items in the current page.}, next: {type: [number, "null"]}, prev: {type: [number, "null"]}}}}}`,
+			"cursor|deployments|until|pagination.next"},
 		{"the list of objects among lists",
 			"- {name: cursor, in: query, schema: {type: string}}",
 			`schema: {type: object, properties: {ts: {type: array, items: {type: string}}, messages: {type: array, items: {type: object}}, next_cursor: {type: string}}}`,
@@ -124,6 +129,26 @@ func TestDetectUnpaged(t *testing.T) {
 	if pg, _, list := detectOne(t, `- {name: market, in: query, schema: {type: string}}`,
 		`schema: {type: object, properties: {id: {type: string}, name: {type: string}, tracks: {type: object, properties: {items: {type: array, items: {type: object}}, next: {type: string, format: uri}, total: {type: integer}}}}}`); pg != nil || list {
 		t.Errorf("a resource paged: %+v", pg)
+	}
+	// A parameter that is a point in time is not an offset, whatever its
+	// name, and a count of the page itself is not a total: paging
+	// deployments from=0 until the page's own count would stop after one
+	// page, silently.
+	if pg, why, list := detectOne(t,
+		"- {name: from, in: query, description: Gets the deployment created after this Date timestamp., schema: {type: number}}\n- {name: limit, in: query, schema: {type: number}}",
+		`schema: {type: object, properties: {deployments: {type: array, items: {type: object}}, pagination: {type: object, properties: {count: {type: number}, next: {type: [number, "null"]}}}}}`); pg != nil || !list {
+		t.Errorf("a timestamp paged as an offset: %+v %q", pg, why)
+	}
+	if pg, why, _ := detectOne(t,
+		"- {name: offset, in: query, schema: {type: integer}}",
+		`schema: {type: object, properties: {data: {type: array, items: {type: object}}, count: {type: integer, description: The number of items in this page.}}}`); pg != nil {
+		t.Errorf("a page's own count taken for the total: %+v %q", pg, why)
+	}
+	// A string before is a backward cursor, not a window's end.
+	if pg, _, _ := detectOne(t,
+		"- {name: before, in: query, schema: {type: string}}",
+		`schema: {type: object, properties: {data: {type: array, items: {type: object}}, paging: {type: object, properties: {next: {type: string}}}}}`); pg != nil && pg.Cursor != nil && pg.Cursor.Param == "before" {
+		t.Errorf("a backward cursor paged forward: %+v", pg.Cursor)
 	}
 	// Two lists of objects under unusual names: which one pages is not
 	// guessed.
