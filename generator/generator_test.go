@@ -478,3 +478,16 @@ func TestServiceFilesAreNotBuildConstraints(t *testing.T) {
 		}
 	}
 }
+
+func TestSingular(t *testing.T) {
+	for in, want := range map[string]string{
+		"Deployments": "Deployment", "Aliases": "Alias", "Policies": "Policy", "Statuses": "Status",
+		"Addresses": "Address", "Matches": "Match", "Boxes": "Box", "Caches": "Cache", "Movies": "Movie",
+		"Responses": "Response", "ListedUsers": "ListedUser", "Status": "", "News": "", "Series": "",
+		"Analysis": "", "People": "", "S": "",
+	} {
+		if got := singular(in); got != want {
+			t.Errorf("singular(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -136,6 +136,7 @@ func decideNames(t *openapi3.T, cfg Config) (*naming, openapi.Diagnostics) {
 	nm.inlineParameters()
 	nm.nameComponents()
 	nm.nameStems()
+	nm.namePageItems()
 	nm.walkAll()
 	nm.nameFields()
 	nm.nameParams()

@@ -196,7 +196,17 @@ func pagination(op *ir.Operation, st *opState, si *structInfo) (*ir.Paging, open
 		return nil, openapi.Diagnostics{d}
 	}
 	p.Source = plan.source
-	return p, openapi.Diagnostics{pagingNote(ptr, fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, plan.source, p.ItemType))}
+	return p, openapi.Diagnostics{pagingNote(ptr, fmt.Sprintf("%s pages by %s (%s); it returns an *sdk.Pager[%s]", op.ID, pg.Style, plan.source, oneLineType(p.ItemType)))}
+}
+
+// oneLineType is a Go type for a one-line message: a struct written in
+// place (items an sdkgen.yaml rule points at inside a named type) is
+// struct{…}, not its fields.
+func oneLineType(t string) string {
+	if i := strings.Index(t, "struct {"); i >= 0 && strings.Contains(t, "\n") {
+		return t[:i] + "struct{…}" + t[strings.LastIndexByte(t, '}')+1:]
+	}
+	return t
 }
 
 func remarshal(in, out any) error {
