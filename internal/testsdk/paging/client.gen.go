@@ -87,6 +87,19 @@ type GetCollaborationsResponse struct {
 	TotalCount int64  `json:"total_count,omitzero"`
 }
 
+// GetDeploymentsResponse is the body GetDeployments returns.
+type GetDeploymentsResponse struct {
+	Deployments []Deployment `json:"deployments"`
+	Pagination  struct {
+		// Count Amount of items in the current page.
+		Count float64 `json:"count"`
+
+		// Next Timestamp that must be used to request the next page.
+		Next nullable.Nullable[float64] `json:"next"`
+		Prev nullable.Nullable[float64] `json:"prev"`
+	} `json:"pagination"`
+}
+
 // GetFoldersItemsResponse is the body GetFoldersItems returns.
 type GetFoldersItemsResponse struct {
 	Entries    []Item                    `json:"entries,omitzero"`

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -192,6 +193,23 @@ func newServer(t *testing.T) *server {
 				next = fmt.Sprintf("https://api.example.com/v1/me/shows?offset=%d&limit=%d", end, perPage)
 			}
 			body = map[string]any{"items": page, "next": next}
+		case "/deployments":
+			// Vercel: newest first, a page of those created before until;
+			// next is the last one's creation, 13 digits of milliseconds
+			// (a float32 would put it minutes off, skipping some).
+			until := num("until", math.MaxInt)
+			var page []map[string]any
+			var next any
+			for i, it := range all {
+				if created := deployedAt(i); created < until {
+					if len(page) == perPage {
+						next = page[len(page)-1]["created"]
+						break
+					}
+					page = append(page, map[string]any{"uid": it["id"], "created": created})
+				}
+			}
+			body = map[string]any{"deployments": page, "pagination": map[string]any{"count": len(page), "next": next, "prev": nil}}
 		case "/projects":
 			page, end := slice(fromCursor("offset"))
 			var next any
@@ -209,6 +227,10 @@ func newServer(t *testing.T) *server {
 	t.Cleanup(s.Close)
 	return s
 }
+
+// deployedAt is the creation time of the ith item, in milliseconds,
+// newest first and a second apart.
+func deployedAt(i int) int { return 1609492210123 - i*1001 }
 
 func collect[T any](t *testing.T, p *sdk.Pager[T], id func(T) string) []string {
 	t.Helper()
@@ -260,6 +282,15 @@ func TestDetectedPagers(t *testing.T) {
 		{"cursor in a response header", func() []string { return collect(t, c.Default.ListAuditEvents(ctx, nil), id) }, 0},
 		{"next URLs on the API's origin, followed on the client's", func() []string {
 			return collect(t, c.Default.GetUsersSavedShows(ctx, nil, sdk.WithNextPagesOnOwnOrigin()), id)
+		}, 0},
+		{"Vercel: until and pagination.next, 13-digit timestamps", func() []string {
+			return collect(t, c.Default.GetDeployments(ctx, nil), func(d paging.Deployment) string {
+				// The times come out exact to the millisecond.
+				if i, _ := strconv.Atoi(d.UID[1:]); float64(d.Created) != float64(deployedAt(i-1)) {
+					t.Errorf("%s created %.0f, want %d", d.UID, d.Created, deployedAt(i-1))
+				}
+				return d.UID
+			})
 		}, 0},
 		{"Asana: sdkgen.yaml rule, next_page.offset declared", func() []string { return collect(t, c.Default.GetProjects(ctx, nil), id) }, 0},
 	} {

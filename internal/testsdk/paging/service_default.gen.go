@@ -38,6 +38,12 @@ type DefaultAPI interface {
 	//
 	// It returns a pager over the items of every page (paged by offset, detected from the offset parameter and the total_count field): range over its All method; see sdk.Pager.
 	GetCollaborations(ctx context.Context, params *GetCollaborationsParams, opts ...sdk.Option) *sdk.Pager[Item]
+	// GetDeployments: Vercel - a time window moved back by the next page's millisecond timestamp; its items written in place.
+	//
+	// Operation getDeployments: GET /deployments.
+	//
+	// It returns a pager over the items of every page (paged by cursor, detected from the until parameter and the pagination.next field): range over its All method; see sdk.Pager.
+	GetDeployments(ctx context.Context, params *GetDeploymentsParams, opts ...sdk.Option) *sdk.Pager[Deployment]
 	// GetFoldersItems: Box - marker and next_marker, entries.
 	//
 	// Operation get_folders_items: GET /folders.
@@ -201,6 +207,39 @@ func (s *DefaultService) GetCollaborations(ctx context.Context, params *GetColla
 		return newGetCollaborationsRequest(server, p)
 	}, func(page *GetCollaborationsResponse, pos int) ([]Item, bool) {
 		return page.Entries, pos+len(page.Entries) < int(page.TotalCount)
+	}, opts...)
+}
+
+var opGetDeployments = &sdk.Operation{
+	ID:     "getDeployments",
+	Method: http.MethodGet,
+	Path:   "/deployments",
+}
+
+// GetDeployments: Vercel - a time window moved back by the next page's millisecond timestamp; its items written in place.
+//
+// Operation getDeployments: GET /deployments.
+//
+// It returns a pager over the items of every page (paged by cursor, detected from the until parameter and the pagination.next field): range over its All method; see sdk.Pager.
+func (s *DefaultService) GetDeployments(ctx context.Context, params *GetDeploymentsParams, opts ...sdk.Option) *sdk.Pager[Deployment] {
+	return sdkimpl.CursorPager(ctx, s.client, opGetDeployments, func(server, cursor string) (*http.Request, error) {
+		p := sdkimpl.CopyParams(params)
+		if cursor != "" {
+			n, err := strconv.ParseInt(cursor, 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("cursor %q is not an integer: %w", cursor, err)
+			}
+			v := float64(n)
+			p.Until = &v
+		}
+		return newGetDeploymentsRequest(server, p)
+	}, func(page *GetDeploymentsResponse) ([]Deployment, string) {
+		return page.Deployments, func() string {
+			if n := page.Pagination.Next.OrZero(); n != 0 {
+				return strconv.FormatInt(int64(n), 10)
+			}
+			return ""
+		}()
 	}, opts...)
 }
 
