@@ -19,23 +19,18 @@ import (
 func (nm *naming) namePageItems() {
 	seen := map[*openapi3.Schema]bool{}
 	for _, o := range nm.ops {
-		pg := o.paging.pg
-		if pg == nil || pg.Style == "none" {
+		list := o.paging.items
+		if list == nil || list.Items == nil {
 			continue
 		}
-		_, schema, _ := successShape(o.op)
-		list := schemaAt(schema, pg.Items)
-		if list == nil || list.Value == nil || list.Value.Items == nil {
-			continue
-		}
-		edge := list.Value.Items
+		edge := list.Items
 		s := edge.Value
 		if edge.Ref != "" || s == nil || len(s.Properties) == 0 || s.AllOf != nil || s.OneOf != nil || s.AnyOf != nil ||
 			hasAP(s) || seen[s] || edge.Extensions["x-go-type-name"] != nil || s.Extensions["x-go-type"] != nil {
 			continue
 		}
 		seen[s] = true
-		field := pg.Items
+		field := o.paging.pg.Items
 		if i := strings.LastIndexByte(field, '.'); i >= 0 {
 			field = field[i+1:]
 		}
@@ -57,38 +52,6 @@ var genericItemsNames = map[string]bool{
 	"": true, "data": true, "items": true, "results": true, "entries": true, "values": true, "records": true,
 	"elements": true, "list": true, "content": true, "objects": true, "rows": true, "hits": true, "nodes": true,
 	"edges": true, "resources": true, "collection": true, "value": true, "result": true, "matches": true,
-}
-
-// schemaAt follows a dotted path of properties from a schema (through
-// allOf members), "" being the schema itself; nil when a step is missing.
-func schemaAt(ref *openapi3.SchemaRef, path string) *openapi3.SchemaRef {
-	if path == "" || ref == nil {
-		return ref
-	}
-	for step := range strings.SplitSeq(path, ".") {
-		ref = propertyOf(ref, step)
-		if ref == nil {
-			return nil
-		}
-	}
-	return ref
-}
-
-// propertyOf is the property name of a schema or of one of its allOf
-// members.
-func propertyOf(ref *openapi3.SchemaRef, name string) *openapi3.SchemaRef {
-	if ref == nil || ref.Value == nil {
-		return nil
-	}
-	if p := ref.Value.Properties[name]; p != nil {
-		return p
-	}
-	for _, m := range ref.Value.AllOf {
-		if p := propertyOf(m, name); p != nil {
-			return p
-		}
-	}
-	return nil
 }
 
 // singular is an exported Go name whose last word is made singular

@@ -39,6 +39,9 @@ type pagePlan struct {
 	declared bool
 	// unpaged says why a list-shaped operation got no pager, for its note.
 	unpaged string
+	// items is the schema of the list pg pages, when the response
+	// declares it (namePageItems names what it holds).
+	items *openapi3.Schema
 }
 
 // shape is what a response says of one value: its schema, and what its
@@ -534,8 +537,10 @@ func detectSpec(params []qparam, root *shape, headers []string) (pg *Pagination,
 	if !hasItems {
 		return nil, "", "", false
 	}
-	// find returns the first parameter of one of the names (in their
-	// order) and kinds; notTime, of those that are not points in time.
+	// findIf returns the first parameter of one of the names (in their
+	// order) and kinds, points in time among them when time is set; find
+	// looks among all the parameters, notTime among those that are not
+	// points in time.
 	findIf := func(names []string, time bool, kinds []string) *qparam {
 		for _, want := range names {
 			for i := range params {
@@ -733,6 +738,9 @@ func (nm *naming) planPaging() {
 		}
 		if plan.pg != nil && plan.pg.Style != "none" && root != nil {
 			nm.declarePaging(o, root, schema, plan.pg)
+			if list := root.at(plan.pg.Items); list != nil {
+				plan.items = list.schema
+			}
 		}
 		o.paging = plan
 	}
